@@ -1,0 +1,117 @@
+# faultprof: the preload shim, the launcher, the analyzer, and their tests.
+# `make` builds build/; `make check` runs every test; `make asan` builds the
+# analyzer and unit tests with ASan+UBSan into build-asan/.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+
+CC      ?= cc
+CXX     ?= c++
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+CFLAGS  ?=
+CPPFLAGS += -Iinclude -D_GNU_SOURCE
+BASE_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(CFLAGS)
+
+# --- the shim: only the intercepted symbols are exported
+SHIM_SRC  := $(wildcard preload/*.c)
+SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+SHIM_CFLAGS = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+              -fno-omit-frame-pointer -pthread
+SHIM_LIBS := -lz -ldl -pthread
+
+# --- the launcher
+LAUNCH_SRC := $(wildcard launcher/*.c)
+LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(BUILD)/obj/%.o)
+
+# --- the analyzer: main.c holds main(); everything else is a library the
+# unit tests and the fuzz harness link too
+AN_SRC     := $(wildcard analyzer/*.c)
+AN_LIB_SRC := $(filter-out analyzer/main.c,$(AN_SRC))
+AN_LIB_OBJ := $(AN_LIB_SRC:%.c=$(BUILD)/obj/%.o)
+AN_LIBS    := -ldw -lelf -lz -liberty -lm
+
+# --- tests
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+PROG_C     := $(wildcard tests/progs/*.c)
+PROG_CXX   := $(wildcard tests/progs/*.cpp)
+PROG_BIN   := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
+              $(PROG_CXX:tests/progs/%.cpp=$(BUILD)/tests/progs/%)
+DEMO_SRC   := $(wildcard demo/*.c)
+DEMO_BIN   := $(DEMO_SRC:demo/%.c=$(BUILD)/demo/%)
+
+all: $(BUILD)/libfaultprof.so $(BUILD)/faultprof $(BUILD)/faultprof-report $(DEMO_BIN)
+
+$(BUILD)/obj/preload/%.o: preload/%.c $(wildcard include/faultprof/*.h preload/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c $< -o $@
+
+$(BUILD)/libfaultprof.so: $(SHIM_OBJ)
+	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,now -Wl,--version-script=preload/exports.map
+
+$(BUILD)/obj/launcher/%.o: launcher/%.c $(wildcard include/faultprof/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -c $< -o $@
+
+$(BUILD)/faultprof: $(LAUNCH_OBJ)
+	$(CC) -o $@ $^
+
+$(BUILD)/obj/analyzer/%.o: analyzer/%.c $(wildcard include/faultprof/*.h analyzer/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -c $< -o $@
+
+$(BUILD)/faultprof-report: $(BUILD)/obj/analyzer/main.o $(AN_LIB_OBJ)
+	$(CC) -o $@ $^ $(AN_LIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(AN_LIB_OBJ) $(wildcard include/faultprof/*.h analyzer/*.h preload/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ianalyzer -Ipreload $(BASE_CFLAGS) -o $@ $< $(AN_LIB_OBJ) -lcmocka $(AN_LIBS) -pthread
+
+# test programs: -O2 -g with frame pointers off, as users build them
+$(BUILD)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -pthread -o $@ $< -ldl
+
+$(BUILD)/tests/progs/%: tests/progs/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -g -Wall -pthread -o $@ $<
+
+$(BUILD)/demo/%: demo/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -pthread -o $@ $<
+
+tests: all $(UNIT_BIN) $(PROG_BIN)
+
+check: tests
+	BUILD=$(BUILD) tests/run.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    $(addprefix build-asan/,faultprof-report faultprof) \
+	    $(UNIT_SRC:tests/unit/%.c=build-asan/tests/unit/%)
+
+check-asan: asan
+	BUILD=build-asan tests/run.sh --unit-only
+
+demo: all
+	scripts/demo.sh
+
+bench: all
+	bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/faultprof \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(BUILD)/faultprof $(BUILD)/faultprof-report $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/libfaultprof.so $(DESTDIR)$(PREFIX)/lib/faultprof/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all tests check asan check-asan demo bench install clean
+.SECONDARY:
