@@ -1,0 +1,583 @@
+/* faultprof(1): runs a program with libfaultprof.so preloaded, passes it the
+ * recording options as FAULTPROF_* variables, and reports the trace files the
+ * traced processes wrote.  It exits the way the program exited, signal
+ * included, so it can stand in front of any command in a script. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "faultprof/trace.h"
+
+#ifndef FAULTPROF_VERSION
+#define FAULTPROF_VERSION "0.1"
+#endif
+
+#define LIB_NAME "libfaultprof.so"
+
+/* Exit codes of our own, chosen like env(1), timeout(1) and the shells do. */
+enum {
+    EXIT_USAGE    = 2,    /* bad command line */
+    EXIT_INTERNAL = 125,  /* faultprof itself failed before the program ran */
+    EXIT_NOEXEC   = 126,  /* the program exists but cannot be executed */
+    EXIT_NOTFOUND = 127,  /* the program was not found */
+};
+
+/* The signals a user sends to "the command"; the launcher passes them on. */
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define N_FORWARDED (sizeof(forwarded_signals) / sizeof(forwarded_signals[0]))
+
+static volatile sig_atomic_t child_pid;
+
+struct options {
+    const char *lib;      /* --lib, or NULL */
+    int quiet;
+    char *const *argv;    /* the program and its arguments */
+};
+
+static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void msg(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("faultprof: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+    fputs(
+"usage: faultprof [OPTIONS] [--] PROGRAM [ARGS...]\n"
+"Runs PROGRAM with libfaultprof.so preloaded and records its allocations,\n"
+"memory mappings and page faults into a compressed trace.\n"
+"\n"
+"  -o, --output PATH       trace file template: %p pid, %e program name, %% a %\n"
+"                          (default faultprof.%e.%p.gz)\n"
+"      --no-follow         do not trace programs that PROGRAM executes\n"
+"  -d, --depth N           stack frames per event, 0-256 (default 64; 0: none)\n"
+"      --rusage-every N    fault counters every N intercepted calls (default 64;\n"
+"                          0: only at thread and process end)\n"
+"      --buffer-kb N       per-thread record buffer in KiB, 16-65536 (default 64)\n"
+"      --flush-ms N        write buffered records older than N ms (default 1000)\n"
+"      --sample-bytes N    sample one allocation per N bytes (default 0: all)\n"
+"      --fault-period N    sample one page fault in N\n"
+"      --no-faults         no page-fault sampling\n"
+"      --lib PATH          the libfaultprof.so to preload\n"
+"  -q, --quiet             do not list the trace files at the end\n"
+"  -h, --help              show this help\n"
+"      --version           show the version\n"
+"\n"
+"Read the trace with faultprof-report(1).  See faultprof(1).\n", f);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("faultprof: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fputs("usage: faultprof [OPTIONS] [--] PROGRAM [ARGS...]\n"
+          "Try 'faultprof --help' for the options.\n", stderr);
+    exit(EXIT_USAGE);
+}
+
+static void set_env(const char *name, const char *value)
+{
+    if (setenv(name, value, 1) != 0) {
+        msg("setenv %s: %s", name, strerror(errno));
+        exit(EXIT_INTERNAL);
+    }
+}
+
+/* Parses a decimal number in [min, max] and exports it, normalised, as the
+ * variable the shim reads; anything else is a usage error. */
+static void set_env_number(const char *name, const char *opt, const char *arg,
+                           uint64_t min, uint64_t max)
+{
+    char buf[32];
+    char *end;
+    uint64_t v;
+
+    errno = 0;
+    v = strtoull(arg, &end, 10);
+    if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno == ERANGE ||
+        v < min || v > max)
+        usage_error("%s: expected a whole number from %" PRIu64 " to %" PRIu64
+                    ", got '%s'", opt, min, max, arg);
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    set_env(name, buf);
+}
+
+enum {
+    OPT_NO_FOLLOW = 256, OPT_RUSAGE_EVERY, OPT_BUFFER_KB, OPT_FLUSH_MS,
+    OPT_SAMPLE_BYTES, OPT_FAULT_PERIOD, OPT_NO_FAULTS, OPT_LIB, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    { "output",       required_argument, NULL, 'o' },
+    { "no-follow",    no_argument,       NULL, OPT_NO_FOLLOW },
+    { "depth",        required_argument, NULL, 'd' },
+    { "rusage-every", required_argument, NULL, OPT_RUSAGE_EVERY },
+    { "buffer-kb",    required_argument, NULL, OPT_BUFFER_KB },
+    { "flush-ms",     required_argument, NULL, OPT_FLUSH_MS },
+    { "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+    { "fault-period", required_argument, NULL, OPT_FAULT_PERIOD },
+    { "no-faults",    no_argument,       NULL, OPT_NO_FAULTS },
+    { "lib",          required_argument, NULL, OPT_LIB },
+    { "quiet",        no_argument,       NULL, 'q' },
+    { "help",         no_argument,       NULL, 'h' },
+    { "version",      no_argument,       NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+/* Options become environment variables at once: the child inherits them and
+ * variables the user set beforehand stay in force for options not given. */
+static void options_parse(struct options *o, int argc, char **argv)
+{
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    opterr = 0;
+    /* '+': stop at the first non-option, which is the program; its own
+     * options are its business.  ':': report a missing argument as ':'. */
+    while ((c = getopt_long(argc, argv, "+:o:d:qh", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            if (optarg[0] == '\0')
+                usage_error("-o: the output path is empty");
+            set_env("FAULTPROF_OUTPUT", optarg);
+            break;
+        case OPT_NO_FOLLOW:
+            set_env("FAULTPROF_FOLLOW", "0");
+            break;
+        case 'd':
+            set_env_number("FAULTPROF_DEPTH", "--depth", optarg, 0, FP_MAX_DEPTH);
+            break;
+        case OPT_RUSAGE_EVERY:
+            set_env_number("FAULTPROF_RUSAGE_EVERY", "--rusage-every", optarg, 0, 1u << 30);
+            break;
+        case OPT_BUFFER_KB:
+            set_env_number("FAULTPROF_BUFFER_KB", "--buffer-kb", optarg, 16, 64 * 1024);
+            break;
+        case OPT_FLUSH_MS:
+            set_env_number("FAULTPROF_FLUSH_MS", "--flush-ms", optarg, 1, 3600u * 1000);
+            break;
+        case OPT_SAMPLE_BYTES:
+            set_env_number("FAULTPROF_SAMPLE_BYTES", "--sample-bytes", optarg, 0, UINT64_MAX);
+            break;
+        case OPT_FAULT_PERIOD:
+            set_env_number("FAULTPROF_FAULT_PERIOD", "--fault-period", optarg, 1, UINT32_MAX);
+            break;
+        case OPT_NO_FAULTS:
+            set_env("FAULTPROF_FAULTS", "0");
+            break;
+        case OPT_LIB:
+            o->lib = optarg;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case OPT_VERSION:
+            printf("faultprof %s (trace format %d.%d)\n", FAULTPROF_VERSION,
+                   FP_VERSION_MAJOR, FP_VERSION_MINOR);
+            exit(0);
+        case ':':
+            usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt)
+                usage_error("unknown option '-%c'", optopt);
+            usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        usage_error("no program to run");
+    o->argv = argv + optind;
+}
+
+/* Returns a malloc'ed absolute path of the library, or NULL after saying why.
+ * An explicit choice (--lib, FAULTPROF_LIB) that does not exist is an error,
+ * not a reason to look elsewhere. */
+static char *lib_find(const char *explicit_lib)
+{
+    const char *from = "--lib";
+    char self[PATH_MAX], cand[2][PATH_MAX + 64];
+    ssize_t n;
+    char *res, *slash;
+
+    if (!explicit_lib) {
+        explicit_lib = getenv("FAULTPROF_LIB");
+        from = "FAULTPROF_LIB";
+        if (explicit_lib && explicit_lib[0] == '\0')
+            explicit_lib = NULL;
+    }
+    if (explicit_lib) {
+        res = realpath(explicit_lib, NULL);
+        if (!res || access(res, R_OK) != 0) {
+            msg("%s %s: %s", from, explicit_lib, strerror(errno));
+            free(res);
+            return NULL;
+        }
+        return res;
+    }
+
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n < 0) {
+        msg("cannot find " LIB_NAME ": /proc/self/exe: %s; use --lib PATH",
+            strerror(errno));
+        return NULL;
+    }
+    self[n] = '\0';
+    slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(cand[0], sizeof(cand[0]), "%s/" LIB_NAME, self);           /* build tree */
+    snprintf(cand[1], sizeof(cand[1]), "%s/../lib/faultprof/" LIB_NAME, self); /* installed */
+    for (size_t i = 0; i < 2; i++) {
+        if (access(cand[i], R_OK) == 0 && (res = realpath(cand[i], NULL)) != NULL)
+            return res;
+    }
+    msg("cannot find " LIB_NAME " (looked for %s and %s); use --lib PATH or set FAULTPROF_LIB",
+        cand[0], cand[1]);
+    return NULL;
+}
+
+/* LD_PRELOAD = our library, then whatever the user preloads already. */
+static int preload_set(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char *val;
+    int rc;
+
+    /* ld.so splits LD_PRELOAD at spaces and colons: such a path can't be named. */
+    if (strpbrk(lib, " :\t")) {
+        msg("%s: the path contains a space or a colon, which LD_PRELOAD cannot hold",
+            lib);
+        return -1;
+    }
+    if (old && old[0] != '\0')
+        rc = asprintf(&val, "%s:%s", lib, old);
+    else
+        rc = asprintf(&val, "%s", lib);
+    if (rc < 0) {
+        msg("out of memory");
+        return -1;
+    }
+    set_env("LD_PRELOAD", val);
+    free(val);
+    return 0;
+}
+
+/* Creates the empty file the traced processes append their trace paths to.
+ * Returns its fd (close-on-exec, so the program does not inherit it) and
+ * stores its malloc'ed path in *path. */
+static int registry_create(char **path)
+{
+    const char *dir = getenv("TMPDIR");
+    int fd;
+
+    if (!dir || dir[0] == '\0')
+        dir = "/tmp";
+    if (asprintf(path, "%s/faultprof-registry.XXXXXX", dir) < 0) {
+        msg("out of memory");
+        return -1;
+    }
+    fd = mkostemp(*path, O_CLOEXEC);
+    if (fd < 0) {
+        msg("cannot create a registry file in %s: %s", dir, strerror(errno));
+        free(*path);
+        *path = NULL;
+        return -1;
+    }
+    set_env("FAULTPROF_REGISTRY", *path);
+    return fd;
+}
+
+/* Reads the whole registry into a NUL-terminated malloc'ed buffer. */
+static char *registry_read(int fd)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    ssize_t n;
+
+    if (!buf)
+        return NULL;
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        free(buf);
+        return NULL;
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+        }
+        n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Prints s so that a POSIX shell reads it back as one word. */
+static void shell_word(FILE *f, const char *s)
+{
+    if (s[0] != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789%+,-./:=@_") == strlen(s)) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* The closing lines: which traces were written and how to read them. */
+static void registry_report(const char *text, const char *program)
+{
+    char *copy = strdup(text), *save = NULL, *line;
+    char **paths = NULL;
+    size_t n = 0;
+
+    if (!copy)
+        return;
+    for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char **np = realloc(paths, (n + 1) * sizeof(*paths));
+        if (!np)
+            break;
+        paths = np;
+        paths[n++] = line;
+    }
+
+    if (n == 0) {
+        msg("no trace was written (is %s dynamically linked?)", program);
+    } else if (n == 1) {
+        fputs("faultprof: wrote ", stderr);
+        shell_word(stderr, paths[0]);
+        fputs(" (1 process)\n", stderr);
+    } else {
+        msg("wrote %zu traces:", n);
+        for (size_t i = 0; i < n; i++) {
+            fputs("faultprof:   ", stderr);
+            shell_word(stderr, paths[i]);
+            fputc('\n', stderr);
+        }
+    }
+    if (n > 0) {
+        fprintf(stderr, "faultprof: read %s with: faultprof-report", n == 1 ? "it" : "them");
+        for (size_t i = 0; i < n; i++) {
+            fputc(' ', stderr);
+            shell_word(stderr, paths[i]);
+        }
+        fputc('\n', stderr);
+    }
+    free(paths);
+    free(copy);
+}
+
+/* Passes a signal on to the program.  A signal the terminal sent (si_code
+ * SI_KERNEL) has reached the program already when it shares our process
+ * group; sending it again would make a program that counts its SIGINTs see
+ * two for one Ctrl-C. */
+static void forward_handler(int sig, siginfo_t *si, void *uc)
+{
+    pid_t pid = child_pid;
+    int saved = errno;
+
+    if (pid > 0 && (si->si_code != SI_KERNEL || getpgid(pid) != getpgrp()))
+        kill(pid, sig);
+    errno = saved;
+}
+
+/* Installs the forwarding handlers, except for signals we were started with
+ * ignored: then the program inherits them ignored, as it would without us. */
+static void signals_install(void)
+{
+    struct sigaction sa, old;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = forward_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < N_FORWARDED; i++) {
+        if (sigaction(forwarded_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(forwarded_signals[i], &sa, NULL);
+    }
+}
+
+static void signals_block(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < N_FORWARDED; i++)
+        sigaddset(set, forwarded_signals[i]);
+    sigprocmask(SIG_BLOCK, set, NULL);
+}
+
+/* Runs the program.  Returns its wait status, or -1 when it never ran; then
+ * *exit_code says how we should exit.  A close-on-exec pipe carries the
+ * errno of a failed exec back, so the message comes from here and the
+ * launcher can tell "not found" from the program's own exit 127. */
+static int child_run(char *const *argv, const sigset_t *oldmask, int *exit_code)
+{
+    int pfd[2], err = 0, status;
+    ssize_t n;
+    pid_t pid;
+    siginfo_t si;
+    sigset_t blocked;
+
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        msg("pipe: %s", strerror(errno));
+        *exit_code = EXIT_INTERNAL;
+        return -1;
+    }
+    /* Block the forwarded signals until child_pid is known. */
+    signals_block(&blocked);
+    pid = fork();
+    if (pid < 0) {
+        msg("fork: %s", strerror(errno));
+        *exit_code = EXIT_INTERNAL;
+        return -1;
+    }
+    if (pid == 0) {
+        struct sigaction dfl;
+
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        for (size_t i = 0; i < N_FORWARDED; i++) {
+            struct sigaction cur;
+            if (sigaction(forwarded_signals[i], NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
+                sigaction(forwarded_signals[i], &dfl, NULL);
+        }
+        sigprocmask(SIG_SETMASK, oldmask, NULL);
+        close(pfd[0]);
+        execvp(argv[0], argv);
+        err = errno;
+        if (write(pfd[1], &err, sizeof(err)) < 0) {
+            /* nothing to do: the parent then sees a plain exit */
+        }
+        _exit(err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+    }
+
+    child_pid = pid;
+    sigprocmask(SIG_SETMASK, oldmask, NULL);
+    close(pfd[1]);
+    do
+        n = read(pfd[0], &err, sizeof(err));
+    while (n < 0 && errno == EINTR);
+    close(pfd[0]);
+
+    /* Wait without reaping, then block the forwarded signals before
+     * reaping: a late signal must not go to a recycled pid. */
+    for (;;) {
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0 || errno != EINTR)
+            break;
+    }
+    signals_block(&blocked);
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            msg("waitpid: %s", strerror(errno));
+            *exit_code = EXIT_INTERNAL;
+            return -1;
+        }
+    }
+    child_pid = 0;
+
+    if (n == (ssize_t)sizeof(err)) {
+        msg("%s: %s", argv[0], strerror(err));
+        *exit_code = err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+        return -1;
+    }
+    return status;
+}
+
+/* Dies of the signal that killed the program, so that our parent sees the
+ * same termination.  No core of our own: the program's core is the one that
+ * matters, and ours would overwrite it when both land in one directory. */
+static void die_like(int sig)
+{
+    struct rlimit nocore = { 0, 0 };
+    struct sigaction dfl;
+    sigset_t set;
+
+    setrlimit(RLIMIT_CORE, &nocore);
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+    fflush(NULL);
+    raise(sig);
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    /* Still here: the signal's default action is not to terminate. */
+    exit(128 + sig);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    char *lib, *reg_path = NULL, *reg_text;
+    int reg_fd, status, code = 0;
+    sigset_t oldmask;
+
+    options_parse(&o, argc, argv);
+    lib = lib_find(o.lib);
+    if (!lib || preload_set(lib) < 0)
+        return EXIT_INTERNAL;
+    free(lib);
+    reg_fd = registry_create(&reg_path);
+    if (reg_fd < 0)
+        return EXIT_INTERNAL;
+
+    sigprocmask(SIG_SETMASK, NULL, &oldmask);
+    signals_install();
+    fflush(NULL);  /* nothing of ours may be duplicated into the child */
+    status = child_run(o.argv, &oldmask, &code);
+
+    reg_text = registry_read(reg_fd);
+    close(reg_fd);
+    unlink(reg_path);
+    free(reg_path);
+    if (status >= 0 && !o.quiet && reg_text)
+        registry_report(reg_text, o.argv[0]);
+    free(reg_text);
+
+    if (status < 0)
+        return code;
+    if (WIFSIGNALED(status))
+        die_like(WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
