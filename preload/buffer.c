@@ -1,0 +1,633 @@
+/* Per-thread record buffers and the trace file.  A thread appends records to
+ * its own buffer with no lock; a full (or old) buffer is compressed into one
+ * gzip member and written with a single write() on an O_APPEND descriptor, so
+ * members of different threads never interleave and a killed process leaves
+ * a file readable up to its last whole member. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "fp.h"
+
+uint64_t fp_t0;
+pid_t fp_pid;
+
+/* ---- the trace file */
+static struct {
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    char path[PATH_MAX];
+    bool failed;             /* a write failed: stop recording, said once */
+    bool closed;             /* the final flush is done: write nothing more */
+    fp_lock_t reopen_lock;
+} trace = { .fd = -1 };
+
+bool fp_trace_ok(void)
+{
+    return trace.fd >= 0 && !trace.failed;
+}
+
+/* Expands FAULTPROF_OUTPUT: %p pid, %e program name, %% a percent sign. */
+static void expand_template(char *out, size_t cap, const char *tmpl, pid_t pid)
+{
+    extern char *program_invocation_short_name;
+    size_t n = 0;
+    char num[24];
+    for (const char *s = tmpl; *s && n + 1 < cap; s++) {
+        const char *ins = NULL;
+        if (s[0] == '%' && s[1] == 'p') {
+            int len = 0;
+            char tmp[24];
+            unsigned long v = (unsigned long)pid;
+            do { tmp[len++] = (char)('0' + v % 10); v /= 10; } while (v);
+            for (int i = 0; i < len; i++) num[i] = tmp[len - 1 - i];
+            num[len] = 0;
+            ins = num;
+            s++;
+        } else if (s[0] == '%' && s[1] == 'e') {
+            ins = program_invocation_short_name ? program_invocation_short_name : "prog";
+            s++;
+        } else if (s[0] == '%' && s[1] == '%') {
+            ins = "%";
+            s++;
+        }
+        if (ins) {
+            for (; *ins && n + 1 < cap; ins++)
+                out[n++] = (*ins == '/') ? '_' : *ins;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n] = 0;
+}
+
+static void make_absolute(char *path, size_t cap)
+{
+    if (path[0] == '/')
+        return;
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        return;
+    size_t cl = strlen(cwd), pl = strlen(path);
+    if (cl + 1 + pl + 1 > cap)
+        return;
+    memmove(path + cl + 1, path, pl + 1);
+    memcpy(path, cwd, cl);
+    path[cl] = '/';
+}
+
+/* "x.gz" -> "x.<pid>.gz": a fork child whose template has no %p */
+static void add_pid_suffix(char *path, size_t cap, pid_t pid)
+{
+    char tail[PATH_MAX];
+    size_t len = strlen(path);
+    const char *ext = "";
+    if (len > 3 && strcmp(path + len - 3, ".gz") == 0) {
+        ext = ".gz";
+        len -= 3;
+    }
+    char num[24];
+    int k = 0;
+    unsigned long v = (unsigned long)pid;
+    char tmp[24];
+    do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+    int j = 0;
+    num[j++] = '.';
+    while (k) num[j++] = tmp[--k];
+    num[j] = 0;
+    size_t need = len + strlen(num) + strlen(ext) + 1;
+    if (need > cap)
+        return;
+    memcpy(tail, ext, strlen(ext) + 1);
+    memcpy(path + len, num, (size_t)j);
+    memcpy(path + len + (size_t)j, tail, strlen(tail) + 1);
+}
+
+static void registry_add(const char *path)
+{
+    const char *reg = getenv("FAULTPROF_REGISTRY");
+    if (!reg || !*reg)
+        return;
+    int e = errno;
+    int fd = open(reg, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0) {
+        char line[PATH_MAX + 1];
+        size_t n = strlen(path);
+        memcpy(line, path, n);
+        line[n++] = '\n';
+        fp_os_write_all(fd, line, n);
+        close(fd);
+    }
+    errno = e;
+}
+
+int fp_trace_open(bool fork_child)
+{
+    const char *tmpl = getenv("FAULTPROF_OUTPUT");
+    if (!tmpl || !*tmpl)
+        tmpl = "faultprof.%e.%p.gz";
+    expand_template(trace.path, sizeof(trace.path), tmpl, fp_pid);
+    if (fork_child && !strstr(tmpl, "%p"))
+        add_pid_suffix(trace.path, sizeof(trace.path), fp_pid);
+    make_absolute(trace.path, sizeof(trace.path));
+
+    int e = errno;
+    int fd = open(trace.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fp_warn("cannot write trace %s: %s; the program runs on untraced",
+                trace.path, strerror(errno));
+        errno = e;
+        trace.failed = true;
+        return -1;
+    }
+    /* keep clear of the low descriptors programs like to dup2 onto */
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 500);
+    if (hi >= 0) {
+        close(fd);
+        fd = hi;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        trace.dev = st.st_dev;
+        trace.ino = st.st_ino;
+    }
+    trace.fd = fd;
+    trace.failed = false;
+    trace.closed = false;
+    errno = e;
+    registry_add(trace.path);
+    return 0;
+}
+
+void fp_trace_close(void)
+{
+    trace.closed = true;
+    if (trace.fd >= 0) {
+        int e = errno;
+        close(trace.fd);
+        errno = e;
+    }
+    trace.fd = -1;
+}
+
+/* The program may have closed our descriptor or put another file on its
+ * number (daemons close every fd).  Check before each write and reopen. */
+static int trace_fd(void)
+{
+    struct stat st;
+    if (trace.fd >= 0 && fstat(trace.fd, &st) == 0 &&
+        st.st_dev == trace.dev && st.st_ino == trace.ino)
+        return trace.fd;
+    fp_lock(&trace.reopen_lock);
+    if (trace.fd >= 0 && fstat(trace.fd, &st) == 0 &&
+        st.st_dev == trace.dev && st.st_ino == trace.ino) {
+        fp_unlock(&trace.reopen_lock);
+        return trace.fd;
+    }
+    int fd = open(trace.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0) {
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, 500);
+        if (hi >= 0) {
+            close(fd);
+            fd = hi;
+        }
+        trace.fd = fd;
+        if (fstat(fd, &st) == 0) {
+            trace.dev = st.st_dev;
+            trace.ino = st.st_ino;
+        }
+    }
+    fp_unlock(&trace.reopen_lock);
+    return fd;
+}
+
+/* ---- compressors: a small pool, taken only when a buffer is flushed */
+struct fp_zc {
+    z_stream zs;
+    uint8_t *out;
+    size_t out_cap;
+    uint8_t extra[4 + FP_GZ_EXTRA_LEN];
+    gz_header gzh;
+    struct fp_zc *next;
+};
+
+static fp_lock_t zc_lock;
+static struct fp_zc *zc_free;
+
+static voidpf zc_alloc(voidpf opaque, uInt items, uInt size)
+{
+    size_t n = (size_t)items * size + 16;
+    n = (n + 4095) & ~(size_t)4095;
+    uint8_t *p = fp_os_map(n);
+    if (!p)
+        return Z_NULL;
+    *(size_t *)p = n;
+    return p + 16;
+}
+
+static void zc_release(voidpf opaque, voidpf addr)
+{
+    uint8_t *p = (uint8_t *)addr - 16;
+    fp_os_unmap(p, *(size_t *)p);
+}
+
+static struct fp_zc *zc_get(size_t raw_len)
+{
+    fp_lock(&zc_lock);
+    struct fp_zc *z = zc_free;
+    if (z)
+        zc_free = z->next;
+    fp_unlock(&zc_lock);
+    if (!z) {
+        z = fp_perm_alloc(sizeof(*z));
+        if (!z)
+            return NULL;
+        memset(z, 0, sizeof(*z));
+        z->zs.zalloc = zc_alloc;
+        z->zs.zfree = zc_release;
+        if (deflateInit2(&z->zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return NULL;
+    } else {
+        deflateReset(&z->zs);
+    }
+    size_t need = deflateBound(&z->zs, raw_len) + 64;
+    if (z->out_cap < need) {
+        if (z->out)
+            fp_os_unmap(z->out, z->out_cap);
+        z->out_cap = (need + 4095) & ~(size_t)4095;
+        z->out = fp_os_map(z->out_cap);
+        if (!z->out) {
+            z->out_cap = 0;
+            return NULL;
+        }
+    }
+    return z;
+}
+
+static void zc_put(struct fp_zc *z)
+{
+    fp_lock(&zc_lock);
+    z->next = zc_free;
+    zc_free = z;
+    fp_unlock(&zc_lock);
+}
+
+static void trace_fail(int err)
+{
+    if (!trace.failed) {
+        trace.failed = true;
+        fp_warn("writing trace %s failed: %s; recording stops, the program runs on",
+                trace.path, strerror(err));
+    }
+}
+
+/* Compress raw into one gzip member carrying the 'FP' extra field, and
+ * write it with one write(). */
+int fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
+                          uint32_t seq, uint64_t t_first, uint64_t t_last)
+{
+    if (trace.failed || trace.closed || trace.fd < 0)
+        return -1;
+    struct fp_zc *z = zc_get(len);
+    if (!z) {
+        trace_fail(ENOMEM);
+        return -1;
+    }
+    uint8_t *x = z->extra;
+    x[0] = FP_GZ_SI1;
+    x[1] = FP_GZ_SI2;
+    fp_put_le16(x + 2, FP_GZ_EXTRA_LEN);
+    fp_put_le32(x + 4, 0);               /* member_size: patched below */
+    fp_put_le32(x + 8, (uint32_t)len);
+    fp_put_le32(x + 12, tid);
+    fp_put_le32(x + 16, seq);
+    fp_put_le64(x + 20, t_first);
+    fp_put_le64(x + 28, t_last);
+    memset(&z->gzh, 0, sizeof(z->gzh));
+    z->gzh.extra = z->extra;
+    z->gzh.extra_len = sizeof(z->extra);
+    z->gzh.os = 3;  /* Unix */
+    deflateSetHeader(&z->zs, &z->gzh);
+
+    z->zs.next_in = (Bytef *)raw;
+    z->zs.avail_in = (uInt)len;
+    z->zs.next_out = z->out;
+    z->zs.avail_out = (uInt)z->out_cap;
+    int rc = deflate(&z->zs, Z_FINISH);
+    if (rc != Z_STREAM_END) {
+        zc_put(z);
+        trace_fail(EIO);
+        return -1;
+    }
+    size_t out_len = z->out_cap - z->zs.avail_out;
+    /* gzip header: 10 fixed bytes, XLEN (2), then our subfield; the
+     * member size sits 4 bytes into the subfield */
+    fp_put_le32(z->out + 12 + 4, (uint32_t)out_len);
+    int fd = trace_fd();
+    int err = fd < 0 ? EBADF : -fp_os_write_all(fd, z->out, out_len);
+    zc_put(z);
+    if (err) {
+        trace_fail(err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The first member: stream header and PROCESS, written synchronously at start
+ * so that even a process killed at once leaves a valid trace. */
+void fp_trace_write_first(void)
+{
+    static uint8_t buf[64 * 1024];
+    static char cmdline[32 * 1024];
+    static char exe[PATH_MAX];
+    uint8_t *p = buf;
+    memcpy(p, FP_MAGIC, FP_MAGIC_LEN);
+    fp_put_le16(p + 8, FP_VERSION_MAJOR);
+    fp_put_le16(p + 10, FP_VERSION_MINOR);
+    fp_put_le32(p + 12, FP_HEADER_SIZE);
+    p += FP_HEADER_SIZE;
+
+    size_t cl = fp_read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (el < 0)
+        el = 0;
+
+    uint8_t payload[64 * 1024 - 64];
+    struct fp_rec r = { .p = payload };
+    uint64_t flags = 0;
+    if (fp_config.ptmalloc) flags |= FP_PROC_PTMALLOC;
+    if (!fp_config.follow) flags |= FP_PROC_NO_FOLLOW;
+    extern bool fp_is_fork_child;
+    if (fp_is_fork_child) flags |= FP_PROC_FORK_CHILD;
+    fp_rec_u(&r, (uint64_t)fp_pid);
+    fp_rec_u(&r, (uint64_t)getppid());
+    fp_rec_u(&r, flags);
+    fp_rec_u(&r, fp_t0);
+    fp_rec_u(&r, fp_realtime_ns());
+    fp_rec_u(&r, (uint64_t)sysconf(_SC_PAGESIZE));
+    fp_rec_u(&r, fp_config.depth);
+    fp_rec_u(&r, fp_config.rusage_every);
+    fp_rec_str(&r, exe, (size_t)el);
+    fp_rec_str(&r, cmdline, cl);
+    size_t plen = (size_t)(r.p - payload);
+    *p++ = FP_REC_PROCESS;
+    p += fp_put_varint(p, plen);
+    memcpy(p, payload, plen);
+    p += plen;
+    fp_trace_write_member(buf, (size_t)(p - buf), 0, 0, 0, 0);
+}
+
+/* ---- threads */
+static fp_lock_t threads_lock;
+static struct fp_thread *threads_all;
+static _Atomic uint32_t threads_total, threads_live, threads_peak;
+_Atomic int fp_fork_gate;
+
+void fp_threads_lock(void) { fp_lock(&threads_lock); }
+void fp_threads_unlock(void) { fp_unlock(&threads_lock); }
+uint32_t fp_threads_total(void) { return atomic_load(&threads_total); }
+uint32_t fp_threads_peak(void) { return atomic_load(&threads_peak); }
+
+static void block_start(struct fp_thread *t);
+
+/* Take a recycled recorder or make a new one; called on a thread's first
+ * intercepted call, with the guard set. */
+struct fp_thread *fp_thread_register(void)
+{
+    struct fp_thread *t = NULL;
+    fp_lock(&threads_lock);
+    for (struct fp_thread *c = threads_all; c; c = c->next) {
+        if (!c->live && atomic_load(&c->len) == 0) {
+            t = c;
+            break;
+        }
+    }
+    if (!t) {
+        t = fp_perm_alloc(sizeof(*t));
+        if (!t) {
+            fp_unlock(&threads_lock);
+            return NULL;
+        }
+        memset(t, 0, sizeof(*t));
+        t->next = threads_all;
+        /* the fork gate walks the list without the lock */
+        __atomic_store_n(&threads_all, t, __ATOMIC_RELEASE);
+    }
+    t->live = 1;
+    fp_unlock(&threads_lock);
+
+    if (!t->data || t->cap != fp_config.buffer_bytes) {
+        if (t->data)
+            fp_os_unmap(t->data, t->cap);
+        t->cap = fp_config.buffer_bytes;
+        t->data = fp_os_map(t->cap);
+        if (!t->data) {
+            t->cap = 0;
+            t->live = 0;
+            return NULL;
+        }
+    }
+    t->tid = (uint32_t)fp_gettid();
+    t->seq = 0;
+    t->calls = 0;
+    t->minflt = t->majflt = 0;
+    t->ending = 0;
+    atomic_store(&t->len, 0);
+    atomic_store(&t->in_shim, 0);
+    fp_stacks_reset(t);
+    uint32_t live = atomic_fetch_add(&threads_live, 1) + 1;
+    atomic_fetch_add(&threads_total, 1);
+    uint32_t peak = atomic_load(&threads_peak);
+    while (live > peak && !atomic_compare_exchange_weak(&threads_peak, &peak, live))
+        ;
+    return t;
+}
+
+/* Write the buffer as one member.  The owner calls it when the buffer fills;
+ * the exit path calls it for every thread, hence the lock. */
+void fp_thread_flush(struct fp_thread *t)
+{
+    int expect = 0;
+    while (!atomic_compare_exchange_weak_explicit(&t->flush_lock, &expect, 1,
+               memory_order_acquire, memory_order_relaxed)) {
+        expect = 0;
+        sched_yield();
+    }
+    size_t len = atomic_load_explicit(&t->len, memory_order_acquire);
+    if (len > 0) {
+        uint64_t first = t->t_first == UINT64_MAX ? t->t_last : t->t_first;
+        fp_trace_write_member(t->data, len, t->tid, t->seq, first, t->t_last);
+        t->seq++;
+        atomic_store_explicit(&t->len, 0, memory_order_release);
+    }
+    atomic_store_explicit(&t->flush_lock, 0, memory_order_release);
+}
+
+/* The thread is ending: flush and hand the recorder back for reuse. */
+void fp_thread_end(struct fp_thread *t)
+{
+    fp_thread_flush(t);
+    fp_stacks_reset(t);
+    atomic_fetch_sub(&threads_live, 1);
+    fp_lock(&threads_lock);
+    t->live = 0;
+    fp_unlock(&threads_lock);
+}
+
+void fp_flush_all(void)
+{
+    fp_lock(&threads_lock);
+    for (struct fp_thread *t = threads_all; t; t = t->next)
+        if (atomic_load(&t->len) > 0)
+            fp_thread_flush(t);
+    fp_unlock(&threads_lock);
+}
+
+/* In a fork child only the forking thread exists: drop the other recorders'
+ * records (the parent writes them) and every stack table (ids must be
+ * defined again in the child's own trace). */
+void fp_atfork_child_threads(struct fp_thread *self)
+{
+    atomic_store(&threads_live, 1);
+    atomic_store(&threads_total, 1);
+    atomic_store(&threads_peak, 1);
+    for (struct fp_thread *t = threads_all; t; t = t->next) {
+        atomic_store(&t->flush_lock, 0);
+        atomic_store(&t->in_shim, 0);
+        if (t == self)
+            continue;
+        atomic_store(&t->len, 0);
+        fp_stacks_reset(t);
+        t->live = 0;
+    }
+    self->tid = (uint32_t)fp_gettid();
+    self->seq = 0;
+    self->calls = 0;
+    self->minflt = self->majflt = 0;
+    atomic_store(&self->len, 0);
+    fp_stacks_reset(self);
+}
+
+/* ---- the fork gate: fork waits until no other thread is inside the shim
+ * (so no lock of ours or of libunwind is held in the child), with a bound */
+/* Also used before exec and at exit, so that every buffer can be flushed
+ * while its owner is not half-way through a record.  Returns false when a
+ * thread stayed inside the shim past the bound. */
+bool fp_fork_gate_close(struct fp_thread *self)
+{
+    atomic_store_explicit(&fp_fork_gate, 1, memory_order_seq_cst);
+    uint64_t deadline = fp_now_ns() + 200u * 1000 * 1000;
+    for (struct fp_thread *t = threads_all; t; t = t->next) {
+        if (t == self)
+            continue;
+        while (atomic_load_explicit(&t->in_shim, memory_order_seq_cst)) {
+            if (fp_now_ns() > deadline)
+                return false;
+            sched_yield();
+        }
+    }
+    return true;
+}
+
+/* A hook met a closed gate: wait, then go on only if still recording. */
+struct fp_thread *fp_enter_gated(struct fp_thread *t)
+{
+    atomic_store_explicit(&t->in_shim, 0, memory_order_release);
+    fp_fork_gate_wait();
+    if (atomic_load(&fp_state) != FP_READY) {
+        fp_guard = 0;
+        return NULL;
+    }
+    atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
+    return t;
+}
+
+void fp_fork_gate_open(void)
+{
+    atomic_store_explicit(&fp_fork_gate, 0, memory_order_seq_cst);
+}
+
+void fp_fork_gate_wait(void)
+{
+    while (atomic_load_explicit(&fp_fork_gate, memory_order_acquire))
+        sched_yield();
+}
+
+/* ---- records */
+static void block_start(struct fp_thread *t)
+{
+    uint8_t *p = t->data;
+    uint8_t payload[3 * FP_VARINT_MAX];
+    size_t n = 0;
+    n += fp_put_varint(payload + n, t->tid);
+    n += fp_put_varint(payload + n, t->seq);
+    n += fp_put_varint(payload + n, t->t_last);
+    p[0] = FP_REC_BLOCK;
+    p[1] = (uint8_t)n;
+    memcpy(p + 2, payload, n);
+    t->t_first = UINT64_MAX;  /* set by the block's first timed record */
+    atomic_store_explicit(&t->len, 2 + n, memory_order_relaxed);
+}
+
+static FP_NOINLINE void rec_make_room(struct fp_thread *t, size_t need)
+{
+    if (atomic_load_explicit(&t->len, memory_order_relaxed) > 0)
+        fp_thread_flush(t);
+    (void)need;
+}
+
+void fp_rec_begin(struct fp_rec *r, struct fp_thread *t, uint8_t type, size_t max)
+{
+    size_t len = atomic_load_explicit(&t->len, memory_order_relaxed);
+    size_t need = max + 1 + FP_VARINT_MAX;
+    if (FP_UNLIKELY(len + need > t->cap)) {
+        rec_make_room(t, need);
+        len = 0;
+    }
+    if (len == 0) {
+        block_start(t);
+        len = atomic_load_explicit(&t->len, memory_order_relaxed);
+    }
+    r->t = t;
+    r->start = t->data + len;
+    r->start[0] = type;
+    r->p = r->start + 2;    /* one length byte assumed; fixed in fp_rec_end */
+}
+
+void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
+                        size_t max, uint64_t now)
+{
+    fp_rec_begin(r, t, type, max + FP_VARINT_MAX);
+    uint64_t rel = now - fp_t0;
+    if (rel < t->t_last)
+        rel = t->t_last;     /* clocks never go back within a block */
+    fp_rec_u(r, rel - t->t_last);
+    t->t_last = rel;
+    if (t->t_first == UINT64_MAX)
+        t->t_first = rel;
+}
+
+void fp_rec_end(struct fp_rec *r)
+{
+    struct fp_thread *t = r->t;
+    size_t plen = (size_t)(r->p - (r->start + 2));
+    if (FP_UNLIKELY(plen >= 0x80)) {
+        uint8_t tmp[FP_VARINT_MAX];
+        size_t vl = fp_put_varint(tmp, plen);
+        memmove(r->start + 1 + vl, r->start + 2, plen);
+        memcpy(r->start + 1, tmp, vl);
+        r->p = r->start + 1 + vl + plen;
+    } else {
+        r->start[1] = (uint8_t)plen;
+    }
+    atomic_store_explicit(&t->len, (size_t)(r->p - t->data), memory_order_release);
+    if (FP_UNLIKELY(t->t_first != UINT64_MAX && t->t_last - t->t_first > fp_config.flush_ns))
+        fp_thread_flush(t);
+}

@@ -1,0 +1,218 @@
+/* Internal interface of libfaultprof.so: the per-thread recorder state, the
+ * pointers to the real functions, and the modules that share them
+ * (os, buffer, stack, modules, hooks_*, init). */
+#ifndef FP_SHIM_H
+#define FP_SHIM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "faultprof/trace.h"
+
+#define FP_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define FP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FP_NOINLINE    __attribute__((noinline))
+#define FP_EXPORT      __attribute__((visibility("default")))
+#define FP_TLS         __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- the real functions, resolved with dlsym(RTLD_NEXT) (init.c) */
+struct fp_real {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t);
+    void  (*free)(void *);
+    int   (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    void *(*mmap)(void *, size_t, int, int, int, off_t);
+    int   (*munmap)(void *, size_t);
+    void *(*mremap)(void *, size_t, size_t, int, ...);
+    int   (*brk)(void *);
+    void *(*sbrk)(intptr_t);
+    pid_t (*fork)(void);
+    void  (*_exit)(int) __attribute__((noreturn));
+    void  (*_Exit)(int) __attribute__((noreturn));
+    void  (*abort)(void) __attribute__((noreturn));
+    int   (*execve)(const char *, char *const[], char *const[]);
+    int   (*execvpe)(const char *, char *const[], char *const[]);
+    int   (*fexecve)(int, char *const[], char *const[]);
+    int   (*execveat)(int, const char *, char *const[], char *const[], int);
+    void *(*dlopen)(const char *, int);
+    void *(*dlmopen)(long, const char *, int);
+    int   (*dlclose)(void *);
+};
+extern struct fp_real fp_real;
+
+/* ---- configuration, read once from FAULTPROF_* at start (init.c) */
+struct fp_config {
+    unsigned depth;          /* FAULTPROF_DEPTH: frames kept per stack */
+    unsigned rusage_every;   /* FAULTPROF_RUSAGE_EVERY: calls between getrusage */
+    size_t   buffer_bytes;   /* FAULTPROF_BUFFER_KB */
+    uint64_t flush_ns;       /* FAULTPROF_FLUSH_MS */
+    bool     follow;         /* FAULTPROF_FOLLOW */
+    bool     ptmalloc;       /* the next malloc is glibc's: chunk headers readable */
+};
+extern struct fp_config fp_config;
+
+/* ---- lifecycle: passes straight through unless READY */
+enum fp_state { FP_UNINIT = 0, FP_INITIALIZING, FP_READY, FP_SHUTDOWN, FP_DISABLED };
+extern _Atomic int fp_state;
+
+/* ---- a thread's recorder (buffer.c).  Allocated from the shim's own
+ * mmap'd memory, listed globally so exit can flush every thread, recycled
+ * when a thread ends. */
+struct fp_stack_entry;
+struct fp_pool;
+
+struct fp_thread {
+    uint8_t  *data;          /* the buffer of uncompressed records */
+    size_t    cap;
+    _Atomic size_t len;      /* bytes of whole records; owner stores with release */
+    _Atomic int flush_lock;  /* owner and exit-flusher take it to write */
+    _Atomic int in_shim;     /* set while the thread runs shim code (fork gate) */
+    uint32_t  tid;
+    uint32_t  seq;           /* next block number */
+    uint64_t  t_first;       /* time of the first record in the buffer */
+    uint64_t  t_last;        /* time of the last timed record */
+    uint32_t  calls;         /* intercepted calls since the last getrusage */
+    uint64_t  minflt, majflt;/* last counts written in a RUSAGE record */
+    struct fp_stack_entry *stacks; /* uthash: frames -> id, this thread only */
+    struct fp_pool *pool;    /* memory of the stack table */
+    int       live;          /* 1 while owned by a running thread */
+    int       ending;        /* destructor rounds seen */
+    struct fp_thread *next;  /* global list, never unlinked */
+};
+
+/* per-thread fast state in initial-exec TLS */
+extern FP_TLS struct fp_thread *fp_self;
+extern FP_TLS int fp_guard;
+
+/* ---- os.c: the only code that talks to the kernel for the shim itself */
+void *fp_os_map(size_t size);
+void  fp_os_unmap(void *p, size_t size);
+int   fp_os_write_all(int fd, const void *buf, size_t len);
+uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC */
+uint64_t fp_realtime_ns(void);
+pid_t fp_gettid(void);
+size_t fp_read_file(const char *path, char *buf, size_t cap);
+void  fp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* a bump allocator over mmap'd chunks, freed as a whole */
+struct fp_pool {
+    struct fp_pool_chunk *chunks;
+    uint8_t *cur, *end;
+};
+void *fp_pool_alloc(struct fp_pool *pool, size_t size);
+void  fp_pool_release(struct fp_pool *pool);
+/* small allocations that live as long as the process */
+void *fp_perm_alloc(size_t size);
+
+/* simple lock for rare paths (never taken on the hot path) */
+typedef struct { _Atomic int v; } fp_lock_t;
+void fp_lock(fp_lock_t *l);
+void fp_unlock(fp_lock_t *l);
+
+/* ---- buffer.c: appending records, flushing members, the trace file */
+extern uint64_t fp_t0;             /* CLOCK_MONOTONIC at start */
+extern pid_t fp_pid;
+int   fp_trace_open(bool fork_child);
+void  fp_trace_write_first(void);   /* header + PROCESS */
+int   fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
+                            uint32_t seq, uint64_t t_first, uint64_t t_last);
+void  fp_trace_close(void);
+bool  fp_trace_ok(void);
+
+struct fp_thread *fp_thread_register(void);
+void  fp_thread_flush(struct fp_thread *t);
+void  fp_thread_end(struct fp_thread *t);
+void  fp_flush_all(void);
+void  fp_atfork_child_threads(struct fp_thread *self);
+void  fp_threads_lock(void);
+void  fp_threads_unlock(void);
+uint32_t fp_threads_total(void);
+uint32_t fp_threads_peak(void);
+bool  fp_fork_gate_close(struct fp_thread *self);
+void  fp_fork_gate_open(void);
+void  fp_fork_gate_wait(void);
+extern _Atomic int fp_fork_gate;
+
+/* record writing: reserve room for one record of at most max payload bytes,
+ * write fields with fp_rec_* and finish with fp_rec_end */
+struct fp_rec {
+    struct fp_thread *t;
+    uint8_t *start;          /* record type byte */
+    uint8_t *p;              /* next payload byte */
+};
+void fp_rec_begin(struct fp_rec *r, struct fp_thread *t, uint8_t type, size_t max);
+void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
+                        size_t max, uint64_t now);
+void fp_rec_end(struct fp_rec *r);
+
+static inline void fp_rec_u(struct fp_rec *r, uint64_t v)
+{
+    r->p += fp_put_varint(r->p, v);
+}
+static inline void fp_rec_s(struct fp_rec *r, int64_t v)
+{
+    r->p += fp_put_varint(r->p, fp_zigzag(v));
+}
+static inline void fp_rec_str(struct fp_rec *r, const void *s, size_t n)
+{
+    r->p += fp_put_varint(r->p, n);
+    __builtin_memcpy(r->p, s, n);
+    r->p += n;
+}
+
+/* ---- stack.c: stacks and their ids */
+int      fp_unwind_init(void);
+uint64_t fp_stack_id(struct fp_thread *t);  /* unwinds the caller; 0 if none */
+void     fp_stacks_reset(struct fp_thread *t);
+void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);
+
+/* ---- modules.c */
+void fp_modules_emit_all(struct fp_thread *t);     /* every loaded object */
+void fp_modules_rescan(struct fp_thread *t);       /* after dlopen/dlclose */
+
+/* ---- init.c: entering and leaving the shim from a hook */
+void fp_resolve(void);
+void fp_note_rusage(struct fp_thread *t, uint64_t now, bool force);
+void fp_note_break(struct fp_thread *t, uint64_t now);
+void fp_process_end(int reason);
+void fp_write_process_end(struct fp_thread *t, int reason);
+void fp_emit_note(struct fp_thread *t, const char *key, const char *value);
+
+/* Enter the shim from a hook.  Returns the thread's recorder, or NULL when
+ * the call must pass straight through (not ready, already inside the shim,
+ * thread torn down). */
+struct fp_thread *fp_enter_slow(void);
+struct fp_thread *fp_enter_gated(struct fp_thread *t);
+
+static inline struct fp_thread *fp_enter(void)
+{
+    if (FP_UNLIKELY(fp_guard))
+        return NULL;
+    struct fp_thread *t = fp_self;
+    if (FP_UNLIKELY(!t || atomic_load_explicit(&fp_state, memory_order_relaxed) != FP_READY))
+        return fp_enter_slow();
+    fp_guard = 1;
+    /* Dekker with the fork gate: publish in_shim, then look at the gate */
+    atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
+    if (FP_UNLIKELY(atomic_load_explicit(&fp_fork_gate, memory_order_seq_cst))) {
+        return fp_enter_gated(t);
+    }
+    return t;
+}
+
+static inline void fp_leave(struct fp_thread *t)
+{
+    atomic_store_explicit(&t->in_shim, 0, memory_order_release);
+    fp_guard = 0;
+}
+
+#endif /* FP_SHIM_H */

@@ -1,0 +1,255 @@
+/* The malloc family.  Each hook calls the next allocator (glibc's, or
+ * jemalloc/mimalloc/tcmalloc preloaded after us) with the guard set, so the
+ * allocator's own mmaps are not taken for the program's, then appends one
+ * record.  A free is recorded before the block is released and an
+ * allocation after it is made, so the times of two calls that hand the same
+ * address from one thread to another are always in order. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include "fp.h"
+
+/* ---- bootstrap: dlsym may allocate before the real malloc is known */
+static uint8_t boot_area[64 * 1024] __attribute__((aligned(64)));
+static _Atomic size_t boot_used;
+
+static void *boot_alloc(size_t n, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    for (;;) {
+        size_t used = atomic_load(&boot_used);
+        size_t at = (used + align - 1) & ~(align - 1);
+        if (at + n > sizeof(boot_area))
+            return NULL;
+        if (atomic_compare_exchange_weak(&boot_used, &used, at + n))
+            return memset(boot_area + at, 0, n);
+    }
+}
+
+static inline bool is_boot(const void *p)
+{
+    return (const uint8_t *)p >= boot_area && (const uint8_t *)p < boot_area + sizeof(boot_area);
+}
+
+/* true when the real functions are there to call */
+static inline bool real_ready(void)
+{
+    if (FP_LIKELY(fp_real.malloc != NULL))
+        return true;
+    fp_resolve();              /* returns at once when already under way */
+    return __atomic_load_n(&fp_real.malloc, __ATOMIC_ACQUIRE) != NULL;
+}
+
+static inline unsigned mmapped_flag(const void *p)
+{
+    /* glibc chunk header: the size word before the block, bit 1 IS_MMAPPED */
+    if (!fp_config.ptmalloc || !p)
+        return 0;
+    return (((const size_t *)p)[-1] & 2) ? FP_ALLOC_MMAPPED : 0;
+}
+
+static FP_NOINLINE void record_alloc(struct fp_thread *t, unsigned func, size_t size,
+                                     void *p, size_t align)
+{
+    uint64_t now = fp_now_ns();
+    uint64_t sid = fp_stack_id(t);
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_ALLOC, 6 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, func);
+    fp_rec_u(&r, mmapped_flag(p));
+    fp_rec_u(&r, size);
+    fp_rec_u(&r, (uintptr_t)p);
+    fp_rec_u(&r, sid);
+    fp_rec_u(&r, align);
+    fp_rec_end(&r);
+    fp_note_break(t, now);
+    fp_note_rusage(t, now, false);
+}
+
+static FP_NOINLINE void record_free(struct fp_thread *t, void *p)
+{
+    uint64_t now = fp_now_ns();
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_FREE, 2 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, mmapped_flag(p));
+    fp_rec_u(&r, (uintptr_t)p);
+    fp_rec_end(&r);
+    fp_note_rusage(t, now, false);
+}
+
+static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void *old,
+                                       size_t size, void *p)
+{
+    uint64_t now = fp_now_ns();
+    uint64_t sid = fp_stack_id(t);
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_REALLOC, 6 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, func);
+    fp_rec_u(&r, mmapped_flag(p));
+    fp_rec_u(&r, (uintptr_t)old);
+    fp_rec_u(&r, size);
+    fp_rec_u(&r, (uintptr_t)p);
+    fp_rec_u(&r, sid);
+    fp_rec_end(&r);
+    fp_note_break(t, now);
+    fp_note_rusage(t, now, false);
+}
+
+FP_EXPORT void *malloc(size_t n)
+{
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t))
+        return real_ready() ? fp_real.malloc(n) : boot_alloc(n, 16);
+    void *p = fp_real.malloc(n);
+    int e = errno;
+    record_alloc(t, FP_FUNC_MALLOC, n, p, 0);
+    fp_leave(t);
+    errno = e;
+    return p;
+}
+
+FP_EXPORT void free(void *p)
+{
+    if (FP_UNLIKELY(p == NULL || is_boot(p)))
+        return;
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (real_ready())
+            fp_real.free(p);
+        return;
+    }
+    int e = errno;
+    record_free(t, p);
+    fp_real.free(p);
+    fp_leave(t);
+    errno = e;
+}
+
+FP_EXPORT void *calloc(size_t n, size_t m)
+{
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (real_ready())
+            return fp_real.calloc(n, m);
+        size_t total;
+        return __builtin_mul_overflow(n, m, &total) ? NULL : boot_alloc(total, 16);
+    }
+    void *p = fp_real.calloc(n, m);
+    int e = errno;
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total))
+        total = SIZE_MAX;
+    record_alloc(t, FP_FUNC_CALLOC, total, p, 0);
+    fp_leave(t);
+    errno = e;
+    return p;
+}
+
+/* realloc of a bootstrap block: move it into the real heap */
+static void *boot_realloc(void *old, size_t n)
+{
+    void *p = malloc(n);
+    if (p && old) {
+        size_t avail = (size_t)(boot_area + sizeof(boot_area) - (uint8_t *)old);
+        memcpy(p, old, n < avail ? n : avail);
+    }
+    return p;
+}
+
+FP_EXPORT void *realloc(void *old, size_t n)
+{
+    if (FP_UNLIKELY(is_boot(old)))
+        return boot_realloc(old, n);
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t))
+        return real_ready() ? fp_real.realloc(old, n) : boot_alloc(n, 16);
+    void *p = fp_real.realloc(old, n);
+    int e = errno;
+    record_realloc(t, FP_FUNC_REALLOC, old, n, p);
+    fp_leave(t);
+    errno = e;
+    return p;
+}
+
+FP_EXPORT void *reallocarray(void *old, size_t n, size_t m)
+{
+    size_t total;
+    if (FP_UNLIKELY(is_boot(old))) {
+        if (__builtin_mul_overflow(n, m, &total)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return boot_realloc(old, total);
+    }
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (real_ready() && fp_real.reallocarray)
+            return fp_real.reallocarray(old, n, m);
+        if (__builtin_mul_overflow(n, m, &total)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return realloc(old, total);
+    }
+    void *p;
+    if (fp_real.reallocarray) {
+        p = fp_real.reallocarray(old, n, m);
+    } else if (__builtin_mul_overflow(n, m, &total)) {
+        errno = ENOMEM;
+        p = NULL;
+    } else {
+        p = fp_real.realloc(old, total);
+    }
+    int e = errno;
+    if (__builtin_mul_overflow(n, m, &total))
+        total = SIZE_MAX;
+    record_realloc(t, FP_FUNC_REALLOCARRAY, old, total, p);
+    fp_leave(t);
+    errno = e;
+    return p;
+}
+
+FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (real_ready())
+            return fp_real.posix_memalign(out, align, n);
+        void *p = boot_alloc(n, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    int e = errno;
+    int rc = fp_real.posix_memalign(out, align, n);
+    record_alloc(t, FP_FUNC_POSIX_MEMALIGN, n, rc == 0 ? *out : NULL, align);
+    fp_leave(t);
+    errno = e;
+    return rc;
+}
+
+/* aligned_alloc, memalign, valloc and pvalloc differ only in the call */
+#define ALIGNED_HOOK(name, FUNC, params, args, size_expr, align_expr)        \
+    FP_EXPORT void *name params                                             \
+    {                                                                       \
+        struct fp_thread *t = fp_enter();                                   \
+        if (FP_UNLIKELY(!t))                                                \
+            return real_ready() ? fp_real.name args                         \
+                                : boot_alloc(size_expr, align_expr);        \
+        void *p = fp_real.name args;                                        \
+        int e = errno;                                                      \
+        record_alloc(t, FP_FUNC_##FUNC, size_expr, p, align_expr);          \
+        fp_leave(t);                                                        \
+        errno = e;                                                          \
+        return p;                                                           \
+    }
+
+ALIGNED_HOOK(aligned_alloc, ALIGNED_ALLOC, (size_t align, size_t n), (align, n), n, align)
+ALIGNED_HOOK(memalign, MEMALIGN, (size_t align, size_t n), (align, n), n, align)
+ALIGNED_HOOK(valloc, VALLOC, (size_t n), (n), n, (size_t)getpagesize())
+ALIGNED_HOOK(pvalloc, PVALLOC, (size_t n), (n), n, (size_t)getpagesize())

@@ -1,0 +1,164 @@
+/* The program's own mmap, munmap, mremap, brk and sbrk.  glibc's malloc
+ * reaches the kernel through internal calls these hooks never see; what it
+ * does to the program break shows up as HEAP_BREAK records instead. */
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fp.h"
+
+extern void *__curbrk;
+
+static void *pass_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (!fp_real.mmap)
+        fp_resolve();
+    return fp_real.mmap(addr, len, prot, flags, fd, off);
+}
+
+FP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t))
+        return pass_mmap(addr, len, prot, flags, fd, off);
+    void *p = fp_real.mmap(addr, len, prot, flags, fd, off);
+    int e = errno;
+    uint64_t now = fp_now_ns();
+    uint64_t sid = fp_stack_id(t);
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_MMAP, 9 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, (uintptr_t)addr);
+    fp_rec_u(&r, len);
+    fp_rec_u(&r, (unsigned)prot);
+    fp_rec_u(&r, (unsigned)flags);
+    fp_rec_s(&r, fd);
+    fp_rec_u(&r, (uint64_t)off);
+    fp_rec_u(&r, (uintptr_t)p);
+    fp_rec_u(&r, p == MAP_FAILED ? (unsigned)e : 0);
+    fp_rec_u(&r, sid);
+    fp_rec_end(&r);
+    fp_note_rusage(t, now, false);
+    fp_leave(t);
+    errno = e;
+    return p;
+}
+
+FP_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+    __attribute__((alias("mmap")));
+
+FP_EXPORT int munmap(void *addr, size_t len)
+{
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (!fp_real.munmap)
+            fp_resolve();
+        return fp_real.munmap(addr, len);
+    }
+    /* like free: recorded before the range can be handed out again */
+    uint64_t now = fp_now_ns();
+    uint64_t sid = fp_stack_id(t);
+    int rc = fp_real.munmap(addr, len);
+    int e = errno;
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_MUNMAP, 4 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, (uintptr_t)addr);
+    fp_rec_u(&r, len);
+    fp_rec_u(&r, rc != 0 ? (unsigned)e : 0);
+    fp_rec_u(&r, sid);
+    fp_rec_end(&r);
+    fp_note_rusage(t, now, false);
+    fp_leave(t);
+    errno = e;
+    return rc;
+}
+
+FP_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    void *want = NULL;
+    if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+        va_list ap;
+        va_start(ap, flags);
+        want = va_arg(ap, void *);
+        va_end(ap);
+    }
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (!fp_real.mremap)
+            fp_resolve();
+        return fp_real.mremap(old, old_len, new_len, flags, want);
+    }
+    void *p = fp_real.mremap(old, old_len, new_len, flags, want);
+    int e = errno;
+    uint64_t now = fp_now_ns();
+    uint64_t sid = fp_stack_id(t);
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_MREMAP, 8 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, (uintptr_t)old);
+    fp_rec_u(&r, old_len);
+    fp_rec_u(&r, new_len);
+    fp_rec_u(&r, (unsigned)flags);
+    fp_rec_u(&r, (uintptr_t)want);
+    fp_rec_u(&r, (uintptr_t)p);
+    fp_rec_u(&r, p == MAP_FAILED ? (unsigned)e : 0);
+    fp_rec_u(&r, sid);
+    fp_rec_end(&r);
+    fp_note_rusage(t, now, false);
+    fp_leave(t);
+    errno = e;
+    return p;
+}
+
+static void record_brk(struct fp_thread *t, unsigned func, uint64_t arg, uintptr_t old_brk, int err)
+{
+    uint64_t now = fp_now_ns();
+    uint64_t sid = fp_stack_id(t);
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_BRK, 6 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, func);
+    fp_rec_u(&r, arg);
+    fp_rec_u(&r, old_brk);
+    fp_rec_u(&r, (uintptr_t)__curbrk);
+    fp_rec_u(&r, (unsigned)err);
+    fp_rec_u(&r, sid);
+    fp_rec_end(&r);
+    fp_note_break(t, now);
+}
+
+FP_EXPORT int brk(void *addr)
+{
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (!fp_real.brk)
+            fp_resolve();
+        return fp_real.brk(addr);
+    }
+    uintptr_t old = (uintptr_t)__curbrk;
+    int rc = fp_real.brk(addr);
+    int e = errno;
+    record_brk(t, FP_BRK_BRK, (uintptr_t)addr, old, rc != 0 ? e : 0);
+    fp_leave(t);
+    errno = e;
+    return rc;
+}
+
+FP_EXPORT void *sbrk(intptr_t incr)
+{
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (!fp_real.sbrk)
+            fp_resolve();
+        return fp_real.sbrk(incr);
+    }
+    if (incr == 0) {            /* a query: nothing happened */
+        fp_leave(t);
+        return fp_real.sbrk(0);
+    }
+    uintptr_t old = (uintptr_t)__curbrk;
+    void *p = fp_real.sbrk(incr);
+    int e = errno;
+    record_brk(t, FP_BRK_SBRK, fp_zigzag(incr), old, p == (void *)-1 ? e : 0);
+    fp_leave(t);
+    errno = e;
+    return p;
+}

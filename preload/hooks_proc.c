@@ -1,0 +1,297 @@
+/* Process events: fork (the child starts a trace of its own), the exec
+ * family (buffers written first; with following off, the new program gets
+ * no LD_PRELOAD of ours), _exit/_Exit/abort (buffers written first) and
+ * dlopen/dlclose (the module list written again). */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fp.h"
+
+void fp_after_fork_child(void);
+
+FP_EXPORT pid_t fork(void)
+{
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        if (!fp_real.fork)
+            fp_resolve();
+        return fp_real.fork();
+    }
+    fp_thread_flush(t);
+    /* no other thread may hold a lock of ours or libunwind's in the child */
+    fp_fork_gate_close(t);
+    fp_threads_lock();
+    pid_t pid = fp_real.fork();
+    int e = errno;
+    fp_threads_unlock();
+    if (pid == 0) {
+        fp_fork_gate_open();
+        fp_after_fork_child();
+        t = fp_self;
+        if (!t) {                /* the child could not start a trace */
+            fp_guard = 0;
+            errno = e;
+            return 0;
+        }
+    } else {
+        fp_fork_gate_open();
+        if (pid > 0) {
+            struct fp_rec r;
+            fp_rec_begin_timed(&r, t, FP_REC_FORK, FP_VARINT_MAX, fp_now_ns());
+            fp_rec_u(&r, (uint64_t)pid);
+            fp_rec_end(&r);
+        }
+    }
+    fp_leave(t);
+    errno = e;
+    return pid;
+}
+
+/* ---- exec */
+
+/* A vfork child shares our memory and our TLS: it must touch nothing. */
+static inline bool foreign_process(void)
+{
+    return fp_pid != 0 && getpid() != fp_pid;
+}
+
+static void record_exec(struct fp_thread *t, const char *path, int err)
+{
+    size_t n = path ? strnlen(path, 4096) : 0;
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_EXEC, 2 * FP_VARINT_MAX + n, fp_now_ns());
+    fp_rec_u(&r, (unsigned)err);
+    fp_rec_str(&r, path ? path : "", n);
+    fp_rec_end(&r);
+}
+
+/* With following off, LD_PRELOAD entries naming us are dropped from the
+ * environment handed to the new program. */
+static char *const *exec_env(char *const *envp, char **scratch, size_t cap)
+{
+    if (fp_config.follow || !envp)
+        return envp;
+    size_t j = 0;
+    for (size_t i = 0; envp[i] && j + 1 < cap; i++) {
+        if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0 && strstr(envp[i], "libfaultprof.so"))
+            continue;
+        scratch[j++] = envp[i];
+    }
+    scratch[j] = NULL;
+    return scratch;
+}
+
+/* Before the image is replaced: the end-of-process figures and every
+ * buffer to disk.  If the exec fails, recording simply goes on. */
+static void exec_prepare(struct fp_thread *t, const char *path)
+{
+    record_exec(t, path, 0);
+    fp_write_process_end(t, 3);
+    fp_fork_gate_close(t);
+    fp_flush_all();
+}
+
+static void exec_failed(struct fp_thread *t, const char *path, int err)
+{
+    fp_fork_gate_open();
+    record_exec(t, path, err);
+}
+
+#define ENV_SCRATCH 4096
+extern char **environ;
+
+/* The common body: run `call` with the environment adjusted */
+#define EXEC_BODY(path, envp, call_with_env)                                 \
+    do {                                                                      \
+        if (foreign_process()) {                                              \
+            char *const *env_ = (envp);                                       \
+            return call_with_env;                                             \
+        }                                                                     \
+        struct fp_thread *t = fp_enter();                                     \
+        if (!t) {                                                             \
+            if (!fp_real.execve)                                              \
+                fp_resolve();                                                 \
+            char *const *env_ = (envp);                                       \
+            return call_with_env;                                             \
+        }                                                                     \
+        char **scratch = fp_config.follow ? NULL                              \
+            : fp_os_map(ENV_SCRATCH * sizeof(char *));                        \
+        char *const *env_ = scratch ? exec_env((envp), scratch, ENV_SCRATCH)  \
+                                    : (envp);                                 \
+        exec_prepare(t, (path));                                              \
+        int rc_ = call_with_env;                                              \
+        int e_ = errno;                                                       \
+        exec_failed(t, (path), e_);                                           \
+        if (scratch)                                                          \
+            fp_os_unmap(scratch, ENV_SCRATCH * sizeof(char *));               \
+        fp_leave(t);                                                          \
+        errno = e_;                                                           \
+        return rc_;                                                           \
+    } while (0)
+
+FP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    EXEC_BODY(path, envp, fp_real.execve(path, argv, env_));
+}
+
+FP_EXPORT int execv(const char *path, char *const argv[])
+{
+    EXEC_BODY(path, environ, fp_real.execve(path, argv, env_));
+}
+
+FP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    EXEC_BODY(file, envp, fp_real.execvpe(file, argv, env_));
+}
+
+FP_EXPORT int execvp(const char *file, char *const argv[])
+{
+    EXEC_BODY(file, environ, fp_real.execvpe(file, argv, env_));
+}
+
+FP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    EXEC_BODY("(fexecve)", envp, fp_real.fexecve(fd, argv, env_));
+}
+
+FP_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+                       char *const envp[], int flags)
+{
+    EXEC_BODY(path, envp, fp_real.execveat(dirfd, path, argv, env_, flags));
+}
+
+/* execl, execlp, execle: collect the variadic arguments into an array */
+#define MAX_ARGS 4096
+#define COLLECT_ARGS(first, ap, argv, n)                                     \
+    do {                                                                      \
+        argv[0] = (char *)(first);                                            \
+        n = 1;                                                                \
+        while (argv[n - 1] != NULL) {                                         \
+            if (n >= MAX_ARGS) { errno = E2BIG; va_end(ap); return -1; }      \
+            argv[n++] = va_arg(ap, char *);                                   \
+        }                                                                     \
+    } while (0)
+
+FP_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    char *argv[MAX_ARGS];
+    size_t n;
+    va_list ap;
+    va_start(ap, arg);
+    COLLECT_ARGS(arg, ap, argv, n);
+    va_end(ap);
+    return execv(path, argv);
+}
+
+FP_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    char *argv[MAX_ARGS];
+    size_t n;
+    va_list ap;
+    va_start(ap, arg);
+    COLLECT_ARGS(arg, ap, argv, n);
+    va_end(ap);
+    return execvp(file, argv);
+}
+
+FP_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    char *argv[MAX_ARGS];
+    size_t n;
+    va_list ap;
+    va_start(ap, arg);
+    COLLECT_ARGS(arg, ap, argv, n);
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, argv, envp);
+}
+
+/* ---- the ends that skip exit(): write what we have first */
+
+static void end_now(int reason)
+{
+    if (foreign_process())
+        return;
+    if (fp_guard)
+        return;
+    fp_process_end(reason);
+}
+
+FP_EXPORT void _exit(int status)
+{
+    end_now(2);
+    if (!fp_real._exit)
+        fp_resolve();
+    fp_real._exit(status);
+}
+
+FP_EXPORT void _Exit(int status)
+{
+    end_now(2);
+    if (!fp_real._Exit)
+        fp_resolve();
+    fp_real._Exit(status);
+}
+
+FP_EXPORT void abort(void)
+{
+    end_now(4);
+    if (!fp_real.abort)
+        fp_resolve();
+    fp_real.abort();
+}
+
+/* ---- dlopen/dlclose: the module list changes */
+
+static void modules_changed(void)
+{
+    struct fp_thread *t = fp_enter();
+    if (!t)
+        return;
+    fp_modules_rescan(t);
+    fp_thread_flush(t);   /* symbolization of what follows needs them on disk */
+    fp_leave(t);
+}
+
+FP_EXPORT void *dlopen(const char *file, int mode)
+{
+    if (!fp_real.dlopen)
+        fp_resolve();
+    void *h = fp_real.dlopen(file, mode);
+    if (h && !fp_guard) {
+        int e = errno;
+        modules_changed();
+        errno = e;
+    }
+    return h;
+}
+
+FP_EXPORT void *dlmopen(long ns, const char *file, int mode)
+{
+    if (!fp_real.dlmopen)
+        fp_resolve();
+    void *h = fp_real.dlmopen(ns, file, mode);
+    if (h && !fp_guard) {
+        int e = errno;
+        modules_changed();
+        errno = e;
+    }
+    return h;
+}
+
+FP_EXPORT int dlclose(void *h)
+{
+    if (!fp_real.dlclose)
+        fp_resolve();
+    int rc = fp_real.dlclose(h);
+    if (!fp_guard) {
+        int e = errno;
+        modules_changed();
+        errno = e;
+    }
+    return rc;
+}

@@ -1,0 +1,186 @@
+/* The shim's own dealings with the kernel: memory from mmap (never malloc),
+ * whole writes, clocks, small file reads and warnings without stdio.  Every
+ * function here preserves errno, so hooks can call it freely. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fp.h"
+
+void *fp_os_map(size_t size)
+{
+    int e = errno;
+    /* the raw syscall: the program's mmap hook must not see our memory */
+    long r = syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    errno = e;
+    if (r < 0 && r > -4096)
+        return NULL;
+    if ((void *)r == MAP_FAILED)
+        return NULL;
+    return (void *)r;
+}
+
+void fp_os_unmap(void *p, size_t size)
+{
+    int e = errno;
+    syscall(SYS_munmap, p, size);
+    errno = e;
+}
+
+int fp_os_write_all(int fd, const void *buf, size_t len)
+{
+    int e = errno;
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int err = errno;
+            errno = e;
+            return -err;
+        }
+        if (n == 0) {
+            errno = e;
+            return -ENOSPC;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    errno = e;
+    return 0;
+}
+
+uint64_t fp_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t fp_realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+pid_t fp_gettid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+size_t fp_read_file(const char *path, char *buf, size_t cap)
+{
+    int e = errno;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        while (got < cap) {
+            ssize_t n = read(fd, buf + got, cap - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        close(fd);
+    }
+    errno = e;
+    return got;
+}
+
+/* One line on stderr, prefixed "faultprof: ".  vsnprintf does not allocate
+ * for the plain %s/%d/%u conversions used here. */
+void fp_warn(const char *fmt, ...)
+{
+    char line[512];
+    int e = errno;
+    size_t n = (size_t)snprintf(line, sizeof(line), "faultprof: ");
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    va_end(ap);
+    if (m > 0)
+        n += (size_t)m < sizeof(line) - n - 1 ? (size_t)m : sizeof(line) - n - 2;
+    line[n++] = '\n';
+    fp_os_write_all(STDERR_FILENO, line, n);
+    errno = e;
+}
+
+/* ---- pools: bump allocation over chunks, released together */
+struct fp_pool_chunk {
+    struct fp_pool_chunk *next;
+    size_t size;
+};
+
+#define FP_POOL_CHUNK (256u * 1024)
+
+void *fp_pool_alloc(struct fp_pool *pool, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    if ((size_t)(pool->end - pool->cur) < size) {
+        size_t want = size + 64 > FP_POOL_CHUNK ? size + 64 : FP_POOL_CHUNK;
+        want = (want + 4095) & ~(size_t)4095;
+        struct fp_pool_chunk *c = fp_os_map(want);
+        if (!c)
+            return NULL;
+        c->next = pool->chunks;
+        c->size = want;
+        pool->chunks = c;
+        pool->cur = (uint8_t *)c + 64;
+        pool->end = (uint8_t *)c + want;
+    }
+    void *p = pool->cur;
+    pool->cur += size;
+    return p;
+}
+
+void fp_pool_release(struct fp_pool *pool)
+{
+    struct fp_pool_chunk *c = pool->chunks;
+    while (c) {
+        struct fp_pool_chunk *next = c->next;
+        fp_os_unmap(c, c->size);
+        c = next;
+    }
+    pool->chunks = NULL;
+    pool->cur = pool->end = NULL;
+}
+
+static struct fp_pool perm_pool;
+static fp_lock_t perm_lock;
+
+void *fp_perm_alloc(size_t size)
+{
+    fp_lock(&perm_lock);
+    void *p = fp_pool_alloc(&perm_pool, size);
+    fp_unlock(&perm_lock);
+    return p;
+}
+
+void fp_lock(fp_lock_t *l)
+{
+    int spins = 0;
+    for (;;) {
+        int expect = 0;
+        if (atomic_compare_exchange_weak_explicit(&l->v, &expect, 1,
+                memory_order_acquire, memory_order_relaxed))
+            return;
+        if (++spins > 64)
+            sched_yield();
+    }
+}
+
+void fp_unlock(fp_lock_t *l)
+{
+    atomic_store_explicit(&l->v, 0, memory_order_release);
+}
