@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,8 +84,8 @@ static void make_absolute(char *path, size_t cap)
     path[cl] = '/';
 }
 
-/* "x.gz" -> "x.<pid>.gz": a fork child whose template has no %p */
-static void add_pid_suffix(char *path, size_t cap, pid_t pid)
+/* "x.gz" -> "x.<n>.gz" */
+static void add_suffix(char *path, size_t cap, unsigned long n)
 {
     char tail[PATH_MAX];
     size_t len = strlen(path);
@@ -95,7 +96,7 @@ static void add_pid_suffix(char *path, size_t cap, pid_t pid)
     }
     char num[24];
     int k = 0;
-    unsigned long v = (unsigned long)pid;
+    unsigned long v = n;
     char tmp[24];
     do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
     int j = 0;
@@ -128,6 +129,66 @@ static void registry_add(const char *path)
     errno = e;
 }
 
+static voidpf zc_alloc(voidpf opaque, uInt items, uInt size);
+static void zc_release(voidpf opaque, voidpf addr);
+
+/* The pid in the PROCESS record of an existing trace, or 0. */
+static pid_t trace_file_pid(const char *path)
+{
+    uint8_t in[4096], out[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, in, sizeof(in));
+    close(fd);
+    if (n <= 0)
+        return 0;
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    zs.zalloc = zc_alloc;
+    zs.zfree = zc_release;
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+        return 0;
+    zs.next_in = in;
+    zs.avail_in = (uInt)n;
+    zs.next_out = out;
+    zs.avail_out = sizeof(out);
+    inflate(&zs, Z_SYNC_FLUSH);
+    size_t got = sizeof(out) - zs.avail_out;
+    inflateEnd(&zs);
+    uint64_t len, pid;
+    const uint8_t *p = out + FP_HEADER_SIZE + 1, *end = out + got;
+    if (got < FP_HEADER_SIZE + 4 || memcmp(out, FP_MAGIC, FP_MAGIC_LEN) != 0 ||
+        out[FP_HEADER_SIZE] != FP_REC_PROCESS || fp_get_varint(&p, end, &len) < 0 ||
+        fp_get_varint(&p, end, &pid) < 0)
+        return 0;
+    return (pid_t)pid;
+}
+
+/* Opens the trace without clobbering one still in use: a file left by the
+ * image this process had before exec (same pid), or by a live process, gets
+ * a numbered sibling instead; a stale one from an earlier run is replaced. */
+static int open_unclobbered(char *path, size_t cap)
+{
+    char base[PATH_MAX];
+    memcpy(base, path, strlen(path) + 1);
+    for (int k = 1; k < 1000; k++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+        pid_t owner = trace_file_pid(path);
+        if (owner != fp_pid && (owner == 0 || (kill(owner, 0) < 0 && errno == ESRCH))) {
+            if (unlink(path) == 0 || errno == ENOENT)
+                continue;
+            return -1;
+        }
+        memcpy(path, base, strlen(base) + 1);
+        add_suffix(path, cap, (unsigned long)k);
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 int fp_trace_open(bool fork_child)
 {
     const char *tmpl = getenv("FAULTPROF_OUTPUT");
@@ -135,11 +196,11 @@ int fp_trace_open(bool fork_child)
         tmpl = "faultprof.%e.%p.gz";
     expand_template(trace.path, sizeof(trace.path), tmpl, fp_pid);
     if (fork_child && !strstr(tmpl, "%p"))
-        add_pid_suffix(trace.path, sizeof(trace.path), fp_pid);
+        add_suffix(trace.path, sizeof(trace.path), (unsigned long)fp_pid);
     make_absolute(trace.path, sizeof(trace.path));
 
     int e = errno;
-    int fd = open(trace.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    int fd = open_unclobbered(trace.path, sizeof(trace.path));
     if (fd < 0) {
         fp_warn("cannot write trace %s: %s; the program runs on untraced",
                 trace.path, strerror(errno));
