@@ -79,7 +79,7 @@ $(BUILD)/tests/progs/%: tests/progs/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -g -Wall -pthread -o $@ $<
 
-$(BUILD)/demo/%: demo/%.c
+$(BUILD)/demo/%: demo/%.c $(wildcard demo/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -pthread -o $@ $<
 
