@@ -364,25 +364,33 @@ static void shell_word(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-/* The closing lines: which traces were written and how to read them. */
+/* The closing lines: which traces were written and how to read them.  The
+ * shim registers absolute paths; those under the working directory are
+ * shown relative to it, as the user would type them. */
 static void registry_report(const char *text, const char *program)
 {
     char *copy = strdup(text), *save = NULL, *line;
     char **paths = NULL;
-    size_t n = 0;
+    char cwd[PATH_MAX];
+    size_t n = 0, cwd_len = 0;
 
     if (!copy)
         return;
+    if (getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/") != 0)
+        cwd_len = strlen(cwd);
     for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char **np = realloc(paths, (n + 1) * sizeof(*paths));
         if (!np)
             break;
         paths = np;
+        if (cwd_len && strncmp(line, cwd, cwd_len) == 0 && line[cwd_len] == '/' &&
+            line[cwd_len + 1] != '\0')
+            line += cwd_len + 1;
         paths[n++] = line;
     }
 
     if (n == 0) {
-        msg("no trace was written (is %s dynamically linked?)", program);
+        msg("no trace was written (%s is statically linked, or see the messages above)", program);
     } else if (n == 1) {
         fputs("faultprof: wrote ", stderr);
         shell_word(stderr, paths[0]);
