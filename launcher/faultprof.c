@@ -390,7 +390,7 @@ static void registry_report(const char *text, const char *program)
     }
 
     if (n == 0) {
-        msg("no trace was written (%s is statically linked, or see the messages above)", program);
+        msg("no trace was written (is %s statically linked?)", program);
     } else if (n == 1) {
         fputs("faultprof: wrote ", stderr);
         shell_word(stderr, paths[0]);
