@@ -3,15 +3,19 @@
  *   launch_status kill SIG        allocate a little, kill itself with SIG
  *   launch_status wait FILE [trap]  create FILE, then wait for a signal;
  *                                 with "trap", SIGTERM/SIGHUP/SIGINT exit 40+sig
- *   launch_status fork N          fork a child that allocates; exit N after it */
+ *   launch_status fork N          fork a child that allocates; exit N after it
+ *   launch_status count FILE      create FILE, count SIGINTs for 2 s, print
+ *                                 "SIGINT N" and exit 0 */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *volatile sink;
+static volatile sig_atomic_t sigints;
 
 static void churn(void)
 {
@@ -28,10 +32,15 @@ static void on_signal(int sig)
     _exit(40 + sig);
 }
 
+static void on_sigint_count(int sig)
+{
+    sigints++;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: launch_status exit N | kill SIG | wait FILE [trap] | fork N\n");
+        fprintf(stderr, "usage: launch_status exit N | kill SIG | wait FILE [trap] | fork N | count FILE\n");
         return 100;
     }
     churn();
@@ -55,6 +64,19 @@ int main(int argc, char **argv)
         for (int i = 0; i < 600; i++)
             sleep(1);
         return 103;
+    }
+    if (strcmp(argv[1], "count") == 0) {
+        struct timespec left = { 2, 0 };
+        FILE *f;
+        signal(SIGINT, on_sigint_count);
+        f = fopen(argv[2], "w");
+        if (!f)
+            return 102;
+        fclose(f);
+        while (nanosleep(&left, &left) != 0)
+            ;
+        printf("SIGINT %d\n", (int)sigints);
+        return 0;
     }
     if (strcmp(argv[1], "fork") == 0) {
         int st;
