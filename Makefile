@@ -57,14 +57,14 @@ $(BUILD)/obj/launcher/%.o: launcher/%.c $(wildcard include/faultprof/*.h)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -c $< -o $@
 
 $(BUILD)/faultprof: $(LAUNCH_OBJ)
-	$(CC) -o $@ $^
+	$(CC) $(OPT) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/obj/analyzer/%.o: analyzer/%.c $(wildcard include/faultprof/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -c $< -o $@
 
 $(BUILD)/faultprof-report: $(BUILD)/obj/analyzer/main.o $(AN_LIB_OBJ)
-	$(CC) -o $@ $^ $(AN_LIBS)
+	$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(AN_LIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(AN_LIB_OBJ) $(wildcard include/faultprof/*.h analyzer/*.h preload/*.h)
 	@mkdir -p $(dir $@)

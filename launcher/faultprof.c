@@ -563,8 +563,12 @@ int main(int argc, char **argv)
 
     options_parse(&o, argc, argv);
     lib = lib_find(o.lib);
-    if (!lib || preload_set(lib) < 0)
+    if (!lib)
         return EXIT_INTERNAL;
+    if (preload_set(lib) < 0) {
+        free(lib);
+        return EXIT_INTERNAL;
+    }
     free(lib);
     reg_fd = registry_create(&reg_path);
     if (reg_fd < 0)
