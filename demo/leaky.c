@@ -4,7 +4,9 @@
  *   format_lines()  temporaries: 200000 short-lived strings, each freed at once
  *   render_image()  one big buffer: 64 MiB, touched (16384 page faults), freed
  * usage: leaky [SCALE]  (SCALE multiplies the counts and the size, default 1) */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE  /* asprintf */
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@ for p in $PACKAGES; do
     [ "$status" = installed ] || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-    echo "install-deps: all $(echo $PACKAGES | wc -w) packages are installed"
+    echo "install-deps: all $(echo "$PACKAGES" | wc -w) packages are installed"
     exit 0
 fi
 

@@ -2,6 +2,7 @@
 # SHIM, REPORT, LAUNCHER, PROGS, DEMOS, TESTS and a private TMPDIR set.
 # Source it first thing:   . "$(dirname "$0")/../lib.sh"
 # A test exits 0 to pass, 77 to skip (skip "why"), anything else to fail.
+# shellcheck shell=bash disable=SC2034 # RUN_*, TRACE and TRACES are for the tests
 set -eu
 
 : "${BUILD:=build}" "${TMPDIR:=/tmp}"
@@ -62,6 +63,13 @@ assert_same_file() {
     cmp -s "$1" "$2" || die "${3:-files} differ: $(cmp "$1" "$2" 2>&1 | head -n 1)"
 }
 
+# assert_no_registry: the launcher removed its registry files from TMPDIR
+assert_no_registry() {
+    local left
+    left=$(compgen -G "$TMPDIR/faultprof-registry.*" || true)
+    assert_eq "$left" "" "registry files left in TMPDIR"
+}
+
 require_shim() {
     [ -f "$SHIM" ] || skip "$SHIM not built yet"
 }
@@ -110,8 +118,8 @@ run_traced() {
     # The files the template can have produced, oldest first.
     local glob=${template//%p/*}
     glob=${glob//%e/*}
-    # shellcheck disable=SC2206 # the glob is meant to expand
-    TRACES=($(ls -tr $glob 2>/dev/null || true))
+    # shellcheck disable=SC2086 # the glob is meant to expand
+    mapfile -t TRACES < <(ls -tr $glob 2>/dev/null || true)
     TRACE=${TRACES[0]:-}
 }
 

@@ -74,7 +74,7 @@ run_one() {
 
 # --- unit tests: cmocka binaries, each exits with its number of failures
 for bin in "$BUILD"/tests/unit/test_*; do
-    [ -f "$bin" ] && [ -x "$bin" ] || continue
+    { [ -f "$bin" ] && [ -x "$bin" ]; } || continue
     name=unit/${bin##*/}
     selected "$name" || continue
     run_one "$name" "$bin"

@@ -1,9 +1,11 @@
+#!/bin/bash
 # What the launcher hands the program: its arguments untouched (options after
 # the program name are the program's), LD_PRELOAD with our library first, one
 # FAULTPROF_* variable per option, a registry file in TMPDIR, and the library
 # found next to the launcher or in ../lib/faultprof.  A stand-in library (an
 # empty file: ld.so ignores it with a warning) keeps this independent of the
 # shim.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_launcher
 prog=$(require_prog launch_env)

@@ -1,6 +1,8 @@
+#!/bin/bash
 # -o is honoured: %e becomes the program name and %p its pid, and the file
 # is a faultprof trace; without -o the trace is faultprof.<prog>.<pid>.gz in
 # the working directory.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_launcher
 require_shim

@@ -1,6 +1,8 @@
+#!/bin/bash
 # The launcher exits the way the traced program exits: the same exit status,
 # or death by the same signal (the shell sees 128+N), and signals sent to the
 # launcher reach the program.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_launcher
 require_shim
@@ -41,6 +43,7 @@ assert_eq "$(ended "$LAUNCHER" -q "$prog" kill 17)" "exit 101" "SIGCHLD to itsel
 forward_check() {
     local sig=$1 trap=$2 want=$3 ready=$TMPDIR/ready.$1.$2 pid got
     rm -f "$ready"
+    # shellcheck disable=SC2086 # an empty $trap is no argument
     ( ended "$LAUNCHER" -q "$prog" wait "$ready" $trap >"$TMPDIR/ended" ) &
     pid=$!
     for _ in $(seq 300); do

@@ -1,6 +1,8 @@
+#!/bin/bash
 # The traced program's stdout is byte-identical to its native run's, to a
 # file and to a pipe, with stdin passed through; its stderr is its own plus
 # only lines of the launcher's, each prefixed "faultprof: ".
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_launcher
 require_shim

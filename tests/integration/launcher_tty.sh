@@ -1,6 +1,8 @@
+#!/bin/bash
 # On a terminal, Ctrl-C reaches the whole foreground process group: the
 # program gets it from the terminal, and the launcher must not send it a
 # second one.  The launcher survives it and exits as the program does.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_launcher
 require_shim
