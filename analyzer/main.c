@@ -1,0 +1,240 @@
+/* faultprof-report: reads traces written by libfaultprof.so and prints where
+ * the program asked for memory.  main() parses options and runs one of:
+ * report (text/json/folded), --dump, --diff.  Exit 0 ok, 1 usage, 2 bad input. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "report.h"
+#include "sites.h"
+#include "symbols.h"
+
+static void usage(FILE *f)
+{
+    fputs(
+"usage: faultprof-report [options] TRACE...\n"
+"       faultprof-report --diff BASE NEW [options]\n"
+"       faultprof-report --dump [--order file|time] TRACE\n"
+"\n"
+"  -f, --format FMT     text (default), json or folded\n"
+"  -s, --sort METRIC    rank sites by allocations (default), bytes, peak, leaked,\n"
+"                       leaked_blocks, temporary, mmapped, faults, frees, reallocs, mapped\n"
+"  -n, --top N          show the top N sites (text default 20; 0: all)\n"
+"      --by WHAT        site (full stack, default) or function\n"
+"      --threads        add a per-thread table\n"
+"      --depth N        caller frames shown under each site (default 4)\n"
+"  -m, --metric METRIC  count column of --format folded (default bytes)\n"
+"      --filter GLOB    also fold frames whose function matches GLOB\n"
+"      --no-filter      show the allocator's own frames too\n"
+"      --no-symbols     don't read debug info (module+offset only)\n"
+"      --diff BASE NEW  compare two traces\n"
+"      --normalize      diff: match functions ignoring namespaces, parameters, hashes\n"
+"      --dump           print every record of TRACE\n"
+"      --order ORDER    --dump order: file (default) or time\n"
+"  -o, --output FILE    write to FILE instead of stdout\n"
+"  -q, --quiet          no warnings\n"
+"  -h, --help           this text\n"
+"      --version        print the version\n", f);
+}
+
+enum {
+    OPT_BY = 256, OPT_THREADS, OPT_DEPTH, OPT_FILTER, OPT_NO_FILTER, OPT_NO_SYMBOLS, OPT_DIFF,
+    OPT_NORMALIZE, OPT_DUMP, OPT_ORDER, OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+    { "format", required_argument, NULL, 'f' },
+    { "sort", required_argument, NULL, 's' },
+    { "top", required_argument, NULL, 'n' },
+    { "by", required_argument, NULL, OPT_BY },
+    { "threads", no_argument, NULL, OPT_THREADS },
+    { "depth", required_argument, NULL, OPT_DEPTH },
+    { "metric", required_argument, NULL, 'm' },
+    { "filter", required_argument, NULL, OPT_FILTER },
+    { "no-filter", no_argument, NULL, OPT_NO_FILTER },
+    { "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
+    { "diff", no_argument, NULL, OPT_DIFF },
+    { "normalize", no_argument, NULL, OPT_NORMALIZE },
+    { "dump", no_argument, NULL, OPT_DUMP },
+    { "order", required_argument, NULL, OPT_ORDER },
+    { "output", required_argument, NULL, 'o' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+__attribute__((format(printf, 1, 2)))
+static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "faultprof-report: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'faultprof-report --help'.\n");
+    va_end(ap);
+    return 1;
+}
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > 1000000000)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct fp_opts o = { .format = FP_FMT_TEXT, .sort = FP_METRIC_ALLOCATIONS,
+                         .metric = FP_METRIC_BYTES, .top = 20, .by = FP_BY_SITE, .depth = 4,
+                         .symbols = 1, .warn = stderr };
+    struct fp_filter filter;
+    fp_filter_defaults(&filter);
+    int dump = 0, diff = 0, order_file = 1;
+    const char *output = NULL;
+    int c, rc = 0;
+    while ((c = getopt_long(argc, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (!strcmp(optarg, "text"))
+                o.format = FP_FMT_TEXT;
+            else if (!strcmp(optarg, "json"))
+                o.format = FP_FMT_JSON;
+            else if (!strcmp(optarg, "folded"))
+                o.format = FP_FMT_FOLDED;
+            else
+                return bad_usage("unknown format '%s' (text, json or folded)", optarg);
+            break;
+        case 's':
+            if ((o.sort = fp_metric_parse(optarg)) < 0)
+                return bad_usage("unknown metric '%s'", optarg);
+            break;
+        case 'm':
+            if ((o.metric = fp_metric_parse(optarg)) < 0)
+                return bad_usage("unknown metric '%s'", optarg);
+            break;
+        case 'n':
+            if (parse_int(optarg, &o.top) < 0)
+                return bad_usage("--top wants a number, not '%s'", optarg);
+            o.top_set = 1;
+            break;
+        case OPT_BY:
+            if (!strcmp(optarg, "function"))
+                o.by = FP_BY_FUNCTION;
+            else if (!strcmp(optarg, "site"))
+                o.by = FP_BY_SITE;
+            else
+                return bad_usage("--by wants function or site, not '%s'", optarg);
+            break;
+        case OPT_THREADS: o.threads = 1; break;
+        case OPT_DEPTH:
+            if (parse_int(optarg, &o.depth) < 0)
+                return bad_usage("--depth wants a number, not '%s'", optarg);
+            break;
+        case OPT_FILTER: fp_filter_add(&filter, optarg); break;
+        case OPT_NO_FILTER: filter.enabled = 0; break;
+        case OPT_NO_SYMBOLS: o.symbols = 0; break;
+        case OPT_DIFF: diff = 1; break;
+        case OPT_NORMALIZE: o.normalize = 1; break;
+        case OPT_DUMP: dump = 1; break;
+        case OPT_ORDER:
+            if (!strcmp(optarg, "file"))
+                order_file = 1;
+            else if (!strcmp(optarg, "time"))
+                order_file = 0;
+            else
+                return bad_usage("--order wants file or time, not '%s'", optarg);
+            break;
+        case 'o': output = optarg; break;
+        case 'q': o.warn = NULL; break;
+        case 'h': usage(stdout); return 0;
+        case OPT_VERSION: puts("faultprof-report 0.1 (trace format 1)"); return 0;
+        default: usage(stderr); return 1;
+        }
+    }
+    int nfiles = argc - optind;
+    if (nfiles < 1)
+        return bad_usage("%s", "no trace given");
+    if (diff && nfiles != 2)
+        return bad_usage("%s", "--diff wants exactly two traces: BASE NEW");
+    if (dump && nfiles != 1)
+        return bad_usage("%s", "--dump reads one trace");
+    o.filter = &filter;
+    FILE *out = stdout;
+    if (output && !(out = fopen(output, "w"))) {
+        fprintf(stderr, "faultprof-report: %s: cannot write: %m\n", output);
+        return 1;
+    }
+    char err[512];
+    if (dump) {
+        if (fp_dump(out, argv[optind], order_file, o.symbols, err, sizeof(err)) < 0) {
+            fflush(out);
+            fprintf(stderr, "faultprof-report: %s: %s\n", argv[optind], err);
+            rc = 2;
+        }
+        goto done;
+    }
+    if (diff) {
+        if (fp_diff(out, argv[optind], argv[optind + 1], &o, err, sizeof(err)) < 0) {
+            fprintf(stderr, "faultprof-report: %s\n", err);
+            rc = 2;
+        }
+        goto done;
+    }
+
+    struct fp_model *m = fp_model_new();
+    if (!m) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        return 2;
+    }
+    m->warn = o.warn ? o.warn : NULL;
+    m->progress = isatty(2);
+    for (int i = optind; i < argc; i++) {
+        if (fp_model_read_file(m, argv[i], err, sizeof(err)) < 0) {
+            fprintf(stderr, "faultprof-report: %s: %s\n", argv[i], err);
+            fp_model_free(m);
+            rc = 2;
+            goto done;
+        }
+    }
+    struct fp_syms *syms = fp_syms_new(m, o.warn, o.symbols);
+    struct fp_sites sites;
+    /* folded output is a flame graph of stacks, whatever --by says */
+    enum fp_by by = o.format == FP_FMT_FOLDED ? FP_BY_SITE : o.by;
+    if (!syms || fp_sites_build(&sites, m, syms, &filter, by) < 0) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        rc = 2;
+    } else {
+        fp_sites_sort(&sites, o.format == FP_FMT_FOLDED ? o.metric : o.sort);
+        int r;
+        if (o.format == FP_FMT_JSON)
+            r = fp_report_json(out, m, &sites, &o);
+        else if (o.format == FP_FMT_FOLDED)
+            r = fp_report_folded(out, m, &sites, &o);
+        else
+            r = fp_report_text(out, m, &sites, &o);
+        if (r < 0) {
+            fprintf(stderr, "faultprof-report: write error\n");
+            rc = 1;
+        }
+        fp_sites_free(&sites);
+    }
+    fp_syms_free(syms);
+    fp_model_free(m);
+done:
+    fp_filter_free(&filter);
+    if (fflush(out) != 0 && !rc) {
+        fprintf(stderr, "faultprof-report: write error\n");
+        rc = 1;
+    }
+    if (out != stdout)
+        fclose(out);
+    return rc;
+}

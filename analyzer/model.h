@@ -1,0 +1,136 @@
+/* model: replays a trace's events into per-stack counters, per-thread and
+ * per-process totals.  One model may hold several traces (a program and its
+ * fork/exec children); every output format and the diff read it. */
+#ifndef FP_MODEL_H
+#define FP_MODEL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "hmap.h"
+
+/* Counters kept for every raw stack and summed into sites. */
+struct fp_counts {
+    uint64_t allocs, bytes;          /* new blocks and their requested bytes */
+    uint64_t frees;                  /* blocks of this stack freed (free or realloc) */
+    uint64_t temporary;              /* freed by the same thread before its next allocation */
+    uint64_t mmapped, mmapped_bytes; /* served by their own mmap (ptmalloc flag) */
+    uint64_t reallocs;               /* realloc calls here that moved/resized a live block */
+    uint64_t realloc_chain_max;      /* longest realloc chain ending here */
+    uint64_t leaked_blocks, leaked_bytes;
+    uint64_t peak_bytes;             /* live at the process's heap peak */
+    uint64_t lifetime_ns, lifetime_n;
+    uint64_t minflt, majflt;         /* RUSAGE deltas charged to the last call here */
+    uint64_t sampled_minor, sampled_major;  /* FAULT samples, weighted */
+    uint64_t map_calls, map_bytes;   /* the program's own mmap calls */
+};
+
+struct fp_rawstack {
+    uint32_t proc;
+    uint32_t n;
+    uint64_t frames_off;             /* into model->frames */
+    uint64_t cur_live;
+    uint64_t epoch_seen;
+    struct fp_counts c;
+};
+
+struct fp_module {
+    char *path;
+    uint8_t *build_id;
+    uint32_t build_id_len;
+    uint64_t base, start, end;
+    int unloaded;
+};
+
+struct fp_note {
+    char *key, *value;
+    struct fp_note *next;
+};
+
+struct fp_proc {
+    char *trace_path;
+    char *exe, *cmdline;             /* cmdline: arguments joined with spaces */
+    uint64_t pid, ppid, flags, t0_real, page_size, depth_limit, rusage_every;
+    int has_end;
+    uint64_t end_reason, wall_ns, utime_ns, stime_ns, maxrss_kb, minflt, majflt, nvcsw, nivcsw;
+    uint64_t threads_total, threads_peak;
+    uint64_t c_utime_ns, c_stime_ns, c_maxrss_kb, c_minflt, c_majflt;
+    uint64_t t_last;                 /* time of the last event */
+    int truncated;
+    uint64_t trunc_at, trunc_last_end;
+
+    /* totals */
+    uint64_t allocs, frees, bytes, temporary, mmapped, mmapped_bytes, reallocs;
+    uint64_t failed_allocs, unknown_frees;
+    uint64_t live_bytes, live_blocks, peak_bytes, peak_blocks, peak_t, peak_epoch;
+    uint64_t leaked_blocks, leaked_bytes;
+    uint64_t lifetime_ns, lifetime_n;
+    uint64_t mmap_calls, mmap_bytes, mmap_failed, munmap_calls, munmap_bytes;
+    uint64_t mremap_calls, brk_calls;
+    uint64_t brk_first, brk_max;
+    uint64_t forks, execs;
+    uint64_t fault_samples, fault_minor_w, fault_major_w;
+    uint64_t unattributed_minflt, unattributed_majflt;
+
+    struct fp_module *mods;
+    uint32_t nmods, capmods;
+    struct fp_note *notes;
+
+    void *sym;                       /* symbols.c state */
+
+    /* replay state, freed when the trace ends */
+    struct hmap tids;                /* tid -> thread index */
+    struct live_table *live;
+};
+
+struct fp_thread {
+    uint32_t proc;
+    uint32_t tid;
+    char name[32];
+    int started, ended;
+    uint64_t t_first, t_last;
+    uint64_t allocs, bytes, frees, temporary, leaked_blocks, leaked_bytes;
+    uint64_t minflt, majflt, utime_ns, stime_ns;
+    uint64_t fault_samples;
+    /* replay */
+    struct hmap stacks;              /* stack id -> raw stack index */
+    uint64_t alloc_seq;
+    uint32_t last_stack;             /* raw stack + 1 of the last intercepted call, 0 none */
+};
+
+#define FP_SIZE_CLASSES 48           /* class k: sizes in [2^(k-1), 2^k), class 0: size 0 */
+
+struct fp_model {
+    struct fp_proc *procs;
+    uint32_t nprocs, capprocs;
+    struct fp_thread *threads;
+    uint32_t nthreads, capthreads;
+    struct fp_rawstack *stacks;
+    uint32_t nstacks, capstacks;
+    uint64_t *frames;
+    uint64_t nframes, capframes;
+    uint32_t *stack_tab;             /* content hash table of raw stack index + 1 */
+    size_t stack_tab_mask;
+    uint64_t size_class_allocs[FP_SIZE_CLASSES];
+    uint64_t size_class_bytes[FP_SIZE_CLASSES];
+    uint64_t records, unknown_records;
+    FILE *warn;                      /* warnings (truncation); stderr by default */
+    int progress;                    /* print progress to stderr */
+};
+
+struct fp_model *fp_model_new(void);
+void fp_model_free(struct fp_model *m);
+
+/* Reads one trace file into the model as a new process.  Returns 0, or -1
+ * with a one-line problem in err; a truncated trace is read and warned about. */
+int fp_model_read_file(struct fp_model *m, const char *path, char *err, size_t errlen);
+int fp_model_read_mem(struct fp_model *m, const char *name, const void *buf, size_t len,
+                      char *err, size_t errlen);
+
+static inline const uint64_t *fp_rawstack_frames(const struct fp_model *m, const struct fp_rawstack *s)
+{
+    return m->frames + s->frames_off;
+}
+
+unsigned fp_size_class(uint64_t size);
+
+#endif

@@ -1,0 +1,779 @@
+/* reader: indexes a trace's gzip members (hopping by the 'FP' extra field's
+ * member_size, inflating only members without it), groups them into one chain
+ * per thread, and merges the chains by time with one inflate stream per chain
+ * that is currently open.  Every length and varint is bounds-checked: any
+ * input either reads or fails with a message, never crashes. */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "faultprof/trace.h"
+
+#define IN_CHUNK   (64u * 1024)
+#define OUT_CHUNK  (128u * 1024)
+#define MAX_HEADER (64u * 1024)   /* header size we accept for future minors */
+
+struct member {
+    uint64_t off, size;
+    uint64_t t_first;
+    uint32_t tid, seq;
+};
+
+struct cursor {
+    struct fp_reader *r;
+    uint32_t first, count, next;   /* members of the chain (indices into r->chain_m) */
+    uint32_t order;                /* tie break: chain number */
+    int open;                      /* inflate stream and buffers live */
+    int in_member;                 /* a member is being inflated */
+    int member_done;               /* its gzip stream ended */
+    uint64_t cur_member_off;
+    z_stream zs;
+    uint8_t *in;
+    uint64_t in_off, in_end;       /* part of the current member not yet fed */
+    uint8_t *out;
+    size_t out_cap, out_pos, out_len;
+    uint32_t tid;
+    uint64_t t;
+    uint64_t key;                  /* time of the peeked record (or of the chain start) */
+    int has;                       /* rec is a peeked record */
+    struct fp_record rec;
+};
+
+struct fp_reader {
+    int fd;
+    const uint8_t *mem;
+    uint64_t size;
+    enum fp_order order;
+    struct member *m;
+    uint32_t nm;
+    uint32_t *chain_m;             /* member indices grouped by chain */
+    struct cursor *cur;
+    uint32_t ncur;
+    struct cursor **heap;          /* min-heap on (key, order) */
+    uint32_t nheap;
+    struct cursor *last;           /* cursor of the last delivered record */
+    unsigned minor;
+    int truncated;
+    uint64_t trunc_at, last_end;
+    uint64_t done_bytes;
+    char err[256];
+};
+
+static const char *const rec_names[256] = {
+#define FP_X(name, val) [val] = #name,
+    FP_RECORD_LIST(FP_X)
+#undef FP_X
+};
+
+const char *fp_record_name(unsigned type)
+{
+    return type < 256 ? rec_names[type] : NULL;
+}
+
+int fp_record_is_timed(unsigned type)
+{
+    return type != FP_REC_PROCESS && type != FP_REC_BLOCK && type != FP_REC_STACK;
+}
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct fp_reader *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof(r->err), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *fp_reader_error(const struct fp_reader *r)
+{
+    return r->err;
+}
+
+/* ---- input ---- */
+
+/* Reads up to n bytes at off; returns bytes read (short at end of file) or -1. */
+static ssize_t src_read(struct fp_reader *r, void *buf, size_t n, uint64_t off)
+{
+    if (off >= r->size)
+        return 0;
+    if (n > r->size - off)
+        n = (size_t)(r->size - off);
+    if (r->mem) {
+        memcpy(buf, r->mem + off, n);
+        return (ssize_t)n;
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(r->fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+/* ---- indexing ---- */
+
+/* Parses the gzip header at off.  Returns 1 with the FP subfield decoded (when
+ * present: *has_fp), 0 when the bytes are not a gzip member, -1 on I/O error. */
+static int gzm_header(struct fp_reader *r, uint64_t off, int *has_fp, uint8_t fp[FP_GZ_EXTRA_LEN],
+                     int *short_read)
+{
+    uint8_t h[12];
+    *has_fp = 0;
+    *short_read = 0;
+    ssize_t k = src_read(r, h, sizeof(h), off);
+    if (k < 0)
+        return -1;
+    if (k < 10) {
+        *short_read = 1;
+        return k >= 2 && h[0] == 0x1f && h[1] == 0x8b ? 1 : 0;
+    }
+    if (h[0] != 0x1f || h[1] != 0x8b || h[2] != 8)
+        return 0;
+    if (!(h[3] & 4))
+        return 1;
+    if (k < 12) {
+        *short_read = 1;
+        return 1;
+    }
+    unsigned xlen = fp_get_le16(h + 10);
+    uint8_t x[65535];
+    ssize_t xk = src_read(r, x, xlen, off + 12);
+    if (xk < 0)
+        return -1;
+    if ((size_t)xk < xlen) {
+        *short_read = 1;
+        return 1;
+    }
+    for (unsigned i = 0; i + 4 <= xlen;) {
+        unsigned len = fp_get_le16(x + i + 2);
+        if (i + 4 + len > xlen)
+            break;
+        if (x[i] == FP_GZ_SI1 && x[i + 1] == FP_GZ_SI2 && len == FP_GZ_EXTRA_LEN) {
+            memcpy(fp, x + i + 4, FP_GZ_EXTRA_LEN);
+            *has_fp = 1;
+            break;
+        }
+        i += 4 + len;
+    }
+    return 1;
+}
+
+/* A member without the FP field: inflate it to find where it ends and read
+ * its BLOCK record.  Returns 1 ok, 0 truncated, -1 corrupt. */
+static int scan_member(struct fp_reader *r, struct member *m)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+        return fail(r, "out of memory");
+    uint8_t *in = malloc(IN_CHUNK);
+    uint8_t out[32768];
+    uint8_t headbuf[64];
+    size_t headlen = 0;
+    int ret = -1;
+    uint64_t off = m->off;
+    if (!in) {
+        fail(r, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        if (zs.avail_in == 0) {
+            ssize_t k = src_read(r, in, IN_CHUNK, off);
+            if (k < 0) {
+                fail(r, "read error: %s", strerror(errno));
+                goto out;
+            }
+            if (k == 0) {
+                ret = 0;
+                goto out;
+            }
+            zs.next_in = in;
+            zs.avail_in = (uInt)k;
+            off += (uint64_t)k;
+        }
+        zs.next_out = out;
+        zs.avail_out = sizeof(out);
+        int z = inflate(&zs, Z_NO_FLUSH);
+        size_t produced = sizeof(out) - zs.avail_out;
+        if (headlen < sizeof(headbuf) && produced) {
+            size_t c = sizeof(headbuf) - headlen < produced ? sizeof(headbuf) - headlen : produced;
+            memcpy(headbuf + headlen, out, c);
+            headlen += c;
+        }
+        if (z == Z_STREAM_END) {
+            m->size = off - zs.avail_in - m->off;
+            break;
+        }
+        if (z != Z_OK && z != Z_BUF_ERROR) {
+            fail(r, "corrupt gzip member at byte %llu", (unsigned long long)m->off);
+            goto out;
+        }
+    }
+    ret = 1;
+    if (m->off == 0) {
+        m->tid = 0, m->seq = 0, m->t_first = 0;
+    } else {
+        const uint8_t *p = headbuf, *end = headbuf + headlen;
+        uint64_t len, tid, seq, tb;
+        if (headlen < 2 || *p++ != FP_REC_BLOCK || fp_get_varint(&p, end, &len) ||
+            fp_get_varint(&p, end, &tid) || fp_get_varint(&p, end, &seq) ||
+            fp_get_varint(&p, end, &tb)) {
+            ret = fail(r, "member at byte %llu does not begin with a BLOCK record",
+                       (unsigned long long)m->off);
+            goto out;
+        }
+        m->tid = (uint32_t)tid, m->seq = (uint32_t)seq, m->t_first = tb;
+    }
+out:
+    inflateEnd(&zs);
+    free(in);
+    return ret;
+}
+
+static int all_zero(struct fp_reader *r, uint64_t off)
+{
+    uint8_t b[4096];
+    while (off < r->size) {
+        ssize_t k = src_read(r, b, sizeof(b), off);
+        if (k <= 0)
+            return 0;
+        for (ssize_t i = 0; i < k; i++)
+            if (b[i])
+                return 0;
+        off += (uint64_t)k;
+    }
+    return 1;
+}
+
+static int build_index(struct fp_reader *r)
+{
+    uint32_t cap = 0;
+    uint64_t off = 0;
+    while (off < r->size) {
+        uint8_t fp[FP_GZ_EXTRA_LEN];
+        int has_fp, short_read;
+        int g = gzm_header(r, off, &has_fp, fp, &short_read);
+        if (g < 0)
+            return fail(r, "read error: %s", strerror(errno));
+        if (g == 0) {
+            if (off == 0)
+                return fail(r, "not a faultprof trace (not gzip data)");
+            if (all_zero(r, off)) {
+                r->truncated = 1, r->trunc_at = off, r->last_end = off;
+                break;
+            }
+            return fail(r, "corrupt: bytes at %llu are not a gzip member", (unsigned long long)off);
+        }
+        if (short_read) {
+            if (off == 0)
+                return fail(r, "truncated before the end of its first gzip member (%llu bytes)",
+                            (unsigned long long)r->size);
+            r->truncated = 1, r->trunc_at = r->size, r->last_end = off;
+            break;
+        }
+        if (r->nm == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct member *nm = realloc(r->m, cap * sizeof(*nm));
+            if (!nm)
+                return fail(r, "out of memory");
+            r->m = nm;
+        }
+        struct member *m = &r->m[r->nm];
+        memset(m, 0, sizeof(*m));
+        m->off = off;
+        uint32_t msize = has_fp ? fp_get_le32(fp) : 0;
+        if (msize) {
+            m->size = msize;
+            m->tid = fp_get_le32(fp + 8);
+            m->seq = fp_get_le32(fp + 12);
+            m->t_first = fp_get_le64(fp + 16);
+            if (msize < 18)
+                return fail(r, "corrupt: member at byte %llu claims %u bytes",
+                            (unsigned long long)off, msize);
+            if (off + msize > r->size) {
+                if (off == 0)
+                    return fail(r, "truncated before the end of its first gzip member (%llu bytes)",
+                                (unsigned long long)r->size);
+                r->truncated = 1, r->trunc_at = r->size, r->last_end = off;
+                break;
+            }
+            if (off == 0)
+                m->tid = 0, m->seq = 0;
+        } else {
+            int s = scan_member(r, m);
+            if (s < 0)
+                return -1;
+            if (s == 0) {
+                if (off == 0)
+                    return fail(r, "truncated before the end of its first gzip member (%llu bytes)",
+                                (unsigned long long)r->size);
+                r->truncated = 1, r->trunc_at = r->size, r->last_end = off;
+                break;
+            }
+        }
+        r->nm++;
+        off += m->size;
+    }
+    if (r->nm == 0)
+        return fail(r, "empty file (not a faultprof trace)");
+    return 0;
+}
+
+/* ---- chains and cursors ---- */
+
+static struct member *sort_base;
+static int cmp_member(const void *a, const void *b)
+{
+    const struct member *x = &sort_base[*(const uint32_t *)a], *y = &sort_base[*(const uint32_t *)b];
+    /* the first member is a chain of its own, ahead of everything */
+    int xf = x->off == 0, yf = y->off == 0;
+    if (xf != yf)
+        return yf - xf;
+    if (x->tid != y->tid)
+        return x->tid < y->tid ? -1 : 1;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int build_chains(struct fp_reader *r)
+{
+    r->chain_m = malloc(r->nm * sizeof(uint32_t));
+    r->cur = calloc(r->nm, sizeof(struct cursor));
+    r->heap = malloc(r->nm * sizeof(struct cursor *));
+    if (!r->chain_m || !r->cur || !r->heap)
+        return fail(r, "out of memory");
+    for (uint32_t i = 0; i < r->nm; i++)
+        r->chain_m[i] = i;
+    if (r->order == FP_ORDER_FILE) {
+        r->cur[0].first = 0, r->cur[0].count = r->nm;
+        r->ncur = 1;
+    } else {
+        sort_base = r->m;
+        qsort(r->chain_m, r->nm, sizeof(uint32_t), cmp_member);
+        for (uint32_t i = 0; i < r->nm;) {
+            uint32_t j = i + 1;
+            const struct member *a = &r->m[r->chain_m[i]];
+            if (a->off != 0)
+                while (j < r->nm && r->m[r->chain_m[j]].tid == a->tid)
+                    j++;
+            struct cursor *c = &r->cur[r->ncur];
+            c->first = i, c->count = j - i;
+            c->key = a->t_first;
+            r->ncur++;
+            i = j;
+        }
+    }
+    for (uint32_t i = 0; i < r->ncur; i++) {
+        r->cur[i].r = r;
+        r->cur[i].order = i;
+        if (r->order == FP_ORDER_FILE)
+            r->cur[i].key = 0;
+    }
+    return 0;
+}
+
+static void cursor_close(struct cursor *c)
+{
+    if (!c->open)
+        return;
+    inflateEnd(&c->zs);
+    free(c->in);
+    free(c->out);
+    c->in = c->out = NULL;
+    c->open = 0;
+}
+
+static int cursor_open(struct cursor *c)
+{
+    struct fp_reader *r = c->r;
+    memset(&c->zs, 0, sizeof(c->zs));
+    if (inflateInit2(&c->zs, 15 + 16) != Z_OK)
+        return fail(r, "out of memory");
+    c->in = r->mem ? NULL : malloc(IN_CHUNK);
+    c->out = malloc(OUT_CHUNK);
+    c->out_cap = OUT_CHUNK;
+    c->out_pos = c->out_len = 0;
+    c->open = 1;
+    c->in_member = 0;
+    c->next = 0;
+    if ((!r->mem && !c->in) || !c->out)
+        return fail(r, "out of memory");
+    return 0;
+}
+
+/* Starts the chain's next member; 0 ok, 1 chain exhausted. */
+static int cursor_next_member(struct cursor *c)
+{
+    if (c->next >= c->count)
+        return 1;
+    const struct member *m = &c->r->m[c->r->chain_m[c->first + c->next++]];
+    inflateReset(&c->zs);
+    c->zs.avail_in = 0;
+    c->in_off = m->off;
+    c->in_end = m->off + m->size;
+    c->cur_member_off = m->off;
+    c->in_member = 1;
+    c->member_done = 0;
+    return 0;
+}
+
+/* Inflates until at least n unread bytes are buffered or the member ended.
+ * Returns 0, or -1 on corrupt data. */
+static int cursor_fill(struct cursor *c, size_t n)
+{
+    struct fp_reader *r = c->r;
+    while (c->out_len - c->out_pos < n && !c->member_done) {
+        if (c->out_pos && (c->out_cap - c->out_len < OUT_CHUNK / 4 || c->out_cap < n)) {
+            memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
+            c->out_len -= c->out_pos;
+            c->out_pos = 0;
+        }
+        if (c->out_cap < n || c->out_cap - c->out_len < 4096) {
+            size_t cap = c->out_cap * 2;
+            while (cap < n + 4096)
+                cap *= 2;
+            uint8_t *o = realloc(c->out, cap);
+            if (!o)
+                return fail(r, "out of memory");
+            c->out = o, c->out_cap = cap;
+        }
+        if (c->zs.avail_in == 0) {
+            if (c->in_off >= c->in_end)
+                return fail(r, "corrupt: gzip member at byte %llu ends early",
+                            (unsigned long long)c->cur_member_off);
+            uint64_t want = c->in_end - c->in_off;
+            if (r->mem) {
+                if (want > (1u << 30))
+                    want = 1u << 30;
+                c->zs.next_in = (Bytef *)(uintptr_t)(r->mem + c->in_off);
+                c->zs.avail_in = (uInt)want;
+            } else {
+                if (want > IN_CHUNK)
+                    want = IN_CHUNK;
+                ssize_t k = src_read(r, c->in, (size_t)want, c->in_off);
+                if (k <= 0)
+                    return fail(r, "read error at byte %llu: %s", (unsigned long long)c->in_off,
+                                k < 0 ? strerror(errno) : "file shrank");
+                c->zs.next_in = c->in;
+                c->zs.avail_in = (uInt)k;
+                want = (uint64_t)k;
+            }
+            c->in_off += want;
+        }
+        c->zs.next_out = c->out + c->out_len;
+        c->zs.avail_out = (uInt)(c->out_cap - c->out_len);
+        int z = inflate(&c->zs, Z_NO_FLUSH);
+        c->out_len = c->out_cap - c->zs.avail_out;
+        if (z == Z_STREAM_END) {
+            if (c->zs.avail_in != 0 || c->in_off != c->in_end)
+                return fail(r, "corrupt: gzip member at byte %llu is not the size its header says",
+                            (unsigned long long)c->cur_member_off);
+            c->member_done = 1;
+            r->done_bytes += c->in_end - c->cur_member_off;
+        } else if (z != Z_OK && z != Z_BUF_ERROR) {
+            return fail(r, "corrupt gzip member at byte %llu (%s)",
+                        (unsigned long long)c->cur_member_off, c->zs.msg ? c->zs.msg : "inflate error");
+        }
+    }
+    return 0;
+}
+
+/* Reads and checks the stream header at the start of the first member. */
+static int read_stream_header(struct cursor *c)
+{
+    struct fp_reader *r = c->r;
+    if (cursor_fill(c, FP_HEADER_SIZE) < 0)
+        return -1;
+    const uint8_t *h = c->out + c->out_pos;
+    if (c->out_len - c->out_pos < FP_HEADER_SIZE || memcmp(h, FP_MAGIC, FP_MAGIC_LEN) != 0)
+        return fail(r, "not a faultprof trace (bad magic)");
+    unsigned major = fp_get_le16(h + 8), minor = fp_get_le16(h + 10);
+    uint32_t hsize = fp_get_le32(h + 12);
+    if (major != FP_VERSION_MAJOR)
+        return fail(r, "unsupported trace version %u.%u (this reader reads %u.x)", major, minor,
+                    FP_VERSION_MAJOR);
+    if (hsize < FP_HEADER_SIZE || hsize > MAX_HEADER)
+        return fail(r, "corrupt: header size %u", hsize);
+    r->minor = minor;
+    if (cursor_fill(c, hsize) < 0)
+        return -1;
+    if (c->out_len - c->out_pos < hsize)
+        return fail(r, "corrupt: stream header cut short");
+    c->out_pos += hsize;
+    return 0;
+}
+
+/* Decodes the next record of the cursor into c->rec (c->has = 1), or leaves
+ * c->has = 0 when the chain is exhausted.  Returns 0 or -1. */
+static int cursor_peek(struct cursor *c)
+{
+    struct fp_reader *r = c->r;
+    c->has = 0;
+    for (;;) {
+        if (!c->in_member || (c->member_done && c->out_pos == c->out_len)) {
+            if (cursor_next_member(c)) {
+                cursor_close(c);
+                return 0;
+            }
+            c->out_pos = c->out_len = 0;
+            if (c->cur_member_off == 0 && read_stream_header(c) < 0)
+                return -1;
+            continue;
+        }
+        if (cursor_fill(c, 1 + FP_VARINT_MAX) < 0)
+            return -1;
+        if (c->out_pos == c->out_len)
+            continue;       /* empty member tail */
+        break;
+    }
+    const uint8_t *p = c->out + c->out_pos, *end = c->out + c->out_len;
+    unsigned type = *p++;
+    uint64_t len;
+    if (fp_get_varint(&p, end, &len) < 0 || len > FP_MAX_RECORD)
+        return fail(r, "corrupt record header in member at byte %llu",
+                    (unsigned long long)c->cur_member_off);
+    size_t hdr = (size_t)(p - (c->out + c->out_pos));
+    if (cursor_fill(c, hdr + len) < 0)
+        return -1;
+    if (c->out_len - c->out_pos < hdr + len)
+        return fail(r, "corrupt: record crosses the end of the member at byte %llu",
+                    (unsigned long long)c->cur_member_off);
+    p = c->out + c->out_pos + hdr;
+    end = p + len;
+    c->out_pos += hdr + len;
+    struct fp_record *rec = &c->rec;
+    rec->type = type;
+    rec->member_off = c->cur_member_off;
+    rec->timed = 0;
+    if (type == FP_REC_BLOCK) {
+        const uint8_t *q = p;
+        uint64_t tid, seq, tb;
+        if (fp_get_varint(&q, end, &tid) || fp_get_varint(&q, end, &seq) ||
+            fp_get_varint(&q, end, &tb))
+            return fail(r, "corrupt BLOCK record in member at byte %llu",
+                        (unsigned long long)c->cur_member_off);
+        c->tid = (uint32_t)tid;
+        c->t = tb;
+    } else if (fp_record_is_timed(type) && fp_record_name(type)) {
+        uint64_t dt;
+        if (fp_get_varint(&p, end, &dt))
+            return fail(r, "corrupt %s record in member at byte %llu", fp_record_name(type),
+                        (unsigned long long)c->cur_member_off);
+        c->t += dt;
+        rec->timed = 1;
+    }
+    rec->tid = c->tid;
+    rec->t = c->t;
+    rec->p = p;
+    rec->end = end;
+    c->key = c->t;
+    c->has = 1;
+    return 0;
+}
+
+static int less(const struct cursor *a, const struct cursor *b)
+{
+    return a->key < b->key || (a->key == b->key && a->order < b->order);
+}
+
+static void heap_down(struct fp_reader *r, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        if (l < r->nheap && less(r->heap[l], r->heap[m]))
+            m = l;
+        if (l + 1 < r->nheap && less(r->heap[l + 1], r->heap[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        struct cursor *t = r->heap[i];
+        r->heap[i] = r->heap[m];
+        r->heap[m] = t;
+        i = m;
+    }
+}
+
+static void heap_pop(struct fp_reader *r)
+{
+    r->heap[0] = r->heap[--r->nheap];
+    heap_down(r, 0);
+}
+
+int fp_reader_next(struct fp_reader *r, struct fp_record *rec)
+{
+    /* the cursor delivered last time moves on first: its record buffer may
+     * be reused only now */
+    if (r->last) {
+        struct cursor *c = r->last;
+        r->last = NULL;
+        if (cursor_peek(c) < 0)
+            return -1;
+        if (c->has)
+            heap_down(r, 0);
+        else
+            heap_pop(r);
+    }
+    while (r->nheap) {
+        struct cursor *c = r->heap[0];
+        if (!c->open) {
+            /* a chain starts: open its stream only now */
+            if (cursor_open(c) < 0 || cursor_peek(c) < 0)
+                return -1;
+            if (c->has)
+                heap_down(r, 0);
+            else
+                heap_pop(r);
+            continue;
+        }
+        *rec = c->rec;
+        r->last = c;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- open / close ---- */
+
+static int reader_init(struct fp_reader *r, char *err, size_t errlen)
+{
+    if (build_index(r) < 0 || build_chains(r) < 0)
+        goto fail;
+    /* check the stream header now, so "not a trace" is reported at open */
+    struct cursor *c0 = &r->cur[0];
+    if (cursor_open(c0) < 0 || cursor_peek(c0) < 0)
+        goto fail;
+    if (!c0->has) {
+        fail(r, "no PROCESS record after the stream header");
+        goto fail;
+    }
+    if (c0->rec.type != FP_REC_PROCESS) {
+        fail(r, "not a faultprof trace (first record is not PROCESS)");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < r->ncur; i++)
+        r->heap[r->nheap++] = &r->cur[i];
+    for (uint32_t i = r->nheap / 2 + 1; i-- > 0;)
+        heap_down(r, i);
+    return 0;
+fail:
+    snprintf(err, errlen, "%s", r->err);
+    return -1;
+}
+
+static struct fp_reader *reader_new(void)
+{
+    struct fp_reader *r = calloc(1, sizeof(*r));
+    if (r)
+        r->fd = -1;
+    return r;
+}
+
+int fp_reader_open(struct fp_reader **out, const char *path, enum fp_order order,
+                   char *err, size_t errlen)
+{
+    *out = NULL;
+    struct fp_reader *r = reader_new();
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->order = order;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (r->fd < 0 || fstat(r->fd, &st) < 0) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        fp_reader_close(r);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "is a directory, not a trace");
+        fp_reader_close(r);
+        return -1;
+    }
+    r->size = (uint64_t)st.st_size;
+    if (reader_init(r, err, errlen) < 0) {
+        fp_reader_close(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+int fp_reader_open_mem(struct fp_reader **out, const void *buf, size_t len,
+                       enum fp_order order, char *err, size_t errlen)
+{
+    static const uint8_t empty[1];
+    *out = NULL;
+    struct fp_reader *r = reader_new();
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->order = order;
+    r->mem = buf ? buf : empty;
+    r->size = len;
+    if (reader_init(r, err, errlen) < 0) {
+        fp_reader_close(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+unsigned fp_reader_version_minor(const struct fp_reader *r)
+{
+    return r->minor;
+}
+
+int fp_reader_truncation(const struct fp_reader *r, uint64_t *at, uint64_t *last_end)
+{
+    if (!r->truncated)
+        return 0;
+    if (at)
+        *at = r->trunc_at;
+    if (last_end)
+        *last_end = r->last_end;
+    return 1;
+}
+
+void fp_reader_progress(const struct fp_reader *r, uint64_t *done, uint64_t *size)
+{
+    *done = r->done_bytes;
+    *size = r->size;
+}
+
+size_t fp_reader_members(const struct fp_reader *r)
+{
+    return r->nm;
+}
+
+void fp_reader_close(struct fp_reader *r)
+{
+    if (!r)
+        return;
+    for (uint32_t i = 0; i < r->ncur; i++)
+        cursor_close(&r->cur[i]);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->m);
+    free(r->chain_m);
+    free(r->cur);
+    free(r->heap);
+    free(r);
+}

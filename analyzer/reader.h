@@ -1,0 +1,55 @@
+/* reader: opens one faultprof trace (a file or a memory buffer), indexes its
+ * gzip members and delivers records either in global time order (a k-way
+ * merge of the threads' member chains) or in file order.  Memory is bounded
+ * by the threads whose time ranges overlap, never by the number of events. */
+#ifndef FP_READER_H
+#define FP_READER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stddef.h>
+
+enum fp_order { FP_ORDER_TIME = 0, FP_ORDER_FILE = 1 };
+
+/* One record as delivered: payload points after dt for timed records. */
+struct fp_record {
+    unsigned type;
+    int timed;
+    uint32_t tid;         /* thread of the block; 0 before the first BLOCK */
+    uint64_t t;           /* ns since t0 (the thread's last time for untimed records) */
+    const uint8_t *p;     /* payload (after dt for timed records) */
+    const uint8_t *end;
+    uint64_t member_off;  /* file offset of the member holding the record */
+};
+
+struct fp_reader;
+
+/* Both return 0 or -1 with a one-line problem in err ("not a faultprof trace ..."). */
+int fp_reader_open(struct fp_reader **out, const char *path, enum fp_order order,
+                   char *err, size_t errlen);
+int fp_reader_open_mem(struct fp_reader **out, const void *buf, size_t len,
+                       enum fp_order order, char *err, size_t errlen);
+
+/* 1: a record is in *rec (valid until the next call), 0: end, -1: corrupt
+ * (fp_reader_error says why).  After 0, a truncated file has its warning
+ * ready in fp_reader_truncation. */
+int fp_reader_next(struct fp_reader *r, struct fp_record *rec);
+const char *fp_reader_error(const struct fp_reader *r);
+
+/* Stream header fields */
+unsigned fp_reader_version_minor(const struct fp_reader *r);
+
+/* Truncation: returns 1 and fills the positions when the file ends inside a
+ * member (or with zero padding after the last member). */
+int fp_reader_truncation(const struct fp_reader *r, uint64_t *at, uint64_t *last_complete_end);
+
+/* Progress: bytes of the file consumed so far and the file size. */
+void fp_reader_progress(const struct fp_reader *r, uint64_t *done, uint64_t *size);
+size_t fp_reader_members(const struct fp_reader *r);
+
+void fp_reader_close(struct fp_reader *r);
+
+int fp_record_is_timed(unsigned type);
+const char *fp_record_name(unsigned type);
+
+#endif

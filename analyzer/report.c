@@ -1,0 +1,160 @@
+/* report: the summary every format prints, and small formatting helpers
+ * shared by the outputs. */
+#include "report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void fp_summary_compute(const struct fp_model *m, struct fp_summary *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->command = "";
+    s->exe = "";
+    s->processes = m->nprocs;
+    s->records = m->records;
+    uint64_t life_ns = 0, life_n = 0;
+    for (uint32_t i = 0; i < m->nprocs; i++) {
+        const struct fp_proc *p = &m->procs[i];
+        if (i == 0) {
+            s->command = p->cmdline ? p->cmdline : "";
+            s->exe = p->exe ? p->exe : "";
+            s->pid = p->pid;
+        }
+        s->allocations += p->allocs;
+        s->frees += p->frees;
+        s->bytes_allocated += p->bytes;
+        s->reallocs += p->reallocs;
+        s->failed_allocs += p->failed_allocs;
+        s->unknown_frees += p->unknown_frees;
+        /* processes have their own heaps: the summary's peak is the largest */
+        if (p->peak_bytes > s->peak_heap_bytes) {
+            s->peak_heap_bytes = p->peak_bytes;
+            s->peak_blocks = p->peak_blocks;
+            s->peak_t_ns = p->peak_t;
+        }
+        s->leaked_blocks += p->leaked_blocks;
+        s->leaked_bytes += p->leaked_bytes;
+        s->temporary_allocations += p->temporary;
+        s->mmapped_allocations += p->mmapped;
+        s->mmapped_bytes += p->mmapped_bytes;
+        s->mmap_calls += p->mmap_calls;
+        s->mmap_bytes += p->mmap_bytes;
+        s->munmap_calls += p->munmap_calls;
+        s->munmap_bytes += p->munmap_bytes;
+        s->mremap_calls += p->mremap_calls;
+        s->brk_calls += p->brk_calls;
+        if (p->brk_max > p->brk_first)
+            s->brk_growth_bytes += p->brk_max - p->brk_first;
+        s->fault_samples += p->fault_samples;
+        life_ns += p->lifetime_ns;
+        life_n += p->lifetime_n;
+        s->truncated |= p->truncated;
+        uint64_t nthreads = 0, tmin = 0, tmaj = 0;
+        for (uint32_t k = 0; k < m->nthreads; k++) {
+            if (m->threads[k].proc != i)
+                continue;
+            nthreads++;
+            tmin += m->threads[k].minflt;
+            tmaj += m->threads[k].majflt;
+        }
+        if (p->has_end) {
+            s->has_end = 1;
+            s->minor_faults += p->minflt;
+            s->major_faults += p->majflt;
+            if (i == 0)
+                s->wall_seconds = (double)p->wall_ns / 1e9;
+            s->user_seconds += (double)p->utime_ns / 1e9;
+            s->sys_seconds += (double)p->stime_ns / 1e9;
+            if (p->maxrss_kb > s->max_rss_kb)
+                s->max_rss_kb = p->maxrss_kb;
+            s->nvcsw += p->nvcsw;
+            s->nivcsw += p->nivcsw;
+            if (p->threads_total > nthreads)
+                nthreads = p->threads_total;
+        } else {
+            s->minor_faults += tmin;
+            s->major_faults += tmaj;
+            if (i == 0)
+                s->wall_seconds = (double)p->t_last / 1e9;
+        }
+        s->threads += nthreads;
+    }
+    s->avg_lifetime_ns = life_n ? (double)life_ns / (double)life_n : 0;
+}
+
+const char *fp_fmt_bytes(uint64_t v, char *buf, size_t n)
+{
+    static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024 && u < 5)
+        d /= 1024, u++;
+    if (u == 0)
+        snprintf(buf, n, "%llu B", (unsigned long long)v);
+    else
+        snprintf(buf, n, "%.*f %s", d < 10 ? 2 : d < 100 ? 1 : 0, d, unit[u]);
+    return buf;
+}
+
+const char *fp_fmt_count(uint64_t v, char *buf, size_t n)
+{
+    if (v < 100000)
+        snprintf(buf, n, "%llu", (unsigned long long)v);
+    else if (v < 100000000)
+        snprintf(buf, n, "%.1fk", (double)v / 1e3);
+    else
+        snprintf(buf, n, "%.1fM", (double)v / 1e6);
+    return buf;
+}
+
+const char *fp_fmt_frame(const struct fp_frame *f, char *buf, size_t n, int with_module)
+{
+    char nb[128];
+    const char *name = fp_frame_name(f, nb, sizeof(nb));
+    int k;
+    if (f->file) {
+        const char *b = strrchr(f->file, '/');
+        k = snprintf(buf, n, "%s (%s:%u)", name, b ? b + 1 : f->file, f->line);
+    } else {
+        k = snprintf(buf, n, "%s", name);
+    }
+    if (with_module && f->func && f->module && k >= 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, " [%s]", f->module);
+    return buf;
+}
+
+void fp_json_str(FILE *out, const char *s)
+{
+    putc('"', out);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\b': fputs("\\b", out); break;
+        case '\f': fputs("\\f", out); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) {
+                fprintf(out, "\\u%04x", *p);
+            } else if (*p < 0x80) {
+                putc(*p, out);
+            } else {
+                /* pass valid UTF-8 through; anything else becomes U+FFFD */
+                int len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+                        : (*p & 0xf8) == 0xf0 ? 4 : 0;
+                int ok = len > 0 && !(*p == 0xc0 || *p == 0xc1 || *p > 0xf4);
+                for (int i = 1; ok && i < len; i++)
+                    ok = (p[i] & 0xc0) == 0x80;
+                if (ok) {
+                    fwrite(p, 1, (size_t)len, out);
+                    p += len - 1;
+                } else {
+                    fputs("\\ufffd", out);
+                }
+            }
+        }
+    }
+    putc('"', out);
+}

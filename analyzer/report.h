@@ -1,0 +1,80 @@
+/* report: the options every output shares, the summary computed from the
+ * model, and the output entry points (one file each: report_text.c,
+ * report_json.c, report_folded.c, dump.c, diff.c). */
+#ifndef FP_REPORT_H
+#define FP_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "model.h"
+#include "sites.h"
+#include "symbols.h"
+
+enum fp_format { FP_FMT_TEXT = 0, FP_FMT_JSON, FP_FMT_FOLDED };
+
+struct fp_opts {
+    enum fp_format format;
+    int sort;                 /* metric to rank sites by */
+    int metric;               /* folded output's metric */
+    int top;                  /* sites shown (0: all) */
+    enum fp_by by;
+    int threads;              /* per-thread table */
+    int normalize;            /* diff: strip namespaces/params/hashes */
+    int depth;                /* caller frames shown per site in text */
+    int symbols;              /* 0: no dwfl (module+offset only) */
+    int top_set;              /* --top given (JSON lists every site otherwise) */
+    const struct fp_filter *filter;
+    FILE *warn;               /* warnings, NULL with --quiet */
+};
+
+struct fp_summary {
+    const char *command, *exe;
+    uint64_t pid, processes, threads;
+    uint64_t allocations, frees, bytes_allocated, reallocs, failed_allocs, unknown_frees;
+    uint64_t peak_heap_bytes, peak_blocks, peak_t_ns;
+    uint64_t leaked_blocks, leaked_bytes;
+    uint64_t temporary_allocations, mmapped_allocations, mmapped_bytes;
+    uint64_t mmap_calls, mmap_bytes, munmap_calls, munmap_bytes, mremap_calls, brk_calls;
+    uint64_t brk_growth_bytes;
+    uint64_t minor_faults, major_faults;
+    uint64_t fault_samples;
+    double wall_seconds, user_seconds, sys_seconds;
+    uint64_t max_rss_kb, nvcsw, nivcsw;
+    double avg_lifetime_ns;
+    int has_end, truncated;
+    uint64_t records;
+};
+
+void fp_summary_compute(const struct fp_model *m, struct fp_summary *s);
+
+/* Human-readable sizes and counts: "1.5 MiB", "12.3k". */
+const char *fp_fmt_bytes(uint64_t v, char *buf, size_t n);
+const char *fp_fmt_count(uint64_t v, char *buf, size_t n);
+
+/* "func (file.c:12)" for a frame, shortened to width (0: no limit). */
+const char *fp_fmt_frame(const struct fp_frame *f, char *buf, size_t n, int with_module);
+
+int fp_report_text(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
+                   const struct fp_opts *o);
+int fp_report_json(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
+                   const struct fp_opts *o);
+int fp_report_folded(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
+                     const struct fp_opts *o);
+
+/* --dump: every record of path, one per line, in file or time order. */
+int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, size_t errlen);
+
+/* --diff BASE NEW: reads both, prints the comparison in o->format. */
+int fp_diff(FILE *out, const char *base, const char *new_path, const struct fp_opts *o,
+            char *err, size_t errlen);
+
+/* A frame's name for folded output (';' replaced). */
+void fp_folded_frame(FILE *out, const struct fp_frame *f);
+
+/* The summary as one JSON object (no trailing comma or newline). */
+void fp_json_summary(FILE *out, const struct fp_summary *s);
+
+/* JSON string writer: quotes and escapes. */
+void fp_json_str(FILE *out, const char *s);
+
+#endif

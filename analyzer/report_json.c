@@ -1,0 +1,216 @@
+/* report_json: --format json, the schema documented in faultprof-report(1):
+ * summary, processes, allocation_sites (sorted by --sort), threads and size
+ * classes.  Numbers are integers except the *_seconds fields. */
+#include "report.h"
+
+#include <string.h>
+
+#include "faultprof/trace.h"
+
+static void kv_u(FILE *out, const char *k, uint64_t v, int comma)
+{
+    fprintf(out, "\"%s\": %llu%s", k, (unsigned long long)v, comma ? ", " : "");
+}
+
+void fp_json_summary(FILE *out, const struct fp_summary *s)
+{
+    fprintf(out, "{");
+    fprintf(out, "\"command\": ");
+    fp_json_str(out, s->command);
+    fprintf(out, ", \"exe\": ");
+    fp_json_str(out, s->exe);
+    fprintf(out, ",\n    ");
+    kv_u(out, "pid", s->pid, 1);
+    kv_u(out, "processes", s->processes, 1);
+    kv_u(out, "threads", s->threads, 1);
+    kv_u(out, "records", s->records, 0);
+    fprintf(out, ",\n    ");
+    kv_u(out, "allocations", s->allocations, 1);
+    kv_u(out, "frees", s->frees, 1);
+    kv_u(out, "bytes_allocated", s->bytes_allocated, 1);
+    kv_u(out, "reallocs", s->reallocs, 1);
+    kv_u(out, "failed_allocations", s->failed_allocs, 1);
+    kv_u(out, "unmatched_frees", s->unknown_frees, 0);
+    fprintf(out, ",\n    ");
+    kv_u(out, "peak_heap_bytes", s->peak_heap_bytes, 1);
+    kv_u(out, "peak_heap_blocks", s->peak_blocks, 1);
+    fprintf(out, "\"peak_heap_seconds\": %.9f, ", (double)s->peak_t_ns / 1e9);
+    kv_u(out, "leaked_blocks", s->leaked_blocks, 1);
+    kv_u(out, "leaked_bytes", s->leaked_bytes, 0);
+    fprintf(out, ",\n    ");
+    kv_u(out, "temporary_allocations", s->temporary_allocations, 1);
+    kv_u(out, "mmapped_allocations", s->mmapped_allocations, 1);
+    kv_u(out, "mmapped_bytes", s->mmapped_bytes, 1);
+    fprintf(out, "\"average_lifetime_ns\": %.0f", s->avg_lifetime_ns);
+    fprintf(out, ",\n    ");
+    kv_u(out, "mmap_calls", s->mmap_calls, 1);
+    kv_u(out, "mmap_bytes", s->mmap_bytes, 1);
+    kv_u(out, "munmap_calls", s->munmap_calls, 1);
+    kv_u(out, "munmap_bytes", s->munmap_bytes, 1);
+    kv_u(out, "mremap_calls", s->mremap_calls, 1);
+    kv_u(out, "brk_calls", s->brk_calls, 1);
+    kv_u(out, "brk_growth_bytes", s->brk_growth_bytes, 0);
+    fprintf(out, ",\n    ");
+    kv_u(out, "minor_faults", s->minor_faults, 1);
+    kv_u(out, "major_faults", s->major_faults, 1);
+    kv_u(out, "fault_samples", s->fault_samples, 0);
+    fprintf(out, ",\n    ");
+    fprintf(out, "\"wall_seconds\": %.6f, \"user_seconds\": %.6f, \"sys_seconds\": %.6f, ",
+            s->wall_seconds, s->user_seconds, s->sys_seconds);
+    kv_u(out, "max_rss_kb", s->max_rss_kb, 1);
+    kv_u(out, "voluntary_context_switches", s->nvcsw, 1);
+    kv_u(out, "involuntary_context_switches", s->nivcsw, 0);
+    fprintf(out, ", \"exited\": %s, \"truncated\": %s}", s->has_end ? "true" : "false",
+            s->truncated ? "true" : "false");
+}
+
+static void processes_json(FILE *out, const struct fp_model *m)
+{
+    fprintf(out, "  \"processes\": [");
+    for (uint32_t i = 0; i < m->nprocs; i++) {
+        const struct fp_proc *p = &m->procs[i];
+        fprintf(out, "%s\n    {", i ? "," : "");
+        kv_u(out, "pid", p->pid, 1);
+        kv_u(out, "ppid", p->ppid, 1);
+        fprintf(out, "\"fork_child\": %s, \"command\": ",
+                (p->flags & FP_PROC_FORK_CHILD) ? "true" : "false");
+        fp_json_str(out, p->cmdline);
+        fprintf(out, ", \"exe\": ");
+        fp_json_str(out, p->exe);
+        fprintf(out, ", \"trace\": ");
+        fp_json_str(out, p->trace_path);
+        fprintf(out, ", ");
+        kv_u(out, "allocations", p->allocs, 1);
+        kv_u(out, "frees", p->frees, 1);
+        kv_u(out, "bytes_allocated", p->bytes, 1);
+        kv_u(out, "peak_heap_bytes", p->peak_bytes, 1);
+        kv_u(out, "leaked_bytes", p->leaked_bytes, 1);
+        kv_u(out, "forks", p->forks, 1);
+        kv_u(out, "execs", p->execs, 0);
+        fprintf(out, ", \"truncated\": %s, \"notes\": {", p->truncated ? "true" : "false");
+        for (const struct fp_note *n = p->notes; n; n = n->next) {
+            fp_json_str(out, n->key);
+            fprintf(out, ": ");
+            fp_json_str(out, n->value);
+            if (n->next)
+                fprintf(out, ", ");
+        }
+        fprintf(out, "}}");
+    }
+    fprintf(out, "\n  ],\n");
+}
+
+static void sites_json(FILE *out, const struct fp_sites *sites, const struct fp_opts *o)
+{
+    uint32_t n = o->top_set && o->top > 0 && (uint32_t)o->top < sites->n ? (uint32_t)o->top
+                                                                     : sites->n;
+    fprintf(out, "  \"sort\": \"%s\", \"by\": \"%s\",\n", fp_metric_name(o->sort),
+            o->by == FP_BY_FUNCTION ? "function" : "site");
+    fprintf(out, "  \"allocation_sites\": [");
+    for (uint32_t i = 0; i < n; i++) {
+        const struct fp_site *st = &sites->v[i];
+        const uint32_t *fr = fp_site_frames(sites, st);
+        const struct fp_frame *f0 = st->nframes ? fp_syms_frame(sites->syms, fr[0]) : NULL;
+        char nb[128], fb[1024];
+        fprintf(out, "%s\n    {\"function\": ", i ? "," : "");
+        fp_json_str(out, f0 ? fp_frame_name(f0, nb, sizeof(nb)) : "[no stack]");
+        fprintf(out, ", \"file\": ");
+        fp_json_str(out, f0 && f0->file ? f0->file : "");
+        fprintf(out, ", \"line\": %u, \"module\": ", f0 ? f0->line : 0);
+        fp_json_str(out, f0 && f0->module ? f0->module : "");
+        fprintf(out, ",\n     \"stack\": [");
+        for (uint32_t k = 0; k < st->nframes; k++) {
+            if (k)
+                fprintf(out, ", ");
+            fp_json_str(out, fp_fmt_frame(fp_syms_frame(sites->syms, fr[k]), fb, sizeof(fb), 1));
+        }
+        const struct fp_counts *c = &st->c;
+        fprintf(out, "],\n     ");
+        kv_u(out, "allocations", c->allocs, 1);
+        kv_u(out, "bytes", c->bytes, 1);
+        kv_u(out, "frees", c->frees, 1);
+        kv_u(out, "peak_bytes", c->peak_bytes, 1);
+        kv_u(out, "leaked_blocks", c->leaked_blocks, 1);
+        kv_u(out, "leaked_bytes", c->leaked_bytes, 1);
+        kv_u(out, "temporary", c->temporary, 1);
+        fprintf(out, "\n     ");
+        kv_u(out, "mmapped", c->mmapped, 1);
+        kv_u(out, "mmapped_bytes", c->mmapped_bytes, 1);
+        kv_u(out, "reallocs", c->reallocs, 1);
+        kv_u(out, "realloc_chain_max", c->realloc_chain_max, 1);
+        fprintf(out, "\"average_lifetime_ns\": %.0f, ",
+                c->lifetime_n ? (double)c->lifetime_ns / (double)c->lifetime_n : 0.0);
+        fprintf(out, "\n     ");
+        kv_u(out, "minor_faults", c->minflt, 1);
+        kv_u(out, "major_faults", c->majflt, 1);
+        kv_u(out, "sampled_minor_faults", c->sampled_minor, 1);
+        kv_u(out, "sampled_major_faults", c->sampled_major, 1);
+        kv_u(out, "mmap_calls", c->map_calls, 1);
+        kv_u(out, "mmap_bytes", c->map_bytes, 1);
+        kv_u(out, "folded_frames", st->folded, 0);
+        fprintf(out, "}");
+    }
+    fprintf(out, "\n  ],\n");
+}
+
+static void threads_json(FILE *out, const struct fp_model *m)
+{
+    fprintf(out, "  \"threads\": [");
+    for (uint32_t i = 0; i < m->nthreads; i++) {
+        const struct fp_thread *t = &m->threads[i];
+        fprintf(out, "%s\n    {", i ? "," : "");
+        kv_u(out, "pid", m->procs[t->proc].pid, 1);
+        kv_u(out, "tid", t->tid, 1);
+        fprintf(out, "\"name\": ");
+        fp_json_str(out, t->name);
+        fprintf(out, ", ");
+        kv_u(out, "allocations", t->allocs, 1);
+        kv_u(out, "bytes", t->bytes, 1);
+        kv_u(out, "frees", t->frees, 1);
+        kv_u(out, "temporary", t->temporary, 1);
+        kv_u(out, "leaked_blocks", t->leaked_blocks, 1);
+        kv_u(out, "leaked_bytes", t->leaked_bytes, 1);
+        kv_u(out, "minor_faults", t->minflt, 1);
+        kv_u(out, "major_faults", t->majflt, 1);
+        kv_u(out, "user_ns", t->utime_ns, 1);
+        kv_u(out, "sys_ns", t->stime_ns, 0);
+        fprintf(out, "}");
+    }
+    fprintf(out, "\n  ],\n");
+}
+
+static void size_classes_json(FILE *out, const struct fp_model *m)
+{
+    fprintf(out, "  \"size_classes\": [");
+    int first = 1;
+    for (unsigned k = 0; k < FP_SIZE_CLASSES; k++) {
+        if (!m->size_class_allocs[k])
+            continue;
+        fprintf(out, "%s\n    {", first ? "" : ",");
+        first = 0;
+        /* class k holds sizes in [2^(k-1), 2^k) */
+        kv_u(out, "min_bytes", k ? 1ULL << (k - 1) : 0, 1);
+        kv_u(out, "max_bytes", k ? (k < 64 ? (1ULL << k) - 1 : UINT64_MAX) : 0, 1);
+        kv_u(out, "allocations", m->size_class_allocs[k], 1);
+        kv_u(out, "bytes", m->size_class_bytes[k], 0);
+        fprintf(out, "}");
+    }
+    fprintf(out, "\n  ]\n");
+}
+
+int fp_report_json(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
+                   const struct fp_opts *o)
+{
+    struct fp_summary s;
+    fp_summary_compute(m, &s);
+    fprintf(out, "{\n  \"faultprof_report\": 1,\n");
+    fprintf(out, "  \"summary\": ");
+    fp_json_summary(out, &s);
+    fprintf(out, ",\n");
+    processes_json(out, m);
+    sites_json(out, sites, o);
+    threads_json(out, m);
+    size_classes_json(out, m);
+    fprintf(out, "}\n");
+    return ferror(out) ? -1 : 0;
+}

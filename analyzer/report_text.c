@@ -1,0 +1,147 @@
+/* report_text: the default output — the summary first, then the top sites
+ * for the chosen metric, then (--threads) a per-thread table.  Fits in 100
+ * columns: long frames are shortened in the middle. */
+#include "report.h"
+
+#include <string.h>
+
+#include "faultprof/trace.h"
+
+#define WIDTH 100
+
+/* Copies s into buf shortened to w columns with "..." in the middle. */
+static const char *shorten(const char *s, char *buf, size_t n, size_t w)
+{
+    size_t len = strlen(s);
+    if (len <= w || w < 8) {
+        snprintf(buf, n, "%s", s);
+        return buf;
+    }
+    size_t head = (w - 3) * 2 / 3, tail = w - 3 - head;
+    snprintf(buf, n, "%.*s...%s", (int)head, s, s + len - tail);
+    return buf;
+}
+
+static void summary_text(FILE *out, const struct fp_model *m, const struct fp_summary *s)
+{
+    char a[32], b[32], c[32];
+    char cmd[256];
+    fprintf(out, "faultprof-report: %s\n", shorten(s->command[0] ? s->command : s->exe, cmd,
+                                                  sizeof(cmd), WIDTH - 18));
+    fprintf(out, "  pid %llu, %llu thread%s", (unsigned long long)s->pid,
+            (unsigned long long)s->threads, s->threads == 1 ? "" : "s");
+    if (s->processes > 1)
+        fprintf(out, ", %llu processes", (unsigned long long)s->processes);
+    fprintf(out, ", %llu records%s\n", (unsigned long long)s->records,
+            s->truncated ? " (truncated trace)" : "");
+    fprintf(out, "  allocations      %llu (%s), frees %llu, reallocs %llu",
+            (unsigned long long)s->allocations, fp_fmt_bytes(s->bytes_allocated, a, sizeof(a)),
+            (unsigned long long)s->frees, (unsigned long long)s->reallocs);
+    if (s->failed_allocs)
+        fprintf(out, ", failed %llu", (unsigned long long)s->failed_allocs);
+    fputc('\n', out);
+    fprintf(out, "  peak heap        %s in %llu blocks, at %.3f s\n",
+            fp_fmt_bytes(s->peak_heap_bytes, a, sizeof(a)), (unsigned long long)s->peak_blocks,
+            (double)s->peak_t_ns / 1e9);
+    fprintf(out, "  leaked           %s in %llu blocks\n", fp_fmt_bytes(s->leaked_bytes, a, sizeof(a)),
+            (unsigned long long)s->leaked_blocks);
+    fprintf(out, "  temporary        %llu (%.1f%% of allocations)\n",
+            (unsigned long long)s->temporary_allocations,
+            s->allocations ? 100.0 * (double)s->temporary_allocations / (double)s->allocations : 0.0);
+    fprintf(out, "  mmapped allocs   %llu (%s)\n", (unsigned long long)s->mmapped_allocations,
+            fp_fmt_bytes(s->mmapped_bytes, a, sizeof(a)));
+    if (s->avg_lifetime_ns > 0)
+        fprintf(out, "  average lifetime %.3f ms\n", s->avg_lifetime_ns / 1e6);
+    fprintf(out, "  program mmap     %llu calls (%s), munmap %llu (%s), mremap %llu, brk %llu, "
+            "heap break +%s\n", (unsigned long long)s->mmap_calls,
+            fp_fmt_bytes(s->mmap_bytes, a, sizeof(a)), (unsigned long long)s->munmap_calls,
+            fp_fmt_bytes(s->munmap_bytes, b, sizeof(b)), (unsigned long long)s->mremap_calls,
+            (unsigned long long)s->brk_calls, fp_fmt_bytes(s->brk_growth_bytes, c, sizeof(c)));
+    fprintf(out, "  page faults      minor %llu, major %llu", (unsigned long long)s->minor_faults,
+            (unsigned long long)s->major_faults);
+    if (s->fault_samples)
+        fprintf(out, " (%llu sampled)", (unsigned long long)s->fault_samples);
+    fputc('\n', out);
+    if (s->has_end)
+        fprintf(out, "  time -v          wall %.2f s, user %.2f s, sys %.2f s, max RSS %llu kB, "
+                "ctx switches %llu/%llu\n", s->wall_seconds, s->user_seconds, s->sys_seconds,
+                (unsigned long long)s->max_rss_kb, (unsigned long long)s->nvcsw,
+                (unsigned long long)s->nivcsw);
+    else
+        fprintf(out, "  time -v          (no PROCESS_END: the process did not exit normally)\n");
+    if (m->nprocs > 1) {
+        fprintf(out, "  processes:\n");
+        for (uint32_t i = 0; i < m->nprocs; i++) {
+            const struct fp_proc *p = &m->procs[i];
+            fprintf(out, "    pid %-7llu ppid %-7llu %-12s allocs %-8llu peak %-10s %s\n",
+                    (unsigned long long)p->pid, (unsigned long long)p->ppid,
+                    (p->flags & FP_PROC_FORK_CHILD) ? "(fork child)" : "",
+                    (unsigned long long)p->allocs, fp_fmt_bytes(p->peak_bytes, a, sizeof(a)),
+                    shorten(p->cmdline ? p->cmdline : "", cmd, sizeof(cmd), 40));
+        }
+    }
+}
+
+static void sites_text(FILE *out, const struct fp_sites *sites, const struct fp_opts *o)
+{
+    uint32_t n = o->top > 0 && (uint32_t)o->top < sites->n ? (uint32_t)o->top : sites->n;
+    fprintf(out, "\nTop %u %s by %s:\n", n, o->by == FP_BY_FUNCTION ? "functions" : "sites",
+            fp_metric_name(o->sort));
+    fprintf(out, "%4s %10s %10s %10s %10s %8s  %s\n", "#", "allocs", "bytes", "peak", "leaked",
+            "temp", o->by == FP_BY_FUNCTION ? "function" : "site <- callers");
+    const int lead = 4 + 1 + 10 + 1 + 10 + 1 + 10 + 1 + 10 + 1 + 8 + 2;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct fp_site *st = &sites->v[i];
+        char a[32], b[32], c[32], fb[512], sb[128];
+        const uint32_t *fr = fp_site_frames(sites, st);
+        const char *first = st->nframes ? fp_fmt_frame(fp_syms_frame(sites->syms, fr[0]), fb,
+                                                       sizeof(fb), 0) : "[no stack]";
+        fprintf(out, "%4u %10s %10s %10s %10s %8s  %s\n", i + 1, fp_fmt_count(st->c.allocs, a,
+                sizeof(a)), fp_fmt_bytes(st->c.bytes, b, sizeof(b)),
+                fp_fmt_bytes(st->c.peak_bytes, c, sizeof(c)),
+                fp_fmt_bytes(st->c.leaked_bytes, sb, sizeof(sb)),
+                fp_fmt_count(st->c.temporary, fb + 400, 32),
+                shorten(first, fb + 256, 144, WIDTH - lead));
+        /* the metric, when not one of the columns */
+        if (o->sort == FP_METRIC_MMAPPED || o->sort == FP_METRIC_FAULTS ||
+            o->sort == FP_METRIC_FREES || o->sort == FP_METRIC_REALLOCS ||
+            o->sort == FP_METRIC_MAPPED || o->sort == FP_METRIC_LEAKED_BLOCKS)
+            fprintf(out, "%*s%s: %llu\n", lead, "", fp_metric_name(o->sort),
+                    (unsigned long long)fp_metric_value(&st->c, o->sort));
+        for (uint32_t k = 1; k < st->nframes && (int)k <= o->depth; k++) {
+            const char *s = fp_fmt_frame(fp_syms_frame(sites->syms, fr[k]), fb, sizeof(fb), 0);
+            fprintf(out, "%*s<- %s\n", lead, "", shorten(s, fb + 256, 144, WIDTH - lead - 3));
+        }
+        if (st->nframes > (uint32_t)o->depth + 1 && o->by == FP_BY_SITE)
+            fprintf(out, "%*s   (%u more)\n", lead, "", st->nframes - (uint32_t)o->depth - 1);
+    }
+}
+
+static void threads_text(FILE *out, const struct fp_model *m)
+{
+    char a[32], b[32];
+    fprintf(out, "\nThreads:\n");
+    fprintf(out, "%8s %-16s %10s %10s %10s %8s %10s %9s %7s\n", "tid", "name", "allocs",
+            "bytes", "frees", "temp", "leaked", "minflt", "majflt");
+    for (uint32_t i = 0; i < m->nthreads; i++) {
+        const struct fp_thread *t = &m->threads[i];
+        fprintf(out, "%8u %-16.16s %10llu %10s %10llu %8llu %10s %9llu %7llu\n", t->tid,
+                t->name[0] ? t->name : (t->tid == m->procs[t->proc].pid ? "(main)" : ""),
+                (unsigned long long)t->allocs, fp_fmt_bytes(t->bytes, a, sizeof(a)),
+                (unsigned long long)t->frees, (unsigned long long)t->temporary,
+                fp_fmt_bytes(t->leaked_bytes, b, sizeof(b)), (unsigned long long)t->minflt,
+                (unsigned long long)t->majflt);
+    }
+}
+
+int fp_report_text(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
+                   const struct fp_opts *o)
+{
+    struct fp_summary s;
+    fp_summary_compute(m, &s);
+    summary_text(out, m, &s);
+    sites_text(out, sites, o);
+    if (o->threads)
+        threads_text(out, m);
+    return ferror(out) ? -1 : 0;
+}

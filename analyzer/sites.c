@@ -1,0 +1,285 @@
+/* sites: symbolize raw stacks, fold the allocator's frames, merge stacks
+ * that symbolize the same (across threads and processes), sort. */
+#include "sites.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "faultprof/trace.h"
+
+static const char *const metric_names[] = {
+#define FP_X(n, s) s,
+    FP_METRIC_LIST(FP_X)
+#undef FP_X
+};
+
+int fp_metric_parse(const char *s)
+{
+    for (int i = 0; i < FP_METRIC_COUNT; i++)
+        if (!strcmp(s, metric_names[i]))
+            return i;
+    if (!strcmp(s, "allocs"))
+        return FP_METRIC_ALLOCATIONS;
+    if (!strcmp(s, "peak_bytes"))
+        return FP_METRIC_PEAK;
+    if (!strcmp(s, "leaked_bytes"))
+        return FP_METRIC_LEAKED;
+    return -1;
+}
+
+const char *fp_metric_name(int metric)
+{
+    return metric >= 0 && metric < FP_METRIC_COUNT ? metric_names[metric] : "?";
+}
+
+uint64_t fp_metric_value(const struct fp_counts *c, int metric)
+{
+    switch (metric) {
+    case FP_METRIC_ALLOCATIONS: return c->allocs;
+    case FP_METRIC_BYTES: return c->bytes;
+    case FP_METRIC_PEAK: return c->peak_bytes;
+    case FP_METRIC_LEAKED: return c->leaked_bytes;
+    case FP_METRIC_TEMPORARY: return c->temporary;
+    case FP_METRIC_MMAPPED: return c->mmapped;
+    case FP_METRIC_FAULTS: return c->minflt + c->majflt + c->sampled_minor + c->sampled_major;
+    case FP_METRIC_FREES: return c->frees;
+    case FP_METRIC_REALLOCS: return c->reallocs;
+    case FP_METRIC_LEAKED_BLOCKS: return c->leaked_blocks;
+    case FP_METRIC_MAPPED: return c->map_bytes;
+    }
+    return 0;
+}
+
+void fp_counts_add(struct fp_counts *a, const struct fp_counts *b)
+{
+    uint64_t chain = a->realloc_chain_max > b->realloc_chain_max ? a->realloc_chain_max
+                                                                  : b->realloc_chain_max;
+    uint64_t *x = (uint64_t *)a;
+    const uint64_t *y = (const uint64_t *)b;
+    for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+        x[i] += y[i];
+    a->realloc_chain_max = chain;
+}
+
+/* ---- filter ---- */
+
+/* Frames of the allocator's machinery: a site is the first frame after them. */
+static const char *const default_patterns[] = {
+    /* C allocation entry points and thin wrappers */
+    "malloc", "calloc", "realloc", "reallocarray", "free", "memalign", "posix_memalign",
+    "aligned_alloc", "valloc", "pvalloc", "__libc_*alloc*", "xmalloc", "xcalloc", "xrealloc",
+    "strdup", "__strdup", "strndup", "__strndup",
+    /* C++: operator new and the standard library's containers and strings */
+    "operator new*", "operator delete*", "__gnu_cxx::*", "std::*", "void std::*",
+    /* Rust: the global allocator, RawVec, Vec/String growth, core helpers */
+    "__rust_alloc*", "__rust_realloc*", "__rdl_*", "__rg_*", "alloc::*", "<alloc::*",
+    "<* as alloc::*", "core::*", "<core::*", "<* as core::*", "<std::*", "<* as std::*",
+};
+
+void fp_filter_defaults(struct fp_filter *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->enabled = 1;
+    for (size_t i = 0; i < sizeof(default_patterns) / sizeof(default_patterns[0]); i++)
+        fp_filter_add(f, default_patterns[i]);
+}
+
+int fp_filter_add(struct fp_filter *f, const char *pattern)
+{
+    if (f->n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 64;
+        const char **np = realloc(f->patterns, nc * sizeof(*np));
+        if (!np)
+            return -1;
+        f->patterns = np, f->cap = nc;
+    }
+    f->patterns[f->n++] = pattern;
+    return 0;
+}
+
+void fp_filter_free(struct fp_filter *f)
+{
+    free(f->patterns);
+    f->patterns = NULL;
+    f->n = f->cap = 0;
+}
+
+int fp_filter_match(const struct fp_filter *f, const struct fp_frame *fr)
+{
+    if (!f->enabled)
+        return 0;
+    /* the recorder itself is never a site */
+    if (fr->module && !strncmp(fr->module, "libfaultprof", 12))
+        return 1;
+    char buf[128];
+    const char *name = fp_frame_name(fr, buf, sizeof(buf));
+    for (size_t i = 0; i < f->n; i++)
+        if (!fnmatch(f->patterns[i], name, 0))
+            return 1;
+    return 0;
+}
+
+/* ---- sites ---- */
+
+static uint64_t key_hash(const uint32_t *k, uint32_t n)
+{
+    uint64_t h = hmap_hash(n + 1);
+    for (uint32_t i = 0; i < n; i++)
+        h = hmap_hash(h ^ k[i]) + i;
+    return h;
+}
+
+static int tab_grow(struct fp_sites *s)
+{
+    size_t cap = s->tab ? (s->tab_mask + 1) * 2 : 256;
+    uint32_t *t = calloc(cap, sizeof(*t));
+    if (!t)
+        return -1;
+    for (uint32_t i = 0; i < s->n; i++) {
+        size_t j = key_hash(s->frames + s->v[i].frames_off, s->v[i].nframes) & (cap - 1);
+        while (t[j])
+            j = (j + 1) & (cap - 1);
+        t[j] = i + 1;
+    }
+    free(s->tab);
+    s->tab = t;
+    s->tab_mask = cap - 1;
+    return 0;
+}
+
+static int64_t site_intern(struct fp_sites *s, const uint32_t *k, uint32_t n)
+{
+    if (!s->tab || (size_t)(s->n + 1) * 2 > s->tab_mask + 1)
+        if (tab_grow(s) < 0)
+            return -1;
+    size_t j = key_hash(k, n) & s->tab_mask;
+    for (; s->tab[j]; j = (j + 1) & s->tab_mask) {
+        struct fp_site *x = &s->v[s->tab[j] - 1];
+        if (x->nframes == n && !memcmp(s->frames + x->frames_off, k, n * sizeof(*k)))
+            return s->tab[j] - 1;
+    }
+    if (s->n == s->cap) {
+        uint32_t nc = s->cap ? s->cap * 2 : 256;
+        struct fp_site *nv = realloc(s->v, nc * sizeof(*nv));
+        if (!nv)
+            return -1;
+        s->v = nv, s->cap = nc;
+    }
+    if (s->nframes + n > s->capframes) {
+        uint64_t nc = s->capframes ? s->capframes * 2 : 4096;
+        while (nc < s->nframes + n)
+            nc *= 2;
+        uint32_t *nf = realloc(s->frames, nc * sizeof(*nf));
+        if (!nf)
+            return -1;
+        s->frames = nf, s->capframes = nc;
+    }
+    struct fp_site *x = &s->v[s->n];
+    memset(x, 0, sizeof(*x));
+    x->nframes = n;
+    x->frames_off = s->nframes;
+    memcpy(s->frames + s->nframes, k, n * sizeof(*k));
+    s->nframes += n;
+    s->tab[j] = s->n + 1;
+    return s->n++;
+}
+
+static int counts_empty(const struct fp_counts *c)
+{
+    const uint64_t *x = (const uint64_t *)c;
+    for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++)
+        if (x[i])
+            return 0;
+    return 1;
+}
+
+#define MAX_EXPANDED (FP_MAX_DEPTH * 4)
+
+int fp_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
+                   const struct fp_filter *filter, enum fp_by by)
+{
+    memset(out, 0, sizeof(*out));
+    out->syms = syms;
+    static uint32_t ids[MAX_EXPANDED];
+    for (uint32_t i = 0; i < m->nstacks; i++) {
+        const struct fp_rawstack *rs = &m->stacks[i];
+        if (counts_empty(&rs->c))
+            continue;
+        const uint64_t *f = fp_rawstack_frames(m, rs);
+        uint32_t n = 0;
+        for (uint32_t k = 0; k < rs->n; k++) {
+            const uint32_t *r;
+            int c = fp_syms_resolve(syms, rs->proc, f[k], &r);
+            if (c < 0)
+                return -1;
+            for (int q = 0; q < c && n < MAX_EXPANDED; q++)
+                ids[n++] = r[q];
+        }
+        uint32_t skip = 0;
+        while (skip < n && fp_filter_match(filter, fp_syms_frame(syms, ids[skip])))
+            skip++;
+        if (skip == n)
+            skip = 0;   /* nothing but allocator frames: keep the whole stack */
+        uint32_t *key = ids + skip, kn = n - skip;
+        uint32_t fn_id;
+        if (by == FP_BY_FUNCTION && kn > 0) {
+            struct fp_frame g = *fp_syms_frame(syms, key[0]);
+            g.line = 0;
+            g.inlined = 0;
+            if (g.func)
+                g.offset = 0;
+            fn_id = fp_syms_intern_frame(syms, &g);
+            if (fn_id == UINT32_MAX)
+                return -1;
+            key = &fn_id, kn = 1;
+        }
+        int64_t si = site_intern(out, key, kn);
+        if (si < 0)
+            return -1;
+        out->v[si].folded = skip;
+        fp_counts_add(&out->v[si].c, &rs->c);
+    }
+    return 0;
+}
+
+void fp_sites_free(struct fp_sites *s)
+{
+    free(s->v);
+    free(s->frames);
+    free(s->tab);
+    memset(s, 0, sizeof(*s));
+}
+
+static int sort_metric;
+static const struct fp_sites *sort_sites;
+
+static int cmp_site(const void *a, const void *b)
+{
+    const struct fp_site *x = a, *y = b;
+    uint64_t vx = fp_metric_value(&x->c, sort_metric), vy = fp_metric_value(&y->c, sort_metric);
+    if (vx != vy)
+        return vx > vy ? -1 : 1;
+    if (x->c.allocs != y->c.allocs)
+        return x->c.allocs > y->c.allocs ? -1 : 1;
+    if (x->c.bytes != y->c.bytes)
+        return x->c.bytes > y->c.bytes ? -1 : 1;
+    char b1[128], b2[128];
+    const char *n1 = x->nframes ? fp_frame_name(fp_syms_frame(sort_sites->syms,
+                                  sort_sites->frames[x->frames_off]), b1, sizeof(b1)) : "";
+    const char *n2 = y->nframes ? fp_frame_name(fp_syms_frame(sort_sites->syms,
+                                  sort_sites->frames[y->frames_off]), b2, sizeof(b2)) : "";
+    return strcmp(n1, n2);
+}
+
+void fp_sites_sort(struct fp_sites *s, int metric)
+{
+    sort_metric = metric;
+    sort_sites = s;
+    qsort(s->v, s->n, sizeof(*s->v), cmp_site);
+    /* the hash table refers to indices: rebuild it */
+    free(s->tab);
+    s->tab = NULL;
+    tab_grow(s);
+}

@@ -1,0 +1,481 @@
+/* symbols: one Dwfl per traced process, built from its MODULE records
+ * (dwfl_report_elf at the recorded load bias; dwfl_standard_find_debuginfo
+ * finds /usr/lib/debug/.build-id and .gnu_debuglink files).  Each unique
+ * address is resolved once; results are interned frames. */
+#include "symbols.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <libiberty/demangle.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hmap.h"
+#include "model.h"
+
+struct proc_syms {
+    int ready;
+    Dwfl *dwfl;
+    struct hmap cache;             /* addr + 1 -> offset in res pool */
+    uint8_t *warned;               /* per module: warned about symbols */
+    uint32_t nmods;
+};
+
+struct fp_syms {
+    const struct fp_model *m;
+    FILE *warn;
+    int use_dwfl;
+    struct proc_syms *ps;
+    /* interned strings */
+    char **strs;
+    size_t str_mask, nstr;
+    /* interned frames */
+    struct fp_frame *frames;
+    uint32_t nframes, capframes;
+    uint32_t *ftab;
+    size_t ftab_mask;
+    /* resolutions: [n, id...] */
+    uint32_t *res;
+    size_t nres, capres;
+};
+
+static const Dwfl_Callbacks callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+/* ---- interning ---- */
+
+static uint64_t str_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+const char *fp_syms_intern_str(struct fp_syms *s, const char *str, size_t len)
+{
+    if (!str)
+        return NULL;
+    if (!s->strs || (s->nstr + 1) * 2 > s->str_mask + 1) {
+        size_t cap = s->strs ? (s->str_mask + 1) * 2 : 1024;
+        char **t = calloc(cap, sizeof(*t));
+        if (!t)
+            return NULL;
+        for (size_t i = 0; s->strs && i <= s->str_mask; i++) {
+            if (!s->strs[i])
+                continue;
+            size_t j = str_hash(s->strs[i], strlen(s->strs[i])) & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = s->strs[i];
+        }
+        free(s->strs);
+        s->strs = t;
+        s->str_mask = cap - 1;
+    }
+    size_t j = str_hash(str, len) & s->str_mask;
+    for (; s->strs[j]; j = (j + 1) & s->str_mask)
+        if (!strncmp(s->strs[j], str, len) && s->strs[j][len] == 0)
+            return s->strs[j];
+    char *d = malloc(len + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, str, len);
+    d[len] = 0;
+    s->strs[j] = d;
+    s->nstr++;
+    return d;
+}
+
+static const char *istr(struct fp_syms *s, const char *str)
+{
+    return str ? fp_syms_intern_str(s, str, strlen(str)) : NULL;
+}
+
+static uint64_t frame_hash(const struct fp_frame *f)
+{
+    uint64_t h = hmap_hash((uintptr_t)f->func ^ ((uint64_t)f->line << 32));
+    h = hmap_hash(h ^ (uintptr_t)f->file);
+    h = hmap_hash(h ^ (uintptr_t)f->module);
+    h = hmap_hash(h ^ (f->func ? 0 : f->offset) ^ (uint64_t)f->inlined);
+    return h;
+}
+
+static int frame_eq(const struct fp_frame *a, const struct fp_frame *b)
+{
+    return a->func == b->func && a->file == b->file && a->line == b->line &&
+           a->module == b->module && a->inlined == b->inlined &&
+           (a->func || a->offset == b->offset);
+}
+
+uint32_t fp_syms_intern_frame(struct fp_syms *s, const struct fp_frame *f)
+{
+    if (!s->ftab || (size_t)(s->nframes + 1) * 2 > s->ftab_mask + 1) {
+        size_t cap = s->ftab ? (s->ftab_mask + 1) * 2 : 1024;
+        uint32_t *t = calloc(cap, sizeof(*t));
+        if (!t)
+            return UINT32_MAX;
+        for (uint32_t i = 0; i < s->nframes; i++) {
+            size_t j = frame_hash(&s->frames[i]) & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = i + 1;
+        }
+        free(s->ftab);
+        s->ftab = t;
+        s->ftab_mask = cap - 1;
+    }
+    size_t j = frame_hash(f) & s->ftab_mask;
+    for (; s->ftab[j]; j = (j + 1) & s->ftab_mask)
+        if (frame_eq(&s->frames[s->ftab[j] - 1], f))
+            return s->ftab[j] - 1;
+    if (s->nframes == s->capframes) {
+        uint32_t nc = s->capframes ? s->capframes * 2 : 256;
+        struct fp_frame *nf = realloc(s->frames, nc * sizeof(*nf));
+        if (!nf)
+            return UINT32_MAX;
+        s->frames = nf, s->capframes = nc;
+    }
+    s->frames[s->nframes] = *f;
+    if (f->func)
+        s->frames[s->nframes].offset = f->offset;
+    s->ftab[j] = s->nframes + 1;
+    return s->nframes++;
+}
+
+const struct fp_frame *fp_syms_frame(const struct fp_syms *s, uint32_t id)
+{
+    return &s->frames[id];
+}
+
+uint32_t fp_syms_nframes(const struct fp_syms *s)
+{
+    return s->nframes;
+}
+
+const char *fp_frame_name(const struct fp_frame *f, char *buf, size_t n)
+{
+    if (f->func)
+        return f->func;
+    if (f->module)
+        snprintf(buf, n, "%s+0x%llx", f->module, (unsigned long long)f->offset);
+    else
+        snprintf(buf, n, "0x%llx", (unsigned long long)f->offset);
+    return buf;
+}
+
+/* ---- demangling ---- */
+
+/* "void ns::f<int>(int)" -> "ns::f<int>(int)": a template function's
+ * demangled name starts with its return type. */
+static void strip_return_type(char *s)
+{
+    int depth = 0;
+    char *paren = NULL, *space = NULL, *prev_space = NULL;
+    for (char *p = s; *p; p++) {
+        if (*p == '<' || *p == '[')
+            depth++;
+        else if ((*p == '>' || *p == ']') && depth > 0)
+            depth--;
+        else if (*p == '(' && depth == 0) {
+            /* "operator()" is a name, not a parameter list */
+            if (p - s >= 8 && !strncmp(p - 8, "operator", 8))
+                continue;
+            paren = p;
+            break;
+        } else if (*p == ' ' && depth == 0) {
+            prev_space = space;
+            space = p;
+        }
+    }
+    if (!paren || !space)
+        return;
+    if (space - s >= 8 && !strncmp(space - 8, "operator", 8))
+        space = prev_space;
+    if (!space)
+        return;
+    memmove(s, space + 1, strlen(space + 1) + 1);
+}
+
+/* "a::b::h0123456789abcdef" -> "a::b" */
+static void strip_rust_hash(char *s)
+{
+    size_t n = strlen(s);
+    if (n < 19 || strncmp(s + n - 19, "::h", 3))
+        return;
+    for (size_t i = n - 16; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return;
+    s[n - 19] = 0;
+}
+
+char *fp_demangle(const char *name)
+{
+    char *d = NULL;
+    if ((name[0] == '_' && (name[1] == 'Z' || name[1] == 'R')) || !strncmp(name, "__Z", 3))
+        d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+    if (!d)
+        d = strdup(name);
+    if (!d)
+        return NULL;
+    strip_rust_hash(d);
+    strip_return_type(d);
+    return d;
+}
+
+/* ---- per process Dwfl ---- */
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void proc_setup(struct fp_syms *s, uint32_t pi)
+{
+    struct proc_syms *ps = &s->ps[pi];
+    const struct fp_proc *p = &s->m->procs[pi];
+    ps->ready = 1;
+    ps->nmods = p->nmods;
+    ps->warned = calloc(p->nmods ? p->nmods : 1, 1);
+    if (!s->use_dwfl || !ps->warned)
+        return;
+    ps->dwfl = dwfl_begin(&callbacks);
+    if (!ps->dwfl)
+        return;
+    dwfl_report_begin(ps->dwfl);
+    for (uint32_t i = 0; i < p->nmods; i++) {
+        const struct fp_module *md = &p->mods[i];
+        if (!md->path[0] || md->path[0] == '[' || md->unloaded)
+            continue;
+        if (access(md->path, R_OK) != 0) {
+            if (s->warn)
+                fprintf(s->warn, "faultprof-report: warning: %s: cannot open (%s); its frames "
+                        "show as module+offset\n", md->path, "moved or deleted?");
+            ps->warned[i] = 1;
+            continue;
+        }
+        Dwfl_Module *mod = dwfl_report_elf(ps->dwfl, md->path, md->path, -1, md->base, true);
+        if (!mod)
+            continue;
+        void **ud;
+        dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+        *ud = (void *)(uintptr_t)(i + 1);
+        const unsigned char *bits;
+        GElf_Addr vaddr;
+        int n = dwfl_module_build_id(mod, &bits, &vaddr);
+        if (md->build_id_len && n > 0 &&
+            ((uint32_t)n != md->build_id_len || memcmp(bits, md->build_id, (size_t)n))) {
+            if (s->warn)
+                fprintf(s->warn, "faultprof-report: warning: %s: build-id differs from the "
+                        "traced one; the file changed since, symbols may be wrong\n", md->path);
+        }
+    }
+    dwfl_report_end(ps->dwfl, NULL, NULL);
+}
+
+/* The module record holding addr (for module+offset when dwfl can't). */
+static const struct fp_module *mod_of(const struct fp_proc *p, uint64_t addr, uint32_t *idx)
+{
+    for (uint32_t i = p->nmods; i-- > 0;) {
+        if (addr >= p->mods[i].start && addr < p->mods[i].end) {
+            *idx = i;
+            return &p->mods[i];
+        }
+    }
+    return NULL;
+}
+
+/* The name a DIE gives its function: demangled linkage name, else DW_AT_name. */
+static char *die_func_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *n = NULL;
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+        dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+        n = dwarf_formstring(&a);
+    if (n)
+        return fp_demangle(n);
+    if (dwarf_attr_integrate(die, DW_AT_name, &a) && (n = dwarf_formstring(&a)))
+        return strdup(n);
+    return NULL;
+}
+
+static int res_push(struct fp_syms *s, uint32_t v)
+{
+    if (s->nres == s->capres) {
+        size_t nc = s->capres ? s->capres * 2 : 4096;
+        uint32_t *n = realloc(s->res, nc * sizeof(*n));
+        if (!n)
+            return -1;
+        s->res = n, s->capres = nc;
+    }
+    s->res[s->nres++] = v;
+    return 0;
+}
+
+#define MAX_INLINE 32
+
+/* Resolves pc (already addr - 1) into frames appended to s->res. */
+static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t raw, size_t *count)
+{
+    struct proc_syms *ps = &s->ps[pi];
+    const struct fp_proc *p = &s->m->procs[pi];
+    uint32_t midx = 0;
+    const struct fp_module *md = mod_of(p, raw, &midx);
+    Dwfl_Module *mod = ps->dwfl ? dwfl_addrmodule(ps->dwfl, pc) : NULL;
+    struct fp_frame f = { 0 };
+    if (mod) {
+        void **ud;
+        const char *mname;
+        Dwarf_Addr start;
+        mname = dwfl_module_info(mod, &ud, &start, NULL, NULL, NULL, NULL, NULL);
+        if (*ud)
+            midx = (uint32_t)(uintptr_t)*ud - 1, md = &p->mods[midx];
+        f.module = istr(s, base_name(md ? md->path : mname));
+    } else if (md) {
+        f.module = istr(s, base_name(md->path));
+    }
+    f.offset = md ? raw - md->base : raw;
+
+    char *names[MAX_INLINE] = { 0 };
+    const char *files[MAX_INLINE] = { 0 };
+    uint32_t lines[MAX_INLINE] = { 0 };
+    int n = 0;
+    if (mod) {
+        /* innermost line from the line table */
+        Dwfl_Line *ln = dwfl_module_getsrc(mod, pc);
+        int lineno = 0;
+        const char *src = ln ? dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL) : NULL;
+        Dwarf_Addr bias;
+        Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
+        Dwarf_Die *scopes = NULL;
+        int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
+        files[0] = src;
+        lines[0] = lineno > 0 ? (uint32_t)lineno : 0;
+        Dwarf_Files *dfiles = NULL;
+        size_t ndfiles = 0;
+        if (cu)
+            dwarf_getsrcfiles(cu, &dfiles, &ndfiles);
+        for (int i = 0; i < ns && n < MAX_INLINE; i++) {
+            int tag = dwarf_tag(&scopes[i]);
+            if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+                continue;
+            names[n] = die_func_name(&scopes[i]);
+            if (tag == DW_TAG_subprogram) {
+                n++;
+                break;
+            }
+            /* the call site of this inlined function is the next frame's line */
+            Dwarf_Attribute a;
+            Dwarf_Word cf = 0, cl = 0;
+            if (n + 1 < MAX_INLINE) {
+                if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &cf) == 0 &&
+                    dfiles && cf < ndfiles)
+                    files[n + 1] = dwarf_filesrc(dfiles, cf, NULL, NULL);
+                if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &cl) == 0)
+                    lines[n + 1] = (uint32_t)cl;
+            }
+            n++;
+        }
+        free(scopes);
+        /* no DWARF function: the symbol table's name */
+        if (n == 0 || !names[n - 1]) {
+            GElf_Off off;
+            GElf_Sym sym;
+            const char *sn = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+            if (sn) {
+                if (n == 0)
+                    n = 1;
+                free(names[n - 1]);
+                names[n - 1] = fp_demangle(sn);
+            }
+        }
+    }
+    if (n == 0) {
+        n = 1;
+        if (md && !ps->warned[midx] && s->warn && md->path[0] != '[') {
+            fprintf(s->warn, "faultprof-report: warning: no symbols for %s; its frames show as "
+                    "module+offset (build it with -g and don't strip it)\n", md->path);
+        }
+        if (md)
+            ps->warned[midx] = 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        struct fp_frame g = f;
+        g.func = names[i] ? istr(s, names[i]) : NULL;
+        g.file = files[i] ? istr(s, files[i]) : NULL;
+        g.line = lines[i];
+        g.inlined = i + 1 < n;
+        uint32_t id = fp_syms_intern_frame(s, &g);
+        if (id == UINT32_MAX || res_push(s, id) < 0)
+            rc = -1;
+        free(names[i]);
+    }
+    *count = (size_t)n;
+    return rc;
+}
+
+int fp_syms_resolve(struct fp_syms *s, uint32_t pi, uint64_t addr, const uint32_t **ids)
+{
+    struct proc_syms *ps = &s->ps[pi];
+    if (!ps->ready)
+        proc_setup(s, pi);
+    uint32_t *v = hmap_get(&ps->cache, addr + 1);
+    if (!v) {
+        size_t at = s->nres, count = 0;
+        if (res_push(s, 0) < 0)
+            return -1;
+        if (resolve_dwfl(s, pi, addr ? addr - 1 : 0, addr, &count) < 0)
+            return -1;
+        s->res[at] = (uint32_t)count;
+        if (addr + 1 != 0 && hmap_put(&ps->cache, addr + 1, (uint32_t)at) < 0)
+            return -1;
+        *ids = s->res + at + 1;
+        return (int)count;
+    }
+    *ids = s->res + *v + 1;
+    return (int)s->res[*v];
+}
+
+struct fp_syms *fp_syms_new(const struct fp_model *m, FILE *warn, int use_dwfl)
+{
+    struct fp_syms *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->m = m;
+    s->warn = warn;
+    s->use_dwfl = use_dwfl;
+    s->ps = calloc(m->nprocs ? m->nprocs : 1, sizeof(*s->ps));
+    if (!s->ps) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void fp_syms_free(struct fp_syms *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = 0; i < s->m->nprocs; i++) {
+        if (s->ps[i].dwfl)
+            dwfl_end(s->ps[i].dwfl);
+        hmap_free(&s->ps[i].cache);
+        free(s->ps[i].warned);
+    }
+    for (size_t i = 0; s->strs && i <= s->str_mask; i++)
+        free(s->strs[i]);
+    free(s->strs);
+    free(s->ps);
+    free(s->frames);
+    free(s->ftab);
+    free(s->res);
+    free(s);
+}
