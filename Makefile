@@ -20,7 +20,7 @@ SHIM_SRC  := $(wildcard preload/*.c)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_CFLAGS = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
               -fno-omit-frame-pointer -pthread
-SHIM_LIBS := -lz -ldl -pthread
+SHIM_LIBS := -ldeflate -lz -ldl -pthread
 
 # --- the launcher
 LAUNCH_SRC := $(wildcard launcher/*.c)

@@ -69,6 +69,7 @@ extern _Atomic int fp_state;
  * when a thread ends. */
 struct fp_stack_entry;
 struct fp_pool;
+struct stack_cache;
 
 struct fp_thread {
     uint8_t  *data;          /* the buffer of uncompressed records */
@@ -83,7 +84,9 @@ struct fp_thread {
     uint32_t  calls;         /* intercepted calls since the last getrusage */
     uint64_t  minflt, majflt;/* last counts written in a RUSAGE record */
     struct fp_stack_entry *stacks; /* uthash: frames -> id, this thread only */
-    struct fp_pool *pool;    /* memory of the stack table */
+    struct fp_pool *pool;    /* memory of the stack table and cache */
+    struct stack_cache *cache; /* validated stack cache (stack.c) */
+    uintptr_t stack_lo, stack_hi; /* this thread's stack, for the cache */
     int       live;          /* 1 while owned by a running thread */
     int       ending;        /* destructor rounds seen */
     struct fp_thread *next;  /* global list, never unlinked */

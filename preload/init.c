@@ -176,6 +176,17 @@ static struct fp_thread *register_thread(bool is_main)
     if (!t)
         return NULL;
     fp_self = t;
+    pthread_attr_t attr;
+    void *lo;
+    size_t size;
+    t->stack_lo = t->stack_hi = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+            t->stack_lo = (uintptr_t)lo;
+            t->stack_hi = (uintptr_t)lo + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
     if (!is_main) {
         pthread_setspecific(thread_key, t);
         struct fp_rec r;

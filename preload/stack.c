@@ -28,6 +28,10 @@ struct fp_stack_entry {
 };
 
 static int (*unw_backtrace_fn)(void **, int);
+static int (*getcontext_fn)(unw_context_t *);
+static int (*init_local_fn)(unw_cursor_t *, unw_context_t *);
+static int (*step_fn)(unw_cursor_t *);
+static int (*get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
 static uintptr_t shim_lo, shim_hi;
 static _Atomic uint64_t next_stack_id = 1;
 
@@ -64,6 +68,10 @@ int fp_unwind_init(void)
     int (*set_policy)(unw_addr_space_t, unw_caching_policy_t) =
         (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(h, XSTR(unw_set_caching_policy));
     unw_addr_space_t *as = (unw_addr_space_t *)dlsym(h, XSTR(unw_local_addr_space));
+    getcontext_fn = (int (*)(unw_context_t *))dlsym(h, XSTR(unw_tdep_getcontext));
+    init_local_fn = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, XSTR(unw_init_local));
+    step_fn = (int (*)(unw_cursor_t *))dlsym(h, XSTR(unw_step));
+    get_reg_fn = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, XSTR(unw_get_reg));
     if (!unw_backtrace_fn) {
         fp_warn("libunwind.so.8 has no unw_backtrace; stacks are not recorded");
         return -1;
@@ -78,6 +86,165 @@ int fp_unwind_init(void)
     return 0;
 }
 
+/* ---- the validated stack cache
+ *
+ * A loop that allocates from one place calls malloc again and again with
+ * the same return address and the same stack pointer.  When it does, the
+ * stack is the same if every return address the last unwind found is still
+ * in its slot on the stack: checking those few words costs far less than
+ * unwinding.  Each thread has a small direct-mapped cache keyed by (return
+ * address, stack pointer) of the program's innermost frame; an entry holds
+ * the frames, the stack slots their return addresses were read from, and
+ * the stack id.  A key seen once is only a candidate: the slower unwind that
+ * also finds the slots runs when it comes back, so one-off stacks cost one
+ * ordinary unw_backtrace. */
+#define CACHE_SLOTS 64
+
+struct stack_cache {
+    uintptr_t ip0, sp0;
+    uint64_t id;              /* 0: candidate, frames not filled */
+    uint32_t n;
+    uintptr_t *ips;           /* n frames */
+    uintptr_t *slots;         /* slots[i] holds ips[i + 1] */
+};
+
+static inline unsigned cache_index(uintptr_t ip0, uintptr_t sp0)
+{
+    uint64_t h = (ip0 ^ (sp0 << 7)) * 0x9e3779b97f4a7c15ull;
+    return (unsigned)(h >> 58);   /* 64 slots */
+}
+
+/* The program's innermost frame as the hook sees it: the first return
+ * address outside the shim on our own frame-pointer chain (the shim is
+ * built with frame pointers), and the stack pointer after that return. */
+static inline int program_frame(uintptr_t *ip0, uintptr_t *sp0)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+    for (int i = 0; i < 8 && fp; i++) {
+        uintptr_t ret = fp[1];
+        if (ret < shim_lo || ret >= shim_hi) {
+            *ip0 = ret;
+            *sp0 = (uintptr_t)(fp + 2);
+            return 0;
+        }
+        uintptr_t *next = (uintptr_t *)fp[0];
+        if (next <= fp || (uintptr_t)next - (uintptr_t)fp > (1u << 20))
+            return -1;
+        fp = next;
+    }
+    return -1;
+}
+
+static uint64_t stack_define(struct fp_thread *t, uintptr_t *frames, uint32_t n);
+
+static FP_NOINLINE uint64_t stack_lookup(struct fp_thread *t, uintptr_t *frames, uint32_t n)
+{
+    struct fp_stack_entry *e;
+    HASH_FIND(hh, t->stacks, frames, (size_t)n * sizeof(uintptr_t), e);
+    if (FP_LIKELY(e != NULL))
+        return e->id;
+    return stack_define(t, frames, n);
+}
+
+/* Unwind with a cursor, keeping each frame's stack pointer, and fill the
+ * cache entry.  Returns the stack id, or 0 to fall back to unw_backtrace. */
+static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *c,
+                                       uintptr_t ip0, uintptr_t sp0)
+{
+    unw_context_t uc;
+    unw_cursor_t cur;
+    if (!getcontext_fn || getcontext_fn(&uc) < 0 || init_local_fn(&cur, &uc) < 0)
+        return 0;
+    uintptr_t ips[FP_MAX_DEPTH + 1], sps[FP_MAX_DEPTH + 1];
+    uint32_t n = 0, depth = fp_config.depth;
+    bool in_program = false;
+    for (int guard = 0; guard < FP_MAX_DEPTH + 32; guard++) {
+        unw_word_t ip, sp;
+        if (get_reg_fn(&cur, UNW_REG_IP, &ip) < 0 || get_reg_fn(&cur, UNW_REG_SP, &sp) < 0)
+            break;
+        if (!in_program && ip >= shim_lo && ip < shim_hi) {
+            if (step_fn(&cur) <= 0)
+                return 0;
+            continue;
+        }
+        in_program = true;
+        ips[n] = ip;
+        sps[n] = sp;
+        if (++n > depth || step_fn(&cur) <= 0)
+            break;
+    }
+    if (n > depth)
+        n = depth;   /* kept one extra frame only to know its slot */
+    if (n == 0 || ips[0] != ip0 || sps[0] != sp0)
+        return 0;
+    /* the return address of frame i+1 sits just below frame i+1's sp */
+    for (uint32_t i = 0; i + 1 < n; i++)
+        if (*(uintptr_t *)(sps[i + 1] - sizeof(uintptr_t)) != ips[i + 1])
+            return 0;
+    uint64_t id = stack_lookup(t, ips, n);
+    if (!id)
+        return 0;
+    if (!c->ips) {
+        c->ips = fp_pool_alloc(t->pool, 2 * (size_t)fp_config.depth * sizeof(uintptr_t));
+        if (!c->ips)
+            return id;
+        c->slots = c->ips + fp_config.depth;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        c->ips[i] = ips[i];
+        c->slots[i] = i + 1 < n ? sps[i + 1] - sizeof(uintptr_t) : 0;
+    }
+    c->n = n;
+    c->id = id;
+    return id;
+}
+
+static uint64_t backtrace_id(struct fp_thread *t)
+{
+    void *ips[FP_MAX_DEPTH + 16];
+    int n = unw_backtrace_fn(ips, (int)fp_config.depth + 16);
+    int skip = 0;
+    while (skip < n && (uintptr_t)ips[skip] >= shim_lo && (uintptr_t)ips[skip] < shim_hi)
+        skip++;
+    int keep = n - skip;
+    if (keep > (int)fp_config.depth)
+        keep = (int)fp_config.depth;
+    if (keep <= 0)
+        return 0;
+    return stack_lookup(t, (uintptr_t *)(ips + skip), (uint32_t)keep);
+}
+
+uint64_t fp_stack_id(struct fp_thread *t)
+{
+    if (FP_UNLIKELY(!unw_backtrace_fn || fp_config.depth == 0))
+        return 0;
+    uintptr_t ip0, sp0;
+    if (FP_UNLIKELY(!t->cache || program_frame(&ip0, &sp0) < 0 ||
+                    sp0 < t->stack_lo || sp0 >= t->stack_hi))
+        return backtrace_id(t);
+    struct stack_cache *c = &t->cache[cache_index(ip0, sp0)];
+    if (c->ip0 == ip0 && c->sp0 == sp0) {
+        if (FP_LIKELY(c->id != 0)) {
+            uint32_t i;
+            for (i = 0; i + 1 < c->n; i++)
+                if (*(const uintptr_t *)c->slots[i] != c->ips[i + 1])
+                    break;
+            if (FP_LIKELY(i + 1 >= c->n))
+                return c->id;
+        }
+        /* seen before: worth the unwind that finds the slots */
+        uint64_t id = cache_fill(t, c, ip0, sp0);
+        if (id)
+            return id;
+        c->id = 0;
+        return backtrace_id(t);
+    }
+    c->ip0 = ip0;
+    c->sp0 = sp0;
+    c->id = 0;
+    return backtrace_id(t);
+}
+
 void fp_stacks_reset(struct fp_thread *t)
 {
     t->stacks = NULL;
@@ -87,6 +254,9 @@ void fp_stacks_reset(struct fp_thread *t)
         t->pool = fp_perm_alloc(sizeof(*t->pool));
     if (t->pool)
         memset(t->pool, 0, sizeof(*t->pool));
+    t->cache = t->pool ? fp_pool_alloc(t->pool, CACHE_SLOTS * sizeof(struct stack_cache)) : NULL;
+    if (t->cache)
+        memset(t->cache, 0, CACHE_SLOTS * sizeof(struct stack_cache));
 }
 
 static FP_NOINLINE uint64_t stack_define(struct fp_thread *t, uintptr_t *frames, uint32_t n)
@@ -113,26 +283,4 @@ static FP_NOINLINE uint64_t stack_define(struct fp_thread *t, uintptr_t *frames,
         fp_rec_u(&r, frames[i]);
     fp_rec_end(&r);
     return e->id;
-}
-
-uint64_t fp_stack_id(struct fp_thread *t)
-{
-    if (FP_UNLIKELY(!unw_backtrace_fn || fp_config.depth == 0))
-        return 0;
-    void *ips[FP_MAX_DEPTH + 16];
-    int n = unw_backtrace_fn(ips, (int)fp_config.depth + 16);
-    int skip = 0;
-    while (skip < n && (uintptr_t)ips[skip] >= shim_lo && (uintptr_t)ips[skip] < shim_hi)
-        skip++;
-    int keep = n - skip;
-    if (keep > (int)fp_config.depth)
-        keep = (int)fp_config.depth;
-    if (keep <= 0)
-        return 0;
-    uintptr_t *frames = (uintptr_t *)(ips + skip);
-    struct fp_stack_entry *e;
-    HASH_FIND(hh, t->stacks, frames, (size_t)keep * sizeof(uintptr_t), e);
-    if (FP_LIKELY(e != NULL))
-        return e->id;
-    return stack_define(t, frames, (uint32_t)keep);
 }
