@@ -7,7 +7,7 @@ set -eu
 # Why each package is here: README.md, "Dependencies".
 PACKAGES="
 build-essential pkg-config
-libunwind-dev uthash-dev zlib1g-dev
+libunwind-dev uthash-dev zlib1g-dev libdeflate-dev
 libcmocka-dev
 libdw-dev libelf-dev libiberty-dev
 clang libclang-rt-14-dev
