@@ -28,7 +28,7 @@ struct tg {
     int first_done;
 };
 
-static void tg_put(uint8_t **b, size_t *len, size_t *cap, const void *p, size_t n)
+static inline void tg_put(uint8_t **b, size_t *len, size_t *cap, const void *p, size_t n)
 {
     if (*len + n > *cap) {
         size_t nc = *cap ? *cap : 4096;
@@ -41,13 +41,13 @@ static void tg_put(uint8_t **b, size_t *len, size_t *cap, const void *p, size_t 
     *len += n;
 }
 
-static void tg_raw(struct tg *g, const void *p, size_t n)
+static inline void tg_raw(struct tg *g, const void *p, size_t n)
 {
     tg_put(&g->raw, &g->rawlen, &g->rawcap, p, n);
 }
 
 /* Compresses the current member and appends it to the file. */
-static void tg_flush(struct tg *g)
+static inline void tg_flush(struct tg *g)
 {
     if (!g->open)
         return;
@@ -90,7 +90,7 @@ static void tg_flush(struct tg *g)
 }
 
 /* A record: fmt letters u (u64), z (i64, zigzag), s (C string), b (ptr, len). */
-static void tg_rec(struct tg *g, unsigned type, uint64_t t, const char *fmt, ...)
+static inline void tg_rec(struct tg *g, unsigned type, uint64_t t, const char *fmt, ...)
 {
     static uint8_t pay[FP_MAX_RECORD + 64];
     size_t n = 0;
@@ -125,7 +125,7 @@ static void tg_rec(struct tg *g, unsigned type, uint64_t t, const char *fmt, ...
 }
 
 /* The first member: stream header and PROCESS record (cmdline args NUL-separated). */
-static void tg_start(struct tg *g, uint64_t pid, uint64_t flags, const char *exe, const char *cmd)
+static inline void tg_start(struct tg *g, uint64_t pid, uint64_t flags, const char *exe, const char *cmd)
 {
     memset(g, 0, sizeof(*g));
     g->open = 1;
@@ -147,7 +147,7 @@ static void tg_start(struct tg *g, uint64_t pid, uint64_t flags, const char *exe
 }
 
 /* Starts a member of thread tid whose records begin at t_base. */
-static void tg_block(struct tg *g, uint32_t tid, uint64_t t_base)
+static inline void tg_block(struct tg *g, uint32_t tid, uint64_t t_base)
 {
     tg_flush(g);
     g->open = 1;
@@ -160,7 +160,7 @@ static void tg_block(struct tg *g, uint32_t tid, uint64_t t_base)
 }
 
 /* Convenience records */
-static void tg_stack(struct tg *g, uint64_t id, int n, const uint64_t *frames)
+static inline void tg_stack(struct tg *g, uint64_t id, int n, const uint64_t *frames)
 {
     uint8_t pay[16 + FP_MAX_DEPTH * FP_VARINT_MAX];
     size_t k = 0;
@@ -175,18 +175,18 @@ static void tg_stack(struct tg *g, uint64_t id, int n, const uint64_t *frames)
     tg_raw(g, pay, k);
 }
 
-static void tg_malloc(struct tg *g, uint64_t t, uint64_t size, uint64_t addr, uint64_t stack)
+static inline void tg_malloc(struct tg *g, uint64_t t, uint64_t size, uint64_t addr, uint64_t stack)
 {
     tg_rec(g, FP_REC_ALLOC, t, "uuuuuu", (uint64_t)FP_FUNC_MALLOC, (uint64_t)0, size, addr, stack,
            (uint64_t)0);
 }
 
-static void tg_free(struct tg *g, uint64_t t, uint64_t addr)
+static inline void tg_free(struct tg *g, uint64_t t, uint64_t addr)
 {
     tg_rec(g, FP_REC_FREE, t, "uu", (uint64_t)0, addr);
 }
 
-static void tg_realloc(struct tg *g, uint64_t t, uint64_t old, uint64_t size, uint64_t new_addr,
+static inline void tg_realloc(struct tg *g, uint64_t t, uint64_t old, uint64_t size, uint64_t new_addr,
                        uint64_t stack)
 {
     tg_rec(g, FP_REC_REALLOC, t, "uuuuuu", (uint64_t)FP_FUNC_REALLOC, (uint64_t)0, old, size,
@@ -194,14 +194,14 @@ static void tg_realloc(struct tg *g, uint64_t t, uint64_t old, uint64_t size, ui
 }
 
 /* Finishes the file; the caller owns g->buf (free it). */
-static void tg_finish(struct tg *g)
+static inline void tg_finish(struct tg *g)
 {
     tg_flush(g);
     free(g->raw);
     g->raw = NULL;
 }
 
-static int tg_write_file(const struct tg *g, const char *path)
+static inline int tg_write_file(const struct tg *g, const char *path)
 {
     FILE *f = fopen(path, "wb");
     if (!f)

@@ -1,0 +1,307 @@
+/* Model units: exact counts a user reads in the report — allocations, frees,
+ * peak (and each site's share of it), leaks, temporary allocations, realloc
+ * rules, stacks shared across threads, faults, mmap/brk, unknown records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tracegen.h"
+#include "model.h"
+#include "report.h"
+#include "sites.h"
+#include "symbols.h"
+
+static uint64_t FA[1] = { 0x401000 }, FB[1] = { 0x402000 }, FC[1] = { 0x403000 };
+
+static struct fp_model *read_tg(struct tg *g)
+{
+    tg_finish(g);
+    struct fp_model *m = fp_model_new();
+    m->warn = NULL;
+    char err[256];
+    if (fp_model_read_mem(m, "mem", g->buf, g->len, err, sizeof(err)) < 0)
+        fail_msg("read failed: %s", err);
+    free(g->buf);
+    return m;
+}
+
+/* The raw stack whose only frame is f. */
+static const struct fp_rawstack *stack_at(const struct fp_model *m, uint64_t f)
+{
+    for (uint32_t i = 0; i < m->nstacks; i++)
+        if (m->stacks[i].n == 1 && fp_rawstack_frames(m, &m->stacks[i])[0] == f)
+            return &m->stacks[i];
+    fail_msg("no stack 0x%llx", (unsigned long long)f);
+    return NULL;
+}
+
+/* a: 100 mallocs of 64 freed at once, b: 50 callocs of 24 kept until the
+ * end but freed, c: 7 leaked blocks of 32. */
+static void test_known_counts(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 10, FP_PROC_PTMALLOC, "/bin/k", "k");
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_stack(&g, 2, 1, FB);
+    tg_stack(&g, 3, 1, FC);
+    uint64_t t = 1;
+    for (int i = 0; i < 100; i++) {
+        tg_malloc(&g, t++, 64, 0x10000 + 0x100 * (uint64_t)i, 1);
+        tg_free(&g, t++, 0x10000 + 0x100 * (uint64_t)i);
+    }
+    for (int i = 0; i < 50; i++)
+        tg_rec(&g, FP_REC_ALLOC, t++, "uuuuuu", (uint64_t)FP_FUNC_CALLOC, 0ULL, 24ULL,
+               0x50000 + 0x100 * (uint64_t)i, 2ULL, 0ULL);
+    for (int i = 0; i < 7; i++)
+        tg_malloc(&g, t++, 32, 0x90000 + 0x100 * (uint64_t)i, 3);
+    for (int i = 0; i < 50; i++)
+        tg_free(&g, t++, 0x50000 + 0x100 * (uint64_t)i);
+    tg_free(&g, t++, 0);            /* free(NULL): not counted */
+    struct fp_model *m = read_tg(&g);
+    const struct fp_proc *p = &m->procs[0];
+    assert_int_equal(p->allocs, 157);
+    assert_int_equal(p->frees, 150);
+    assert_int_equal(p->bytes, 100 * 64 + 50 * 24 + 7 * 32);
+    assert_int_equal(p->leaked_blocks, 7);
+    assert_int_equal(p->leaked_bytes, 7 * 32);
+    assert_int_equal(p->temporary, 100);
+    assert_int_equal(p->peak_bytes, 50 * 24 + 7 * 32);
+    const struct fp_rawstack *a = stack_at(m, FA[0]), *b = stack_at(m, FB[0]), *c = stack_at(m, FC[0]);
+    assert_int_equal(a->c.allocs, 100);
+    assert_int_equal(a->c.temporary, 100);
+    assert_int_equal(a->c.peak_bytes, 0);
+    assert_int_equal(b->c.allocs, 50);
+    assert_int_equal(b->c.temporary, 0);
+    assert_int_equal(b->c.peak_bytes, 50 * 24);
+    assert_int_equal(b->c.leaked_blocks, 0);
+    assert_int_equal(c->c.leaked_blocks, 7);
+    assert_int_equal(c->c.leaked_bytes, 224);
+    assert_int_equal(c->c.peak_bytes, 224);
+    fp_model_free(m);
+}
+
+/* peak_bytes is each site's live bytes at the global peak, not its own max. */
+static void test_peak_snapshot(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 10, 0, "/bin/k", "k");
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_stack(&g, 2, 1, FB);
+    tg_malloc(&g, 1, 1000, 0x1000, 1);    /* A 1000: peak 1000 */
+    tg_free(&g, 2, 0x1000);
+    tg_malloc(&g, 3, 600, 0x2000, 2);     /* B 600 */
+    tg_malloc(&g, 4, 300, 0x3000, 1);     /* A 300 + B 600 = 900 < 1000 */
+    tg_malloc(&g, 5, 200, 0x4000, 2);     /* B 800 + A 300 = 1100: new peak */
+    tg_free(&g, 6, 0x2000);               /* B 200 */
+    tg_malloc(&g, 7, 500, 0x5000, 1);     /* A 800 + B 200 = 1000 < 1100 */
+    struct fp_model *m = read_tg(&g);
+    assert_int_equal(m->procs[0].peak_bytes, 1100);
+    assert_int_equal(m->procs[0].peak_t, 5);
+    assert_int_equal(stack_at(m, FA[0])->c.peak_bytes, 300);
+    assert_int_equal(stack_at(m, FB[0])->c.peak_bytes, 800);
+    fp_model_free(m);
+}
+
+/* realloc: a new block is an allocation and frees its old block; realloc(p, 0)
+ * frees; a failed realloc keeps the block. */
+static void test_realloc_rules(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 10, 0, "/bin/k", "k");
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_stack(&g, 2, 1, FB);
+    tg_malloc(&g, 1, 16, 0x1000, 1);
+    tg_realloc(&g, 2, 0x1000, 32, 0x2000, 2);   /* moves */
+    tg_realloc(&g, 3, 0x2000, 64, 0x2000, 2);   /* grows in place */
+    tg_realloc(&g, 4, 0x2000, 1 << 30, 0, 2);   /* fails: block still live */
+    tg_realloc(&g, 5, 0, 8, 0x3000, 2);         /* realloc(NULL, 8) = malloc */
+    tg_realloc(&g, 6, 0x3000, 0, 0, 2);         /* realloc(p, 0) = free */
+    struct fp_model *m = read_tg(&g);
+    const struct fp_proc *p = &m->procs[0];
+    assert_int_equal(p->allocs, 4);
+    assert_int_equal(p->frees, 3);
+    assert_int_equal(p->failed_allocs, 1);
+    assert_int_equal(p->leaked_blocks, 1);
+    assert_int_equal(p->leaked_bytes, 64);
+    assert_int_equal(p->reallocs, 2);
+    assert_int_equal(stack_at(m, FB[0])->c.realloc_chain_max, 2);
+    assert_int_equal(stack_at(m, FA[0])->c.frees, 1);
+    fp_model_free(m);
+}
+
+/* Temporary: freed by the allocating thread with no other allocation of that
+ * thread in between. */
+static void test_temporary_rule(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 10, 0, "/bin/k", "k");
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_malloc(&g, 1, 8, 0x1000, 1);
+    tg_malloc(&g, 2, 8, 0x2000, 1);
+    tg_free(&g, 3, 0x2000);          /* temporary */
+    tg_free(&g, 4, 0x1000);          /* not: 0x2000 was allocated in between */
+    tg_malloc(&g, 5, 8, 0x3000, 1);
+    tg_block(&g, 11, 6);
+    tg_free(&g, 6, 0x3000);          /* not: another thread frees it */
+    tg_block(&g, 10, 7);
+    tg_malloc(&g, 7, 8, 0x4000, 1);
+    tg_block(&g, 11, 8);
+    tg_stack(&g, 9, 1, FA);
+    tg_malloc(&g, 8, 8, 0x5000, 9);  /* another thread's allocation doesn't count */
+    tg_block(&g, 10, 9);
+    tg_free(&g, 9, 0x4000);          /* temporary */
+    struct fp_model *m = read_tg(&g);
+    assert_int_equal(m->procs[0].temporary, 2);
+    assert_int_equal(m->procs[0].allocs, 5);
+    fp_model_free(m);
+}
+
+/* Two threads define different ids for the same frames: one site. */
+static void test_stack_dedupe_across_threads(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 10, 0, "/bin/k", "k");
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_malloc(&g, 1, 8, 0x1000, 1);
+    tg_block(&g, 11, 2);
+    tg_stack(&g, 5, 1, FA);
+    tg_stack(&g, 1, 1, FB);          /* same id, other frames, other thread */
+    tg_malloc(&g, 2, 8, 0x2000, 5);
+    tg_malloc(&g, 3, 8, 0x3000, 1);
+    struct fp_model *m = read_tg(&g);
+    assert_int_equal(stack_at(m, FA[0])->c.allocs, 2);
+    assert_int_equal(stack_at(m, FB[0])->c.allocs, 1);
+    assert_int_equal(m->nthreads, 2);
+    fp_model_free(m);
+}
+
+/* mmapped flag, program mmap/munmap/brk, heap break growth. */
+static void test_mmap_brk(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 10, FP_PROC_PTMALLOC, "/bin/k", "k");
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_rec(&g, FP_REC_ALLOC, 1, "uuuuuu", 1ULL, (uint64_t)FP_ALLOC_MMAPPED, 1ULL << 20,
+           0x7f0000001000ULL, 1ULL, 0ULL);
+    tg_rec(&g, FP_REC_FREE, 2, "uu", (uint64_t)FP_ALLOC_MMAPPED, 0x7f0000001000ULL);
+    tg_rec(&g, FP_REC_MMAP, 3, "uuuuzuuuu", 0ULL, 8192ULL, 3ULL, 0x22ULL, (int64_t)-1, 0ULL,
+           0x7f0000100000ULL, 0ULL, 1ULL);
+    tg_rec(&g, FP_REC_MMAP, 4, "uuuuzuuuu", 0ULL, 8192ULL, 3ULL, 0x22ULL, (int64_t)-1, 0ULL,
+           UINT64_MAX, 12ULL, 1ULL);   /* failed */
+    tg_rec(&g, FP_REC_MUNMAP, 5, "uuuu", 0x7f0000100000ULL, 4096ULL, 0ULL, 1ULL);
+    tg_rec(&g, FP_REC_HEAP_BREAK, 6, "u", 0x600000ULL);
+    tg_rec(&g, FP_REC_BRK, 7, "uzuuuu", (uint64_t)FP_BRK_SBRK, (int64_t)4096, 0x600000ULL,
+           0x601000ULL, 0ULL, 1ULL);
+    tg_rec(&g, FP_REC_HEAP_BREAK, 8, "u", 0x621000ULL);
+    struct fp_model *m = read_tg(&g);
+    const struct fp_proc *p = &m->procs[0];
+    assert_int_equal(p->mmapped, 1);
+    assert_int_equal(p->mmapped_bytes, 1 << 20);
+    assert_int_equal(p->mmap_calls, 1);
+    assert_int_equal(p->mmap_bytes, 8192);
+    assert_int_equal(p->mmap_failed, 1);
+    assert_int_equal(p->munmap_calls, 1);
+    assert_int_equal(p->munmap_bytes, 4096);
+    assert_int_equal(p->brk_calls, 1);
+    assert_int_equal(p->brk_max - p->brk_first, 0x21000);
+    assert_int_equal(stack_at(m, FA[0])->c.map_calls, 1);
+    fp_model_free(m);
+}
+
+/* RUSAGE deltas go to the thread's last call; FAULT samples to their stack;
+ * unknown record types are skipped; fields past the known ones ignored. */
+static void test_faults_and_unknown(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 10, 0, "/bin/k", "k");
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_stack(&g, 2, 1, FB);
+    tg_rec(&g, FP_REC_RUSAGE, 1, "uu", 5ULL, 0ULL);          /* before any call */
+    tg_malloc(&g, 2, 8, 0x1000, 1);
+    tg_rec(&g, FP_REC_RUSAGE, 3, "uu", 25ULL, 1ULL);         /* +20, +1 to A */
+    tg_rec(&g, 0x7e, 4, "uuu", 1ULL, 2ULL, 3ULL);            /* unknown type */
+    tg_rec(&g, FP_REC_ALLOC, 5, "uuuuuuuu", 1ULL, 0ULL, 16ULL, 0x2000ULL, 2ULL, 0ULL,
+           99ULL, 98ULL);                                    /* two future fields */
+    tg_rec(&g, FP_REC_RUSAGE, 6, "uu", 30ULL, 1ULL);         /* +5 to B */
+    tg_rec(&g, FP_REC_FAULT, 7, "uuuuu", (uint64_t)FP_FAULT_MAJOR, 0x2000ULL, 0x401000ULL, 1ULL,
+           10ULL);
+    struct fp_model *m = read_tg(&g);
+    assert_int_equal(stack_at(m, FA[0])->c.minflt, 20);
+    assert_int_equal(stack_at(m, FA[0])->c.majflt, 1);
+    assert_int_equal(stack_at(m, FB[0])->c.minflt, 5);
+    assert_int_equal(stack_at(m, FB[0])->c.allocs, 1);
+    assert_int_equal(stack_at(m, FA[0])->c.sampled_major, 10);
+    assert_int_equal(m->procs[0].unattributed_minflt, 5);
+    assert_int_equal(m->unknown_records, 1);
+    assert_int_equal(m->threads[0].minflt, 30);
+    fp_model_free(m);
+}
+
+/* The JSON report carries the numbers, per site, with strings escaped. */
+static void test_json_output(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 10, 0, "/bin/k", "k \"quoted\"\targ");
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_malloc(&g, 1, 64, 0x1000, 1);
+    tg_malloc(&g, 2, 64, 0x2000, 1);
+    tg_free(&g, 3, 0x2000);
+    struct fp_model *m = read_tg(&g);
+    struct fp_syms *syms = fp_syms_new(m, NULL, 0);
+    struct fp_filter f;
+    fp_filter_defaults(&f);
+    struct fp_sites sites;
+    assert_int_equal(fp_sites_build(&sites, m, syms, &f, FP_BY_SITE), 0);
+    fp_sites_sort(&sites, FP_METRIC_ALLOCATIONS);
+    struct fp_opts o = { .format = FP_FMT_JSON, .sort = FP_METRIC_ALLOCATIONS, .top = 20 };
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(fp_report_json(out, m, &sites, &o), 0);
+    fclose(out);
+    assert_non_null(strstr(text, "\"command\": \"k \\\"quoted\\\"\\targ\""));
+    assert_non_null(strstr(text, "\"allocations\": 2, \"frees\": 1, \"bytes_allocated\": 128"));
+    assert_non_null(strstr(text, "\"leaked_blocks\": 1, \"leaked_bytes\": 64"));
+    assert_non_null(strstr(text, "\"function\": \"0x401000\""));
+    assert_non_null(strstr(text, "\"allocations\": 2, \"bytes\": 128, \"frees\": 1, "
+                                 "\"peak_bytes\": 128, \"leaked_blocks\": 1, \"leaked_bytes\": 64, "
+                                 "\"temporary\": 1"));
+    free(text);
+    fp_sites_free(&sites);
+    fp_filter_free(&f);
+    fp_syms_free(syms);
+    fp_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_known_counts),
+        cmocka_unit_test(test_peak_snapshot),
+        cmocka_unit_test(test_realloc_rules),
+        cmocka_unit_test(test_temporary_rule),
+        cmocka_unit_test(test_stack_dedupe_across_threads),
+        cmocka_unit_test(test_mmap_brk),
+        cmocka_unit_test(test_faults_and_unknown),
+        cmocka_unit_test(test_json_output),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
