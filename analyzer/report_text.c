@@ -82,6 +82,29 @@ static void summary_text(FILE *out, const struct fp_model *m, const struct fp_su
     }
 }
 
+/* "name (file:line)" within w columns: shorten the name before dropping
+ * the location. */
+static const char *frame_cell(const struct fp_frame *f, char *buf, size_t n, size_t w)
+{
+    char nb[128], full[1024], name[512];
+    const char *nm = fp_frame_name(f, nb, sizeof(nb));
+    char loc[300] = "";
+    if (f->file) {
+        const char *b = strrchr(f->file, '/');
+        snprintf(loc, sizeof(loc), " (%s:%u)", b ? b + 1 : f->file, f->line);
+    }
+    snprintf(full, sizeof(full), "%s%s", nm, loc);
+    if (strlen(full) <= w)
+        return snprintf(buf, n, "%s", full), buf;
+    size_t ll = strlen(loc);
+    if (ll + 24 <= w) {
+        shorten(nm, name, sizeof(name), w - ll);
+        snprintf(buf, n, "%s%s", name, loc);
+        return buf;
+    }
+    return shorten(nm, buf, n, w);
+}
+
 static void sites_text(FILE *out, const struct fp_sites *sites, const struct fp_opts *o)
 {
     uint32_t n = o->top > 0 && (uint32_t)o->top < sites->n ? (uint32_t)o->top : sites->n;
@@ -92,28 +115,31 @@ static void sites_text(FILE *out, const struct fp_sites *sites, const struct fp_
     const int lead = 4 + 1 + 10 + 1 + 10 + 1 + 10 + 1 + 10 + 1 + 8 + 2;
     for (uint32_t i = 0; i < n; i++) {
         const struct fp_site *st = &sites->v[i];
-        char a[32], b[32], c[32], fb[512], sb[128];
+        char a[32], b[32], c[32], d[32], e[32], cell[512];
         const uint32_t *fr = fp_site_frames(sites, st);
-        const char *first = st->nframes ? fp_fmt_frame(fp_syms_frame(sites->syms, fr[0]), fb,
-                                                       sizeof(fb), 0) : "[no stack]";
-        fprintf(out, "%4u %10s %10s %10s %10s %8s  %s\n", i + 1, fp_fmt_count(st->c.allocs, a,
-                sizeof(a)), fp_fmt_bytes(st->c.bytes, b, sizeof(b)),
+        const char *first = st->nframes ? frame_cell(fp_syms_frame(sites->syms, fr[0]), cell,
+                                                     sizeof(cell), WIDTH - lead) : "[no stack]";
+        fprintf(out, "%4u %10s %10s %10s %10s %8s  %s\n", i + 1,
+                fp_fmt_count(st->c.allocs, a, sizeof(a)), fp_fmt_bytes(st->c.bytes, b, sizeof(b)),
                 fp_fmt_bytes(st->c.peak_bytes, c, sizeof(c)),
-                fp_fmt_bytes(st->c.leaked_bytes, sb, sizeof(sb)),
-                fp_fmt_count(st->c.temporary, fb + 400, 32),
-                shorten(first, fb + 256, 144, WIDTH - lead));
+                fp_fmt_bytes(st->c.leaked_bytes, d, sizeof(d)),
+                fp_fmt_count(st->c.temporary, e, sizeof(e)), first);
         /* the metric, when not one of the columns */
         if (o->sort == FP_METRIC_MMAPPED || o->sort == FP_METRIC_FAULTS ||
             o->sort == FP_METRIC_FREES || o->sort == FP_METRIC_REALLOCS ||
             o->sort == FP_METRIC_MAPPED || o->sort == FP_METRIC_LEAKED_BLOCKS)
             fprintf(out, "%*s%s: %llu\n", lead, "", fp_metric_name(o->sort),
                     (unsigned long long)fp_metric_value(&st->c, o->sort));
-        for (uint32_t k = 1; k < st->nframes && (int)k <= o->depth; k++) {
-            const char *s = fp_fmt_frame(fp_syms_frame(sites->syms, fr[k]), fb, sizeof(fb), 0);
-            fprintf(out, "%*s<- %s\n", lead, "", shorten(s, fb + 256, 144, WIDTH - lead - 3));
+        uint32_t k;
+        for (k = 1; k < st->nframes && (int)k <= o->depth; k++) {
+            const struct fp_frame *f = fp_syms_frame(sites->syms, fr[k - 1]);
+            /* below main is the C runtime: not worth a line */
+            if (f->func && !strcmp(f->func, "main"))
+                break;
+            f = fp_syms_frame(sites->syms, fr[k]);
+            fprintf(out, "%*s<- %s\n", lead, "", frame_cell(f, cell, sizeof(cell),
+                                                            WIDTH - lead - 3));
         }
-        if (st->nframes > (uint32_t)o->depth + 1 && o->by == FP_BY_SITE)
-            fprintf(out, "%*s   (%u more)\n", lead, "", st->nframes - (uint32_t)o->depth - 1);
     }
 }
 

@@ -356,6 +356,15 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
         Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
         Dwarf_Die *scopes = NULL;
         int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
+        if (ns > 0) {
+            /* dwarf_getscopes continues from an inlined function into its
+             * abstract definition's scopes; the physical nesting (inlined
+             * into inlined into the real function) is the DIE's parents */
+            Dwarf_Die inner = scopes[0];
+            free(scopes);
+            scopes = NULL;
+            ns = dwarf_getscopes_die(&inner, &scopes);
+        }
         files[0] = src;
         lines[0] = lineno > 0 ? (uint32_t)lineno : 0;
         Dwarf_Files *dfiles = NULL;
