@@ -114,7 +114,10 @@ const char *fp_fmt_frame(const struct fp_frame *f, char *buf, size_t n, int with
     int k;
     if (f->file) {
         const char *b = strrchr(f->file, '/');
-        k = snprintf(buf, n, "%s (%s:%u)", name, b ? b + 1 : f->file, f->line);
+        if (f->line)
+            k = snprintf(buf, n, "%s (%s:%u)", name, b ? b + 1 : f->file, f->line);
+        else
+            k = snprintf(buf, n, "%s (%s)", name, b ? b + 1 : f->file);
     } else {
         k = snprintf(buf, n, "%s", name);
     }

@@ -91,7 +91,10 @@ static const char *frame_cell(const struct fp_frame *f, char *buf, size_t n, siz
     char loc[300] = "";
     if (f->file) {
         const char *b = strrchr(f->file, '/');
-        snprintf(loc, sizeof(loc), " (%s:%u)", b ? b + 1 : f->file, f->line);
+        if (f->line)
+            snprintf(loc, sizeof(loc), " (%s:%u)", b ? b + 1 : f->file, f->line);
+        else
+            snprintf(loc, sizeof(loc), " (%s)", b ? b + 1 : f->file);
     }
     snprintf(full, sizeof(full), "%s%s", nm, loc);
     if (strlen(full) <= w)

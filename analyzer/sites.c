@@ -76,6 +76,7 @@ static const char *const default_patterns[] = {
     /* Rust: the global allocator, RawVec, Vec/String growth, core helpers */
     "__rust_alloc*", "__rust_realloc*", "__rdl_*", "__rg_*", "alloc::*", "<alloc::*",
     "<* as alloc::*", "core::*", "<core::*", "<* as core::*", "<std::*", "<* as std::*",
+    "hashbrown::*", "<hashbrown::*",   /* std's HashMap */
 };
 
 void fp_filter_defaults(struct fp_filter *f)

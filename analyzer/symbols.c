@@ -321,6 +321,59 @@ static int res_push(struct fp_syms *s, uint32_t v)
 
 #define MAX_INLINE 32
 
+/* Depth-first search for the innermost DIE whose ranges hold pc, descending
+ * into functions and blocks that hold it and into every container without
+ * addresses (namespaces, types).  Fills path[] outermost first. */
+static int walk_die(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *path, int depth, int max)
+{
+    Dwarf_Die child;
+    if (depth >= max || dwarf_child(parent, &child) != 0)
+        return depth;
+    do {
+        int tag = dwarf_tag(&child);
+        switch (tag) {
+        case DW_TAG_subprogram:
+        case DW_TAG_inlined_subroutine:
+        case DW_TAG_lexical_block:
+            if (dwarf_haspc(&child, pc) > 0) {
+                path[depth] = child;
+                return walk_die(&child, pc, path, depth + 1, max);
+            }
+            break;
+        case DW_TAG_namespace:
+        case DW_TAG_structure_type:
+        case DW_TAG_class_type:
+        case DW_TAG_union_type:
+        case DW_TAG_enumeration_type:
+        case DW_TAG_module: {
+            int d = walk_die(&child, pc, path, depth, max);
+            if (d > depth)
+                return d;
+            break;
+        }
+        default:
+            break;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return depth;
+}
+
+/* Like dwarf_getscopes_die's result: innermost first; *out is malloc'd. */
+static int walk_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **out)
+{
+    Dwarf_Die path[64];
+    int n = walk_die(cu, pc, path, 0, 64);
+    if (n == 0)
+        return 0;
+    Dwarf_Die *v = malloc((size_t)n * sizeof(*v));
+    if (!v)
+        return 0;
+    for (int i = 0; i < n; i++)
+        v[i] = path[n - 1 - i];
+    *out = v;
+    return n;
+}
+
 /* Resolves pc (already addr - 1) into frames appended to s->res. */
 static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t raw, size_t *count)
 {
@@ -356,7 +409,13 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
         Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
         Dwarf_Die *scopes = NULL;
         int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
-        if (ns > 0) {
+        if (ns <= 0 && cu) {
+            /* libdw's scope walk doesn't look inside every container rustc
+             * nests functions in: walk the CU ourselves */
+            free(scopes);
+            scopes = NULL;
+            ns = walk_scopes(cu, pc - bias, &scopes);
+        } else if (ns > 0) {
             /* dwarf_getscopes continues from an inlined function into its
              * abstract definition's scopes; the physical nesting (inlined
              * into inlined into the real function) is the DIE's parents */
