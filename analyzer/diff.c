@@ -97,7 +97,7 @@ static const char *exe_module(const struct fp_model *m, const struct fp_frame *f
             continue;
         const char *b = strrchr(exe, '/');
         if (!strcmp(b ? b + 1 : exe, f->module))
-            return "[exe]";
+            return "exe";
     }
     return f->module;
 }
@@ -145,7 +145,7 @@ static int collect(struct dtab *t, const struct side *s, int side, const struct 
                 normalize_name(name, norm, sizeof(norm));
                 snprintf(piece, sizeof(piece), "%s%s", k ? "\n" : "", norm);
             } else {
-                snprintf(piece, sizeof(piece), "%s%s [%s]", k ? "\n" : "", name,
+                snprintf(piece, sizeof(piece), "%s%s\t%s", k ? "\n" : "", name,
                          exe_module(s->m, f));
             }
             size_t pl = strlen(piece);
@@ -193,6 +193,20 @@ static void merge(struct dtab *t)
         t->v[w++] = t->v[i];
     }
     t->n = w;
+}
+
+/* One frame of a key (len bytes at p, "name\tmodule" or "name") as text:
+ * "name [module]" (with_module) or "name". */
+static const char *key_frame(const char *p, size_t len, char *buf, size_t n, int with_module)
+{
+    const char *tab = memchr(p, '\t', len);
+    if (!tab)
+        snprintf(buf, n, "%.*s", (int)len, p);
+    else if (with_module)
+        snprintf(buf, n, "%.*s [%.*s]", (int)(tab - p), p, (int)(len - (size_t)(tab - p) - 1), tab + 1);
+    else
+        snprintf(buf, n, "%.*s", (int)(tab - p), p);
+    return buf;
 }
 
 static int diff_metric;
@@ -280,21 +294,17 @@ static void row_d(FILE *out, const char *name, double a, double b)
 static void short_key(const char *key, char *buf, size_t n, size_t width)
 {
     /* "site <- caller" from the first two frames */
-    size_t k = 0;
-    int frames = 0;
-    for (const char *p = key; *p && k + 1 < n; p++) {
-        if (*p == '\n') {
-            if (++frames == 2)
-                break;
-            const char *arrow = " <- ";
-            for (const char *a = arrow; *a && k + 1 < n; a++)
-                buf[k++] = *a;
-            continue;
-        }
-        buf[k++] = *p;
+    const char *nl = strchr(key, '\n');
+    char a[512], b[512];
+    key_frame(key, nl ? (size_t)(nl - key) : strlen(key), a, sizeof(a), 0);
+    if (nl) {
+        const char *nl2 = strchr(nl + 1, '\n');
+        key_frame(nl + 1, nl2 ? (size_t)(nl2 - nl - 1) : strlen(nl + 1), b, sizeof(b), 0);
+        snprintf(buf, n, "%s <- %s", a, b);
+    } else {
+        snprintf(buf, n, "%s", a);
     }
-    buf[k] = 0;
-    if (k > width && width > 3)
+    if (strlen(buf) > width && width > 3)
         strcpy(buf + width - 3, "...");
 }
 
@@ -364,7 +374,7 @@ static void diff_text(FILE *out, const struct side *s, const struct dtab *t, con
         int64_t dl = delta_of(d, o->sort);
         if (dl == 0 && i > 0)
             break;
-        char kb[80];
+        char kb[1100];
         short_key(d->key, kb, sizeof(kb), 53);
         fprintf(out, "%4u %12llu %12llu %+13lld  %s\n", i + 1,
                 (unsigned long long)fp_metric_value(&d->c[0], o->sort),
@@ -431,9 +441,13 @@ static void diff_json(FILE *out, const struct side *s, const struct dtab *t, con
         const struct dsite *d = &t->v[i];
         fprintf(out, "%s\n    {\"function\": ", i ? "," : "");
         const char *nl = strchr(d->key, '\n');
+        size_t flen = nl ? (size_t)(nl - d->key) : strlen(d->key);
         char first[1024];
-        snprintf(first, sizeof(first), "%.*s", nl ? (int)(nl - d->key) : (int)strlen(d->key),
-                 d->key);
+        fp_json_str(out, key_frame(d->key, flen, first, sizeof(first), 0));
+        const char *tab = memchr(d->key, '\t', flen);
+        fprintf(out, ", \"module\": ");
+        snprintf(first, sizeof(first), "%.*s", tab ? (int)(flen - (size_t)(tab - d->key) - 1) : 0,
+                 tab ? tab + 1 : "");
         fp_json_str(out, first);
         fprintf(out, ", \"stack\": [");
         const char *p = d->key;
@@ -441,9 +455,8 @@ static void diff_json(FILE *out, const struct side *s, const struct dtab *t, con
             const char *e = strchr(p, '\n');
             size_t len = e ? (size_t)(e - p) : strlen(p);
             char fr[1024];
-            snprintf(fr, sizeof(fr), "%.*s", (int)len, p);
             fprintf(out, "%s", k ? ", " : "");
-            fp_json_str(out, fr);
+            fp_json_str(out, key_frame(p, len, fr, sizeof(fr), 1));
             p += len + (e ? 1 : 0);
         }
         fprintf(out, "],\n     \"in_base\": %s, \"in_new\": %s,\n     \"base\": ",
@@ -487,8 +500,9 @@ static void diff_folded(FILE *out, const struct dtab *t, const struct fp_opts *o
             const char *st = ends[k];
             const char *e = strchr(st, '\n');
             size_t len = e ? (size_t)(e - st) : strlen(st);
-            for (size_t q = 0; q < len; q++)
-                putc(st[q] == ';' ? ':' : st[q], out);
+            char fb[1024];
+            for (const char *q = key_frame(st, len, fb, sizeof(fb), 0); *q; q++)
+                putc(*q == ';' ? ':' : *q, out);
             if (k)
                 putc(';', out);
         }
