@@ -1,0 +1,28 @@
+#!/usr/bin/python3
+# Query faultprof-report JSON for the torture tests:
+#   fpq.py summary FIELD < report.json            a summary field
+#   fpq.py func FUNCTION FIELD < report.json      FIELD of the --by function
+#                                                 site named FUNCTION (0 if none)
+#   fpq.py procs < report.json                    number of processes
+import json
+import sys
+
+
+def main(argv):
+    d = json.load(sys.stdin)
+    if argv[1] == "summary":
+        v = d["summary"][argv[2]]
+    elif argv[1] == "func":
+        v = sum(s.get(argv[3], 0) for s in d.get("allocation_sites", [])
+                if s.get("function") == argv[2])
+    elif argv[1] == "procs":
+        v = len(d.get("processes", []))
+    else:
+        sys.exit("fpq.py: unknown query " + argv[1])
+    if isinstance(v, bool):
+        v = "true" if v else "false"
+    print(v)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
