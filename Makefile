@@ -96,6 +96,17 @@ asan:
 check-asan: asan
 	BUILD=build-asan tests/run.sh --unit-only
 
+# --- fuzzing the trace reader with libFuzzer (clang); FUZZ_SECONDS per run
+FUZZ_SRC := tests/fuzz/fuzz_reader.c analyzer/reader.c analyzer/event.c analyzer/model.c
+$(BUILD)/fuzz/fuzz_reader: $(FUZZ_SRC) $(wildcard include/faultprof/*.h analyzer/*.h)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Ianalyzer -o $@ $(FUZZ_SRC) -lz
+
+fuzz: $(BUILD)/fuzz/fuzz_reader
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$< -max_total_time=$${FUZZ_SECONDS:-600} -timeout=10 -rss_limit_mb=2048 \
+	    $(BUILD)/fuzz/corpus tests/fuzz/corpus
+
 demo: all
 	scripts/demo.sh
 
@@ -113,5 +124,5 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all tests check asan check-asan demo bench install clean
+.PHONY: all tests check asan check-asan demo bench install clean fuzz
 .SECONDARY:
