@@ -3,6 +3,8 @@
 #   fpq.py summary FIELD < report.json            a summary field
 #   fpq.py func FUNCTION FIELD < report.json      FIELD of the --by function
 #                                                 site named FUNCTION (0 if none)
+#   fpq.py module MODULE FIELD < report.json    FIELD summed over the sites
+#                                                 whose innermost frame is in MODULE
 #   fpq.py procs < report.json                    number of processes
 import json
 import sys
@@ -15,6 +17,9 @@ def main(argv):
     elif argv[1] == "func":
         v = sum(s.get(argv[3], 0) for s in d.get("allocation_sites", [])
                 if s.get("function") == argv[2])
+    elif argv[1] == "module":
+        v = sum(s.get(argv[3], 0) for s in d.get("allocation_sites", [])
+                if s.get("module") == argv[2])
     elif argv[1] == "procs":
         v = len(d.get("processes", []))
     else:

@@ -124,6 +124,11 @@ func_field() {
     "$PY" "$TORTURE/fpq.py" func "$1" "$2" <"$REPORT_JSON"
 }
 
+# module_field MODULE FIELD: FIELD summed over the sites in MODULE
+module_field() {
+    "$PY" "$TORTURE/fpq.py" module "$1" "$2" <"$REPORT_JSON"
+}
+
 # expect_func FUNCTION FIELD N: die unless func_field is N
 expect_func() {
     local got
