@@ -87,20 +87,27 @@ compare_runs() {
 # run_capture OUT ERR CMD...: runs CMD with stdin /dev/null, stdout to OUT,
 # stderr to ERR; sets CAPTURE_END to "exit N" or "signal N".  CMD (not the
 # perl that waits for it) gets LD_PRELOAD=$CAPTURE_PRELOAD and
-# FAULTPROF_OUTPUT=$CAPTURE_OUTPUT when these are set and not empty.
+# FAULTPROF_OUTPUT=$CAPTURE_OUTPUT when these are set and not empty.  After
+# CAPTURE_TIMEOUT seconds (60) CMD is killed and CAPTURE_END is "hung".
 run_capture() {
     local out=$1 err=$2 endf
     shift 2
     endf=$(mktemp "$TMPDIR/end.XXXXXX")
-    perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; my ($o, $e, $f) = splice @ARGV, 0, 3;
+    perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; my ($o, $e, $f, $limit) = splice @ARGV, 0, 4;
              open STDIN, "<", "/dev/null"; open STDOUT, ">", $o; open STDERR, ">", $e;
              $ENV{LD_PRELOAD} = $ENV{CAPTURE_PRELOAD} if $ENV{CAPTURE_PRELOAD};
              $ENV{FAULTPROF_OUTPUT} = $ENV{CAPTURE_OUTPUT} if $ENV{CAPTURE_OUTPUT};
              delete @ENV{qw(CAPTURE_PRELOAD CAPTURE_OUTPUT)};
-             system @ARGV; my $s = $?;
-             open my $t, ">", $f or die; print $t ($s == -1 ? "not run" : $s & 127 ?
+             my $pid = fork // die "fork: $!";
+             if (!$pid) { exec { $ARGV[0] } @ARGV; exit 127 }
+             delete $ENV{LD_PRELOAD};
+             my $timed_out = 0;
+             local $SIG{ALRM} = sub { $timed_out = 1; kill "KILL", $pid };
+             alarm $limit;
+             waitpid $pid, 0; my $s = $?; alarm 0;
+             open my $t, ">", $f or die; print $t ($timed_out ? "hung" : $s & 127 ?
                  "signal " . ($s & 127) : "exit " . ($s >> 8)), "\n"' \
-        "$out" "$err" "$endf" "$@"
+        "$out" "$err" "$endf" "${CAPTURE_TIMEOUT:-60}" "$@"
     CAPTURE_END=$(cat "$endf")
     rm -f "$endf"
 }

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Torture: the program's own signal handlers (SIGTRAP, SIGPROF, SIGSEGV on a
+# sigaltstack), malloc from handlers during a SIGALRM storm, siglongjmp out
+# of handlers that interrupt the shim, and C++ exceptions thrown through
+# allocating frames.  Same stdout and status with and without the shim, and
+# every allocation the handlers and loops made is in the trace.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/torture/lib.sh
+. "$TESTS/torture/lib.sh"
+require_shim
+require_report
+prog=$(require_prog tort_signals)
+exc=$(require_prog tort_exc)
+CAPTURE_TIMEOUT=30
+
+# check_run NAME ARGS...: compare_runs tort_signals ARGS, then read the trace
+check_run() {
+    local name=$1; shift
+    compare_runs "$name" "$prog" "$@" || die "$name: the traced run differs"
+    readable "${TRACES[@]}"
+    report_json "${TRACES[@]}" || die "$name: report failed: $(cat "$REPORT_JSON.err")"
+    assert_eq "$(summary truncated)" false "$name: truncated"
+}
+
+check_run trap trap 1000
+expect_func trap_handler_work allocations 1000
+
+check_run prof prof 20
+expect_func prof_main_work allocations "$(sed -n 's/^main //p' "$TRACED_ERR")"
+
+check_run segv segv 1000
+expect_func segv_handler_work allocations 1000
+expect_func segv_handler_work frees 1000
+
+# "handler H main M maps K" from the traced run
+check_run alarm alarm 500
+read -r _ h _ m _ k <"$TRACED_ERR"
+[ "$h" -gt 100 ] || die "alarm: only $h SIGALRMs handled"
+known_eq "$(func_field alarm_handler_work allocations)" "$h" \
+    "tort_signals alarm: allocations in a SIGALRM handler that interrupted the shim's mmap hook are not recorded"
+expect_func main_alloc_work allocations "$m"
+known_eq "$(summary mmap_calls)" "$k" \
+    "tort_signals alarm: mmap calls in a SIGALRM handler that interrupted the shim's mmap hook are not recorded"
+
+# jumping out of the shim's mmap hook must not leave it disabled or locked
+check_run jump jump 300
+known_eq "$(func_field after_jump_work allocations)" 100 \
+    "tort_signals jump: after siglongjmp out of a handler that interrupted the shim, later allocations are not recorded"
+
+# C++ exceptions through four allocating frames, 3000 times
+compare_runs exc "$exc" 3000 || die "exceptions: the traced run differs"
+readable "$TRACE"
+report_json "$TRACE" || die "exceptions: report failed: $(cat "$REPORT_JSON.err")"
+expect_func frame_alloc allocations 12000
+expect_func frame_alloc frees 12000
+expect_func frame_alloc leaked_blocks 0
+
+torture_done
