@@ -135,6 +135,9 @@ static uint64_t key_hash(const uint32_t *k, uint32_t n)
 static int tab_grow(struct fp_sites *s)
 {
     size_t cap = s->tab ? (s->tab_mask + 1) * 2 : 256;
+    /* a rebuild after sorting starts from nothing: size it for every site */
+    while (cap < ((size_t)s->n + 1) * 2)
+        cap *= 2;
     uint32_t *t = calloc(cap, sizeof(*t));
     if (!t)
         return -1;

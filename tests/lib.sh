@@ -127,3 +127,27 @@ run_traced() {
 trace_magic() {
     gzip -dc "$1" 2>/dev/null | head -c 8
 }
+
+# report_json TRACE... : faultprof-report --format json --by function into
+# $TMPDIR/report.json (warnings to $TMPDIR/report.err)
+report_json() {
+    "$REPORT" --format json --by function -n 0 "$@" >"$TMPDIR/report.json" \
+        2>"$TMPDIR/report.err" || die "faultprof-report failed on $*: $(cat "$TMPDIR/report.err")"
+}
+
+# json_get EXPR: evaluates a Python expression over the last report_json
+# output, bound to `r`; `site(name)` is the allocation site of function name
+# (a dict of zeros when absent).  Prints the result.
+json_get() {
+    python3 - "$TMPDIR/report.json" "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+def site(name):
+    for s in r.get("allocation_sites", []):
+        if s.get("function") == name:
+            return s
+    return {"allocations": 0, "bytes": 0, "leaked_bytes": 0, "temporary": 0,
+            "peak_bytes": 0, "stack": []}
+print(eval(sys.argv[2]))
+PY
+}
