@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libdeflate.h>
@@ -370,6 +372,32 @@ static void trace_fail(int err)
     }
 }
 
+/* One write of a whole member.  Under a file-size limit (ulimit -f) the
+ * write that crosses it raises SIGXFSZ, whose default action would kill the
+ * program for our sake: block it around the write and take back the one the
+ * write raised.  Returns 0 or an errno value. */
+static int write_member(int fd, const void *buf, size_t len)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return -fp_os_write_all(fd, buf, len);
+    int e = errno;
+    sigset_t xfsz, old, pending;
+    sigemptyset(&xfsz);
+    sigaddset(&xfsz, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &xfsz, &old);
+    bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ);
+    int err = -fp_os_write_all(fd, buf, len);
+    if (err && !was_pending) {
+        struct timespec zero = { 0, 0 };
+        while (sigtimedwait(&xfsz, NULL, &zero) == SIGXFSZ)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return err;
+}
+
 /* Compress raw into one gzip member (RFC 1952) carrying the 'FP' extra
  * field, and write it with one write(). */
 int fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
@@ -410,7 +438,7 @@ int fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
     fp_put_le32(tail, libdeflate_crc32(0, raw, len));
     fp_put_le32(tail + 4, (uint32_t)len);
     int fd = trace_fd();
-    int err = fd < 0 ? EBADF : -fp_os_write_all(fd, z->out, out_len);
+    int err = fd < 0 ? EBADF : write_member(fd, z->out, out_len);
     zc_put(z);
     if (err) {
         trace_fail(err);

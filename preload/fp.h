@@ -23,7 +23,6 @@ struct fp_real {
     void *(*malloc)(size_t);
     void *(*calloc)(size_t, size_t);
     void *(*realloc)(void *, size_t);
-    void *(*reallocarray)(void *, size_t, size_t);
     void  (*free)(void *);
     int   (*posix_memalign)(void **, size_t, size_t);
     void *(*aligned_alloc)(size_t, size_t);
@@ -63,6 +62,16 @@ extern struct fp_config fp_config;
 /* ---- lifecycle: passes straight through unless READY */
 enum fp_state { FP_UNINIT = 0, FP_INITIALIZING, FP_READY, FP_SHUTDOWN, FP_DISABLED };
 extern _Atomic int fp_state;
+extern FP_TLS int fp_internal;   /* the recorder called out (libunwind, ...) */
+extern _Atomic uint64_t fp_dropped;
+
+/* A hook met the guard: a signal handler interrupted the recorder (unless
+ * the recorder's own callees are allocating).  Counted, never recorded. */
+static inline void fp_count_dropped(void)
+{
+    if (!fp_internal && atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_READY)
+        atomic_fetch_add_explicit(&fp_dropped, 1, memory_order_relaxed);
+}
 
 /* ---- a thread's recorder (buffer.c).  Allocated from the shim's own
  * mmap'd memory, listed globally so exit can flush every thread, recycled
@@ -94,7 +103,10 @@ struct fp_thread {
 
 /* per-thread fast state in initial-exec TLS */
 extern FP_TLS struct fp_thread *fp_self;
-extern FP_TLS int fp_guard;
+extern FP_TLS int fp_guard;      /* inside the recorder: pass through */
+extern FP_TLS int fp_in_alloc;   /* inside the next allocator's call */
+
+
 
 /* ---- os.c: the only code that talks to the kernel for the shim itself */
 void *fp_os_map(size_t size);

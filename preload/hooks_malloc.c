@@ -99,16 +99,26 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
     fp_note_rusage(t, now, false);
 }
 
+/* The real call runs outside the recorder, marked by fp_in_alloc so that an
+ * allocator's own mmaps are not taken for the program's; then the record.
+ * A signal handler that allocates while the real call runs is recorded; one
+ * that interrupts the recorder itself passes through and is counted. */
+#define REAL(expr) ({ fp_in_alloc++; __typeof__(expr) r_ = (expr); fp_in_alloc--; r_; })
+
 FP_EXPORT void *malloc(size_t n)
 {
-    struct fp_thread *t = fp_enter();
-    if (FP_UNLIKELY(!t))
+    if (FP_UNLIKELY(fp_guard)) {
+        fp_count_dropped();
         return real_ready() ? fp_real.malloc(n) : boot_alloc(n, 16);
-    void *p = fp_real.malloc(n);
-    int e = errno;
-    record_alloc(t, FP_FUNC_MALLOC, n, p, 0);
-    fp_leave(t);
-    errno = e;
+    }
+    void *p = real_ready() ? REAL(fp_real.malloc(n)) : boot_alloc(n, 16);
+    struct fp_thread *t = fp_enter();
+    if (FP_LIKELY(t != NULL)) {
+        int e = errno;
+        record_alloc(t, FP_FUNC_MALLOC, n, p, 0);
+        fp_leave(t);
+        errno = e;
+    }
     return p;
 }
 
@@ -116,36 +126,43 @@ FP_EXPORT void free(void *p)
 {
     if (FP_UNLIKELY(p == NULL || is_boot(p)))
         return;
-    struct fp_thread *t = fp_enter();
-    if (FP_UNLIKELY(!t)) {
-        if (real_ready())
-            fp_real.free(p);
-        return;
+    if (FP_UNLIKELY(fp_guard)) {
+        fp_count_dropped();
+    } else {
+        /* recorded before the block can be handed out again */
+        struct fp_thread *t = fp_enter();
+        if (FP_LIKELY(t != NULL)) {
+            int e = errno;
+            record_free(t, p);
+            fp_leave(t);
+            errno = e;
+        }
     }
-    int e = errno;
-    record_free(t, p);
-    fp_real.free(p);
-    fp_leave(t);
-    errno = e;
+    if (real_ready()) {
+        fp_in_alloc++;
+        fp_real.free(p);
+        fp_in_alloc--;
+    }
 }
 
 FP_EXPORT void *calloc(size_t n, size_t m)
 {
-    struct fp_thread *t = fp_enter();
-    if (FP_UNLIKELY(!t)) {
-        if (real_ready())
-            return fp_real.calloc(n, m);
-        size_t total;
-        return __builtin_mul_overflow(n, m, &total) ? NULL : boot_alloc(total, 16);
-    }
-    void *p = fp_real.calloc(n, m);
-    int e = errno;
     size_t total;
-    if (__builtin_mul_overflow(n, m, &total))
-        total = SIZE_MAX;
-    record_alloc(t, FP_FUNC_CALLOC, total, p, 0);
-    fp_leave(t);
-    errno = e;
+    bool over = __builtin_mul_overflow(n, m, &total);
+    if (!real_ready())
+        return over ? NULL : boot_alloc(total, 16);
+    if (FP_UNLIKELY(fp_guard)) {
+        fp_count_dropped();
+        return fp_real.calloc(n, m);
+    }
+    void *p = REAL(fp_real.calloc(n, m));
+    struct fp_thread *t = fp_enter();
+    if (FP_LIKELY(t != NULL)) {
+        int e = errno;
+        record_alloc(t, FP_FUNC_CALLOC, over ? SIZE_MAX : total, p, 0);
+        fp_leave(t);
+        errno = e;
+    }
     return p;
 }
 
@@ -164,72 +181,83 @@ FP_EXPORT void *realloc(void *old, size_t n)
 {
     if (FP_UNLIKELY(is_boot(old)))
         return boot_realloc(old, n);
+    if (!real_ready())
+        return boot_alloc(n, 16);
+    if (FP_UNLIKELY(fp_guard)) {
+        fp_count_dropped();
+        return fp_real.realloc(old, n);
+    }
+    void *p = REAL(fp_real.realloc(old, n));
     struct fp_thread *t = fp_enter();
-    if (FP_UNLIKELY(!t))
-        return real_ready() ? fp_real.realloc(old, n) : boot_alloc(n, 16);
-    void *p = fp_real.realloc(old, n);
-    int e = errno;
-    record_realloc(t, FP_FUNC_REALLOC, old, n, p);
-    fp_leave(t);
-    errno = e;
+    if (FP_LIKELY(t != NULL)) {
+        int e = errno;
+        record_realloc(t, FP_FUNC_REALLOC, old, n, p);
+        fp_leave(t);
+        errno = e;
+    }
     return p;
+}
+
+/* reallocarray is realloc with an overflow check.  glibc's calls realloc
+ * through the PLT, which would reach our realloc hook a second time: do the
+ * check here and call the next realloc once. */
+static void *call_reallocarray(void *old, size_t n, size_t m)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return fp_real.realloc(old, total);
 }
 
 FP_EXPORT void *reallocarray(void *old, size_t n, size_t m)
 {
     size_t total;
-    if (FP_UNLIKELY(is_boot(old))) {
-        if (__builtin_mul_overflow(n, m, &total)) {
+    bool over = __builtin_mul_overflow(n, m, &total);
+    if (FP_UNLIKELY(is_boot(old) || !real_ready())) {
+        if (over) {
             errno = ENOMEM;
             return NULL;
         }
-        return boot_realloc(old, total);
+        return is_boot(old) ? boot_realloc(old, total) : boot_alloc(total, 16);
     }
+    if (FP_UNLIKELY(fp_guard)) {
+        fp_count_dropped();
+        return call_reallocarray(old, n, m);
+    }
+    void *p = REAL(call_reallocarray(old, n, m));
     struct fp_thread *t = fp_enter();
-    if (FP_UNLIKELY(!t)) {
-        if (real_ready() && fp_real.reallocarray)
-            return fp_real.reallocarray(old, n, m);
-        if (__builtin_mul_overflow(n, m, &total)) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        return realloc(old, total);
+    if (FP_LIKELY(t != NULL)) {
+        int e = errno;
+        record_realloc(t, FP_FUNC_REALLOCARRAY, old, over ? SIZE_MAX : total, p);
+        fp_leave(t);
+        errno = e;
     }
-    void *p;
-    if (fp_real.reallocarray) {
-        p = fp_real.reallocarray(old, n, m);
-    } else if (__builtin_mul_overflow(n, m, &total)) {
-        errno = ENOMEM;
-        p = NULL;
-    } else {
-        p = fp_real.realloc(old, total);
-    }
-    int e = errno;
-    if (__builtin_mul_overflow(n, m, &total))
-        total = SIZE_MAX;
-    record_realloc(t, FP_FUNC_REALLOCARRAY, old, total, p);
-    fp_leave(t);
-    errno = e;
     return p;
 }
 
 FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    struct fp_thread *t = fp_enter();
-    if (FP_UNLIKELY(!t)) {
-        if (real_ready())
-            return fp_real.posix_memalign(out, align, n);
+    if (!real_ready()) {
         void *p = boot_alloc(n, align);
         if (!p)
             return ENOMEM;
         *out = p;
         return 0;
     }
-    int e = errno;
-    int rc = fp_real.posix_memalign(out, align, n);
-    record_alloc(t, FP_FUNC_POSIX_MEMALIGN, n, rc == 0 ? *out : NULL, align);
-    fp_leave(t);
-    errno = e;
+    if (FP_UNLIKELY(fp_guard)) {
+        fp_count_dropped();
+        return fp_real.posix_memalign(out, align, n);
+    }
+    int rc = REAL(fp_real.posix_memalign(out, align, n));
+    struct fp_thread *t = fp_enter();
+    if (FP_LIKELY(t != NULL)) {
+        int e = errno;
+        record_alloc(t, FP_FUNC_POSIX_MEMALIGN, n, rc == 0 ? *out : NULL, align);
+        fp_leave(t);
+        errno = e;
+    }
     return rc;
 }
 
@@ -237,15 +265,20 @@ FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 #define ALIGNED_HOOK(name, FUNC, params, args, size_expr, align_expr)        \
     FP_EXPORT void *name params                                             \
     {                                                                       \
+        if (!real_ready())                                                  \
+            return boot_alloc(size_expr, align_expr);                       \
+        if (FP_UNLIKELY(fp_guard)) {                                        \
+            fp_count_dropped();                                             \
+            return fp_real.name args;                                       \
+        }                                                                   \
+        void *p = REAL(fp_real.name args);                                  \
         struct fp_thread *t = fp_enter();                                   \
-        if (FP_UNLIKELY(!t))                                                \
-            return real_ready() ? fp_real.name args                         \
-                                : boot_alloc(size_expr, align_expr);        \
-        void *p = fp_real.name args;                                        \
-        int e = errno;                                                      \
-        record_alloc(t, FP_FUNC_##FUNC, size_expr, p, align_expr);          \
-        fp_leave(t);                                                        \
-        errno = e;                                                          \
+        if (FP_LIKELY(t != NULL)) {                                         \
+            int e = errno;                                                  \
+            record_alloc(t, FP_FUNC_##FUNC, size_expr, p, align_expr);      \
+            fp_leave(t);                                                    \
+            errno = e;                                                      \
+        }                                                                   \
         return p;                                                           \
     }
 

@@ -19,7 +19,8 @@ static void *pass_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 
 FP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    struct fp_thread *t = fp_enter();
+    /* an allocator's own maps (fp_in_alloc) are not the program's */
+    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
     if (FP_UNLIKELY(!t))
         return pass_mmap(addr, len, prot, flags, fd, off);
     void *p = fp_real.mmap(addr, len, prot, flags, fd, off);
@@ -49,7 +50,7 @@ FP_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_
 
 FP_EXPORT int munmap(void *addr, size_t len)
 {
-    struct fp_thread *t = fp_enter();
+    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
     if (FP_UNLIKELY(!t)) {
         if (!fp_real.munmap)
             fp_resolve();
@@ -82,7 +83,7 @@ FP_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
         want = va_arg(ap, void *);
         va_end(ap);
     }
-    struct fp_thread *t = fp_enter();
+    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
     if (FP_UNLIKELY(!t)) {
         if (!fp_real.mremap)
             fp_resolve();
@@ -127,7 +128,7 @@ static void record_brk(struct fp_thread *t, unsigned func, uint64_t arg, uintptr
 
 FP_EXPORT int brk(void *addr)
 {
-    struct fp_thread *t = fp_enter();
+    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
     if (FP_UNLIKELY(!t)) {
         if (!fp_real.brk)
             fp_resolve();
@@ -144,7 +145,7 @@ FP_EXPORT int brk(void *addr)
 
 FP_EXPORT void *sbrk(intptr_t incr)
 {
-    struct fp_thread *t = fp_enter();
+    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
     if (FP_UNLIKELY(!t)) {
         if (!fp_real.sbrk)
             fp_resolve();

@@ -22,6 +22,9 @@ _Atomic int fp_state;
 bool fp_is_fork_child;
 FP_TLS struct fp_thread *fp_self;
 FP_TLS int fp_guard;
+FP_TLS int fp_in_alloc;
+FP_TLS int fp_internal;
+_Atomic uint64_t fp_dropped;
 
 static pthread_key_t thread_key;
 static _Atomic uintptr_t last_break;
@@ -49,7 +52,7 @@ void fp_resolve(void)
     memset(&tmp, 0, sizeof(tmp));
     int saved = fp_guard;
     fp_guard = 1;
-    RESOLVE(malloc); RESOLVE(calloc); RESOLVE(realloc); RESOLVE(reallocarray);
+    RESOLVE(malloc); RESOLVE(calloc); RESOLVE(realloc);
     RESOLVE(free); RESOLVE(posix_memalign); RESOLVE(aligned_alloc);
     RESOLVE(memalign); RESOLVE(valloc); RESOLVE(pvalloc);
     RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mremap); RESOLVE(brk); RESOLVE(sbrk);
@@ -180,7 +183,10 @@ static struct fp_thread *register_thread(bool is_main)
     void *lo;
     size_t size;
     t->stack_lo = t->stack_hi = 0;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    fp_internal++;
+    int got_attr = pthread_getattr_np(pthread_self(), &attr);
+    fp_internal--;
+    if (got_attr == 0) {
         if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
             t->stack_lo = (uintptr_t)lo;
             t->stack_hi = (uintptr_t)lo + size;
@@ -188,7 +194,9 @@ static struct fp_thread *register_thread(bool is_main)
         pthread_attr_destroy(&attr);
     }
     if (!is_main) {
+        fp_internal++;
         pthread_setspecific(thread_key, t);
+        fp_internal--;
         struct fp_rec r;
         fp_rec_begin_timed(&r, t, FP_REC_THREAD_START, 0, fp_now_ns());
         fp_rec_end(&r);
@@ -292,6 +300,7 @@ void fp_write_process_end(struct fp_thread *t, int reason)
     fp_rec_u(&r, (uint64_t)kids.ru_maxrss);
     fp_rec_u(&r, (uint64_t)kids.ru_minflt);
     fp_rec_u(&r, (uint64_t)kids.ru_majflt);
+    fp_rec_u(&r, atomic_load(&fp_dropped));
     fp_rec_end(&r);
 }
 

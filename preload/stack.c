@@ -202,7 +202,9 @@ static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *
 static uint64_t backtrace_id(struct fp_thread *t)
 {
     void *ips[FP_MAX_DEPTH + 16];
+    fp_internal++;
     int n = unw_backtrace_fn(ips, (int)fp_config.depth + 16);
+    fp_internal--;
     int skip = 0;
     while (skip < n && (uintptr_t)ips[skip] >= shim_lo && (uintptr_t)ips[skip] < shim_hi)
         skip++;
@@ -233,7 +235,9 @@ uint64_t fp_stack_id(struct fp_thread *t)
                 return c->id;
         }
         /* seen before: worth the unwind that finds the slots */
+        fp_internal++;
         uint64_t id = cache_fill(t, c, ip0, sp0);
+        fp_internal--;
         if (id)
             return id;
         c->id = 0;

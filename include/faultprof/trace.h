@@ -12,7 +12,7 @@
 #define FP_MAGIC         "FAULTPRF"  /* 8 bytes, no terminator in the file */
 #define FP_MAGIC_LEN     8
 #define FP_VERSION_MAJOR 1           /* a reader refuses a different major */
-#define FP_VERSION_MINOR 0           /* a reader accepts any minor */
+#define FP_VERSION_MINOR 1           /* a reader accepts any minor */
 #define FP_HEADER_SIZE   16          /* magic, u16 major, u16 minor, u32 header size */
 
 /* ---- gzip member extra subfield ('F','P'), written in every member's FEXTRA */
