@@ -71,6 +71,7 @@ compare_runs() {
     mapfile -t TRACES < <(ls -tr "$TMPDIR/$name".*.gz 2>/dev/null || true)
     TRACE=${TRACES[0]:-}
     if ! cmp -s "$NATIVE_OUT" "$TRACED_OUT"; then
+        echo "--- ended natively: $NATIVE_END, traced: $TRACED_END"
         echo "--- native stdout"; head -n 20 "$NATIVE_OUT"
         echo "--- traced stdout"; head -n 20 "$TRACED_OUT"
         echo "--- traced stderr"; head -n 20 "$TRACED_ERR"
