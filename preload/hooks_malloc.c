@@ -35,6 +35,66 @@ static inline bool is_boot(const void *p)
     return (const uint8_t *)p >= boot_area && (const uint8_t *)p < boot_area + sizeof(boot_area);
 }
 
+/* ---- blocks the recorder's own callees allocated (libunwind's dynamic TLS,
+ * pthread attribute extensions): never recorded, so their frees must not be
+ * either, whichever thread makes them (a joined thread's TLS is freed by the
+ * joiner).  A small open-addressing set; 1 marks a deleted slot. */
+#define INTERNAL_SLOTS 4096
+static _Atomic uintptr_t internal_blocks[INTERNAL_SLOTS];
+static _Atomic int internal_count;
+
+static inline unsigned internal_slot(uintptr_t p)
+{
+    return (unsigned)((p >> 4) * 0x9e3779b97f4a7c15ull >> 52) & (INTERNAL_SLOTS - 1);
+}
+
+static void internal_add(void *p)
+{
+    if (!p)
+        return;
+    unsigned i = internal_slot((uintptr_t)p);
+    for (int probe = 0; probe < 64; probe++, i = (i + 1) & (INTERNAL_SLOTS - 1)) {
+        uintptr_t cur = atomic_load_explicit(&internal_blocks[i], memory_order_relaxed);
+        if ((cur == 0 || cur == 1) &&
+            atomic_compare_exchange_strong(&internal_blocks[i], &cur, (uintptr_t)p)) {
+            atomic_fetch_add(&internal_count, 1);
+            return;
+        }
+    }
+}
+
+static bool internal_take(void *p)
+{
+    unsigned i = internal_slot((uintptr_t)p);
+    for (int probe = 0; probe < 64; probe++, i = (i + 1) & (INTERNAL_SLOTS - 1)) {
+        uintptr_t cur = atomic_load_explicit(&internal_blocks[i], memory_order_relaxed);
+        if (cur == 0)
+            return false;
+        if (cur == (uintptr_t)p &&
+            atomic_compare_exchange_strong(&internal_blocks[i], &cur, (uintptr_t)1)) {
+            atomic_fetch_sub(&internal_count, 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+static inline bool is_internal(void *p)
+{
+    return FP_UNLIKELY(atomic_load_explicit(&internal_count, memory_order_relaxed) > 0) &&
+           internal_take(p);
+}
+
+/* a call that met the guard: the recorder's callee, or a signal handler */
+static inline void *guarded(void *p)
+{
+    if (fp_internal)
+        internal_add(p);
+    else
+        fp_count_dropped();
+    return p;
+}
+
 /* true when the real functions are there to call */
 static inline bool real_ready(void)
 {
@@ -107,10 +167,8 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
 
 FP_EXPORT void *malloc(size_t n)
 {
-    if (FP_UNLIKELY(fp_guard)) {
-        fp_count_dropped();
-        return real_ready() ? fp_real.malloc(n) : boot_alloc(n, 16);
-    }
+    if (FP_UNLIKELY(fp_guard))
+        return real_ready() ? guarded(fp_real.malloc(n)) : boot_alloc(n, 16);
     void *p = real_ready() ? REAL(fp_real.malloc(n)) : boot_alloc(n, 16);
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
@@ -127,8 +185,9 @@ FP_EXPORT void free(void *p)
     if (FP_UNLIKELY(p == NULL || is_boot(p)))
         return;
     if (FP_UNLIKELY(fp_guard)) {
-        fp_count_dropped();
-    } else {
+        if (!fp_internal)
+            fp_count_dropped();
+    } else if (!is_internal(p)) {
         /* recorded before the block can be handed out again */
         struct fp_thread *t = fp_enter();
         if (FP_LIKELY(t != NULL)) {
@@ -151,10 +210,8 @@ FP_EXPORT void *calloc(size_t n, size_t m)
     bool over = __builtin_mul_overflow(n, m, &total);
     if (!real_ready())
         return over ? NULL : boot_alloc(total, 16);
-    if (FP_UNLIKELY(fp_guard)) {
-        fp_count_dropped();
-        return fp_real.calloc(n, m);
-    }
+    if (FP_UNLIKELY(fp_guard))
+        return guarded(fp_real.calloc(n, m));
     void *p = REAL(fp_real.calloc(n, m));
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
@@ -183,10 +240,8 @@ FP_EXPORT void *realloc(void *old, size_t n)
         return boot_realloc(old, n);
     if (!real_ready())
         return boot_alloc(n, 16);
-    if (FP_UNLIKELY(fp_guard)) {
-        fp_count_dropped();
-        return fp_real.realloc(old, n);
-    }
+    if (FP_UNLIKELY(fp_guard))
+        return guarded(fp_real.realloc(old, n));
     void *p = REAL(fp_real.realloc(old, n));
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
@@ -222,10 +277,8 @@ FP_EXPORT void *reallocarray(void *old, size_t n, size_t m)
         }
         return is_boot(old) ? boot_realloc(old, total) : boot_alloc(total, 16);
     }
-    if (FP_UNLIKELY(fp_guard)) {
-        fp_count_dropped();
-        return call_reallocarray(old, n, m);
-    }
+    if (FP_UNLIKELY(fp_guard))
+        return guarded(call_reallocarray(old, n, m));
     void *p = REAL(call_reallocarray(old, n, m));
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
@@ -267,10 +320,8 @@ FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     {                                                                       \
         if (!real_ready())                                                  \
             return boot_alloc(size_expr, align_expr);                       \
-        if (FP_UNLIKELY(fp_guard)) {                                        \
-            fp_count_dropped();                                             \
-            return fp_real.name args;                                       \
-        }                                                                   \
+        if (FP_UNLIKELY(fp_guard))                                          \
+            return guarded(fp_real.name args);                              \
         void *p = REAL(fp_real.name args);                                  \
         struct fp_thread *t = fp_enter();                                   \
         if (FP_LIKELY(t != NULL)) {                                         \
