@@ -46,6 +46,7 @@ print(len(s), sorted(out))'
 fi
 
 if have /usr/bin/perl; then
+    # shellcheck disable=SC2016 # perl's variables
     check perl /usr/bin/perl -e '
 my %h; $h{$_} = $_ x 3 for 1 .. 50000;
 my @k = sort { $a <=> $b } keys %h;
@@ -82,6 +83,7 @@ fi
 
 if have /usr/bin/gzip; then
     # compress, decompress: the round trip and the compressed bytes
+    # shellcheck disable=SC2016 # expanded by the inner bash
     check gzip bash -c 'gzip -9 -n -c "$1" | tee "$1.gz" | gzip -dc | md5sum; md5sum <"$1.gz"' \
         gzip "$TMPDIR/lines"
 fi

@@ -36,7 +36,14 @@ if mkdir "$TMPDIR/ro" && mount -t tmpfs -o ro,size=64k tmpfs "$TMPDIR/ro" 2>/dev
 fi
 mounted=()
 [ -n "$ro" ] && mounted+=("$ro")
-trap 'for m in "${mounted[@]}"; do umount "$m"; done' EXIT
+# shellcheck disable=SC2317 # called by the EXIT trap
+unmount_all() {
+    local m
+    for m in "${mounted[@]}"; do
+        umount "$m"
+    done
+}
+trap unmount_all EXIT
 for dir in "$TMPDIR/afile" "$TMPDIR/missing/dir" ${ro:+"$ro"}; do
     traced_with "$dir/t.%p.gz"
     assert_eq "$TRACED_END" "$native_end" "status, trace in $dir"
