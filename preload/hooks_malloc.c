@@ -85,6 +85,15 @@ static inline bool is_internal(void *p)
            internal_take(p);
 }
 
+/* A block handed to the program cannot be one of ours any more: if it was,
+ * it was freed where no hook saw it.  Keeps the set from eating a later
+ * free of the same address. */
+static void not_internal(void *p)
+{
+    if (FP_UNLIKELY(atomic_load_explicit(&internal_count, memory_order_relaxed) > 0) && p)
+        internal_take(p);
+}
+
 /* a call that met the guard: the recorder's callee, or a signal handler */
 static inline void *guarded(void *p)
 {
@@ -112,9 +121,12 @@ static inline unsigned mmapped_flag(const void *p)
     return (((const size_t *)p)[-1] & 2) ? FP_ALLOC_MMAPPED : 0;
 }
 
+static void not_internal(void *p);
+
 static FP_NOINLINE void record_alloc(struct fp_thread *t, unsigned func, size_t size,
                                      void *p, size_t align)
 {
+    not_internal(p);
     uint64_t now = fp_now_ns();
     uint64_t sid = fp_stack_id(t);
     struct fp_rec r;
@@ -144,6 +156,7 @@ static FP_NOINLINE void record_free(struct fp_thread *t, void *p)
 static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void *old,
                                        size_t size, void *p)
 {
+    not_internal(p);
     uint64_t now = fp_now_ns();
     uint64_t sid = fp_stack_id(t);
     struct fp_rec r;
@@ -187,6 +200,7 @@ FP_EXPORT void free(void *p)
     if (FP_UNLIKELY(fp_guard)) {
         if (!fp_internal)
             fp_count_dropped();
+        is_internal(p);          /* ours, freed by ourselves: forget it */
     } else if (!is_internal(p)) {
         /* recorded before the block can be handed out again */
         struct fp_thread *t = fp_enter();
@@ -240,8 +254,11 @@ FP_EXPORT void *realloc(void *old, size_t n)
         return boot_realloc(old, n);
     if (!real_ready())
         return boot_alloc(n, 16);
-    if (FP_UNLIKELY(fp_guard))
+    if (FP_UNLIKELY(fp_guard)) {
+        if (old)
+            is_internal(old);
         return guarded(fp_real.realloc(old, n));
+    }
     void *p = REAL(fp_real.realloc(old, n));
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
