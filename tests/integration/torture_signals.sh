@@ -43,6 +43,12 @@ expect_func main_alloc_work allocations "$m"
 known_eq "$(summary mmap_calls)" "$k" \
     "tort_signals alarm: mmap calls in a SIGALRM handler that interrupted the shim's mmap hook are not recorded"
 
+# the handler's stacks go through the signal trampoline (__restore_rt): a
+# frame a symbolizer must look up at its address, not address - 1
+"$REPORT" --format json --by site -n 0 "${TRACES[@]}" >"$TMPDIR/sites.json" 2>/dev/null
+known_eq "$("$PY" "$TORTURE/fpq.py" raw libc.so.6 <"$TMPDIR/sites.json")" 0 \
+    "faultprof-report: the signal trampoline frame in a handler's stack shows unsymbolized, as libc.so.6+0x... (__restore_rt), with a 'no symbols for libc.so.6' warning"
+
 # jumping out of the shim's mmap hook must not leave it disabled or locked
 check_run jump jump 300
 known_eq "$(func_field after_jump_work allocations)" 100 \

@@ -5,6 +5,9 @@
 #                                                 site named FUNCTION (0 if none)
 #   fpq.py module MODULE FIELD < report.json    FIELD summed over the sites
 #                                                 whose innermost frame is in MODULE
+#   fpq.py raw MODULE < report.json               how many sites (of a --by site
+#                                                 report) show a frame of MODULE
+#                                                 unsymbolized, as MODULE+0x...
 #   fpq.py procs < report.json                    number of processes
 import json
 import sys
@@ -20,6 +23,9 @@ def main(argv):
     elif argv[1] == "module":
         v = sum(s.get(argv[3], 0) for s in d.get("allocation_sites", [])
                 if s.get("module") == argv[2])
+    elif argv[1] == "raw":
+        v = sum(1 for s in d.get("allocation_sites", [])
+                if any(f.startswith(argv[2] + "+0x") for f in s.get("stack", [])))
     elif argv[1] == "procs":
         v = len(d.get("processes", []))
     else:
