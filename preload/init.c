@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -302,6 +303,12 @@ void fp_write_process_end(struct fp_thread *t, int reason)
     fp_rec_u(&r, (uint64_t)kids.ru_majflt);
     fp_rec_u(&r, atomic_load(&fp_dropped));
     fp_rec_end(&r);
+    uint64_t lost = fp_faults_unrecorded();
+    if (lost) {
+        char num[24];
+        snprintf(num, sizeof(num), "%llu", (unsigned long long)lost);
+        fp_emit_note(t, "fault_samples_unrecorded", num);
+    }
 }
 
 /* The end of recording in this process image: totals, then every buffer to
@@ -347,6 +354,7 @@ static void start_recording(bool fork_child)
     fp_modules_emit_all(t);
     if (!fp_config.follow)
         fp_emit_note(t, "follow", "0");
+    fp_faults_start(t);
     fp_note_rusage(t, fp_now_ns(), true);
     fp_thread_flush(t);      /* modules on disk before anything can crash */
     atomic_store(&last_break, 0);

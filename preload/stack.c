@@ -249,6 +249,31 @@ uint64_t fp_stack_id(struct fp_thread *t)
     return backtrace_id(t);
 }
 
+/* From a signal handler: the callers of the interrupted function.  libunwind
+ * walks through the signal frame; the frame whose address is the
+ * interrupted ip is the faulting function, and what follows are its callers
+ * (return addresses).  No cache: (return address, sp) means nothing here. */
+uint64_t fp_stack_id_callers(struct fp_thread *t, uintptr_t ip)
+{
+    if (!unw_backtrace_fn || fp_config.depth == 0)
+        return 0;
+    void *ips[FP_MAX_DEPTH + 24];
+    fp_internal++;
+    int n = unw_backtrace_fn(ips, (int)fp_config.depth + 24);
+    fp_internal--;
+    int at = 0;
+    while (at < n && at < 24 && (uintptr_t)ips[at] != ip)
+        at++;
+    if (at >= n || at >= 24)
+        return 0;
+    int keep = n - at - 1;
+    if (keep > (int)fp_config.depth)
+        keep = (int)fp_config.depth;
+    if (keep <= 0)
+        return 0;
+    return stack_lookup(t, (uintptr_t *)(ips + at + 1), (uint32_t)keep);
+}
+
 void fp_stacks_reset(struct fp_thread *t)
 {
     t->stacks = NULL;

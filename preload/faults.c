@@ -1,0 +1,291 @@
+/* Page-fault sampling.  A software perf_event counter of the process's
+ * minor faults (every FAULTPROF_FAULT_PERIOD-th) and one of its major faults
+ * (every one), user mode only, inherited by every thread, with sigtrap=1:
+ * the kernel sends SIGTRAP to the thread that faulted, with the faulting data
+ * address in si_addr, and the handler here records it with the faulting
+ * instruction and its callers.  No root is needed at perf_event_paranoid <= 2.
+ * When perf events are unavailable the RUSAGE counts remain, and the trace
+ * and one line on stderr say so.
+ *
+ * The program keeps its SIGTRAP: sigaction/signal for SIGTRAP are
+ * intercepted while sampling, the program's handler is remembered, and a
+ * SIGTRAP that is not ours (a breakpoint, raise(SIGTRAP)) goes to it. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "fp.h"
+
+#ifndef TRAP_PERF
+#define TRAP_PERF 6
+#endif
+
+/* sig_data of our two counters, delivered in siginfo */
+#define SIG_MINOR 0xfa17f001u
+#define SIG_MAJOR 0xfa17f002u
+
+static int fd_minor = -1, fd_major = -1;
+static uint64_t minor_period;
+static _Atomic int sampling;                 /* our handler owns SIGTRAP */
+static struct sigaction prog_action;         /* what the program asked for */
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static _Atomic uint64_t faults_unrecorded;   /* samples met inside the shim */
+
+uint64_t fp_faults_unrecorded(void)
+{
+    return atomic_load(&faults_unrecorded);
+}
+
+/* The kernel's siginfo for TRAP_PERF carries sig_data right after si_addr
+ * (union _perf in asm-generic/siginfo.h); glibc 2.36 has no name for it. */
+static inline unsigned long perf_sig_data(const siginfo_t *si)
+{
+    unsigned long v;
+    memcpy(&v, (const char *)si + 4 * sizeof(int) + sizeof(void *), sizeof(v));
+    return v;
+}
+
+static void resolve_sigaction(void)
+{
+    if (!real_sigaction)
+        real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))
+            dlsym(RTLD_NEXT, "sigaction");
+}
+
+/* A SIGTRAP that is not a sample: do what the program's action says. */
+static void forward_to_program(int sig, siginfo_t *si, void *uc)
+{
+    struct sigaction pa = prog_action;
+    if (pa.sa_handler == SIG_IGN)
+        return;
+    if (pa.sa_handler == SIG_DFL) {
+        /* the default action ends the process with a core: write what we
+         * have, then let the signal take its course */
+        fp_process_end(4);
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        real_sigaction(SIGTRAP, &dfl, NULL);
+        atomic_store(&sampling, 0);
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, SIGTRAP);
+        pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+        raise(SIGTRAP);
+        return;
+    }
+    if (pa.sa_flags & SA_RESETHAND) {
+        memset(&prog_action, 0, sizeof(prog_action));
+        prog_action.sa_handler = SIG_DFL;
+    }
+    sigset_t old;
+    pthread_sigmask(SIG_BLOCK, &pa.sa_mask, &old);
+    if (pa.sa_flags & SA_SIGINFO)
+        pa.sa_sigaction(sig, si, uc);
+    else
+        pa.sa_handler(sig);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void fault_handler(int sig, siginfo_t *si, void *ucv)
+{
+    unsigned long data = si->si_code == TRAP_PERF ? perf_sig_data(si) : 0;
+    if (data != SIG_MINOR && data != SIG_MAJOR) {
+        forward_to_program(sig, si, ucv);
+        return;
+    }
+    int e = errno;
+    /* Inside the shim the buffer may be half-written and libunwind busy:
+     * the sample is only counted.  A thread not yet registered is not
+     * registered from here (that would allocate in a signal handler). */
+    struct fp_thread *t = fp_self ? fp_enter() : NULL;
+    if (!t) {
+        atomic_fetch_add_explicit(&faults_unrecorded, 1, memory_order_relaxed);
+        errno = e;
+        return;
+    }
+    const ucontext_t *uc = ucv;
+    uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uint64_t now = fp_now_ns();
+    uint64_t sid = fp_stack_id_callers(t, ip);
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_FAULT, 5 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, data == SIG_MAJOR ? FP_FAULT_MAJOR : FP_FAULT_MINOR);
+    fp_rec_u(&r, (uintptr_t)si->si_addr);
+    fp_rec_u(&r, ip);
+    fp_rec_u(&r, sid);
+    fp_rec_u(&r, data == SIG_MAJOR ? 1 : minor_period);
+    fp_rec_end(&r);
+    fp_leave(t);
+    errno = e;
+}
+
+static int open_counter(uint64_t config, uint64_t period, unsigned long sig_data)
+{
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof(a));
+    a.size = sizeof(a);
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = config;
+    a.sample_period = period;
+    a.sample_type = PERF_SAMPLE_ADDR;   /* si_addr is the data address */
+    a.exclude_kernel = 1;
+    a.exclude_hv = 1;
+    a.inherit = 1;                      /* every thread the process starts */
+    a.inherit_thread = 1;               /* ... but not fork children */
+    a.remove_on_exec = 1;
+    a.sigtrap = 1;
+    a.sig_data = sig_data;
+    int e = errno;
+    long fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    int err = errno;
+    errno = e;
+    return fd < 0 ? -err : (int)fd;
+}
+
+static bool debugger_attached(void)
+{
+    char buf[4096];
+    size_t n = fp_read_file("/proc/self/status", buf, sizeof(buf) - 1);
+    buf[n] = 0;
+    const char *p = strstr(buf, "TracerPid:");
+    return p && strtol(p + 10, NULL, 10) != 0;
+}
+
+static void rusage_mode(struct fp_thread *t, const char *why, bool say)
+{
+    fp_emit_note(t, "fault_mode", "rusage");
+    fp_emit_note(t, "fault_error", why);
+    if (say)
+        fp_warn("page faults are counted per thread, not sampled: %s", why);
+}
+
+/* At start and in a fork child (which inherits no counter). */
+void fp_faults_start(struct fp_thread *t)
+{
+    static bool said;
+    if (fd_minor >= 0) {         /* a fork child: the parent's counters */
+        close(fd_minor);
+        fd_minor = -1;
+    }
+    if (fd_major >= 0) {
+        close(fd_major);
+        fd_major = -1;
+    }
+    const char *env = getenv("FAULTPROF_FAULTS");
+    if (env && strcmp(env, "0") == 0) {
+        rusage_mode(t, "turned off (FAULTPROF_FAULTS=0)", false);
+        return;
+    }
+    if (debugger_attached()) {
+        rusage_mode(t, "a debugger is attached: SIGTRAP is left to it", !said);
+        said = true;
+        return;
+    }
+    const char *p = getenv("FAULTPROF_FAULT_PERIOD");
+    char *end;
+    unsigned long v = p && *p ? strtoul(p, &end, 10) : 0;
+    minor_period = (p && *p && *end == 0 && v >= 1 && v <= (1ul << 30)) ? v : 64;
+
+    resolve_sigaction();
+    if (!real_sigaction) {
+        rusage_mode(t, "sigaction not found", !said);
+        said = true;
+        return;
+    }
+    struct sigaction ours, prev;
+    memset(&ours, 0, sizeof(ours));
+    ours.sa_sigaction = fault_handler;
+    ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&ours.sa_mask);
+    if (!atomic_load(&sampling)) {
+        if (real_sigaction(SIGTRAP, &ours, &prev) != 0) {
+            rusage_mode(t, "cannot install a SIGTRAP handler", !said);
+            said = true;
+            return;
+        }
+        prog_action = prev;
+        atomic_store(&sampling, 1);
+    }
+    int fmin = open_counter(PERF_COUNT_SW_PAGE_FAULTS_MIN, minor_period, SIG_MINOR);
+    int fmaj = fmin >= 0 ? open_counter(PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1, SIG_MAJOR) : -1;
+    if (fmin < 0 || fmaj < 0) {
+        int err = fmin < 0 ? -fmin : -fmaj;
+        if (fmin >= 0)
+            close(fmin);
+        real_sigaction(SIGTRAP, &prog_action, NULL);
+        atomic_store(&sampling, 0);
+        char why[160];
+        snprintf(why, sizeof(why), "perf_event_open: %s (perf_event_paranoid, seccomp "
+                 "or an old kernel; sampling needs Linux >= 5.13)", strerror(err));
+        rusage_mode(t, why, !said);
+        said = true;
+        return;
+    }
+    fd_minor = fmin;
+    fd_major = fmaj;
+    char num[24];
+    snprintf(num, sizeof(num), "%lu", (unsigned long)minor_period);
+    fp_emit_note(t, "fault_mode", "perf");
+    fp_emit_note(t, "fault_period", num);
+}
+
+/* ---- the program's view of SIGTRAP while we sample */
+
+static int trap_action(const struct sigaction *act, struct sigaction *old)
+{
+    if (old)
+        *old = prog_action;
+    if (act)
+        prog_action = *act;
+    return 0;
+}
+
+FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    resolve_sigaction();
+    if (sig == SIGTRAP && atomic_load(&sampling))
+        return trap_action(act, old);
+    return real_sigaction(sig, act, old);
+}
+
+/* signal() and its relatives reach the kernel through glibc's internal
+ * sigaction, which the hook above never sees: for SIGTRAP they set the
+ * program's action with signal()'s flags; every other signal goes to glibc. */
+static sighandler_t trap_handler(sighandler_t h, int flags)
+{
+    struct sigaction act, old;
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = h;
+    act.sa_flags = flags;
+    sigemptyset(&act.sa_mask);
+    if (!(flags & SA_NODEFER))
+        sigaddset(&act.sa_mask, SIGTRAP);
+    trap_action(&act, &old);
+    return old.sa_handler;
+}
+
+sighandler_t bsd_signal(int sig, sighandler_t h);
+
+#define SIGNAL_HOOK(name, flags)                                             \
+    FP_EXPORT sighandler_t name(int sig, sighandler_t h)                     \
+    {                                                                        \
+        static sighandler_t (*real)(int, sighandler_t);                      \
+        if (sig == SIGTRAP && atomic_load(&sampling))                        \
+            return trap_handler(h, flags);                                   \
+        if (!real)                                                           \
+            real = (sighandler_t (*)(int, sighandler_t))dlsym(RTLD_NEXT, #name); \
+        return real(sig, h);                                                 \
+    }
+
+SIGNAL_HOOK(signal, SA_RESTART)
+SIGNAL_HOOK(bsd_signal, SA_RESTART)
+SIGNAL_HOOK(sysv_signal, SA_RESETHAND | SA_NODEFER)
