@@ -667,6 +667,46 @@ void fp_fork_gate_wait(void)
         sched_yield();
 }
 
+/* A record too big for the buffer (a MAPS snapshot) goes out as a member of
+ * its own, in the thread's order: the buffer first, then this. */
+void fp_emit_big(struct fp_thread *t, uint8_t type, const void *payload_head, size_t head_len,
+                 const void *tail, size_t tail_len, uint64_t now)
+{
+    fp_thread_flush(t);
+    size_t cap = 64 + head_len + tail_len + 4 * FP_VARINT_MAX;
+    cap = (cap + 4095) & ~(size_t)4095;
+    uint8_t *buf = fp_os_map(cap);
+    if (!buf)
+        return;
+    uint64_t rel = now - fp_t0;
+    if (rel < t->t_last)
+        rel = t->t_last;
+    uint8_t *p = buf;
+    uint8_t blk[3 * FP_VARINT_MAX];
+    size_t n = 0;
+    n += fp_put_varint(blk + n, t->tid);
+    n += fp_put_varint(blk + n, t->seq);
+    n += fp_put_varint(blk + n, t->t_last);
+    *p++ = FP_REC_BLOCK;
+    p += fp_put_varint(p, n);
+    memcpy(p, blk, n);
+    p += n;
+    uint8_t dt[FP_VARINT_MAX];
+    size_t dl = fp_put_varint(dt, rel - t->t_last);
+    *p++ = type;
+    p += fp_put_varint(p, dl + head_len + tail_len);
+    memcpy(p, dt, dl);
+    p += dl;
+    memcpy(p, payload_head, head_len);
+    p += head_len;
+    memcpy(p, tail, tail_len);
+    p += tail_len;
+    fp_trace_write_member(buf, (size_t)(p - buf), t->tid, t->seq, rel, rel);
+    t->seq++;
+    t->t_last = rel;
+    fp_os_unmap(buf, cap);
+}
+
 /* ---- records */
 static void block_start(struct fp_thread *t)
 {

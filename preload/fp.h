@@ -145,6 +145,8 @@ bool  fp_trace_ok(void);
 
 struct fp_thread *fp_thread_register(void);
 void  fp_thread_flush(struct fp_thread *t);
+void  fp_emit_big(struct fp_thread *t, uint8_t type, const void *head, size_t head_len,
+                  const void *tail, size_t tail_len, uint64_t now);
 void  fp_thread_end(struct fp_thread *t);
 void  fp_flush_all(void);
 void  fp_atfork_child_threads(struct fp_thread *self);
@@ -198,6 +200,7 @@ uint64_t fp_faults_unrecorded(void);
 /* ---- modules.c */
 void fp_modules_emit_all(struct fp_thread *t);     /* every loaded object */
 void fp_modules_rescan(struct fp_thread *t);       /* after dlopen/dlclose */
+void fp_emit_maps(struct fp_thread *t);            /* a MAPS record */
 
 /* ---- init.c: entering and leaving the shim from a hook */
 void fp_resolve(void);

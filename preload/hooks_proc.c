@@ -253,7 +253,7 @@ static void modules_changed(void)
     if (!t)
         return;
     fp_modules_rescan(t);
-    fp_thread_flush(t);   /* symbolization of what follows needs them on disk */
+    fp_emit_maps(t);      /* writes the buffer too: modules on disk for what follows */
     fp_leave(t);
 }
 

@@ -199,7 +199,9 @@ static struct fp_thread *register_thread(bool is_main)
         pthread_setspecific(thread_key, t);
         fp_internal--;
         struct fp_rec r;
-        fp_rec_begin_timed(&r, t, FP_REC_THREAD_START, 0, fp_now_ns());
+        fp_rec_begin_timed(&r, t, FP_REC_THREAD_START, 2 * FP_VARINT_MAX, fp_now_ns());
+        fp_rec_u(&r, t->stack_lo);
+        fp_rec_u(&r, t->stack_hi);
         fp_rec_end(&r);
     }
     return t;
@@ -355,6 +357,7 @@ static void start_recording(bool fork_child)
     if (!fp_config.follow)
         fp_emit_note(t, "follow", "0");
     fp_faults_start(t);
+    fp_emit_maps(t);
     fp_note_rusage(t, fp_now_ns(), true);
     fp_thread_flush(t);      /* modules on disk before anything can crash */
     atomic_store(&last_break, 0);

@@ -147,3 +147,19 @@ void fp_modules_rescan(struct fp_thread *t)
 {
     scan(t);
 }
+
+/* /proc/self/maps as it is now, so the analyzer can tell what any faulting
+ * address was (heap, stack, a file, anonymous memory).  At start and after
+ * dlopen/dlclose. */
+void fp_emit_maps(struct fp_thread *t)
+{
+    size_t cap = 1u << 20;          /* FP_MAX_RECORD */
+    char *text = fp_os_map(cap);
+    if (!text)
+        return;
+    size_t n = fp_read_file("/proc/self/maps", text, cap - 64);
+    uint8_t len[FP_VARINT_MAX];
+    size_t ll = fp_put_varint(len, n);
+    fp_emit_big(t, FP_REC_MAPS, len, ll, text, n, fp_now_ns());
+    fp_os_unmap(text, cap);
+}
