@@ -20,7 +20,7 @@ SHIM_SRC  := $(wildcard preload/*.c)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_CFLAGS = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
               -fno-omit-frame-pointer -pthread
-SHIM_LIBS := -ldeflate -lz -ldl -pthread
+SHIM_LIBS := -ldeflate -lz -ldl -lm -pthread
 
 # --- the launcher
 LAUNCH_SRC := $(wildcard launcher/*.c)
@@ -97,7 +97,7 @@ check-asan: asan
 	BUILD=build-asan tests/run.sh --unit-only
 
 # --- fuzzing the trace reader with libFuzzer (clang); FUZZ_SECONDS per run
-FUZZ_SRC := tests/fuzz/fuzz_reader.c analyzer/reader.c analyzer/event.c analyzer/model.c
+FUZZ_SRC := tests/fuzz/fuzz_reader.c analyzer/reader.c analyzer/event.c analyzer/model.c analyzer/itree.c
 $(BUILD)/fuzz/fuzz_reader: $(FUZZ_SRC) $(wildcard include/faultprof/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Ianalyzer -o $@ $(FUZZ_SRC) -lz

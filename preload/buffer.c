@@ -483,6 +483,7 @@ void fp_trace_write_first(void)
     fp_rec_u(&r, fp_config.rusage_every);
     fp_rec_str(&r, exe, (size_t)el);
     fp_rec_str(&r, cmdline, cl);
+    fp_rec_u(&r, fp_config.sample_bytes);
     size_t plen = (size_t)(r.p - payload);
     *p++ = FP_REC_PROCESS;
     p += fp_put_varint(p, plen);

@@ -56,6 +56,7 @@ struct fp_config {
     uint64_t flush_ns;       /* FAULTPROF_FLUSH_MS */
     bool     follow;         /* FAULTPROF_FOLLOW */
     bool     ptmalloc;       /* the next malloc is glibc's: chunk headers readable */
+    uint64_t sample_bytes;   /* FAULTPROF_SAMPLE_BYTES: mean bytes between samples, 0 off */
 };
 extern struct fp_config fp_config;
 
@@ -96,6 +97,10 @@ struct fp_thread {
     struct fp_pool *pool;    /* memory of the stack table and cache */
     struct stack_cache *cache; /* validated stack cache (stack.c) */
     uintptr_t stack_lo, stack_hi; /* this thread's stack, for the cache */
+    int64_t   sample_left;   /* sampled mode: bytes until the next sample */
+    uint64_t  rng;           /* sampled mode: xorshift state */
+    uint64_t  c_allocs, c_bytes, c_frees;  /* sampled mode: every call counted */
+    uint64_t  c_written;     /* c_allocs + c_frees in the last COUNTS record */
     int       live;          /* 1 while owned by a running thread */
     int       ending;        /* destructor rounds seen */
     struct fp_thread *next;  /* global list, never unlinked */
@@ -192,6 +197,25 @@ uint64_t fp_stack_id(struct fp_thread *t);  /* unwinds the caller; 0 if none */
 uint64_t fp_stack_id_callers(struct fp_thread *t, uintptr_t ip); /* from a signal */
 void     fp_stacks_reset(struct fp_thread *t);
 void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);
+
+/* ---- sample.c: FAULTPROF_SAMPLE_BYTES */
+void fp_sample_next(struct fp_thread *t);
+int  fp_sampled_init(void);
+void fp_sampled_add(void *p);
+bool fp_sampled_take(void *p);
+void fp_write_counts(struct fp_thread *t, uint64_t now);
+
+/* Sampled mode's fast path: counts the call; true when it is not sampled
+ * and needs no record. */
+static inline bool fp_sample_skip(struct fp_thread *t, size_t n)
+{
+    t->c_allocs++;
+    t->c_bytes += n;
+    if (FP_LIKELY((t->sample_left -= (int64_t)n) > 0))
+        return true;
+    fp_sample_next(t);
+    return false;
+}
 
 /* ---- faults.c */
 void fp_faults_start(struct fp_thread *t);

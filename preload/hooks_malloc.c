@@ -42,6 +42,8 @@ static inline bool is_boot(const void *p)
 #define INTERNAL_SLOTS 4096
 static _Atomic uintptr_t internal_blocks[INTERNAL_SLOTS];
 static _Atomic int internal_count;
+/* a bit per slot that ever held a block: most frees stop at a clear bit */
+static _Atomic uint64_t internal_seen[INTERNAL_SLOTS / 64];
 
 static inline unsigned internal_slot(uintptr_t p)
 {
@@ -57,6 +59,8 @@ static void internal_add(void *p)
         uintptr_t cur = atomic_load_explicit(&internal_blocks[i], memory_order_relaxed);
         if ((cur == 0 || cur == 1) &&
             atomic_compare_exchange_strong(&internal_blocks[i], &cur, (uintptr_t)p)) {
+            unsigned h = internal_slot((uintptr_t)p);
+            atomic_fetch_or(&internal_seen[h / 64], 1ull << (h % 64));
             atomic_fetch_add(&internal_count, 1);
             return;
         }
@@ -66,6 +70,8 @@ static void internal_add(void *p)
 static bool internal_take(void *p)
 {
     unsigned i = internal_slot((uintptr_t)p);
+    if (!(atomic_load_explicit(&internal_seen[i / 64], memory_order_relaxed) & (1ull << (i % 64))))
+        return false;
     for (int probe = 0; probe < 64; probe++, i = (i + 1) & (INTERNAL_SLOTS - 1)) {
         uintptr_t cur = atomic_load_explicit(&internal_blocks[i], memory_order_relaxed);
         if (cur == 0)
@@ -123,16 +129,28 @@ static inline unsigned mmapped_flag(const void *p)
 
 static void not_internal(void *p);
 
+/* sampled mode: the record stands for others; its block is remembered so
+ * its free is recorded too; the counts go out with it */
+static inline unsigned sampled_flag(struct fp_thread *t, void *p, uint64_t now)
+{
+    if (FP_LIKELY(!fp_config.sample_bytes))
+        return 0;
+    fp_sampled_add(p);
+    fp_write_counts(t, now);
+    return FP_ALLOC_SAMPLED;
+}
+
 static FP_NOINLINE void record_alloc(struct fp_thread *t, unsigned func, size_t size,
                                      void *p, size_t align)
 {
     not_internal(p);
     uint64_t now = fp_now_ns();
+    unsigned flags = mmapped_flag(p) | sampled_flag(t, p, now);
     uint64_t sid = fp_stack_id(t);
     struct fp_rec r;
     fp_rec_begin_timed(&r, t, FP_REC_ALLOC, 6 * FP_VARINT_MAX, now);
     fp_rec_u(&r, func);
-    fp_rec_u(&r, mmapped_flag(p));
+    fp_rec_u(&r, flags);
     fp_rec_u(&r, size);
     fp_rec_u(&r, (uintptr_t)p);
     fp_rec_u(&r, sid);
@@ -158,11 +176,12 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
 {
     not_internal(p);
     uint64_t now = fp_now_ns();
+    unsigned flags = mmapped_flag(p) | (p ? sampled_flag(t, p, now) : 0);
     uint64_t sid = fp_stack_id(t);
     struct fp_rec r;
     fp_rec_begin_timed(&r, t, FP_REC_REALLOC, 6 * FP_VARINT_MAX, now);
     fp_rec_u(&r, func);
-    fp_rec_u(&r, mmapped_flag(p));
+    fp_rec_u(&r, flags);
     fp_rec_u(&r, (uintptr_t)old);
     fp_rec_u(&r, size);
     fp_rec_u(&r, (uintptr_t)p);
@@ -178,19 +197,51 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
  * that interrupts the recorder itself passes through and is counted. */
 #define REAL(expr) ({ fp_in_alloc++; __typeof__(expr) r_ = (expr); fp_in_alloc--; r_; })
 
+/* After a real call that may have made a block: count it (sampled mode),
+ * or record it. */
+static inline void alloc_done(unsigned func, size_t n, void *p, size_t align)
+{
+    bool counted = false;
+    if (FP_UNLIKELY(fp_config.sample_bytes != 0) && p) {
+        struct fp_thread *s = fp_self;
+        if (s && atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_READY) {
+            if (fp_sample_skip(s, n))
+                return;
+            counted = true;
+        }
+    }
+    struct fp_thread *t = fp_enter();
+    if (FP_LIKELY(t != NULL)) {
+        int e = errno;
+        if (fp_config.sample_bytes && p && !counted) {
+            t->c_allocs++;          /* a thread's first call: sampled */
+            t->c_bytes += n;
+        }
+        record_alloc(t, func, n, p, align);
+        fp_leave(t);
+        errno = e;
+    }
+}
+
 FP_EXPORT void *malloc(size_t n)
 {
     if (FP_UNLIKELY(fp_guard))
         return real_ready() ? guarded(fp_real.malloc(n)) : boot_alloc(n, 16);
     void *p = real_ready() ? REAL(fp_real.malloc(n)) : boot_alloc(n, 16);
-    struct fp_thread *t = fp_enter();
-    if (FP_LIKELY(t != NULL)) {
-        int e = errno;
-        record_alloc(t, FP_FUNC_MALLOC, n, p, 0);
-        fp_leave(t);
-        errno = e;
-    }
+    alloc_done(FP_FUNC_MALLOC, n, p, 0);
     return p;
+}
+
+/* sampled mode: a free of a block that was not sampled is only counted */
+static inline bool free_counted_only(void *p)
+{
+    if (FP_LIKELY(!fp_config.sample_bytes))
+        return false;
+    struct fp_thread *t = fp_self;
+    if (!t || atomic_load_explicit(&fp_state, memory_order_relaxed) != FP_READY)
+        return false;
+    t->c_frees++;
+    return !fp_sampled_take(p);
 }
 
 FP_EXPORT void free(void *p)
@@ -201,7 +252,7 @@ FP_EXPORT void free(void *p)
         if (!fp_internal)
             fp_count_dropped();
         is_internal(p);          /* ours, freed by ourselves: forget it */
-    } else if (!is_internal(p)) {
+    } else if (!is_internal(p) && !free_counted_only(p)) {
         /* recorded before the block can be handed out again */
         struct fp_thread *t = fp_enter();
         if (FP_LIKELY(t != NULL)) {
@@ -227,13 +278,7 @@ FP_EXPORT void *calloc(size_t n, size_t m)
     if (FP_UNLIKELY(fp_guard))
         return guarded(fp_real.calloc(n, m));
     void *p = REAL(fp_real.calloc(n, m));
-    struct fp_thread *t = fp_enter();
-    if (FP_LIKELY(t != NULL)) {
-        int e = errno;
-        record_alloc(t, FP_FUNC_CALLOC, over ? SIZE_MAX : total, p, 0);
-        fp_leave(t);
-        errno = e;
-    }
+    alloc_done(FP_FUNC_CALLOC, over ? SIZE_MAX : total, p, 0);
     return p;
 }
 
@@ -248,6 +293,42 @@ static void *boot_realloc(void *old, size_t n)
     return p;
 }
 
+/* After a realloc: in sampled mode a resize that is not sampled needs a
+ * record only when the old block was (its free). */
+static inline void realloc_done(unsigned func, void *old, size_t n, void *p)
+{
+    if (FP_UNLIKELY(fp_config.sample_bytes != 0)) {
+        struct fp_thread *s = fp_self;
+        if (s && atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_READY) {
+            bool freed = old && (p || n == 0);
+            bool old_sampled = old && fp_sampled_take(old);
+            if (old_sampled && !freed)
+                fp_sampled_add(old);      /* failed: still live */
+            if (freed)
+                s->c_frees++;
+            if (!p || fp_sample_skip(s, n)) {
+                if (old_sampled && freed) {
+                    struct fp_thread *t = fp_enter();
+                    if (t) {
+                        int e = errno;
+                        record_free(t, old);
+                        fp_leave(t);
+                        errno = e;
+                    }
+                }
+                return;
+            }
+        }
+    }
+    struct fp_thread *t = fp_enter();
+    if (FP_LIKELY(t != NULL)) {
+        int e = errno;
+        record_realloc(t, func, old, n, p);
+        fp_leave(t);
+        errno = e;
+    }
+}
+
 FP_EXPORT void *realloc(void *old, size_t n)
 {
     if (FP_UNLIKELY(is_boot(old)))
@@ -260,13 +341,7 @@ FP_EXPORT void *realloc(void *old, size_t n)
         return guarded(fp_real.realloc(old, n));
     }
     void *p = REAL(fp_real.realloc(old, n));
-    struct fp_thread *t = fp_enter();
-    if (FP_LIKELY(t != NULL)) {
-        int e = errno;
-        record_realloc(t, FP_FUNC_REALLOC, old, n, p);
-        fp_leave(t);
-        errno = e;
-    }
+    realloc_done(FP_FUNC_REALLOC, old, n, p);
     return p;
 }
 
@@ -297,13 +372,7 @@ FP_EXPORT void *reallocarray(void *old, size_t n, size_t m)
     if (FP_UNLIKELY(fp_guard))
         return guarded(call_reallocarray(old, n, m));
     void *p = REAL(call_reallocarray(old, n, m));
-    struct fp_thread *t = fp_enter();
-    if (FP_LIKELY(t != NULL)) {
-        int e = errno;
-        record_realloc(t, FP_FUNC_REALLOCARRAY, old, over ? SIZE_MAX : total, p);
-        fp_leave(t);
-        errno = e;
-    }
+    realloc_done(FP_FUNC_REALLOCARRAY, old, over ? SIZE_MAX : total, p);
     return p;
 }
 
@@ -321,13 +390,7 @@ FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         return fp_real.posix_memalign(out, align, n);
     }
     int rc = REAL(fp_real.posix_memalign(out, align, n));
-    struct fp_thread *t = fp_enter();
-    if (FP_LIKELY(t != NULL)) {
-        int e = errno;
-        record_alloc(t, FP_FUNC_POSIX_MEMALIGN, n, rc == 0 ? *out : NULL, align);
-        fp_leave(t);
-        errno = e;
-    }
+    alloc_done(FP_FUNC_POSIX_MEMALIGN, n, rc == 0 ? *out : NULL, align);
     return rc;
 }
 
@@ -340,13 +403,7 @@ FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         if (FP_UNLIKELY(fp_guard))                                          \
             return guarded(fp_real.name args);                              \
         void *p = REAL(fp_real.name args);                                  \
-        struct fp_thread *t = fp_enter();                                   \
-        if (FP_LIKELY(t != NULL)) {                                         \
-            int e = errno;                                                  \
-            record_alloc(t, FP_FUNC_##FUNC, size_expr, p, align_expr);      \
-            fp_leave(t);                                                    \
-            errno = e;                                                      \
-        }                                                                   \
+        alloc_done(FP_FUNC_##FUNC, size_expr, p, align_expr);               \
         return p;                                                           \
     }
 

@@ -92,6 +92,7 @@ static void read_config(void)
     fp_config.rusage_every = (unsigned)env_ulong("FAULTPROF_RUSAGE_EVERY", 64, 0, 1u << 30);
     fp_config.buffer_bytes = env_ulong("FAULTPROF_BUFFER_KB", 64, 16, 64 * 1024) * 1024;
     fp_config.flush_ns = env_ulong("FAULTPROF_FLUSH_MS", 1000, 1, 3600u * 1000) * 1000000ull;
+    fp_config.sample_bytes = env_ulong("FAULTPROF_SAMPLE_BYTES", 0, 0, 1ul << 40);
     const char *f = getenv("FAULTPROF_FOLLOW");
     fp_config.follow = !(f && strcmp(f, "0") == 0);
 }
@@ -154,6 +155,7 @@ static void thread_destructor(void *arg)
         struct rusage ru;
         uint64_t now = fp_now_ns();
         fp_note_rusage(t, now, true);
+        fp_write_counts(t, now);
         char name[32] = "";
         pthread_getname_np(pthread_self(), name, sizeof(name));
         getrusage(RUSAGE_THREAD, &ru);
@@ -184,6 +186,10 @@ static struct fp_thread *register_thread(bool is_main)
     void *lo;
     size_t size;
     t->stack_lo = t->stack_hi = 0;
+    t->rng = (fp_now_ns() ^ ((uint64_t)t->tid << 32)) | 1;
+    t->c_allocs = t->c_bytes = t->c_frees = t->c_written = 0;
+    t->sample_left = 0;
+    fp_sample_next(t);
     fp_internal++;
     int got_attr = pthread_getattr_np(pthread_self(), &attr);
     fp_internal--;
@@ -282,6 +288,7 @@ void fp_write_process_end(struct fp_thread *t, int reason)
 {
     uint64_t now = fp_now_ns();
     fp_note_rusage(t, now, true);
+    fp_write_counts(t, now);
     struct rusage self, kids;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &kids);
@@ -385,6 +392,8 @@ static void fp_init(void)
         strip_preload();
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&fp_init);
     pthread_key_create(&thread_key, thread_destructor);
+    if (fp_sampled_init() < 0)
+        fp_config.sample_bytes = 0;
     fp_unwind_init();
     start_recording(false);
     fp_guard = 0;

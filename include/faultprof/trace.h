@@ -44,7 +44,8 @@
     X(BRK,            0x16)         \
     X(HEAP_BREAK,     0x17)         \
     X(FAULT,          0x18)         \
-    X(MAPS,           0x19)
+    X(MAPS,           0x19)         \
+    X(COUNTS,         0x1a)
 
 enum fp_record_type {
 #define FP_X(name, val) FP_REC_##name = val,
@@ -83,6 +84,7 @@ enum fp_fault_kind { FP_FAULT_MINOR = 1, FP_FAULT_MAJOR = 2 };
 
 /* ALLOC/REALLOC/FREE "flags" */
 #define FP_ALLOC_MMAPPED     0x1u  /* the block was served by its own mmap */
+#define FP_ALLOC_SAMPLED     0x2u  /* sampled mode: this block stands for others */
 
 /* ---- varints: unsigned LEB128, at most 10 bytes for a u64 */
 #define FP_VARINT_MAX 10
