@@ -14,7 +14,10 @@ struct side {
     struct fp_model *m;
     struct fp_syms *syms;
     struct fp_sites sites;
+    struct fp_sites faults;      /* fault sources */
     struct fp_summary sum;
+    struct fp_fault_info fi;
+    struct fp_diags diags;
 };
 
 struct dsite {
@@ -126,11 +129,12 @@ static int cmp_key(const void *a, const void *b)
     return strcmp(((const struct dsite *)a)->key, ((const struct dsite *)b)->key);
 }
 
-static int collect(struct dtab *t, const struct side *s, int side, const struct fp_opts *o)
+static int collect(struct dtab *t, const struct side *s, const struct fp_sites *sites, int side,
+                   const struct fp_opts *o)
 {
-    for (uint32_t i = 0; i < s->sites.n; i++) {
-        const struct fp_site *st = &s->sites.v[i];
-        const uint32_t *fr = fp_site_frames(&s->sites, st);
+    for (uint32_t i = 0; i < sites->n; i++) {
+        const struct fp_site *st = &sites->v[i];
+        const uint32_t *fr = fp_site_frames(sites, st);
         size_t cap = 256, len = 0;
         char *key = malloc(cap);
         if (!key)
@@ -250,11 +254,19 @@ static int load_side(struct side *s, const char *path, const struct fp_opts *o, 
     }
     fp_sites_sort(&s->sites, o->sort);
     fp_summary_compute(s->m, &s->sum);
+    fp_fault_info_compute(s->m, &s->fi);
+    if (fp_fault_sites_build(&s->faults, s->m, s->syms, o) < 0 ||
+        fp_diagnose(s->m, &s->sites, &s->faults, &s->diags) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
 }
 
 static void free_side(struct side *s)
 {
+    fp_diags_free(&s->diags);
+    fp_sites_free(&s->faults);
     fp_sites_free(&s->sites);
     fp_syms_free(s->syms);
     fp_model_free(s->m);
@@ -308,11 +320,69 @@ static void short_key(const char *key, char *buf, size_t n, size_t width)
         strcpy(buf + width - 3, "...");
 }
 
-static void diff_text(FILE *out, const struct side *s, const struct dtab *t, const struct fp_opts *o)
+/* A ranked list of a dtab by the change in metric (already sorted so). */
+static void ranked_text(FILE *out, const struct dtab *t, int metric, uint32_t top, const char *what)
+{
+    uint32_t n = top < t->n ? top : (uint32_t)t->n;
+    fprintf(out, "%4s %12s %12s %13s  %s\n", "#", "base", "new", "delta", what);
+    uint32_t shown = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct dsite *d = &t->v[i];
+        int64_t dl = delta_of(d, metric);
+        if (dl == 0)
+            break;
+        char kb[1100];
+        short_key(d->key, kb, sizeof(kb), 53);
+        fprintf(out, "%4u %12llu %12llu %+13lld  %s\n", i + 1,
+                (unsigned long long)fp_metric_value(&d->c[0], metric),
+                (unsigned long long)fp_metric_value(&d->c[1], metric), (long long)dl, kb);
+        shown++;
+    }
+    if (!shown)
+        fprintf(out, "%4s (no change)\n", "");
+}
+
+static void diff_faults_text(FILE *out, const struct side *s, const struct dtab *tf,
+                             const struct dtab *ta, const struct fp_opts *o)
+{
+    uint32_t top = o->top > 0 && o->top < 10 ? (uint32_t)o->top : 10;
+    char m0[400], m1[400];
+    fprintf(out, "\nPage faults: base %s; new %s\n",
+            fp_fault_mode_text(&s[0].fi, m0, sizeof(m0)),
+            fp_fault_mode_text(&s[1].fi, m1, sizeof(m1)));
+    fprintf(out, "\nFault sources ranked by change in faults (estimated: samples x period):\n");
+    ranked_text(out, tf, FP_METRIC_FAULTS, top, "function <- caller");
+    fprintf(out, "\nAllocation sites ranked by change in the faults on their memory:\n");
+    ranked_text(out, ta, FP_METRIC_FAULTS, top, "site <- caller");
+    for (int sd = 0; sd < 2; sd++) {
+        const struct fp_diags *d = &s[sd].diags;
+        for (size_t i = 0; i < d->n; i++) {
+            char w[512], f[512];
+            fprintf(out, "%s  %s: %s at %s", i == 0 ? (sd ? "\nDiagnoses of new:\n"
+                                                          : "\nDiagnoses of base:\n") : "",
+                    fp_diag_name(d->v[i].kind), d->v[i].kind == FP_DIAG_REALLOC_GROWTH ?
+                    "bytes copied" : "faults avoidable",
+                    fp_site_name(&s[sd].sites, d->v[i].site, w, sizeof(w)));
+            if (d->v[i].fault_site >= 0)
+                fprintf(out, ", touched in %s", fp_site_name(&s[sd].faults, d->v[i].fault_site, f,
+                                                             sizeof(f)));
+            fprintf(out, ": %llu\n", (unsigned long long)d->v[i].saving);
+        }
+    }
+}
+
+static void diff_text(FILE *out, const struct side *s, const struct dtab *t,
+                      const struct dtab *tf, const struct dtab *ta, const struct fp_opts *o)
 {
     const struct fp_summary *a = &s[0].sum, *b = &s[1].sum;
     fprintf(out, "faultprof-report --diff\n");
     fprintf(out, "  %-22s %s\n  %-22s %s\n\n", "base", a->command, "new", b->command);
+    fprintf(out, "  %-22s %16s %16s %10s\n", "", "base", "new", "new/base");
+    row_u(out, "minor faults", a->minor_faults, b->minor_faults, 0);
+    row_u(out, "major faults", a->major_faults, b->major_faults, 0);
+    row_u(out, "fault samples", a->fault_samples, b->fault_samples, 0);
+    diff_faults_text(out, s, tf, ta, o);
+    fprintf(out, "\nSummary:\n");
     fprintf(out, "  %-22s %16s %16s %10s\n", "", "base", "new", "new/base");
     row_u(out, "allocations", a->allocations, b->allocations, 0);
     row_u(out, "frees", a->frees, b->frees, 0);
@@ -327,8 +397,6 @@ static void diff_text(FILE *out, const struct side *s, const struct dtab *t, con
     row_u(out, "program mmap bytes", a->mmap_bytes, b->mmap_bytes, 1);
     row_u(out, "munmap calls", a->munmap_calls, b->munmap_calls, 0);
     row_u(out, "brk growth", a->brk_growth_bytes, b->brk_growth_bytes, 1);
-    row_u(out, "minor faults", a->minor_faults, b->minor_faults, 0);
-    row_u(out, "major faults", a->major_faults, b->major_faults, 0);
     row_u(out, "threads", a->threads, b->threads, 0);
     row_d(out, "wall seconds", a->wall_seconds, b->wall_seconds);
     row_d(out, "user seconds", a->user_seconds, b->user_seconds);
@@ -411,7 +479,10 @@ static void diff_text(FILE *out, const struct side *s, const struct dtab *t, con
 
 static void counts_json(FILE *out, const struct fp_counts *c)
 {
-    fprintf(out, "{\"allocations\": %llu, \"bytes\": %llu, \"peak_bytes\": %llu, "
+    fprintf(out, "{\"minor_faults\": %llu, \"major_faults\": %llu, \"fault_samples\": %llu, ",
+            (unsigned long long)c->minor_faults, (unsigned long long)c->major_faults,
+            (unsigned long long)c->fault_samples);
+    fprintf(out, "\"allocations\": %llu, \"bytes\": %llu, \"peak_bytes\": %llu, "
             "\"leaked_blocks\": %llu, \"leaked_bytes\": %llu, \"temporary\": %llu, "
             "\"mmapped\": %llu, \"frees\": %llu, \"reallocs\": %llu}",
             (unsigned long long)c->allocs, (unsigned long long)c->bytes,
@@ -426,15 +497,9 @@ static int64_t sdelta(uint64_t a, uint64_t b)
     return (int64_t)b - (int64_t)a;
 }
 
-static void diff_json(FILE *out, const struct side *s, const struct dtab *t, const struct fp_opts *o)
+static void dsites_json(FILE *out, const char *name, const struct dtab *t, const struct fp_opts *o)
 {
-    fprintf(out, "{\n  \"faultprof_diff\": 1,\n  \"metric\": \"%s\", \"normalized\": %s,\n",
-            fp_metric_name(o->sort), o->normalize ? "true" : "false");
-    fprintf(out, "  \"base\": ");
-    fp_json_summary(out, &s[0].sum);
-    fprintf(out, ",\n  \"new\": ");
-    fp_json_summary(out, &s[1].sum);
-    fprintf(out, ",\n  \"sites\": [");
+    fprintf(out, "  \"%s\": [", name);
     uint32_t n = o->top_set && o->top > 0 && (size_t)o->top < t->n ? (uint32_t)o->top
                                                                      : (uint32_t)t->n;
     for (uint32_t i = 0; i < n; i++) {
@@ -465,7 +530,11 @@ static void diff_json(FILE *out, const struct side *s, const struct dtab *t, con
         fprintf(out, ",\n     \"new\": ");
         counts_json(out, &d->c[1]);
         const struct fp_counts *a = &d->c[0], *b = &d->c[1];
-        fprintf(out, ",\n     \"delta\": {\"allocations\": %lld, \"bytes\": %lld, "
+        fprintf(out, ",\n     \"delta\": {\"minor_faults\": %lld, \"major_faults\": %lld, "
+                "\"fault_samples\": %lld, ", (long long)sdelta(a->minor_faults, b->minor_faults),
+                (long long)sdelta(a->major_faults, b->major_faults),
+                (long long)sdelta(a->fault_samples, b->fault_samples));
+        fprintf(out, "\"allocations\": %lld, \"bytes\": %lld, "
                 "\"peak_bytes\": %lld, \"leaked_blocks\": %lld, \"leaked_bytes\": %lld, "
                 "\"temporary\": %lld, \"mmapped\": %lld, \"frees\": %lld, \"reallocs\": %lld}}",
                 (long long)sdelta(a->allocs, b->allocs), (long long)sdelta(a->bytes, b->bytes),
@@ -476,7 +545,30 @@ static void diff_json(FILE *out, const struct side *s, const struct dtab *t, con
                 (long long)sdelta(a->mmapped, b->mmapped), (long long)sdelta(a->frees, b->frees),
                 (long long)sdelta(a->reallocs, b->reallocs));
     }
-    fprintf(out, "\n  ]\n}\n");
+    fprintf(out, "\n  ]");
+}
+
+static void diff_json(FILE *out, const struct side *s, const struct dtab *t,
+                      const struct dtab *tf, const struct fp_opts *o)
+{
+    fprintf(out, "{\n  \"faultprof_diff\": 1,\n  \"metric\": \"%s\", \"normalized\": %s,\n",
+            fp_metric_name(o->sort), o->normalize ? "true" : "false");
+    fprintf(out, "  \"base\": ");
+    fp_json_summary(out, &s[0].sum);
+    fprintf(out, ",\n  \"new\": ");
+    fp_json_summary(out, &s[1].sum);
+    fprintf(out, ",\n");
+    for (int sd = 0; sd < 2; sd++) {
+        fprintf(out, "  \"%s_page_faults\": {\"mode\": \"%s\", \"period\": %llu, "
+                "\"estimated_minor_faults\": %llu, \"estimated_major_faults\": %llu},\n",
+                sd ? "new" : "base", s[sd].fi.mode == 1 ? "perf" : "rusage",
+                (unsigned long long)s[sd].fi.period, (unsigned long long)s[sd].fi.est_minor,
+                (unsigned long long)s[sd].fi.est_major);
+    }
+    dsites_json(out, "sites", t, o);
+    fprintf(out, ",\n");
+    dsites_json(out, "fault_sites", tf, o);
+    fprintf(out, "\n}\n");
 }
 
 /* ---- folded (difffolded.pl: "stack count_base count_new") ---- */
@@ -514,29 +606,46 @@ int fp_diff(FILE *out, const char *base, const char *new_path, const struct fp_o
             char *err, size_t errlen)
 {
     struct side s[2];
-    struct dtab t = { 0 };
+    struct dtab t = { 0 }, tf = { 0 }, ta = { 0 };
     int rc = -1;
     memset(s, 0, sizeof(s));
     if (load_side(&s[0], base, o, err, errlen) < 0 || load_side(&s[1], new_path, o, err, errlen) < 0)
         goto out;
-    if (collect(&t, &s[0], 0, o) < 0 || collect(&t, &s[1], 1, o) < 0) {
+    if (collect(&t, &s[0], &s[0].sites, 0, o) < 0 || collect(&t, &s[1], &s[1].sites, 1, o) < 0 ||
+        collect(&tf, &s[0], &s[0].faults, 0, o) < 0 || collect(&tf, &s[1], &s[1].faults, 1, o) < 0) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
     merge(&t);
+    merge(&tf);
+    /* allocation sites by faults on their memory: a copy sorted by that */
+    ta.v = malloc((t.n ? t.n : 1) * sizeof(*ta.v));
+    if (!ta.v) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    memcpy(ta.v, t.v, t.n * sizeof(*t.v));
+    ta.n = t.n;
+    diff_metric = FP_METRIC_FAULTS;
+    qsort(ta.v, ta.n, sizeof(*ta.v), cmp_delta);
+    qsort(tf.v, tf.n, sizeof(*tf.v), cmp_delta);
     diff_metric = o->format == FP_FMT_FOLDED ? o->metric : o->sort;
     qsort(t.v, t.n, sizeof(*t.v), cmp_delta);
     if (o->format == FP_FMT_JSON)
-        diff_json(out, s, &t, o);
+        diff_json(out, s, &t, &tf, o);
     else if (o->format == FP_FMT_FOLDED)
-        diff_folded(out, &t, o);
+        diff_folded(out, fp_metric_is_fault(o->metric) && tf.n ? &tf : &t, o);
     else
-        diff_text(out, s, &t, o);
+        diff_text(out, s, &t, &tf, &ta, o);
     rc = 0;
 out:
     for (size_t i = 0; i < t.n; i++)
         free(t.v[i].key);
+    for (size_t i = 0; i < tf.n; i++)
+        free(tf.v[i].key);
     free(t.v);
+    free(tf.v);
+    free(ta.v);        /* its keys are t's */
     free_side(&s[0]);
     free_side(&s[1]);
     return rc;

@@ -90,6 +90,8 @@ static void print_event(FILE *out, const struct fp_record *rec, const struct fp_
         frames(out, syms, ev);
         return;
     case FP_REC_THREAD_START:
+        fprintf(out, " stack_lo=0x%llx stack_hi=0x%llx", U(ev->u.thread_start.stack_lo),
+                U(ev->u.thread_start.stack_hi));
         break;
     case FP_REC_THREAD_END:
         fprintf(out, " minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu name=",

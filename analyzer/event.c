@@ -97,6 +97,9 @@ int fp_event_decode(const struct fp_record *rec, struct fp_event *ev)
         break;
     }
     case FP_REC_THREAD_START:
+        /* since 1.1 */
+        ev->u.thread_start.stack_lo = D->p < D->end ? u(D) : 0;
+        ev->u.thread_start.stack_hi = D->p < D->end ? u(D) : 0;
         break;
     case FP_REC_THREAD_END:
         ev->u.thread_end.minflt = u(D), ev->u.thread_end.majflt = u(D);

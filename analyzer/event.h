@@ -24,6 +24,7 @@ struct fp_event {
         struct { uint64_t base, start, end; struct fp_str build_id, path; } module;
         struct { uint64_t base; } module_unload;
         struct { uint64_t id, n; uint64_t frames[FP_MAX_DEPTH]; } stack;
+        struct { uint64_t stack_lo, stack_hi; } thread_start;   /* 0, 0 before 1.1 */
         struct { uint64_t minflt, majflt, utime_ns, stime_ns; struct fp_str name; } thread_end;
         struct { uint64_t minflt, majflt; } rusage;
         struct { uint64_t reason, wall_ns, utime_ns, stime_ns, maxrss_kb, minflt, majflt, nvcsw,

@@ -22,12 +22,14 @@ static void usage(FILE *f)
 "\n"
 "  -f, --format FMT     text (default), json or folded\n"
 "  -s, --sort METRIC    rank sites by allocations (default), bytes, peak, leaked,\n"
-"                       leaked_blocks, temporary, mmapped, faults, frees, reallocs, mapped\n"
+"                       leaked_blocks, temporary, mmapped, faults, minor_faults,\n"
+"                       major_faults, frees, reallocs, mapped\n"
 "  -n, --top N          show the top N sites (text default 20; 0: all)\n"
 "      --by WHAT        site (full stack, default) or function\n"
 "      --threads        add a per-thread table\n"
 "      --depth N        caller frames shown under each site (default 4)\n"
-"  -m, --metric METRIC  count column of --format folded (default bytes)\n"
+"  -m, --metric METRIC  count column of --format folded (default bytes); faults,\n"
+"                       minor_faults, major_faults: a page-fault flame graph by code\n"
 "      --filter GLOB    also fold frames whose function matches GLOB\n"
 "      --no-filter      show the allocator's own frames too\n"
 "      --no-symbols     don't read debug info (module+offset only)\n"
@@ -88,6 +90,20 @@ static int parse_int(const char *s, int *out)
         return -1;
     *out = (int)v;
     return 0;
+}
+
+/* A page-fault flame graph: the code stacks that took the faults; without
+ * samples (rusage mode), the allocation sites the counts were charged to. */
+static int folded_faults(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
+                         const struct fp_opts *o)
+{
+    struct fp_sites faults;
+    if (fp_fault_sites_build(&faults, m, sites->syms, o) < 0)
+        return -1;
+    int r = faults.n ? fp_faults_folded(out, &faults, o->metric)
+                     : fp_report_folded(out, m, sites, o);
+    fp_sites_free(&faults);
+    return r;
 }
 
 int main(int argc, char **argv)
@@ -216,6 +232,8 @@ int main(int argc, char **argv)
         int r;
         if (o.format == FP_FMT_JSON)
             r = fp_report_json(out, m, &sites, &o);
+        else if (o.format == FP_FMT_FOLDED && fp_metric_is_fault(o.metric))
+            r = folded_faults(out, m, &sites, &o);
         else if (o.format == FP_FMT_FOLDED)
             r = fp_report_folded(out, m, &sites, &o);
         else

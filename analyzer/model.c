@@ -13,6 +13,10 @@
 #include "reader.h"
 #include "faultprof/trace.h"
 
+/* MAP_ANONYMOUS on Linux (all architectures we trace): the trace carries the
+ * program's flags as given */
+#define MAP_ANONYMOUS_FLAG 0x20u
+
 /* ---- live blocks ---- */
 
 struct live {
@@ -23,8 +27,14 @@ struct live {
     uint32_t stack;      /* raw stack index */
     uint32_t thread;
     uint32_t chain;      /* reallocs that led to this block */
-    uint32_t flags;
+    uint32_t flags;      /* FP_ALLOC_MMAPPED and the LIVE_ bits */
 };
+
+#define LIVE_REPLACED 0x100u /* its stack had held this many bytes before: a kept
+                                block could have served it */
+#define LIVE_ZEROED   0x200u /* a calloc block of FP_BIG_ZEROED bytes or more */
+#define BIG_BLOCK     4096u  /* blocks this big go into the ordered tree too */
+#define HEAP_GROWTH_SLACK (32u << 20)  /* glibc's largest heap request (mmap threshold max) */
 
 struct live_table {
     struct live *s;
@@ -114,6 +124,19 @@ struct fp_model *fp_model_new(void)
 static void proc_release_replay(struct fp_proc *p)
 {
     hmap_free(&p->tids);
+    if (p->big) {
+        itree_free(p->big);
+        free(p->big);
+        p->big = NULL;
+    }
+    struct itree **trees[] = { &p->maps, &p->stacks, &p->snap };
+    for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+        if (*trees[i]) {
+            itree_free(*trees[i]);
+            free(*trees[i]);
+            *trees[i] = NULL;
+        }
+    }
     if (p->live) {
         free(p->live->s);
         free(p->live);
@@ -136,6 +159,9 @@ void fp_model_free(struct fp_model *m)
             free(p->mods[k].build_id);
         }
         free(p->mods);
+        for (uint32_t k = 0; k < p->nfiles; k++)
+            free(p->files[k].path);
+        free(p->files);
         while (p->notes) {
             struct fp_note *n = p->notes->next;
             free(p->notes->key);
@@ -151,6 +177,7 @@ void fp_model_free(struct fp_model *m)
     free(m->stacks);
     free(m->frames);
     free(m->stack_tab);
+    hmap_free(&m->fault_pairs);
     free(m);
 }
 
@@ -176,9 +203,9 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
     return 0;
 }
 
-static uint64_t stack_hash(uint32_t proc, const uint64_t *f, uint32_t n)
+static uint64_t stack_hash(uint32_t proc, uint32_t kind, const uint64_t *f, uint32_t n)
 {
-    uint64_t h = hmap_hash(proc + 0x9e3779b97f4a7c15ULL * (n + 1));
+    uint64_t h = hmap_hash(proc + 0x9e3779b97f4a7c15ULL * (n + 1) + ((uint64_t)kind << 40));
     for (uint32_t i = 0; i < n; i++)
         h = hmap_hash(h ^ f[i]) + i;
     return h;
@@ -192,7 +219,7 @@ static int stack_tab_grow(struct fp_model *m)
         return -1;
     for (uint32_t i = 0; i < m->nstacks; i++) {
         const struct fp_rawstack *s = &m->stacks[i];
-        size_t j = stack_hash(s->proc, m->frames + s->frames_off, s->n) & (cap - 1);
+        size_t j = stack_hash(s->proc, s->kind, m->frames + s->frames_off, s->n) & (cap - 1);
         while (t[j])
             j = (j + 1) & (cap - 1);
         t[j] = i + 1;
@@ -203,16 +230,18 @@ static int stack_tab_grow(struct fp_model *m)
     return 0;
 }
 
-/* Returns the raw stack index for these frames in this process, adding it. */
-static int64_t stack_intern(struct fp_model *m, uint32_t proc, const uint64_t *f, uint32_t n)
+/* Returns the raw stack index for these frames of this kind in this process,
+ * adding it. */
+static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, const uint64_t *f,
+                            uint32_t n)
 {
     if (!m->stack_tab || (size_t)(m->nstacks + 1) * 2 > m->stack_tab_mask + 1)
         if (stack_tab_grow(m) < 0)
             return -1;
-    size_t j = stack_hash(proc, f, n) & m->stack_tab_mask;
+    size_t j = stack_hash(proc, kind, f, n) & m->stack_tab_mask;
     for (; m->stack_tab[j]; j = (j + 1) & m->stack_tab_mask) {
         struct fp_rawstack *s = &m->stacks[m->stack_tab[j] - 1];
-        if (s->proc == proc && s->n == n && !memcmp(m->frames + s->frames_off, f, n * sizeof(*f)))
+        if (s->proc == proc && s->n == n && s->kind == kind && !memcmp(m->frames + s->frames_off, f, n * sizeof(*f)))
             return m->stack_tab[j] - 1;
     }
     if (grow((void **)&m->stacks, &m->capstacks, m->nstacks + 1, sizeof(*m->stacks)) < 0)
@@ -230,6 +259,7 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, const uint64_t *f
     memset(s, 0, sizeof(*s));
     s->proc = proc;
     s->n = n;
+    s->kind = kind;
     s->frames_off = m->nframes;
     s->epoch_seen = m->procs[proc].peak_epoch;
     memcpy(m->frames + m->nframes, f, n * sizeof(*f));
@@ -263,7 +293,7 @@ static int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_thread *t, ui
     uint32_t *v = id ? hmap_get(&t->stacks, id) : NULL;
     if (v)
         return *v;
-    return stack_intern(m, pi, NULL, 0);
+    return stack_intern(m, pi, FP_STACK_ALLOC, NULL, 0);
 }
 
 /* Changes a stack's live bytes, snapshotting lazily at heap peaks: a stack
@@ -287,6 +317,14 @@ static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t
     }
 }
 
+/* Forgets a live block: the ordered tree too, then the table slot. */
+static void live_drop(struct fp_proc *p, struct live *e)
+{
+    if (e->size >= BIG_BLOCK)
+        itree_remove(p->big, e->addr);
+    live_remove(p->live, e);
+}
+
 static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si,
                      uint64_t addr, uint64_t size, uint32_t flags, uint32_t chain, uint64_t t)
 {
@@ -296,8 +334,18 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     if (old) {
         /* freed behind our back (e.g. before the shim was ready): forget it */
         live_change(p, &m->stacks[old->stack], -(int64_t)old->size, -1, t);
-        live_remove(p->live, old);
+        live_drop(p, old);
     }
+    if (s->cur_live + size <= s->live_bytes_max) {
+        flags |= LIVE_REPLACED;
+        s->c.replaced_allocs++;
+    }
+    if (flags & LIVE_ZEROED) {
+        s->c.zeroed_allocs++;
+        s->c.zeroed_bytes += size;
+    }
+    if (size >= BIG_BLOCK && itree_insert(p->big, addr, addr + size, addr) < 0)
+        return -1;
     struct live *e = live_insert(p->live, addr);
     if (!e)
         return -1;
@@ -325,13 +373,15 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     m->size_class_allocs[k]++;
     m->size_class_bytes[k] += size;
     live_change(p, s, (int64_t)size, 1, t);
+    if (s->cur_live > s->live_bytes_max)
+        s->live_bytes_max = s->cur_live;
     return 0;
 }
 
-/* Frees addr; *chain gets the block's realloc chain.  explicit_free: a free()
- * or realloc(p, 0), which may be temporary. */
+/* Frees addr; *chain gets the block's realloc chain and *size its size.
+ * explicit_free: a free() or realloc(p, 0), which may be temporary. */
 static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint64_t addr,
-                       uint64_t t, int explicit_free, uint32_t *chain)
+                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size)
 {
     struct fp_thread *th = &m->threads[ti];
     p->frees++;
@@ -339,6 +389,8 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
     struct live *e = live_find(p->live, addr);
     if (chain)
         *chain = 0;
+    if (size)
+        *size = 0;
     if (!e) {
         p->unknown_frees++;
         return;
@@ -357,8 +409,10 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
     }
     if (chain)
         *chain = e->chain;
+    if (size)
+        *size = e->size;
     live_change(p, s, -(int64_t)e->size, -1, t);
-    live_remove(p->live, e);
+    live_drop(p, e);
 }
 
 static void proc_finish(struct fp_model *m, uint32_t pi)
@@ -378,11 +432,20 @@ static void proc_finish(struct fp_model *m, uint32_t pi)
             p->leaked_bytes += e->size;
         }
     }
+    /* rusage mode: an allocation site's faults are the counts that grew
+     * while its call was the thread's last one */
+    int rusage_mode = p->fault_samples == 0;
     for (uint32_t i = 0; i < m->nstacks; i++) {
         struct fp_rawstack *s = &m->stacks[i];
-        if (s->proc == pi && s->epoch_seen != p->peak_epoch) {
+        if (s->proc != pi)
+            continue;
+        if (s->epoch_seen != p->peak_epoch) {
             s->c.peak_bytes = s->cur_live;
             s->epoch_seen = p->peak_epoch;
+        }
+        if (rusage_mode && s->kind == FP_STACK_ALLOC) {
+            s->c.minor_faults += s->c.minflt;
+            s->c.major_faults += s->c.majflt;
         }
     }
     for (uint32_t i = 0; i < m->nthreads; i++)
@@ -399,6 +462,235 @@ static char *strndup0(struct fp_str s)
         d[s.len] = 0;
     }
     return d;
+}
+
+/* The program break moved to b (HEAP_BREAK after a heap call, or brk). */
+static void heap_break_set(struct fp_proc *p, uint64_t b)
+{
+    if (b < p->brk_cur)
+        p->brk_shrinks++;
+    else if (b > p->brk_cur && p->brk_cur < p->brk_max)
+        p->brk_regrown += (b < p->brk_max ? b : p->brk_max) - p->brk_cur;
+    p->brk_cur = b;
+    if (b > p->brk_max)
+        p->brk_max = b;
+}
+
+static const char *const region_names[][2] = {
+#define FP_X(n, s, d) { s, d },
+    FP_REGION_LIST(FP_X)
+#undef FP_X
+};
+
+const char *fp_region_name(int r)
+{
+    return r >= 0 && r < FP_REGION_COUNT ? region_names[r][0] : "?";
+}
+
+const char *fp_region_desc(int r)
+{
+    return r >= 0 && r < FP_REGION_COUNT ? region_names[r][1] : "?";
+}
+
+/* The live block holding addr.  Blocks of a page or more are in an ordered
+ * tree; a smaller block holding addr starts less than a page below it, at
+ * the allocator's alignment, so the nearest block start at or below addr is
+ * probed for in the address table, stepping down by the alignment.  Blocks
+ * don't overlap, so the first start found is the only candidate.  This keeps
+ * allocation and free at one hash operation for small blocks (the common
+ * case) and costs at most page/alignment probes per sample. */
+static struct live *block_at(struct fp_model *m, struct fp_proc *p, uint64_t addr)
+{
+    const struct itree_node *b = itree_find(p->big, addr);
+    if (b)
+        return live_find(p->live, b->start);
+    uint64_t step = (p->flags & FP_PROC_PTMALLOC) ? 16 : 8;
+    uint64_t page = p->page_size ? p->page_size : 4096;
+    uint64_t a = addr & ~(step - 1);
+    for (uint64_t back = 0; back < page && a >= back; back += step) {
+        struct live *e = live_find(p->live, a - back);
+        if (e) {
+            m->fault_lookups_small++;
+            return addr < e->addr + (e->size ? e->size : 1) ? e : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* A MAPS record: /proc/self/maps lines "lo-hi perms offset dev inode path".
+ * Keeps [heap]'s start, [stack] and the file mappings (the last snapshot
+ * replaces the one before). */
+static int maps_snapshot(struct fp_proc *p, struct fp_str text)
+{
+    itree_free(p->snap);
+    const char *s = text.s, *end = text.s + text.len;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *le = nl ? nl : end;
+        char line[512];
+        size_t n = (size_t)(le - s) < sizeof(line) - 1 ? (size_t)(le - s) : sizeof(line) - 1;
+        memcpy(line, s, n);
+        line[n] = 0;
+        s = le + 1;
+        unsigned long long lo, hi;
+        int off = 0;
+        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &off) < 2 || hi <= lo)
+            continue;
+        const char *path = off > 0 ? line + off : "";
+        if (!strcmp(path, "[heap]")) {
+            p->heap_lo = lo;
+        } else if (!strcmp(path, "[stack]")) {
+            if (itree_cut(p->stacks, lo, hi) < 0 || itree_insert(p->stacks, lo, hi, p->pid) < 0)
+                return -1;
+        } else if (path[0] == '/') {
+            uint32_t k;
+            for (k = 0; k < p->nfiles && strcmp(p->files[k].path, path); k++)
+                ;
+            if (k == p->nfiles) {
+                if (grow((void **)&p->files, &p->capfiles, p->nfiles + 1, sizeof(*p->files)) < 0 ||
+                    !(p->files[k].path = strdup(path)))
+                    return -1;
+                p->nfiles++;
+            }
+            if (itree_insert(p->snap, lo, hi, k) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Where addr is when no live block holds it. */
+static int region_of(struct fp_proc *p, uint64_t addr, struct fp_module **mod,
+                     struct fp_fault_file **file)
+{
+    *mod = NULL;
+    *file = NULL;
+    const struct itree_node *mp = itree_find(p->maps, addr);
+    if (mp)
+        return mp->val == 1 ? FP_REGION_ANON : FP_REGION_FILE;
+    if (itree_find(p->stacks, addr))
+        return FP_REGION_STACK;
+    if (!p->heap_lo) {
+        /* the brk heap begins after the executable's last segment, at a
+         * random offset; nothing else is mapped in between */
+        p->heap_lo = p->brk_first;
+        for (uint32_t i = 0; i < p->nmods; i++)
+            if (p->mods[i].path[0] != '[') {
+                if (p->mods[i].end < p->heap_lo || !p->heap_lo)
+                    p->heap_lo = p->mods[i].end;
+                break;
+            }
+    }
+    /* a fault inside malloc precedes the HEAP_BREAK that shows the heap's
+     * growth: allow for one growth beyond the last break seen */
+    if (p->brk_cur && addr >= p->heap_lo && addr < p->brk_cur + HEAP_GROWTH_SLACK)
+        return FP_REGION_BRK;
+    uint64_t top = 0;
+    for (uint32_t i = 0; i < p->nmods; i++) {
+        struct fp_module *md = &p->mods[i];
+        if (md->unloaded)
+            continue;
+        if (addr >= md->start && addr < md->end) {
+            *mod = md;
+            return FP_REGION_MODULE;
+        }
+        if (md->end > top)
+            top = md->end;
+    }
+    const struct itree_node *fm = itree_find(p->snap, addr);
+    if (fm) {
+        *file = &p->files[fm->val];
+        return FP_REGION_FILE;
+    }
+    if (p->stacks->count)
+        return FP_REGION_OTHER;    /* the stacks are known: this is none of them */
+    /* above every module and mapping: the main thread's stack (mmap places
+     * everything else below the libraries) */
+    const struct itree_node *hi = itree_floor(p->maps, UINT64_MAX);
+    if (top && addr > top && (!hi || hi->end <= addr))
+        return FP_REGION_STACK;
+    return FP_REGION_OTHER;
+}
+
+/* A FAULT sample: charged to the code that took it (a fault stack: the ip,
+ * then its callers) and to the memory it touched (the live block's site, or
+ * a region). */
+static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
+                        const __typeof__(((struct fp_event *)0)->u.fault) *x)
+{
+    struct fp_proc *p = &m->procs[pi];
+    int64_t cs = stack_of(m, pi, th, x->stack);
+    if (cs < 0)
+        return -1;
+    static uint64_t frames[FP_MAX_DEPTH + 1];
+    const struct fp_rawstack *callers = &m->stacks[cs];
+    uint32_t n = callers->n < FP_MAX_DEPTH ? callers->n : FP_MAX_DEPTH;
+    frames[0] = x->ip;
+    memcpy(frames + 1, fp_rawstack_frames(m, callers), n * sizeof(*frames));
+    int64_t fs = stack_intern(m, pi, FP_STACK_FAULT, frames, n + 1);
+    if (fs < 0)
+        return -1;
+    uint64_t w = x->weight ? x->weight : 1;
+    int major = x->kind == FP_FAULT_MAJOR;
+    p->fault_samples++;
+    th->fault_samples++;
+    if (major)
+        p->fault_major_w += w;
+    else
+        p->fault_minor_w += w;
+    struct fp_counts *c = &m->stacks[fs].c;
+    c->fault_samples++;
+    if (major)
+        c->major_faults += w;
+    else
+        c->minor_faults += w;
+
+    int region = FP_REGION_BLOCK;
+    struct live *e = block_at(m, p, x->addr);
+    if (e) {
+        c = &m->stacks[e->stack].c;
+        c->fault_samples++;
+        if (major)
+            c->major_faults += w;
+        else
+            c->minor_faults += w;
+        if (e->flags & FP_ALLOC_MMAPPED)
+            c->mmap_faults += w;
+        if (e->flags & LIVE_REPLACED)
+            c->refaults += w;
+        if ((e->flags & LIVE_REPLACED) && (e->flags & FP_ALLOC_MMAPPED))
+            c->mmap_refaults += w;
+        if (e->flags & LIVE_ZEROED)
+            c->zeroed_faults += w;
+        uint64_t key = ((uint64_t)e->stack + 1) << 32 | ((uint64_t)fs + 1);
+        uint32_t *v = hmap_get(&m->fault_pairs, key);
+        if (v)
+            ++*v;
+        else if (hmap_put(&m->fault_pairs, key, 1) < 0)
+            return -1;
+    } else {
+        struct fp_module *md;
+        struct fp_fault_file *ff;
+        region = region_of(p, x->addr, &md, &ff);
+        if (md) {
+            if (major)
+                md->major_faults += w;
+            else
+                md->minor_faults += w;
+        }
+        if (ff) {
+            if (major)
+                ff->major_faults += w;
+            else
+                ff->minor_faults += w;
+        }
+    }
+    p->region_samples[region]++;
+    if (major)
+        p->region_major[region] += w;
+    else
+        p->region_minor[region] += w;
+    return 0;
 }
 
 static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_thread *th,
@@ -480,16 +772,26 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
             }
         break;
     case FP_REC_STACK:
-        si = stack_intern(m, pi, ev->u.stack.frames, (uint32_t)ev->u.stack.n);
+        si = stack_intern(m, pi, FP_STACK_ALLOC, ev->u.stack.frames, (uint32_t)ev->u.stack.n);
         if (si < 0)
             goto oom;
         th = &m->threads[ti];
         if (ev->u.stack.id)
             TRY(hmap_put(&th->stacks, ev->u.stack.id, (uint32_t)si));
         break;
-    case FP_REC_THREAD_START:
+    case FP_REC_THREAD_START: {
+        const __typeof__(ev->u.thread_start) *x = &ev->u.thread_start;
         th->started = 1;
         th->t_first = ev->t;
+        /* a new thread's stack may reuse a dead one's */
+        if (x->stack_hi > x->stack_lo) {
+            TRY(itree_cut(p->stacks, x->stack_lo, x->stack_hi));
+            TRY(itree_insert(p->stacks, x->stack_lo, x->stack_hi, th->tid));
+        }
+        break;
+    }
+    case FP_REC_MAPS:
+        TRY(maps_snapshot(p, ev->u.maps.text));
         break;
     case FP_REC_THREAD_END: {
         const __typeof__(ev->u.thread_end) *x = &ev->u.thread_end;
@@ -534,6 +836,12 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         *pp = n;
         if (!n->key || !n->value)
             goto oom;
+        if (!strcmp(n->key, "fault_mode"))
+            p->fault_mode = !strcmp(n->value, "perf") ? 1 : !strcmp(n->value, "rusage") ? 2 : 0;
+        else if (!strcmp(n->key, "fault_period"))
+            p->fault_period = strtoull(n->value, NULL, 10);
+        else if (!strcmp(n->key, "fault_error"))
+            p->fault_error = n->value;
         break;
     }
     case FP_REC_ALLOC: {
@@ -546,13 +854,15 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
             p->failed_allocs++;
             break;
         }
-        TRY(block_new(m, p, (uint32_t)ti, (uint32_t)si, x->addr, x->size, (uint32_t)x->flags, 0,
-                      ev->t));
+        uint32_t fl = (uint32_t)x->flags & FP_ALLOC_MMAPPED;
+        if (x->func == FP_FUNC_CALLOC && x->size >= FP_BIG_ZEROED)
+            fl |= LIVE_ZEROED;
+        TRY(block_new(m, p, (uint32_t)ti, (uint32_t)si, x->addr, x->size, fl, 0, ev->t));
         break;
     }
     case FP_REC_FREE:
         if (ev->u.free.addr)
-            block_free(m, p, (uint32_t)ti, ev->u.free.addr, ev->t, 1, NULL);
+            block_free(m, p, (uint32_t)ti, ev->u.free.addr, ev->t, 1, NULL, NULL);
         break;
     case FP_REC_REALLOC: {
         const __typeof__(ev->u.realloc) *x = &ev->u.realloc;
@@ -563,7 +873,10 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         if (x->new_addr) {
             uint32_t chain = 0;
             if (x->old_addr) {
-                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 0, &chain);
+                uint64_t old_size;
+                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 0, &chain, &old_size);
+                if (x->new_addr != x->old_addr)
+                    m->stacks[si].c.realloc_copied += old_size < x->size ? old_size : x->size;
                 m->stacks[si].c.reallocs++;
                 p->reallocs++;
                 chain++;
@@ -571,10 +884,10 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
                     m->stacks[si].c.realloc_chain_max = chain;
             }
             TRY(block_new(m, p, (uint32_t)ti, (uint32_t)si, x->new_addr, x->size,
-                          (uint32_t)x->flags, chain, ev->t));
+                          (uint32_t)x->flags & FP_ALLOC_MMAPPED, chain, ev->t));
         } else if (x->size == 0) {
             if (x->old_addr)
-                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 1, NULL);
+                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 1, NULL, NULL);
         } else {
             p->failed_allocs++;
         }
@@ -592,6 +905,10 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         }
         p->mmap_calls++;
         p->mmap_bytes += x->length;
+        /* MAP_FIXED may replace what was there */
+        TRY(itree_cut(p->maps, x->result, x->result + x->length));
+        TRY(itree_insert(p->maps, x->result, x->result + x->length,
+                         (x->flags & MAP_ANONYMOUS_FLAG) || x->fd < 0 ? 1 : 2));
         m->stacks[si].c.map_calls++;
         m->stacks[si].c.map_bytes += x->length;
         break;
@@ -604,6 +921,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         if (!ev->u.munmap.err) {
             p->munmap_calls++;
             p->munmap_bytes += ev->u.munmap.length;
+            TRY(itree_cut(p->maps, ev->u.munmap.addr, ev->u.munmap.addr + ev->u.munmap.length));
         }
         break;
     case FP_REC_MREMAP:
@@ -611,8 +929,17 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         if (si < 0)
             goto oom;
         th->last_stack = (uint32_t)si + 1;
-        if (!ev->u.mremap.err)
+        if (!ev->u.mremap.err && ev->u.mremap.result != UINT64_MAX) {
+            const __typeof__(ev->u.mremap) *x = &ev->u.mremap;
+            const struct itree_node *old = itree_find(p->maps, x->old_addr);
+            uint64_t kind = old ? old->val : 0;
             p->mremap_calls++;
+            TRY(itree_cut(p->maps, x->old_addr, x->old_addr + x->old_length));
+            if (kind) {
+                TRY(itree_cut(p->maps, x->result, x->result + x->new_length));
+                TRY(itree_insert(p->maps, x->result, x->result + x->new_length, kind));
+            }
+        }
         break;
     case FP_REC_BRK:
         si = stack_of(m, pi, th, ev->u.brk.stack);
@@ -622,34 +949,18 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         p->brk_calls++;
         if (!ev->u.brk.err) {
             if (!p->brk_first)
-                p->brk_first = ev->u.brk.old_break;
-            if (ev->u.brk.new_break > p->brk_max)
-                p->brk_max = ev->u.brk.new_break;
+                p->brk_first = p->brk_cur = ev->u.brk.old_break;
+            heap_break_set(p, ev->u.brk.new_break);
         }
         break;
     case FP_REC_HEAP_BREAK:
         if (!p->brk_first)
-            p->brk_first = ev->u.heap_break.brk;
-        if (ev->u.heap_break.brk > p->brk_max)
-            p->brk_max = ev->u.heap_break.brk;
+            p->brk_first = p->brk_cur = ev->u.heap_break.brk;
+        heap_break_set(p, ev->u.heap_break.brk);
         break;
-    case FP_REC_FAULT: {
-        const __typeof__(ev->u.fault) *x = &ev->u.fault;
-        si = stack_of(m, pi, th, x->stack);
-        if (si < 0)
-            goto oom;
-        uint64_t w = x->weight ? x->weight : 1;
-        p->fault_samples++;
-        th->fault_samples++;
-        if (x->kind == FP_FAULT_MAJOR) {
-            m->stacks[si].c.sampled_major += w;
-            p->fault_major_w += w;
-        } else {
-            m->stacks[si].c.sampled_minor += w;
-            p->fault_minor_w += w;
-        }
+    case FP_REC_FAULT:
+        TRY(fault_sample(m, pi, th, &ev->u.fault));
         break;
-    }
     default:
         break;
     }
@@ -677,7 +988,11 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
     memset(p, 0, sizeof(*p));
     p->trace_path = strdup(name);
     p->live = calloc(1, sizeof(*p->live));
-    if (!p->trace_path || !p->live) {
+    p->big = calloc(1, sizeof(*p->big));
+    p->maps = calloc(1, sizeof(*p->maps));
+    p->stacks = calloc(1, sizeof(*p->stacks));
+    p->snap = calloc(1, sizeof(*p->snap));
+    if (!p->trace_path || !p->live || !p->big || !p->maps || !p->stacks || !p->snap) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "hmap.h"
+#include "itree.h"
 
 /* Counters kept for every raw stack and summed into sites. */
 struct fp_counts {
@@ -20,15 +21,52 @@ struct fp_counts {
     uint64_t peak_bytes;             /* live at the process's heap peak */
     uint64_t lifetime_ns, lifetime_n;
     uint64_t minflt, majflt;         /* RUSAGE deltas charged to the last call here */
-    uint64_t sampled_minor, sampled_major;  /* FAULT samples, weighted */
     uint64_t map_calls, map_bytes;   /* the program's own mmap calls */
+    /* Faults charged here.  An allocation stack: estimated faults (samples
+     * x weight) on its blocks, or in rusage mode its minflt/majflt.  A fault
+     * stack: the faults taken by that code. */
+    uint64_t minor_faults, major_faults, fault_samples;
+    uint64_t mmap_faults;            /* ... of which on blocks served by their own mmap */
+    uint64_t refaults;               /* ... on blocks that replaced freed ones (see live_bytes_max) */
+    uint64_t mmap_refaults;          /* ... on blocks both mmapped and replacing */
+    uint64_t zeroed_faults;          /* ... on calloc blocks of FP_BIG_ZEROED bytes or more */
+    uint64_t zeroed_allocs, zeroed_bytes;
+    uint64_t replaced_allocs;        /* blocks allocated while the stack's live bytes stayed
+                                        within their earlier maximum */
+    uint64_t realloc_copied;         /* bytes a moving realloc had to copy */
 };
+
+enum fp_stack_kind { FP_STACK_ALLOC = 0, FP_STACK_FAULT = 1 };
+
+/* Where a sampled fault's address was, when no live block held it. */
+#define FP_REGION_LIST(X)                                           \
+    X(BLOCK,   "heap_block",  "allocated blocks")                   \
+    X(BRK,     "brk_heap",    "brk heap outside any block")         \
+    X(ANON,    "anon_mmap",   "the program's own anonymous mmap")   \
+    X(FILE,    "file_mmap",   "the program's own file mmap")        \
+    X(MODULE,  "module",      "loaded modules (code and data)")     \
+    X(STACK,   "stack",       "thread stacks")                      \
+    X(OTHER,   "other",       "other (thread stacks, allocator arenas, unseen maps)")
+
+enum fp_region {
+#define FP_X(n, s, d) FP_REGION_##n,
+    FP_REGION_LIST(FP_X)
+#undef FP_X
+    FP_REGION_COUNT
+};
+
+const char *fp_region_name(int r);
+const char *fp_region_desc(int r);
+
+#define FP_BIG_ZEROED (64u * 1024)   /* calloc blocks watched for first-touch faults */
 
 struct fp_rawstack {
     uint32_t proc;
     uint32_t n;
+    uint32_t kind;                   /* fp_stack_kind: a fault stack's frame 0 is the ip */
     uint64_t frames_off;             /* into model->frames */
     uint64_t cur_live;
+    uint64_t live_bytes_max;         /* the most it has had live so far */
     uint64_t epoch_seen;
     struct fp_counts c;
 };
@@ -39,6 +77,12 @@ struct fp_module {
     uint32_t build_id_len;
     uint64_t base, start, end;
     int unloaded;
+    uint64_t minor_faults, major_faults;   /* sampled faults on its addresses, estimated */
+};
+
+struct fp_fault_file {
+    char *path;
+    uint64_t minor_faults, major_faults;
 };
 
 struct fp_note {
@@ -70,6 +114,17 @@ struct fp_proc {
     uint64_t forks, execs;
     uint64_t fault_samples, fault_minor_w, fault_major_w;
     uint64_t unattributed_minflt, unattributed_majflt;
+    uint64_t fault_period;           /* NOTE fault_period, 0 unknown */
+    int fault_mode;                  /* 0 unknown, 1 perf, 2 rusage (NOTE fault_mode) */
+    const char *fault_error;         /* NOTE fault_error (points into notes) */
+    uint64_t region_minor[FP_REGION_COUNT], region_major[FP_REGION_COUNT];
+    uint64_t region_samples[FP_REGION_COUNT];
+    uint64_t brk_cur, brk_shrinks, brk_regrown;   /* heap break: now, times it fell, bytes
+                                                     grown back below an earlier high */
+    uint64_t heap_lo;                /* lowest address of the brk heap ([heap] of MAPS, or the
+                                        executable's end) */
+    struct fp_fault_file *files;     /* files mapped (MAPS) with the sampled faults on them */
+    uint32_t nfiles, capfiles;
 
     struct fp_module *mods;
     uint32_t nmods, capmods;
@@ -80,6 +135,10 @@ struct fp_proc {
     /* replay state, freed when the trace ends */
     struct hmap tids;                /* tid -> thread index */
     struct live_table *live;
+    struct itree *big;               /* live blocks of a page or more, by address */
+    struct itree *maps;              /* the program's own mappings (val: 1 anon, 2 file) */
+    struct itree *stacks;            /* thread stacks (THREAD_START, [stack] of MAPS) */
+    struct itree *snap;              /* file mappings of the last MAPS (val: index in files) */
 };
 
 struct fp_thread {
@@ -113,6 +172,10 @@ struct fp_model {
     uint64_t size_class_allocs[FP_SIZE_CLASSES];
     uint64_t size_class_bytes[FP_SIZE_CLASSES];
     uint64_t records, unknown_records;
+    uint64_t fault_lookups_small;    /* samples resolved by the small-block scan */
+    /* which code touched which allocation stack's memory: key
+     * (alloc stack + 1) << 32 | (fault stack + 1), value samples */
+    struct hmap fault_pairs;
     FILE *warn;                      /* warnings (truncation); stderr by default */
     int progress;                    /* print progress to stderr */
 };

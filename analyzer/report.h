@@ -77,4 +77,76 @@ void fp_json_summary(FILE *out, const struct fp_summary *s);
 /* JSON string writer: quotes and escapes. */
 void fp_json_str(FILE *out, const char *s);
 
+
+/* ---- page faults (faults.c) ---- */
+
+struct fp_fault_info {
+    int mode;                    /* 1: sampled with perf events, 2: getrusage counts only */
+    uint64_t period;             /* minor-fault sample period (0 unknown) */
+    const char *error;           /* why perf events were not used */
+    uint64_t samples, est_minor, est_major;    /* FAULT records; samples x weight */
+    uint64_t exact_minor, exact_major;         /* getrusage totals */
+    uint64_t region_minor[FP_REGION_COUNT], region_major[FP_REGION_COUNT];
+    uint64_t region_samples[FP_REGION_COUNT];
+};
+
+void fp_fault_info_compute(const struct fp_model *m, struct fp_fault_info *fi);
+/* "sampled with perf events, period 64" or "counted with getrusage only: ..." */
+const char *fp_fault_mode_text(const struct fp_fault_info *fi, char *buf, size_t n);
+
+/* Fault sources: the fault stacks as sites, sorted by faults. */
+int fp_fault_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
+                         const struct fp_opts *o);
+
+/* The code (fault site index) that took most of the sampled faults on the
+ * memory of allocation site a; -1 when none.  *share gets its fraction. */
+int64_t fp_fault_top_toucher(const struct fp_model *m, const struct fp_sites *alloc,
+                             const struct fp_sites *faults, uint32_t a, double *share);
+
+void fp_faults_text(FILE *out, const struct fp_model *m, const struct fp_sites *alloc,
+                    const struct fp_sites *faults, const struct fp_opts *o);
+void fp_faults_json(FILE *out, const struct fp_model *m, const struct fp_sites *faults,
+                    const struct fp_opts *o);
+int fp_faults_folded(FILE *out, const struct fp_sites *faults, int metric);
+int fp_metric_is_fault(int metric);
+
+/* ---- diagnoses (diagnose.c) ---- */
+
+#define FP_DIAG_LIST(X)                                                  \
+    X(MMAP_CHURN,   "mmap_churn",   "allocations above glibc's mmap threshold re-made again and again") \
+    X(HEAP_TRIM,    "heap_trim",    "the heap is trimmed and grown back, re-faulting its pages") \
+    X(REALLOC_GROWTH, "realloc_growth", "a buffer grown by many reallocs")        \
+    X(ZEROED_TOUCH, "zeroed_first_touch", "large zeroed buffers faulted in on first touch")
+
+enum fp_diag_kind {
+#define FP_X(n, s, d) FP_DIAG_##n,
+    FP_DIAG_LIST(FP_X)
+#undef FP_X
+    FP_DIAG_COUNT
+};
+
+struct fp_diag {
+    int kind;
+    int64_t site;                /* allocation site index */
+    int64_t fault_site;          /* code that touched its memory most, or -1 */
+    uint64_t count, bytes, faults, saving;   /* see each kind in diagnose.c */
+    char evidence[600], advice[900];
+};
+
+struct fp_diags {
+    struct fp_diag *v;
+    size_t n;
+};
+
+int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
+                const struct fp_sites *faults, struct fp_diags *out);
+void fp_diags_free(struct fp_diags *d);
+const char *fp_diag_name(int kind);
+void fp_diags_text(FILE *out, const struct fp_diags *d, const struct fp_sites *alloc,
+                   const struct fp_sites *faults);
+void fp_diags_json(FILE *out, const struct fp_diags *d, const struct fp_sites *alloc,
+                   const struct fp_sites *faults);
+/* "func (file:line)" of a site's first frame. */
+const char *fp_site_name(const struct fp_sites *s, int64_t i, char *buf, size_t n);
+
 #endif

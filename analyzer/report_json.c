@@ -143,8 +143,12 @@ static void sites_json(FILE *out, const struct fp_sites *sites, const struct fp_
         fprintf(out, "\n     ");
         kv_u(out, "minor_faults", c->minflt, 1);
         kv_u(out, "major_faults", c->majflt, 1);
-        kv_u(out, "sampled_minor_faults", c->sampled_minor, 1);
-        kv_u(out, "sampled_major_faults", c->sampled_major, 1);
+        kv_u(out, "fault_samples", c->fault_samples, 1);
+        kv_u(out, "call_minor_faults", c->minflt, 1);
+        kv_u(out, "call_major_faults", c->majflt, 1);
+        kv_u(out, "refaults", c->refaults, 1);
+        kv_u(out, "mmap_faults", c->mmap_faults, 1);
+        kv_u(out, "realloc_copied_bytes", c->realloc_copied, 1);
         kv_u(out, "mmap_calls", c->map_calls, 1);
         kv_u(out, "mmap_bytes", c->map_bytes, 1);
         kv_u(out, "folded_frames", st->folded, 0);
@@ -207,6 +211,15 @@ int fp_report_json(FILE *out, const struct fp_model *m, const struct fp_sites *s
     fprintf(out, "  \"summary\": ");
     fp_json_summary(out, &s);
     fprintf(out, ",\n");
+    struct fp_sites faults;
+    struct fp_diags diags;
+    if (fp_fault_sites_build(&faults, m, sites->syms, o) < 0 ||
+        fp_diagnose(m, sites, &faults, &diags) < 0)
+        return -1;
+    fp_diags_json(out, &diags, sites, &faults);
+    fp_faults_json(out, m, &faults, o);
+    fp_diags_free(&diags);
+    fp_sites_free(&faults);
     processes_json(out, m);
     sites_json(out, sites, o);
     threads_json(out, m);

@@ -60,8 +60,11 @@ static void summary_text(FILE *out, const struct fp_model *m, const struct fp_su
     fprintf(out, "  page faults      minor %llu, major %llu", (unsigned long long)s->minor_faults,
             (unsigned long long)s->major_faults);
     if (s->fault_samples)
-        fprintf(out, " (%llu sampled)", (unsigned long long)s->fault_samples);
-    fputc('\n', out);
+        fprintf(out, " (%llu samples)", (unsigned long long)s->fault_samples);
+    struct fp_fault_info fi;
+    char mode[400];
+    fp_fault_info_compute(m, &fi);
+    fprintf(out, "\n                   %s\n", fp_fault_mode_text(&fi, mode, sizeof(mode)));
     if (s->has_end)
         fprintf(out, "  time -v          wall %.2f s, user %.2f s, sys %.2f s, max RSS %llu kB, "
                 "ctx switches %llu/%llu\n", s->wall_seconds, s->user_seconds, s->sys_seconds,
@@ -169,6 +172,15 @@ int fp_report_text(FILE *out, const struct fp_model *m, const struct fp_sites *s
     struct fp_summary s;
     fp_summary_compute(m, &s);
     summary_text(out, m, &s);
+    struct fp_sites faults;
+    struct fp_diags diags;
+    if (fp_fault_sites_build(&faults, m, sites->syms, o) < 0 ||
+        fp_diagnose(m, sites, &faults, &diags) < 0)
+        return -1;
+    fp_diags_text(out, &diags, sites, &faults);
+    fp_faults_text(out, m, sites, &faults, o);
+    fp_diags_free(&diags);
+    fp_sites_free(&faults);
     sites_text(out, sites, o);
     if (o->threads)
         threads_text(out, m);

@@ -26,6 +26,10 @@ int fp_metric_parse(const char *s)
         return FP_METRIC_PEAK;
     if (!strcmp(s, "leaked_bytes"))
         return FP_METRIC_LEAKED;
+    if (!strcmp(s, "minor"))
+        return FP_METRIC_MINOR_FAULTS;
+    if (!strcmp(s, "major"))
+        return FP_METRIC_MAJOR_FAULTS;
     return -1;
 }
 
@@ -43,7 +47,9 @@ uint64_t fp_metric_value(const struct fp_counts *c, int metric)
     case FP_METRIC_LEAKED: return c->leaked_bytes;
     case FP_METRIC_TEMPORARY: return c->temporary;
     case FP_METRIC_MMAPPED: return c->mmapped;
-    case FP_METRIC_FAULTS: return c->minflt + c->majflt + c->sampled_minor + c->sampled_major;
+    case FP_METRIC_FAULTS: return c->minor_faults + c->major_faults;
+    case FP_METRIC_MINOR_FAULTS: return c->minor_faults;
+    case FP_METRIC_MAJOR_FAULTS: return c->major_faults;
     case FP_METRIC_FREES: return c->frees;
     case FP_METRIC_REALLOCS: return c->reallocs;
     case FP_METRIC_LEAKED_BLOCKS: return c->leaked_blocks;
@@ -201,21 +207,26 @@ static int counts_empty(const struct fp_counts *c)
 
 #define MAX_EXPANDED (FP_MAX_DEPTH * 4)
 
-int fp_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
-                   const struct fp_filter *filter, enum fp_by by)
+static int build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
+                 const struct fp_filter *filter, enum fp_by by, uint32_t kind)
 {
     memset(out, 0, sizeof(*out));
     out->syms = syms;
+    out->nraw = m->nstacks;
+    out->rawmap = calloc(m->nstacks ? m->nstacks : 1, sizeof(*out->rawmap));
+    if (!out->rawmap)
+        return -1;
     static uint32_t ids[MAX_EXPANDED];
     for (uint32_t i = 0; i < m->nstacks; i++) {
         const struct fp_rawstack *rs = &m->stacks[i];
-        if (counts_empty(&rs->c))
+        if (rs->kind != kind || counts_empty(&rs->c))
             continue;
         const uint64_t *f = fp_rawstack_frames(m, rs);
         uint32_t n = 0;
         for (uint32_t k = 0; k < rs->n; k++) {
             const uint32_t *r;
-            int c = fp_syms_resolve(syms, rs->proc, f[k], &r);
+            int c = kind == FP_STACK_FAULT && k == 0 ? fp_syms_resolve_ip(syms, rs->proc, f[k], &r)
+                                                     : fp_syms_resolve(syms, rs->proc, f[k], &r);
             if (c < 0)
                 return -1;
             for (int q = 0; q < c && n < MAX_EXPANDED; q++)
@@ -243,9 +254,23 @@ int fp_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_sym
         if (si < 0)
             return -1;
         out->v[si].folded = skip;
+        out->v[si].orig = (uint32_t)si;
+        out->rawmap[i] = (uint32_t)si + 1;
         fp_counts_add(&out->v[si].c, &rs->c);
     }
     return 0;
+}
+
+int fp_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
+                   const struct fp_filter *filter, enum fp_by by)
+{
+    return build(out, m, syms, filter, by, FP_STACK_ALLOC);
+}
+
+int fp_sites_build_faults(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
+                          const struct fp_filter *filter, enum fp_by by)
+{
+    return build(out, m, syms, filter, by, FP_STACK_FAULT);
 }
 
 void fp_sites_free(struct fp_sites *s)
@@ -253,6 +278,8 @@ void fp_sites_free(struct fp_sites *s)
     free(s->v);
     free(s->frames);
     free(s->tab);
+    free(s->rawmap);
+    free(s->pos);
     memset(s, 0, sizeof(*s));
 }
 
@@ -282,8 +309,20 @@ void fp_sites_sort(struct fp_sites *s, int metric)
     sort_metric = metric;
     sort_sites = s;
     qsort(s->v, s->n, sizeof(*s->v), cmp_site);
+    free(s->pos);
+    s->pos = malloc((s->n ? s->n : 1) * sizeof(*s->pos));
+    for (uint32_t i = 0; s->pos && i < s->n; i++)
+        s->pos[s->v[i].orig] = i;
     /* the hash table refers to indices: rebuild it */
     free(s->tab);
     s->tab = NULL;
     tab_grow(s);
+}
+
+int64_t fp_sites_of_raw(const struct fp_sites *s, uint32_t raw)
+{
+    if (!s->rawmap || raw >= s->nraw || !s->rawmap[raw])
+        return -1;
+    uint32_t o = s->rawmap[raw] - 1;
+    return s->pos ? s->pos[o] : o;
 }

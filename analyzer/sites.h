@@ -21,7 +21,9 @@ enum fp_by { FP_BY_SITE = 0, FP_BY_FUNCTION = 1 };
     X(FREES,       "frees")                                 \
     X(REALLOCS,    "reallocs")                              \
     X(LEAKED_BLOCKS, "leaked_blocks")                       \
-    X(MAPPED,      "mapped")
+    X(MAPPED,      "mapped")                                \
+    X(MINOR_FAULTS, "minor_faults")                         \
+    X(MAJOR_FAULTS, "major_faults")
 
 enum fp_metric {
 #define FP_X(n, s) FP_METRIC_##n,
@@ -49,6 +51,7 @@ struct fp_site {
     uint32_t nframes;            /* frames after folding, site first */
     uint64_t frames_off;         /* into fp_sites.frames (frame ids) */
     uint32_t folded;             /* leading allocator frames folded away */
+    uint32_t orig;               /* index when built (before sorting) */
     struct fp_counts c;
 };
 
@@ -60,11 +63,23 @@ struct fp_sites {
     uint64_t nframes, capframes;
     uint32_t *tab;               /* key hash table of site index + 1 */
     size_t tab_mask;
+    uint32_t *rawmap;            /* raw stack -> orig + 1 (0: not a site of this list) */
+    uint32_t nraw;
+    uint32_t *pos;               /* orig -> current index */
 };
 
-/* Builds the sites of every raw stack of the model.  Returns 0 or -1 (OOM). */
+/* The site (current index) a raw stack of the model went into, or -1. */
+int64_t fp_sites_of_raw(const struct fp_sites *s, uint32_t raw);
+
+/* Builds the allocation sites of the model's allocation stacks.  Returns 0
+ * or -1 (OOM). */
 int fp_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
                    const struct fp_filter *filter, enum fp_by by);
+/* The same for fault stacks: code that took page faults, the faulting
+ * function first (its ip looked up as it is), then its callers; the filter
+ * folds leading allocator frames (a fault inside malloc is its caller's). */
+int fp_sites_build_faults(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
+                          const struct fp_filter *filter, enum fp_by by);
 void fp_sites_free(struct fp_sites *s);
 
 /* Sorts descending by metric (ties: allocations, then bytes, then name). */

@@ -490,26 +490,39 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
     return rc;
 }
 
-int fp_syms_resolve(struct fp_syms *s, uint32_t pi, uint64_t addr, const uint32_t **ids)
+/* exact: addr is an instruction (a fault's ip), not a return address.  The
+ * cache keeps both kinds apart with bit 63 (no user address has it). */
+static int resolve(struct fp_syms *s, uint32_t pi, uint64_t addr, int exact, const uint32_t **ids)
 {
     struct proc_syms *ps = &s->ps[pi];
     if (!ps->ready)
         proc_setup(s, pi);
-    uint32_t *v = hmap_get(&ps->cache, addr + 1);
+    uint64_t key = (addr + 1) ^ (exact ? 1ULL << 63 : 0);
+    uint32_t *v = key ? hmap_get(&ps->cache, key) : NULL;
     if (!v) {
         size_t at = s->nres, count = 0;
         if (res_push(s, 0) < 0)
             return -1;
-        if (resolve_dwfl(s, pi, addr ? addr - 1 : 0, addr, &count) < 0)
+        if (resolve_dwfl(s, pi, exact || !addr ? addr : addr - 1, addr, &count) < 0)
             return -1;
         s->res[at] = (uint32_t)count;
-        if (addr + 1 != 0 && hmap_put(&ps->cache, addr + 1, (uint32_t)at) < 0)
+        if (key != 0 && hmap_put(&ps->cache, key, (uint32_t)at) < 0)
             return -1;
         *ids = s->res + at + 1;
         return (int)count;
     }
     *ids = s->res + *v + 1;
     return (int)s->res[*v];
+}
+
+int fp_syms_resolve(struct fp_syms *s, uint32_t pi, uint64_t addr, const uint32_t **ids)
+{
+    return resolve(s, pi, addr, 0, ids);
+}
+
+int fp_syms_resolve_ip(struct fp_syms *s, uint32_t pi, uint64_t addr, const uint32_t **ids)
+{
+    return resolve(s, pi, addr, 1, ids);
 }
 
 struct fp_syms *fp_syms_new(const struct fp_model *m, FILE *warn, int use_dwfl)

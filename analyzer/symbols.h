@@ -32,6 +32,9 @@ void fp_syms_free(struct fp_syms *s);
  * count (>= 1), or -1 when out of memory. */
 int fp_syms_resolve(struct fp_syms *s, uint32_t proc, uint64_t addr, const uint32_t **ids);
 
+/* The same for an instruction address (a fault's ip): looked up as it is. */
+int fp_syms_resolve_ip(struct fp_syms *s, uint32_t proc, uint64_t addr, const uint32_t **ids);
+
 const struct fp_frame *fp_syms_frame(const struct fp_syms *s, uint32_t id);
 uint32_t fp_syms_nframes(const struct fp_syms *s);
 

@@ -169,6 +169,7 @@ static void test_wrong_version(void **state)
     struct tg g;
     tg_start(&g, 1, 0, "/x", "x");
     fp_put_le16(g.raw + 8, 2);      /* major 2 */
+    fp_put_le16(g.raw + 10, 0);     /* minor 0 */
     tg_finish(&g);
     expect_error(g.buf, g.len, "unsupported trace version 2.0");
     free(g.buf);
