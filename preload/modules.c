@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <link.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,6 +67,8 @@ static void emit_module(struct fp_thread *t, const struct dl_phdr_info *info,
         path = exe;
     } else if (strncmp(path, "linux-vdso", 10) == 0 || strncmp(path, "linux-gate", 10) == 0) {
         path = "[vdso]";
+    } else if (path[0] != '/' && realpath(path, exe)) {
+        path = exe;     /* LD_PRELOAD=../x.so: the analyzer may run elsewhere */
     }
     const uint8_t *bid = NULL;
     size_t bid_len = find_build_id(info, &bid);

@@ -104,6 +104,7 @@ struct stack_cache {
     uintptr_t ip0, sp0;
     uint64_t id;              /* 0: candidate, frames not filled */
     uint32_t n;
+    uint32_t hits, fails;     /* how well this key predicts its stack */
     uintptr_t *ips;           /* n frames */
     uintptr_t *slots;         /* slots[i] holds ips[i + 1] */
 };
@@ -231,10 +232,19 @@ uint64_t fp_stack_id(struct fp_thread *t)
             for (i = 0; i + 1 < c->n; i++)
                 if (*(const uintptr_t *)c->slots[i] != c->ips[i + 1])
                     break;
-            if (FP_LIKELY(i + 1 >= c->n))
+            if (FP_LIKELY(i + 1 >= c->n)) {
+                c->hits++;
                 return c->id;
+            }
         }
-        /* seen before: worth the unwind that finds the slots */
+        /* A key whose stacks keep changing (recursion, one leaf under many
+         * callers at the same depth) would pay the slot-finding unwind every
+         * time: give it plain unwinding, and look again now and then. */
+        if (++c->fails >= 4 && c->fails > c->hits / 8) {
+            if (c->fails > 4096)
+                c->fails = c->hits = 0;
+            return backtrace_id(t);
+        }
         fp_internal++;
         uint64_t id = cache_fill(t, c, ip0, sp0);
         fp_internal--;
@@ -243,6 +253,7 @@ uint64_t fp_stack_id(struct fp_thread *t)
         c->id = 0;
         return backtrace_id(t);
     }
+    c->hits = c->fails = 0;
     c->ip0 = ip0;
     c->sp0 = sp0;
     c->id = 0;
