@@ -4,17 +4,20 @@
  * change would save.  Thresholds (below) keep quiet when evidence is weak:
  *
  *   mmap_churn          a site made >= 8 allocations served by their own
- *                       mmap, and (sampled) >= 64 faults and >= 1% of the
- *                       run's fell on mmapped blocks that replaced freed
- *                       ones; without sampling, >= half of them replaced.
- *   heap_trim           (sampled) >= 64 faults and >= 5% of the run's on a
+ *                       mmap, and (sampled) >= 8 samples' worth of faults
+ *                       and >= 1% of the run's fell on mmapped blocks that
+ *                       replaced freed ones; without sampling, >= half of
+ *                       them replaced.
+ *   heap_trim           (sampled) >= 8 samples' worth and >= 5% of the run's
+ *                       faults on a
  *                       site's heap blocks that replaced freed ones: pages
  *                       the allocator had given back (a heap trim, seen as
  *                       the break falling, or a thread arena's madvise).
  *   realloc_growth      a realloc chain of >= 16 at a site with >= 32
  *                       reallocs that copied >= 1 MiB.
  *   zeroed_first_touch  (sampled) calloc blocks of >= 64 KiB with >= 256
- *                       faults, >= 10% of the run's, covering at least half
+ *                       faults and 8 samples' worth, >= 10% of the run's,
+ *                       covering at least half
  *                       of their pages.
  *
  * "Replaced": allocated while its stack's live bytes stayed within what
@@ -83,6 +86,10 @@ int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
     fp_fault_info_compute(m, &fi);
     int sampled = fi.mode == 1 && fi.samples > 0;
     uint64_t total = fi.est_minor + fi.est_major;
+    /* one sample stands for period faults: ask for several */
+    uint64_t least = 8 * (fi.period ? fi.period : 1);
+    if (least < 64)
+        least = 64;
     uint64_t page = m->nprocs && m->procs[0].page_size ? m->procs[0].page_size : 4096;
     uint64_t shrinks = 0, regrown = 0, heap = 0;
     for (uint32_t i = 0; i < m->nprocs; i++) {
@@ -99,7 +106,7 @@ int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
 
         /* mmap churn */
         int churn = k->mmapped >= 8 &&
-                    (sampled ? k->mmap_refaults >= 64 && k->mmap_refaults * 100 >= total
+                    (sampled ? k->mmap_refaults >= least && k->mmap_refaults * 100 >= total
                              : k->replaced_allocs * 2 >= k->mmapped);
         if (churn) {
             if (!(x = diag_add(out, FP_DIAG_MMAP_CHURN, i)))
@@ -133,7 +140,7 @@ int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
 
         /* heap trimming: faults on replaced heap blocks */
         uint64_t heap_refaults = k->refaults - k->mmap_refaults;
-        if (sampled && heap_refaults >= 64 && heap_refaults * 20 >= total) {
+        if (sampled && heap_refaults >= least && heap_refaults * 20 >= total) {
             if (!(x = diag_add(out, FP_DIAG_HEAP_TRIM, i)))
                 return -1;
             x->count = shrinks;
@@ -190,7 +197,7 @@ int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
         }
 
         /* first touch of large zeroed buffers */
-        if (sampled && k->zeroed_allocs && k->zeroed_faults >= 256 &&
+        if (sampled && k->zeroed_allocs && k->zeroed_faults >= 256 && k->zeroed_faults >= least &&
             k->zeroed_faults * 10 >= total && k->zeroed_faults * page * 2 >= k->zeroed_bytes) {
             if (!(x = diag_add(out, FP_DIAG_ZEROED_TOUCH, i)))
                 return -1;

@@ -141,8 +141,8 @@ static void sites_json(FILE *out, const struct fp_sites *sites, const struct fp_
         fprintf(out, "\"average_lifetime_ns\": %.0f, ",
                 c->lifetime_n ? (double)c->lifetime_ns / (double)c->lifetime_n : 0.0);
         fprintf(out, "\n     ");
-        kv_u(out, "minor_faults", c->minflt, 1);
-        kv_u(out, "major_faults", c->majflt, 1);
+        kv_u(out, "minor_faults", c->minor_faults, 1);
+        kv_u(out, "major_faults", c->major_faults, 1);
         kv_u(out, "fault_samples", c->fault_samples, 1);
         kv_u(out, "call_minor_faults", c->minflt, 1);
         kv_u(out, "call_major_faults", c->majflt, 1);
