@@ -223,7 +223,8 @@ int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
         out->v[i].fault_site = fp_fault_top_toucher(m, alloc, faults, (uint32_t)out->v[i].site,
                                                     &share);
     }
-    qsort(out->v, out->n, sizeof(*out->v), cmp_diag);
+    if (out->n)
+        qsort(out->v, out->n, sizeof(*out->v), cmp_diag);
     return 0;
 }
 

@@ -180,6 +180,8 @@ static int collect(struct dtab *t, const struct side *s, const struct fp_sites *
  * side that normalize to the same key). */
 static void merge(struct dtab *t)
 {
+    if (!t->n)
+        return;
     qsort(t->v, t->n, sizeof(*t->v), cmp_key);
     size_t w = 0;
     for (size_t i = 0; i < t->n; i++) {
@@ -624,13 +626,17 @@ int fp_diff(FILE *out, const char *base, const char *new_path, const struct fp_o
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    memcpy(ta.v, t.v, t.n * sizeof(*t.v));
+    if (t.n)
+        memcpy(ta.v, t.v, t.n * sizeof(*t.v));
     ta.n = t.n;
     diff_metric = FP_METRIC_FAULTS;
-    qsort(ta.v, ta.n, sizeof(*ta.v), cmp_delta);
-    qsort(tf.v, tf.n, sizeof(*tf.v), cmp_delta);
+    if (ta.n)
+        qsort(ta.v, ta.n, sizeof(*ta.v), cmp_delta);
+    if (tf.n)
+        qsort(tf.v, tf.n, sizeof(*tf.v), cmp_delta);
     diff_metric = o->format == FP_FMT_FOLDED ? o->metric : o->sort;
-    qsort(t.v, t.n, sizeof(*t.v), cmp_delta);
+    if (t.n)
+        qsort(t.v, t.n, sizeof(*t.v), cmp_delta);
     if (o->format == FP_FMT_JSON)
         diff_json(out, s, &t, &tf, o);
     else if (o->format == FP_FMT_FOLDED)

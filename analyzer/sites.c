@@ -308,7 +308,8 @@ void fp_sites_sort(struct fp_sites *s, int metric)
 {
     sort_metric = metric;
     sort_sites = s;
-    qsort(s->v, s->n, sizeof(*s->v), cmp_site);
+    if (s->n)
+        qsort(s->v, s->n, sizeof(*s->v), cmp_site);
     free(s->pos);
     s->pos = malloc((s->n ? s->n : 1) * sizeof(*s->pos));
     for (uint32_t i = 0; s->pos && i < s->n; i++)
