@@ -259,6 +259,31 @@ static const char *saving_text(const struct fp_diag *d, char *buf, size_t n)
     return buf;
 }
 
+/* "     label: text" wrapped at 100 columns, continuation lines indented. */
+static void wrapped(FILE *out, const char *label, const char *text)
+{
+    const int width = 100, indent = 7;
+    int col = fprintf(out, "%*s%s: ", indent - 2, "", label);
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t w = strcspn(p, " ");
+        if (!w)
+            break;
+        if (col + (int)w + 1 > width && col > indent + (int)strlen(label) + 2) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (p != text && col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, w, out);
+        col += (int)w;
+        p += w;
+    }
+    fputc('\n', out);
+}
+
 void fp_diags_text(FILE *out, const struct fp_diags *d, const struct fp_sites *alloc,
                    const struct fp_sites *faults)
 {
@@ -273,8 +298,8 @@ void fp_diags_text(FILE *out, const struct fp_diags *d, const struct fp_sites *a
         if (x->fault_site >= 0)
             fprintf(out, "     faults taken in: %s\n", fp_site_name(faults, x->fault_site, f,
                                                                   sizeof(f)));
-        fprintf(out, "     evidence: %s\n", x->evidence);
-        fprintf(out, "     advice: %s\n", x->advice);
+        wrapped(out, "evidence", x->evidence);
+        wrapped(out, "advice", x->advice);
         fprintf(out, "     saving: %s\n", saving_text(x, s, sizeof(s)));
     }
 }
