@@ -115,7 +115,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     const ucontext_t *uc = ucv;
     uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     uint64_t now = fp_now_ns();
-    uint64_t sid = fp_stack_id_callers(t, ip);
+    uint64_t sid = fp_stack_id_callers(t, ucv);
     struct fp_rec r;
     fp_rec_begin_timed(&r, t, FP_REC_FAULT, 5 * FP_VARINT_MAX, now);
     fp_rec_u(&r, data == SIG_MAJOR ? FP_FAULT_MAJOR : FP_FAULT_MINOR);

@@ -194,7 +194,7 @@ static inline void fp_rec_str(struct fp_rec *r, const void *s, size_t n)
 /* ---- stack.c: stacks and their ids */
 int      fp_unwind_init(void);
 uint64_t fp_stack_id(struct fp_thread *t);  /* unwinds the caller; 0 if none */
-uint64_t fp_stack_id_callers(struct fp_thread *t, uintptr_t ip); /* from a signal */
+uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext); /* from a signal */
 void     fp_stacks_reset(struct fp_thread *t);
 void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);
 

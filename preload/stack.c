@@ -30,6 +30,7 @@ struct fp_stack_entry {
 static int (*unw_backtrace_fn)(void **, int);
 static int (*getcontext_fn)(unw_context_t *);
 static int (*init_local_fn)(unw_cursor_t *, unw_context_t *);
+static int (*init_local2_fn)(unw_cursor_t *, unw_context_t *, int);
 static int (*step_fn)(unw_cursor_t *);
 static int (*get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
 static uintptr_t shim_lo, shim_hi;
@@ -70,6 +71,7 @@ int fp_unwind_init(void)
     unw_addr_space_t *as = (unw_addr_space_t *)dlsym(h, XSTR(unw_local_addr_space));
     getcontext_fn = (int (*)(unw_context_t *))dlsym(h, XSTR(unw_tdep_getcontext));
     init_local_fn = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, XSTR(unw_init_local));
+    init_local2_fn = (int (*)(unw_cursor_t *, unw_context_t *, int))dlsym(h, XSTR(unw_init_local2));
     step_fn = (int (*)(unw_cursor_t *))dlsym(h, XSTR(unw_step));
     get_reg_fn = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, XSTR(unw_get_reg));
     if (!unw_backtrace_fn) {
@@ -260,29 +262,31 @@ uint64_t fp_stack_id(struct fp_thread *t)
     return backtrace_id(t);
 }
 
-/* From a signal handler: the callers of the interrupted function.  libunwind
- * walks through the signal frame; the frame whose address is the
- * interrupted ip is the faulting function, and what follows are its callers
- * (return addresses).  No cache: (return address, sp) means nothing here. */
-uint64_t fp_stack_id_callers(struct fp_thread *t, uintptr_t ip)
+/* From a signal handler: the callers of the interrupted function.  The
+ * interrupted instruction can be anywhere (a prologue, a leaf without a
+ * frame), where unw_backtrace's fast frame recipes guess and may read wild
+ * memory; a cursor started from the signal context steps by the DWARF
+ * unwind tables with libunwind's address checks instead.  Slower, and only
+ * paid once per sample. */
+uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext)
 {
-    if (!unw_backtrace_fn || fp_config.depth == 0)
+    if (!init_local2_fn || !step_fn || !get_reg_fn || fp_config.depth == 0)
         return 0;
-    void *ips[FP_MAX_DEPTH + 24];
+    uintptr_t ips[FP_MAX_DEPTH];
+    uint32_t n = 0;
+    unw_cursor_t cur;
     fp_internal++;
-    int n = unw_backtrace_fn(ips, (int)fp_config.depth + 24);
+    if (init_local2_fn(&cur, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0) {
+        /* the first frame is the faulting function: its ip is recorded apart */
+        while (n < fp_config.depth && step_fn(&cur) > 0) {
+            unw_word_t ip;
+            if (get_reg_fn(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
+                break;
+            ips[n++] = ip;
+        }
+    }
     fp_internal--;
-    int at = 0;
-    while (at < n && at < 24 && (uintptr_t)ips[at] != ip)
-        at++;
-    if (at >= n || at >= 24)
-        return 0;
-    int keep = n - at - 1;
-    if (keep > (int)fp_config.depth)
-        keep = (int)fp_config.depth;
-    if (keep <= 0)
-        return 0;
-    return stack_lookup(t, (uintptr_t *)(ips + at + 1), (uint32_t)keep);
+    return n ? stack_lookup(t, ips, n) : 0;
 }
 
 void fp_stacks_reset(struct fp_thread *t)

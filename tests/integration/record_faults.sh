@@ -57,6 +57,23 @@ if [ "$mode" = perf ]; then
     echo "sampled $sampled of $total minor faults"
 fi
 
+# every fault sampled, in programs with all kinds of code (the handler
+# unwinds from wherever the fault hit: prologues, leaf code, Rust)
+check_period1() {
+    local native traced st=0
+    native=$("$@" 2>&1) || true
+    traced=$(LD_PRELOAD=$SHIM FAULTPROF_FAULT_PERIOD=1 FAULTPROF_OUTPUT="$TMPDIR/all.%p.gz" "$@" 2>&1) || st=$?
+    assert_eq "$st" 0 "exit status of $1 with every fault sampled"
+    assert_eq "$traced" "$native" "output of $1 with every fault sampled"
+}
+check_period1 /usr/bin/python3 -c 'd = {i: str(i) for i in range(100000)}; print(len(d))'
+check_period1 perl -e 'my @a = map { $_ x 3 } 1..100000; print scalar(@a), "\n"'
+rustc=$(command -v rustc || echo /root/.cargo/bin/rustc)
+if [ -x "$rustc" ] && [ -f "$TESTS/rust/rep_rust.rs" ]; then
+    "$rustc" -O -g -o "$TMPDIR/rep_rust" "$TESTS/rust/rep_rust.rs" 2>/dev/null &&
+        check_period1 "$TMPDIR/rep_rust"
+fi
+
 # perf events denied: same output, one line on stderr, rusage mode in the trace
 native=$("$noperf" "$trap_prog" sigaction 20)
 rm -f "$TMPDIR"/np.*
