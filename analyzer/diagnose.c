@@ -204,7 +204,12 @@ int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
             x->count = k->zeroed_allocs;
             x->bytes = k->zeroed_bytes;
             x->faults = k->zeroed_faults;
+            /* reuse saves the faults of replacing blocks; otherwise at most
+             * the faults of pages that are never needed */
             x->saving = k->refaults < k->zeroed_faults ? k->refaults : k->zeroed_faults;
+            x->upper_bound = x->saving == 0;
+            if (x->upper_bound)
+                x->saving = k->zeroed_faults;
             snprintf(x->evidence, sizeof(x->evidence),
                      "%llu calloc blocks (%s) took %s faults (estimated), about %.0f%% of their "
                      "pages: each first write to a fresh zero page faults",
@@ -215,7 +220,8 @@ int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
                      "reuse one buffer and clear only the part you use instead of allocating a "
                      "fresh zeroed one; allocate only what is needed (pages never touched cost "
                      "nothing); don't memset memory calloc already zeroed%s",
-                     x->saving ? "" : " (the saving depends on how much of each buffer is needed)");
+                     x->upper_bound ? " (the saving depends on how much of each buffer is "
+                     "needed)" : "");
         }
     }
     for (size_t i = 0; i < out->n; i++) {
@@ -254,6 +260,8 @@ static const char *saving_text(const struct fp_diag *d, char *buf, size_t n)
     char a[32];
     if (d->kind == FP_DIAG_REALLOC_GROWTH)
         snprintf(buf, n, "about %s of copying", fp_fmt_bytes(d->saving, a, sizeof(a)));
+    else if (d->upper_bound)
+        snprintf(buf, n, "up to %llu page faults", (unsigned long long)d->saving);
     else
         snprintf(buf, n, "about %llu page faults", (unsigned long long)d->saving);
     return buf;

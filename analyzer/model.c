@@ -378,10 +378,12 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     return 0;
 }
 
-/* Frees addr; *chain gets the block's realloc chain and *size its size.
- * explicit_free: a free() or realloc(p, 0), which may be temporary. */
+/* Frees addr; *chain gets the block's realloc chain, *size its size and
+ * *flags its flags.  explicit_free: a free() or realloc(p, 0), which may be
+ * temporary. */
 static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint64_t addr,
-                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size)
+                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
+                       uint32_t *flags)
 {
     struct fp_thread *th = &m->threads[ti];
     p->frees++;
@@ -391,6 +393,8 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
         *chain = 0;
     if (size)
         *size = 0;
+    if (flags)
+        *flags = 0;
     if (!e) {
         p->unknown_frees++;
         return;
@@ -411,6 +415,8 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
         *chain = e->chain;
     if (size)
         *size = e->size;
+    if (flags)
+        *flags = e->flags;
     live_change(p, s, -(int64_t)e->size, -1, t);
     live_drop(p, e);
 }
@@ -862,7 +868,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
     }
     case FP_REC_FREE:
         if (ev->u.free.addr)
-            block_free(m, p, (uint32_t)ti, ev->u.free.addr, ev->t, 1, NULL, NULL);
+            block_free(m, p, (uint32_t)ti, ev->u.free.addr, ev->t, 1, NULL, NULL, NULL);
         break;
     case FP_REC_REALLOC: {
         const __typeof__(ev->u.realloc) *x = &ev->u.realloc;
@@ -874,8 +880,12 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
             uint32_t chain = 0;
             if (x->old_addr) {
                 uint64_t old_size;
-                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 0, &chain, &old_size);
-                if (x->new_addr != x->old_addr)
+                uint32_t old_flags;
+                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 0, &chain, &old_size,
+                           &old_flags);
+                /* glibc moves an mmapped chunk with mremap: nothing is copied */
+                if (x->new_addr != x->old_addr &&
+                    !((old_flags & FP_ALLOC_MMAPPED) && (x->flags & FP_ALLOC_MMAPPED)))
                     m->stacks[si].c.realloc_copied += old_size < x->size ? old_size : x->size;
                 m->stacks[si].c.reallocs++;
                 p->reallocs++;
@@ -887,7 +897,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
                           (uint32_t)x->flags & FP_ALLOC_MMAPPED, chain, ev->t));
         } else if (x->size == 0) {
             if (x->old_addr)
-                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 1, NULL, NULL);
+                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 1, NULL, NULL, NULL);
         } else {
             p->failed_allocs++;
         }

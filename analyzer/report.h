@@ -130,6 +130,7 @@ struct fp_diag {
     int64_t site;                /* allocation site index */
     int64_t fault_site;          /* code that touched its memory most, or -1 */
     uint64_t count, bytes, faults, saving;   /* see each kind in diagnose.c */
+    int upper_bound;             /* saving is an upper bound ("up to") */
     char evidence[600], advice[900];
 };
 
