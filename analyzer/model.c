@@ -124,6 +124,7 @@ struct fp_model *fp_model_new(void)
 static void proc_release_replay(struct fp_proc *p)
 {
     hmap_free(&p->tids);
+    hmap_free(&p->arena_units);
     if (p->big) {
         itree_free(p->big);
         free(p->big);
@@ -346,6 +347,14 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     }
     if (size >= BIG_BLOCK && itree_insert(p->big, addr, addr + size, addr) < 0)
         return -1;
+    /* the allocator's heap units: a fault there outside any block is the
+     * allocator's own (headers, arena growth after a trim) */
+    if (!(flags & FP_ALLOC_MMAPPED) && (addr >> FP_ARENA_SHIFT) + 1 != p->arena_last) {
+        p->arena_last = (addr >> FP_ARENA_SHIFT) + 1;
+        if (!hmap_get(&p->arena_units, p->arena_last) &&
+            hmap_put(&p->arena_units, p->arena_last, 1) < 0)
+            return -1;
+    }
     struct live *e = live_insert(p->live, addr);
     if (!e)
         return -1;
@@ -608,6 +617,8 @@ static int region_of(struct fp_proc *p, uint64_t addr, struct fp_module **mod,
         *file = &p->files[fm->val];
         return FP_REGION_FILE;
     }
+    if (hmap_get(&p->arena_units, (addr >> FP_ARENA_SHIFT) + 1))
+        return FP_REGION_ARENA;
     if (p->stacks->count)
         return FP_REGION_OTHER;    /* the stacks are known: this is none of them */
     /* above every module and mapping: the main thread's stack (mmap places

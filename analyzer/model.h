@@ -46,7 +46,8 @@ enum fp_stack_kind { FP_STACK_ALLOC = 0, FP_STACK_FAULT = 1 };
     X(FILE,    "file_mmap",   "the program's own file mmap")        \
     X(MODULE,  "module",      "loaded modules (code and data)")     \
     X(STACK,   "stack",       "thread stacks")                      \
-    X(OTHER,   "other",       "other (thread stacks, allocator arenas, unseen maps)")
+    X(ARENA,   "allocator_heap", "the allocator's heaps outside any block (thread arenas)") \
+    X(OTHER,   "other",       "mappings the trace does not show")
 
 enum fp_region {
 #define FP_X(n, s, d) FP_REGION_##n,
@@ -58,7 +59,8 @@ enum fp_region {
 const char *fp_region_name(int r);
 const char *fp_region_desc(int r);
 
-#define FP_BIG_ZEROED (64u * 1024)   /* calloc blocks watched for first-touch faults */
+#define FP_BIG_ZEROED (64u * 1024)
+#define FP_ARENA_SHIFT 26            /* glibc's thread arena heaps: 64 MiB, aligned */   /* calloc blocks watched for first-touch faults */
 
 struct fp_rawstack {
     uint32_t proc;
@@ -139,6 +141,8 @@ struct fp_proc {
     struct itree *maps;              /* the program's own mappings (val: 1 anon, 2 file) */
     struct itree *stacks;            /* thread stacks (THREAD_START, [stack] of MAPS) */
     struct itree *snap;              /* file mappings of the last MAPS (val: index in files) */
+    struct hmap arena_units;         /* (addr >> FP_ARENA_SHIFT) + 1 of heap blocks seen */
+    uint64_t arena_last;             /* the unit inserted last (most allocations repeat it) */
 };
 
 struct fp_thread {

@@ -90,7 +90,7 @@ static void test_attribution(void **state)
     assert_int_equal(f->c.fault_samples, 5);
     const struct fp_proc *p = &m->procs[0];
     assert_int_equal(p->region_samples[FP_REGION_BLOCK], 3);
-    assert_int_equal(p->region_samples[FP_REGION_OTHER], 2);
+    assert_int_equal(p->region_samples[FP_REGION_ARENA], 2);   /* where heap blocks live */
     assert_int_equal(p->fault_minor_w, 4 * 64);
     assert_int_equal(p->fault_major_w, 1);
     fp_model_free(m);
