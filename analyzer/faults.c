@@ -20,6 +20,7 @@ void fp_fault_info_compute(const struct fp_model *m, struct fp_fault_info *fi)
     for (uint32_t i = 0; i < m->nprocs; i++) {
         const struct fp_proc *p = &m->procs[i];
         fi->samples += p->fault_samples;
+        fi->unrecorded += p->fault_unrecorded;
         fi->est_minor += p->fault_minor_w;
         fi->est_major += p->fault_major_w;
         if (p->fault_samples || p->fault_mode == 1)
@@ -184,6 +185,9 @@ void fp_faults_text(FILE *out, const struct fp_model *m, const struct fp_sites *
                 "minor %llu, major %llu\n", (unsigned long long)fi.exact_minor,
                 (unsigned long long)fi.exact_major, (unsigned long long)fi.samples,
                 (unsigned long long)fi.est_minor, (unsigned long long)fi.est_major);
+        if (fi.unrecorded)
+            fprintf(out, "  %llu more samples hit the recorder itself (not attributed)\n",
+                    (unsigned long long)fi.unrecorded);
         fprintf(out, "\nFault sources (code that took them; samples x period):\n");
         list_text(out, faults, top, o->depth);
         /* allocation sites by the faults on their blocks */
@@ -307,10 +311,11 @@ void fp_faults_json(FILE *out, const struct fp_model *m, const struct fp_sites *
     fprintf(out, ", \"error\": ");
     fp_json_str(out, fi.error ? fi.error : "");
     fprintf(out, ",\n    \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu, "
-            "\"estimated_minor_faults\": %llu, \"estimated_major_faults\": %llu},\n",
+            "\"estimated_minor_faults\": %llu, \"estimated_major_faults\": %llu, "
+            "\"unrecorded_samples\": %llu},\n",
             (unsigned long long)fi.exact_minor, (unsigned long long)fi.exact_major,
             (unsigned long long)fi.samples, (unsigned long long)fi.est_minor,
-            (unsigned long long)fi.est_major);
+            (unsigned long long)fi.est_major, (unsigned long long)fi.unrecorded);
     fprintf(out, "  \"fault_sites\": [");
     uint32_t n = o->top_set && o->top > 0 && (uint32_t)o->top < faults->n ? (uint32_t)o->top
                                                                        : faults->n;

@@ -857,6 +857,8 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
             p->fault_mode = !strcmp(n->value, "perf") ? 1 : !strcmp(n->value, "rusage") ? 2 : 0;
         else if (!strcmp(n->key, "fault_period"))
             p->fault_period = strtoull(n->value, NULL, 10);
+        else if (!strcmp(n->key, "fault_samples_unrecorded"))
+            p->fault_unrecorded = strtoull(n->value, NULL, 10);
         else if (!strcmp(n->key, "fault_error"))
             p->fault_error = n->value;
         break;
