@@ -263,7 +263,8 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
     s->kind = kind;
     s->frames_off = m->nframes;
     s->epoch_seen = m->procs[proc].peak_epoch;
-    memcpy(m->frames + m->nframes, f, n * sizeof(*f));
+    if (n)
+        memcpy(m->frames + m->nframes, f, n * sizeof(*f));
     m->nframes += n;
     m->stack_tab[j] = m->nstacks + 1;
     return m->nstacks++;
@@ -643,7 +644,8 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
     const struct fp_rawstack *callers = &m->stacks[cs];
     uint32_t n = callers->n < FP_MAX_DEPTH ? callers->n : FP_MAX_DEPTH;
     frames[0] = x->ip;
-    memcpy(frames + 1, fp_rawstack_frames(m, callers), n * sizeof(*frames));
+    if (n)
+        memcpy(frames + 1, fp_rawstack_frames(m, callers), n * sizeof(*frames));
     int64_t fs = stack_intern(m, pi, FP_STACK_FAULT, frames, n + 1);
     if (fs < 0)
         return -1;
