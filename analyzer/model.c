@@ -242,7 +242,8 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
     size_t j = stack_hash(proc, kind, f, n) & m->stack_tab_mask;
     for (; m->stack_tab[j]; j = (j + 1) & m->stack_tab_mask) {
         struct fp_rawstack *s = &m->stacks[m->stack_tab[j] - 1];
-        if (s->proc == proc && s->n == n && s->kind == kind && !memcmp(m->frames + s->frames_off, f, n * sizeof(*f)))
+        if (s->proc == proc && s->n == n && s->kind == kind &&
+            (!n || !memcmp(m->frames + s->frames_off, f, n * sizeof(*f))))
             return m->stack_tab[j] - 1;
     }
     if (grow((void **)&m->stacks, &m->capstacks, m->nstacks + 1, sizeof(*m->stacks)) < 0)
