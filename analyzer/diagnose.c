@@ -213,7 +213,8 @@ int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
             snprintf(x->evidence, sizeof(x->evidence),
                      "%llu calloc blocks (%s) took %s faults (estimated), about %.0f%% of their "
                      "pages: each first write to a fresh zero page faults",
-                     (unsigned long long)k->zeroed_allocs, fp_fmt_bytes(k->zeroed_bytes, a, sizeof(a)),
+                     (unsigned long long)k->zeroed_allocs,
+                     fp_fmt_bytes(k->zeroed_bytes, a, sizeof(a)),
                      fp_fmt_count(k->zeroed_faults, b, sizeof(b)),
                      100.0 * (double)(k->zeroed_faults * page) / (double)k->zeroed_bytes);
             snprintf(x->advice, sizeof(x->advice),

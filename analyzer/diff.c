@@ -614,7 +614,8 @@ int fp_diff(FILE *out, const char *base, const char *new_path, const struct fp_o
     if (load_side(&s[0], base, o, err, errlen) < 0 || load_side(&s[1], new_path, o, err, errlen) < 0)
         goto out;
     if (collect(&t, &s[0], &s[0].sites, 0, o) < 0 || collect(&t, &s[1], &s[1].sites, 1, o) < 0 ||
-        collect(&tf, &s[0], &s[0].faults, 0, o) < 0 || collect(&tf, &s[1], &s[1].faults, 1, o) < 0) {
+        collect(&tf, &s[0], &s[0].faults, 0, o) < 0 ||
+        collect(&tf, &s[1], &s[1].faults, 1, o) < 0) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
