@@ -562,12 +562,7 @@ struct fp_thread *fp_thread_register(void)
  * the exit path calls it for every thread, hence the lock. */
 void fp_thread_flush(struct fp_thread *t)
 {
-    int expect = 0;
-    while (!atomic_compare_exchange_weak_explicit(&t->flush_lock, &expect, 1,
-               memory_order_acquire, memory_order_relaxed)) {
-        expect = 0;
-        sched_yield();
-    }
+    fp_lock(&t->flush_lock);
     size_t len = atomic_load_explicit(&t->len, memory_order_acquire);
     if (len > 0) {
         uint64_t first = t->t_first == UINT64_MAX ? t->t_last : t->t_first;
@@ -575,7 +570,7 @@ void fp_thread_flush(struct fp_thread *t)
         t->seq++;
         atomic_store_explicit(&t->len, 0, memory_order_release);
     }
-    atomic_store_explicit(&t->flush_lock, 0, memory_order_release);
+    fp_unlock(&t->flush_lock);
 }
 
 /* The thread is ending: flush and hand the recorder back for reuse. */
@@ -607,7 +602,7 @@ void fp_atfork_child_threads(struct fp_thread *self)
     atomic_store(&threads_total, 1);
     atomic_store(&threads_peak, 1);
     for (struct fp_thread *t = threads_all; t; t = t->next) {
-        atomic_store(&t->flush_lock, 0);
+        atomic_store(&t->flush_lock.v, 0);
         atomic_store(&t->in_shim, 0);
         if (t == self)
             continue;

@@ -74,6 +74,11 @@ static inline void fp_count_dropped(void)
         atomic_fetch_add_explicit(&fp_dropped, 1, memory_order_relaxed);
 }
 
+/* A spin lock for rare paths (never taken on the hot path).  Each thread
+ * remembers the locks it holds, so that a signal handler that longjmps out
+ * of the recorder does not leave them taken (fp_release_held). */
+typedef struct { _Atomic int v; } fp_lock_t;
+
 /* ---- a thread's recorder (buffer.c).  Allocated from the shim's own
  * mmap'd memory, listed globally so exit can flush every thread, recycled
  * when a thread ends. */
@@ -85,7 +90,7 @@ struct fp_thread {
     uint8_t  *data;          /* the buffer of uncompressed records */
     size_t    cap;
     _Atomic size_t len;      /* bytes of whole records; owner stores with release */
-    _Atomic int flush_lock;  /* owner and exit-flusher take it to write */
+    fp_lock_t flush_lock;    /* owner and exit-flusher take it to write */
     _Atomic int in_shim;     /* set while the thread runs shim code (fork gate) */
     uint32_t  tid;
     uint32_t  seq;           /* next block number */
@@ -109,6 +114,8 @@ struct fp_thread {
 /* per-thread fast state in initial-exec TLS */
 extern FP_TLS struct fp_thread *fp_self;
 extern FP_TLS int fp_guard;      /* inside the recorder: pass through */
+extern FP_TLS uintptr_t fp_guard_sp;  /* frame of the hook that set fp_guard */
+extern FP_TLS uintptr_t fp_alloc_sp;  /* frame of the hook inside the allocator */
 extern FP_TLS int fp_in_alloc;   /* inside the next allocator's call */
 
 
@@ -133,10 +140,9 @@ void  fp_pool_release(struct fp_pool *pool);
 /* small allocations that live as long as the process */
 void *fp_perm_alloc(size_t size);
 
-/* simple lock for rare paths (never taken on the hot path) */
-typedef struct { _Atomic int v; } fp_lock_t;
 void fp_lock(fp_lock_t *l);
 void fp_unlock(fp_lock_t *l);
+void fp_release_held(void);
 
 /* ---- buffer.c: appending records, flushing members, the trace file */
 extern uint64_t fp_t0;             /* CLOCK_MONOTONIC at start */
@@ -238,16 +244,38 @@ void fp_emit_note(struct fp_thread *t, const char *key, const char *value);
  * the call must pass straight through (not ready, already inside the shim,
  * thread torn down). */
 struct fp_thread *fp_enter_slow(void);
+bool fp_guard_stale(uintptr_t sp);
+void fp_guard_reset(void);
+bool fp_in_alloc_stale(uintptr_t sp);
+
+/* The guard is set: a nested call (a signal handler that interrupted the
+ * recorder, or the recorder's own callees)... unless a handler longjmp'd
+ * out of the recorder and left it set: then this call is above the frame
+ * that set it, on the thread's own stack, and the guard is dropped. */
+static inline bool fp_guarded(void)
+{
+    return FP_UNLIKELY(fp_guard) &&
+           !fp_guard_stale((uintptr_t)__builtin_frame_address(0));
+}
+
+/* Inside the next allocator (its own mmaps are not the program's), with the
+ * same care for a longjmp out of it. */
+static inline bool fp_allocating(void)
+{
+    return FP_UNLIKELY(fp_in_alloc) &&
+           !fp_in_alloc_stale((uintptr_t)__builtin_frame_address(0));
+}
 struct fp_thread *fp_enter_gated(struct fp_thread *t);
 
 static inline struct fp_thread *fp_enter(void)
 {
-    if (FP_UNLIKELY(fp_guard))
+    if (fp_guarded())
         return NULL;
     struct fp_thread *t = fp_self;
     if (FP_UNLIKELY(!t || atomic_load_explicit(&fp_state, memory_order_relaxed) != FP_READY))
         return fp_enter_slow();
     fp_guard = 1;
+    fp_guard_sp = (uintptr_t)__builtin_frame_address(0);
     /* Dekker with the fork gate: publish in_shim, then look at the gate */
     atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
     if (FP_UNLIKELY(atomic_load_explicit(&fp_fork_gate, memory_order_seq_cst))) {
@@ -260,6 +288,7 @@ static inline void fp_leave(struct fp_thread *t)
 {
     atomic_store_explicit(&t->in_shim, 0, memory_order_release);
     fp_guard = 0;
+    fp_guard_sp = 0;
 }
 
 #endif /* FP_SHIM_H */

@@ -168,6 +168,8 @@ static FP_NOINLINE void record_free(struct fp_thread *t, void *p)
     fp_rec_u(&r, mmapped_flag(p));
     fp_rec_u(&r, (uintptr_t)p);
     fp_rec_end(&r);
+    fp_note_break(t, now);   /* glibc may trim the heap after the free, but a
+                                 trim before it shows here, not later */
     fp_note_rusage(t, now, false);
 }
 
@@ -195,7 +197,8 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
  * allocator's own mmaps are not taken for the program's; then the record.
  * A signal handler that allocates while the real call runs is recorded; one
  * that interrupts the recorder itself passes through and is counted. */
-#define REAL(expr) ({ fp_in_alloc++; __typeof__(expr) r_ = (expr); fp_in_alloc--; r_; })
+#define REAL(expr) ({ fp_in_alloc++; fp_alloc_sp = (uintptr_t)__builtin_frame_address(0); \
+                      __typeof__(expr) r_ = (expr); fp_in_alloc--; r_; })
 
 /* After a real call that may have made a block: count it (sampled mode),
  * or record it. */
@@ -225,7 +228,7 @@ static inline void alloc_done(unsigned func, size_t n, void *p, size_t align)
 
 FP_EXPORT void *malloc(size_t n)
 {
-    if (FP_UNLIKELY(fp_guard))
+    if (fp_guarded())
         return real_ready() ? guarded(fp_real.malloc(n)) : boot_alloc(n, 16);
     void *p = real_ready() ? REAL(fp_real.malloc(n)) : boot_alloc(n, 16);
     alloc_done(FP_FUNC_MALLOC, n, p, 0);
@@ -248,7 +251,7 @@ FP_EXPORT void free(void *p)
 {
     if (FP_UNLIKELY(p == NULL || is_boot(p)))
         return;
-    if (FP_UNLIKELY(fp_guard)) {
+    if (fp_guarded()) {
         if (!fp_internal)
             fp_count_dropped();
         is_internal(p);          /* ours, freed by ourselves: forget it */
@@ -275,7 +278,7 @@ FP_EXPORT void *calloc(size_t n, size_t m)
     bool over = __builtin_mul_overflow(n, m, &total);
     if (!real_ready())
         return over ? NULL : boot_alloc(total, 16);
-    if (FP_UNLIKELY(fp_guard))
+    if (fp_guarded())
         return guarded(fp_real.calloc(n, m));
     void *p = REAL(fp_real.calloc(n, m));
     alloc_done(FP_FUNC_CALLOC, over ? SIZE_MAX : total, p, 0);
@@ -335,7 +338,7 @@ FP_EXPORT void *realloc(void *old, size_t n)
         return boot_realloc(old, n);
     if (!real_ready())
         return boot_alloc(n, 16);
-    if (FP_UNLIKELY(fp_guard)) {
+    if (fp_guarded()) {
         if (old)
             is_internal(old);
         return guarded(fp_real.realloc(old, n));
@@ -369,7 +372,7 @@ FP_EXPORT void *reallocarray(void *old, size_t n, size_t m)
         }
         return is_boot(old) ? boot_realloc(old, total) : boot_alloc(total, 16);
     }
-    if (FP_UNLIKELY(fp_guard))
+    if (fp_guarded())
         return guarded(call_reallocarray(old, n, m));
     void *p = REAL(call_reallocarray(old, n, m));
     realloc_done(FP_FUNC_REALLOCARRAY, old, over ? SIZE_MAX : total, p);
@@ -385,7 +388,7 @@ FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         *out = p;
         return 0;
     }
-    if (FP_UNLIKELY(fp_guard)) {
+    if (fp_guarded()) {
         fp_count_dropped();
         return fp_real.posix_memalign(out, align, n);
     }
@@ -400,7 +403,7 @@ FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     {                                                                       \
         if (!real_ready())                                                  \
             return boot_alloc(size_expr, align_expr);                       \
-        if (FP_UNLIKELY(fp_guard))                                          \
+        if (fp_guarded())                                          \
             return guarded(fp_real.name args);                              \
         void *p = REAL(fp_real.name args);                                  \
         alloc_done(FP_FUNC_##FUNC, size_expr, p, align_expr);               \

@@ -17,14 +17,29 @@ static void *pass_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
     return fp_real.mmap(addr, len, prot, flags, fd, off);
 }
 
+/* The program's own call, to record?  Not an allocator's (fp_in_alloc), and
+ * not one a signal handler made inside the recorder (counted as dropped).
+ * The real call then runs outside the recorder, like the malloc family's. */
+static inline bool program_call(void)
+{
+    if (fp_allocating())
+        return false;
+    if (fp_guarded()) {
+        fp_count_dropped();
+        return false;
+    }
+    return true;
+}
+
 FP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    /* an allocator's own maps (fp_in_alloc) are not the program's */
-    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
-    if (FP_UNLIKELY(!t))
+    if (FP_UNLIKELY(!program_call()))
         return pass_mmap(addr, len, prot, flags, fd, off);
-    void *p = fp_real.mmap(addr, len, prot, flags, fd, off);
+    void *p = pass_mmap(addr, len, prot, flags, fd, off);
     int e = errno;
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t))
+        return p;
     uint64_t now = fp_now_ns();
     uint64_t sid = fp_stack_id(t);
     struct fp_rec r;
@@ -50,17 +65,20 @@ FP_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_
 
 FP_EXPORT int munmap(void *addr, size_t len)
 {
-    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
-    if (FP_UNLIKELY(!t)) {
-        if (!fp_real.munmap)
-            fp_resolve();
+    if (!fp_real.munmap)
+        fp_resolve();
+    if (FP_UNLIKELY(!program_call()))
         return fp_real.munmap(addr, len);
-    }
-    /* like free: recorded before the range can be handed out again */
+    /* like free: timed before the range can be handed out again */
     uint64_t now = fp_now_ns();
-    uint64_t sid = fp_stack_id(t);
     int rc = fp_real.munmap(addr, len);
     int e = errno;
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        errno = e;
+        return rc;
+    }
+    uint64_t sid = fp_stack_id(t);
     struct fp_rec r;
     fp_rec_begin_timed(&r, t, FP_REC_MUNMAP, 4 * FP_VARINT_MAX, now);
     fp_rec_u(&r, (uintptr_t)addr);
@@ -83,14 +101,17 @@ FP_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
         want = va_arg(ap, void *);
         va_end(ap);
     }
-    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
-    if (FP_UNLIKELY(!t)) {
-        if (!fp_real.mremap)
-            fp_resolve();
+    if (!fp_real.mremap)
+        fp_resolve();
+    if (FP_UNLIKELY(!program_call()))
         return fp_real.mremap(old, old_len, new_len, flags, want);
-    }
     void *p = fp_real.mremap(old, old_len, new_len, flags, want);
     int e = errno;
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        errno = e;
+        return p;
+    }
     uint64_t now = fp_now_ns();
     uint64_t sid = fp_stack_id(t);
     struct fp_rec r;
@@ -128,38 +149,36 @@ static void record_brk(struct fp_thread *t, unsigned func, uint64_t arg, uintptr
 
 FP_EXPORT int brk(void *addr)
 {
-    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
-    if (FP_UNLIKELY(!t)) {
-        if (!fp_real.brk)
-            fp_resolve();
+    if (!fp_real.brk)
+        fp_resolve();
+    if (FP_UNLIKELY(!program_call()))
         return fp_real.brk(addr);
-    }
     uintptr_t old = (uintptr_t)__curbrk;
     int rc = fp_real.brk(addr);
     int e = errno;
-    record_brk(t, FP_BRK_BRK, (uintptr_t)addr, old, rc != 0 ? e : 0);
-    fp_leave(t);
+    struct fp_thread *t = fp_enter();
+    if (t) {
+        record_brk(t, FP_BRK_BRK, (uintptr_t)addr, old, rc != 0 ? e : 0);
+        fp_leave(t);
+    }
     errno = e;
     return rc;
 }
 
 FP_EXPORT void *sbrk(intptr_t incr)
 {
-    struct fp_thread *t = fp_in_alloc ? NULL : fp_enter();
-    if (FP_UNLIKELY(!t)) {
-        if (!fp_real.sbrk)
-            fp_resolve();
+    if (!fp_real.sbrk)
+        fp_resolve();
+    if (incr == 0 || FP_UNLIKELY(!program_call()))   /* sbrk(0) is a query */
         return fp_real.sbrk(incr);
-    }
-    if (incr == 0) {            /* a query: nothing happened */
-        fp_leave(t);
-        return fp_real.sbrk(0);
-    }
     uintptr_t old = (uintptr_t)__curbrk;
     void *p = fp_real.sbrk(incr);
     int e = errno;
-    record_brk(t, FP_BRK_SBRK, fp_zigzag(incr), old, p == (void *)-1 ? e : 0);
-    fp_leave(t);
+    struct fp_thread *t = fp_enter();
+    if (t) {
+        record_brk(t, FP_BRK_SBRK, fp_zigzag(incr), old, p == (void *)-1 ? e : 0);
+        fp_leave(t);
+    }
     errno = e;
     return p;
 }

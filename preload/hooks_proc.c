@@ -4,6 +4,7 @@
  * dlopen/dlclose (the module list written again). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +217,7 @@ static void end_now(int reason)
 {
     if (foreign_process())
         return;
-    if (fp_guard)
+    if (fp_guarded())
         return;
     fp_process_end(reason);
 }
@@ -262,7 +263,7 @@ FP_EXPORT void *dlopen(const char *file, int mode)
     if (!fp_real.dlopen)
         fp_resolve();
     void *h = fp_real.dlopen(file, mode);
-    if (h && !fp_guard) {
+    if (h && !fp_guarded()) {
         int e = errno;
         modules_changed();
         errno = e;
@@ -275,7 +276,7 @@ FP_EXPORT void *dlmopen(long ns, const char *file, int mode)
     if (!fp_real.dlmopen)
         fp_resolve();
     void *h = fp_real.dlmopen(ns, file, mode);
-    if (h && !fp_guard) {
+    if (h && !fp_guarded()) {
         int e = errno;
         modules_changed();
         errno = e;
@@ -288,10 +289,53 @@ FP_EXPORT int dlclose(void *h)
     if (!fp_real.dlclose)
         fp_resolve();
     int rc = fp_real.dlclose(h);
-    if (!fp_guard) {
+    if (!fp_guarded()) {
         int e = errno;
         modules_changed();
         errno = e;
     }
     return rc;
 }
+
+/* ---- longjmp out of a signal handler that interrupted the recorder
+ *
+ * The recorder's frames are abandoned with its guard set and maybe a lock
+ * taken: the thread would record nothing more, or hang.  When the jump
+ * lands above the frame that set the guard, reset the recorder's state
+ * first.  glibc keeps the target stack pointer in the jmp_buf mangled with
+ * the thread's pointer guard (%fs:0x30, then rotated left by 17). */
+static uintptr_t jmp_target_sp(const void *env)
+{
+    uintptr_t guard, v = ((const uintptr_t *)env)[6];   /* JB_RSP */
+    __asm__("mov %%fs:0x30, %0" : "=r"(guard));
+    v = (v >> 17) | (v << (64 - 17));
+    return v ^ guard;
+}
+
+static void before_jump(const void *env)
+{
+    if (!(fp_guard || fp_in_alloc) || (!fp_guard_sp && !fp_alloc_sp))
+        return;
+    uintptr_t sp = jmp_target_sp(env);
+    uintptr_t inner = fp_guard_sp ? fp_guard_sp : fp_alloc_sp;
+    struct fp_thread *t = fp_self;
+    if (t && sp > inner && sp >= t->stack_lo && sp < t->stack_hi)
+        fp_guard_reset();
+}
+
+#define LONGJMP_HOOK(name)                                                   \
+    FP_EXPORT void name(jmp_buf env, int val)                                \
+    {                                                                        \
+        static void (*real)(struct __jmp_buf_tag *, int);                    \
+        if (!real)                                                           \
+            real = (void (*)(struct __jmp_buf_tag *, int))dlsym(RTLD_NEXT, #name); \
+        before_jump(env);                                                    \
+        real(env, val);                                                      \
+        __builtin_unreachable();                                             \
+    }
+
+void __longjmp_chk(jmp_buf env, int val);
+LONGJMP_HOOK(longjmp)
+LONGJMP_HOOK(_longjmp)
+LONGJMP_HOOK(siglongjmp)
+LONGJMP_HOOK(__longjmp_chk)

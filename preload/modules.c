@@ -4,6 +4,8 @@
 #include <elf.h>
 #include <link.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,6 +122,10 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
 static void scan(struct fp_thread *t)
 {
     struct scan_ctx ctx = { .t = t };
+    /* no signal handler may longjmp out of dl_iterate_phdr (its lock) */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     fp_lock(&modules_lock);
     generation++;
     dl_iterate_phdr(scan_one, &ctx);
@@ -136,6 +142,7 @@ static void scan(struct fp_thread *t)
         i++;
     }
     fp_unlock(&modules_lock);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void fp_modules_emit_all(struct fp_thread *t)

@@ -167,6 +167,10 @@ void *fp_perm_alloc(size_t size)
     return p;
 }
 
+#define MAX_HELD 8
+static FP_TLS fp_lock_t *held[MAX_HELD];
+static FP_TLS int nheld;
+
 void fp_lock(fp_lock_t *l)
 {
     int spins = 0;
@@ -174,13 +178,28 @@ void fp_lock(fp_lock_t *l)
         int expect = 0;
         if (atomic_compare_exchange_weak_explicit(&l->v, &expect, 1,
                 memory_order_acquire, memory_order_relaxed))
-            return;
+            break;
         if (++spins > 64)
             sched_yield();
     }
+    if (nheld < MAX_HELD)
+        held[nheld++] = l;
 }
 
 void fp_unlock(fp_lock_t *l)
 {
+    for (int i = nheld - 1; i >= 0; i--) {
+        if (held[i] == l) {
+            held[i] = held[--nheld];
+            break;
+        }
+    }
     atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* The thread left the recorder by a longjmp: let go of what it held. */
+void fp_release_held(void)
+{
+    while (nheld > 0)
+        atomic_store_explicit(&held[--nheld]->v, 0, memory_order_release);
 }
