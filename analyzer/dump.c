@@ -69,6 +69,7 @@ static void print_event(FILE *out, const struct fp_record *rec, const struct fp_
         qstr(out, x->exe);
         fputs(" cmdline=", out);
         qstr(out, x->cmdline);
+        fprintf(out, " sample_bytes=%llu", U(x->sample_bytes));
         break;
     }
     case FP_REC_BLOCK:
@@ -111,6 +112,7 @@ static void print_event(FILE *out, const struct fp_record *rec, const struct fp_
                 U(x->stime_ns), U(x->maxrss_kb), U(x->minflt), U(x->majflt), U(x->nvcsw),
                 U(x->nivcsw), U(x->threads_total), U(x->threads_peak), U(x->c_utime_ns),
                 U(x->c_stime_ns), U(x->c_maxrss_kb), U(x->c_minflt), U(x->c_majflt));
+        fprintf(out, " dropped=%llu", U(x->dropped));
         break;
     }
     case FP_REC_FORK:
@@ -182,6 +184,10 @@ static void print_event(FILE *out, const struct fp_record *rec, const struct fp_
     case FP_REC_MAPS:
         fputs(" text=", out);
         qstr(out, ev->u.maps.text);
+        break;
+    case FP_REC_COUNTS:
+        fprintf(out, " allocations=%llu bytes=%llu frees=%llu", U(ev->u.counts.allocs),
+                U(ev->u.counts.bytes), U(ev->u.counts.frees));
         break;
     }
     putc('\n', out);

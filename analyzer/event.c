@@ -73,6 +73,7 @@ int fp_event_decode(const struct fp_record *rec, struct fp_event *ev)
         x->page_size = u(D), x->depth_limit = u(D), x->rusage_every = u(D);
         x->exe = str(D);
         x->cmdline = str(D);
+        x->sample_bytes = D->p < D->end ? u(D) : 0;   /* since 1.1 */
         break;
     }
     case FP_REC_BLOCK:
@@ -116,6 +117,7 @@ int fp_event_decode(const struct fp_record *rec, struct fp_event *ev)
         x->nivcsw = u(D), x->threads_total = u(D), x->threads_peak = u(D);
         x->c_utime_ns = u(D), x->c_stime_ns = u(D), x->c_maxrss_kb = u(D);
         x->c_minflt = u(D), x->c_majflt = u(D);
+        x->dropped = D->p < D->end ? u(D) : 0;        /* since 1.1 */
         break;
     }
     case FP_REC_FORK:
@@ -177,6 +179,9 @@ int fp_event_decode(const struct fp_record *rec, struct fp_event *ev)
     }
     case FP_REC_MAPS:
         ev->u.maps.text = str(D);
+        break;
+    case FP_REC_COUNTS:
+        ev->u.counts.allocs = u(D), ev->u.counts.bytes = u(D), ev->u.counts.frees = u(D);
         break;
     default:
         return 0;

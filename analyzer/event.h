@@ -19,7 +19,8 @@ struct fp_event {
     uint64_t t;
     union {
         struct { uint64_t pid, ppid, flags, t0_mono, t0_real, page_size, depth_limit, rusage_every;
-                 struct fp_str exe, cmdline; } process;
+                 struct fp_str exe, cmdline;
+                 uint64_t sample_bytes; } process;            /* 0 before 1.1 */
         struct { uint64_t tid, seq, t_base; } block;
         struct { uint64_t base, start, end; struct fp_str build_id, path; } module;
         struct { uint64_t base; } module_unload;
@@ -29,7 +30,8 @@ struct fp_event {
         struct { uint64_t minflt, majflt; } rusage;
         struct { uint64_t reason, wall_ns, utime_ns, stime_ns, maxrss_kb, minflt, majflt, nvcsw,
                  nivcsw, threads_total, threads_peak, c_utime_ns, c_stime_ns, c_maxrss_kb,
-                 c_minflt, c_majflt; } process_end;
+                 c_minflt, c_majflt;
+                 uint64_t dropped; } process_end;             /* dropped: 0 before 1.1 */
         struct { uint64_t child_pid; } fork;
         struct { uint64_t err; struct fp_str path; } exec;
         struct { struct fp_str key, value; } note;
@@ -45,6 +47,7 @@ struct fp_event {
         struct { uint64_t brk; } heap_break;
         struct { uint64_t kind, addr, ip, stack, weight; } fault;
         struct { struct fp_str text; } maps;
+        struct { uint64_t allocs, bytes, frees; } counts;
     } u;
 };
 

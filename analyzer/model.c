@@ -4,6 +4,7 @@
  * so memory never grows with the number of events. */
 #include "model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,7 @@ struct live {
 #define LIVE_REPLACED 0x100u /* its stack had held this many bytes before: a kept
                                 block could have served it */
 #define LIVE_ZEROED   0x200u /* a calloc block of FP_BIG_ZEROED bytes or more */
+#define LIVE_SAMPLED  0x400u /* sampled mode: the block stands for 1/p(size) blocks */
 #define BIG_BLOCK     4096u  /* blocks this big go into the ordered tree too */
 #define HEAP_GROWTH_SLACK (32u << 20)  /* glibc's largest heap request (mmap threshold max) */
 
@@ -182,6 +184,24 @@ void fp_model_free(struct fp_model *m)
     free(m);
 }
 
+double fp_sample_prob(uint64_t size, uint64_t n)
+{
+    if (!n)
+        return 1;
+    /* -expm1(-x) keeps its precision when size is tiny next to n */
+    return -expm1(-(double)size / (double)n);
+}
+
+/* A block's weight: the blocks it stands for (*w) and their bytes (returned).
+ * A block recorded whatever its size (not sampled, or of size 0, which the
+ * countdown never reaches) stands for itself. */
+static uint64_t block_weight(const struct fp_proc *p, uint64_t size, uint32_t flags, double *w)
+{
+    double pr = (flags & LIVE_SAMPLED) && size ? fp_sample_prob(size, p->sample_bytes) : 1;
+    *w = 1 / pr;
+    return pr == 1 ? size : (uint64_t)llround((double)size / pr);
+}
+
 unsigned fp_size_class(uint64_t size)
 {
     unsigned k = size ? 64 - (unsigned)__builtin_clzll(size) : 0;
@@ -314,7 +334,7 @@ static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t
     p->live_blocks += (uint64_t)dblocks;
     if (p->live_bytes > p->peak_bytes) {
         p->peak_bytes = p->live_bytes;
-        p->peak_blocks = p->live_blocks;
+        p->peak_blocks = p->sample_bytes ? (uint64_t)llround(p->est_live_blocks) : p->live_blocks;
         p->peak_t = t;
         p->peak_epoch++;
     }
@@ -336,16 +356,30 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     struct live *old = live_find(p->live, addr);
     if (old) {
         /* freed behind our back (e.g. before the shim was ready): forget it */
-        live_change(p, &m->stacks[old->stack], -(int64_t)old->size, -1, t);
+        double ow = 1;
+        uint64_t osize = p->sample_bytes ? block_weight(p, old->size, old->flags, &ow) : old->size;
+        p->est_live_blocks -= ow;
+        live_change(p, &m->stacks[old->stack], -(int64_t)osize, -1, t);
         live_drop(p, old);
     }
-    if (s->cur_live + size <= s->live_bytes_max) {
+    /* sampled mode: what the block stands for; else the block itself */
+    double w = 1;
+    uint64_t wsize = size;
+    if (p->sample_bytes) {
+        wsize = block_weight(p, size, flags, &w);
+        s->est_allocs += w;
+        th->est_allocs += w;
+        p->est_live_blocks += w;
+        if (flags & FP_ALLOC_MMAPPED)
+            s->est_mmapped += w;
+    }
+    if (s->cur_live + wsize <= s->live_bytes_max) {
         flags |= LIVE_REPLACED;
         s->c.replaced_allocs++;
     }
     if (flags & LIVE_ZEROED) {
         s->c.zeroed_allocs++;
-        s->c.zeroed_bytes += size;
+        s->c.zeroed_bytes += wsize;
     }
     if (size >= BIG_BLOCK && itree_insert(p->big, addr, addr + size, addr) < 0)
         return -1;
@@ -369,21 +403,21 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     e->chain = chain;
     e->flags = flags;
     s->c.allocs++;
-    s->c.bytes += size;
+    s->c.bytes += wsize;
     p->allocs++;
-    p->bytes += size;
+    p->bytes += wsize;
     th->allocs++;
-    th->bytes += size;
+    th->bytes += wsize;
     if (flags & FP_ALLOC_MMAPPED) {
         s->c.mmapped++;
-        s->c.mmapped_bytes += size;
+        s->c.mmapped_bytes += wsize;
         p->mmapped++;
-        p->mmapped_bytes += size;
+        p->mmapped_bytes += wsize;
     }
     unsigned k = fp_size_class(size);
-    m->size_class_allocs[k]++;
-    m->size_class_bytes[k] += size;
-    live_change(p, s, (int64_t)size, 1, t);
+    m->size_class_allocs[k] += w == 1 ? 1 : (uint64_t)llround(w);
+    m->size_class_bytes[k] += wsize;
+    live_change(p, s, (int64_t)wsize, 1, t);
     if (s->cur_live > s->live_bytes_max)
         s->live_bytes_max = s->cur_live;
     return 0;
@@ -407,10 +441,21 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
     if (flags)
         *flags = 0;
     if (!e) {
-        p->unknown_frees++;
+        /* sampled mode records the frees of sampled blocks, and the old
+         * block of a sampled realloc may not have been */
+        if (!p->sample_bytes)
+            p->unknown_frees++;
         return;
     }
     struct fp_rawstack *s = &m->stacks[e->stack];
+    double w = 1;
+    uint64_t wsize = e->size;
+    if (p->sample_bytes) {
+        wsize = block_weight(p, e->size, e->flags, &w);
+        s->est_frees += w;
+        th->est_frees += w;
+        p->est_live_blocks -= w;
+    }
     s->c.frees++;
     uint64_t life = t >= e->t ? t - e->t : 0;
     s->c.lifetime_ns += life;
@@ -421,6 +466,8 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
         s->c.temporary++;
         p->temporary++;
         th->temporary++;
+        s->est_temporary += w;
+        th->est_temporary += w;
     }
     if (chain)
         *chain = e->chain;
@@ -428,27 +475,83 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
         *size = e->size;
     if (flags)
         *flags = e->flags;
-    live_change(p, s, -(int64_t)e->size, -1, t);
+    live_change(p, s, -(int64_t)wsize, -1, t);
     live_drop(p, e);
+}
+
+/* Sampled mode: the estimates become the counts (rounded once, per raw
+ * stack), and the exact totals of COUNTS the process's and threads'. */
+static void proc_finish_sampled(struct fp_model *m, uint32_t pi)
+{
+    struct fp_proc *p = &m->procs[pi];
+    double temporary = 0, mmapped = 0, reallocs = 0;
+    for (uint32_t i = 0; i < m->nstacks; i++) {
+        struct fp_rawstack *s = &m->stacks[i];
+        if (s->proc != pi || s->kind != FP_STACK_ALLOC)
+            continue;
+        s->c.allocs = (uint64_t)llround(s->est_allocs);
+        s->c.frees = (uint64_t)llround(s->est_frees);
+        s->c.temporary = (uint64_t)llround(s->est_temporary);
+        s->c.mmapped = (uint64_t)llround(s->est_mmapped);
+        s->c.reallocs = (uint64_t)llround(s->est_reallocs);
+        s->c.leaked_blocks = (uint64_t)llround(s->est_leaked);
+        temporary += s->est_temporary;
+        mmapped += s->est_mmapped;
+        reallocs += s->est_reallocs;
+    }
+    p->temporary = (uint64_t)llround(temporary);
+    p->mmapped = (uint64_t)llround(mmapped);
+    p->reallocs = (uint64_t)llround(reallocs);
+    p->allocs = p->bytes = p->frees = 0;
+    for (uint32_t i = 0; i < m->nthreads; i++) {
+        struct fp_thread *th = &m->threads[i];
+        if (th->proc != pi)
+            continue;
+        /* a thread without COUNTS (a truncated trace) keeps its estimates */
+        if (th->has_counts) {
+            th->allocs = th->cnt_allocs;
+            th->bytes = th->cnt_bytes;
+            th->frees = th->cnt_frees;
+        } else {
+            th->allocs = (uint64_t)llround(th->est_allocs);
+            th->frees = (uint64_t)llround(th->est_frees);
+        }
+        th->temporary = (uint64_t)llround(th->est_temporary);
+        th->leaked_blocks = (uint64_t)llround(th->est_leaked);
+        p->allocs += th->allocs;
+        p->bytes += th->bytes;
+        p->frees += th->frees;
+    }
+    /* estimates against exact totals: never more temporary than allocated */
+    if (p->temporary > p->allocs)
+        p->temporary = p->allocs;
 }
 
 static void proc_finish(struct fp_model *m, uint32_t pi)
 {
     struct fp_proc *p = &m->procs[pi];
+    double leaked_est = 0;
     if (p->live && p->live->s) {
         for (size_t i = 0; i <= p->live->mask; i++) {
             struct live *e = &p->live->s[i];
             if (!e->addr)
                 continue;
             struct fp_rawstack *s = &m->stacks[e->stack];
+            double w = 1;
+            uint64_t wsize = p->sample_bytes ? block_weight(p, e->size, e->flags, &w) : e->size;
             s->c.leaked_blocks++;
-            s->c.leaked_bytes += e->size;
+            s->c.leaked_bytes += wsize;
+            s->est_leaked += w;
             m->threads[e->thread].leaked_blocks++;
-            m->threads[e->thread].leaked_bytes += e->size;
+            m->threads[e->thread].leaked_bytes += wsize;
+            m->threads[e->thread].est_leaked += w;
             p->leaked_blocks++;
-            p->leaked_bytes += e->size;
+            p->leaked_bytes += wsize;
+            leaked_est += w;
         }
     }
+    if (p->sample_bytes)
+        p->leaked_blocks = (uint64_t)llround(leaked_est);
     /* rusage mode: an allocation site's faults are the counts that grew
      * while its call was the thread's last one */
     int rusage_mode = p->fault_samples == 0;
@@ -465,6 +568,8 @@ static void proc_finish(struct fp_model *m, uint32_t pi)
             s->c.major_faults += s->c.majflt;
         }
     }
+    if (p->sample_bytes)
+        proc_finish_sampled(m, pi);
     for (uint32_t i = 0; i < m->nthreads; i++)
         if (m->threads[i].proc == pi)
             hmap_free(&m->threads[i].stacks);
@@ -754,6 +859,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         p->pid = x->pid, p->ppid = x->ppid, p->flags = x->flags, p->t0_real = x->t0_real;
         p->page_size = x->page_size, p->depth_limit = x->depth_limit;
         p->rusage_every = x->rusage_every;
+        p->sample_bytes = x->sample_bytes;
         free(p->exe);
         free(p->cmdline);
         p->exe = strndup0(x->exe);
@@ -835,8 +941,16 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         p->threads_total = x->threads_total, p->threads_peak = x->threads_peak;
         p->c_utime_ns = x->c_utime_ns, p->c_stime_ns = x->c_stime_ns;
         p->c_maxrss_kb = x->c_maxrss_kb, p->c_minflt = x->c_minflt, p->c_majflt = x->c_majflt;
+        p->dropped = x->dropped;
         break;
     }
+    case FP_REC_COUNTS:
+        /* running totals: the last one holds the thread's */
+        th->has_counts = 1;
+        th->cnt_allocs = ev->u.counts.allocs;
+        th->cnt_bytes = ev->u.counts.bytes;
+        th->cnt_frees = ev->u.counts.frees;
+        break;
     case FP_REC_FORK:
         p->forks++;
         break;
@@ -877,6 +991,8 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
             break;
         }
         uint32_t fl = (uint32_t)x->flags & FP_ALLOC_MMAPPED;
+        if (p->sample_bytes && (x->flags & FP_ALLOC_SAMPLED))
+            fl |= LIVE_SAMPLED;
         if (x->func == FP_FUNC_CALLOC && x->size >= FP_BIG_ZEROED)
             fl |= LIVE_ZEROED;
         TRY(block_new(m, p, (uint32_t)ti, (uint32_t)si, x->addr, x->size, fl, 0, ev->t));
@@ -905,12 +1021,20 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
                     m->stacks[si].c.realloc_copied += old_size < x->size ? old_size : x->size;
                 m->stacks[si].c.reallocs++;
                 p->reallocs++;
+                if (p->sample_bytes) {
+                    double w = 1;
+                    block_weight(p, x->size, (x->flags & FP_ALLOC_SAMPLED) ? LIVE_SAMPLED : 0, &w);
+                    m->stacks[si].est_reallocs += w;
+                }
                 chain++;
                 if (chain > m->stacks[si].c.realloc_chain_max)
                     m->stacks[si].c.realloc_chain_max = chain;
             }
-            TRY(block_new(m, p, (uint32_t)ti, (uint32_t)si, x->new_addr, x->size,
-                          (uint32_t)x->flags & FP_ALLOC_MMAPPED, chain, ev->t));
+            uint32_t fl = (uint32_t)x->flags & FP_ALLOC_MMAPPED;
+            if (p->sample_bytes && (x->flags & FP_ALLOC_SAMPLED))
+                fl |= LIVE_SAMPLED;
+            TRY(block_new(m, p, (uint32_t)ti, (uint32_t)si, x->new_addr, x->size, fl, chain,
+                          ev->t));
         } else if (x->size == 0) {
             if (x->old_addr)
                 block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 1, NULL, NULL, NULL);

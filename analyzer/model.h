@@ -70,6 +70,9 @@ struct fp_rawstack {
     uint64_t cur_live;
     uint64_t live_bytes_max;         /* the most it has had live so far */
     uint64_t epoch_seen;
+    /* sampled mode: the estimates (sums of 1/p(s)) behind the counts, which
+     * proc_finish rounds into c */
+    double est_allocs, est_frees, est_temporary, est_mmapped, est_reallocs, est_leaked;
     struct fp_counts c;
 };
 
@@ -96,6 +99,9 @@ struct fp_proc {
     char *trace_path;
     char *exe, *cmdline;             /* cmdline: arguments joined with spaces */
     uint64_t pid, ppid, flags, t0_real, page_size, depth_limit, rusage_every;
+    uint64_t sample_bytes;           /* sampled mode's mean N (PROCESS), 0: every call recorded */
+    uint64_t dropped;                /* PROCESS_END dropped: calls of signal handlers that
+                                        interrupted the recorder */
     int has_end;
     uint64_t end_reason, wall_ns, utime_ns, stime_ns, maxrss_kb, minflt, majflt, nvcsw, nivcsw;
     uint64_t threads_total, threads_peak;
@@ -109,6 +115,7 @@ struct fp_proc {
     uint64_t failed_allocs, unknown_frees;
     uint64_t live_bytes, live_blocks, peak_bytes, peak_blocks, peak_t, peak_epoch;
     uint64_t leaked_blocks, leaked_bytes;
+    double est_live_blocks;          /* sampled mode: live blocks estimated */
     uint64_t lifetime_ns, lifetime_n;
     uint64_t mmap_calls, mmap_bytes, mmap_failed, munmap_calls, munmap_bytes;
     uint64_t mremap_calls, brk_calls;
@@ -156,6 +163,10 @@ struct fp_thread {
     uint64_t allocs, bytes, frees, temporary, leaked_blocks, leaked_bytes;
     uint64_t minflt, majflt, utime_ns, stime_ns;
     uint64_t fault_samples;
+    /* sampled mode: the last COUNTS (exact totals) and the samples' estimates */
+    int has_counts;
+    uint64_t cnt_allocs, cnt_bytes, cnt_frees;
+    double est_allocs, est_frees, est_temporary, est_leaked;
     /* replay */
     struct hmap stacks;              /* stack id -> raw stack index */
     uint64_t alloc_seq;
@@ -201,5 +212,9 @@ static inline const uint64_t *fp_rawstack_frames(const struct fp_model *m, const
 }
 
 unsigned fp_size_class(uint64_t size);
+
+/* Sampled mode with mean n: the probability 1 - exp(-size/n) that an
+ * allocation of size bytes was recorded. */
+double fp_sample_prob(uint64_t size, uint64_t n);
 
 #endif

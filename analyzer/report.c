@@ -46,6 +46,13 @@ void fp_summary_compute(const struct fp_model *m, struct fp_summary *s)
         if (p->brk_max > p->brk_first)
             s->brk_growth_bytes += p->brk_max - p->brk_first;
         s->fault_samples += p->fault_samples;
+        s->dropped_calls += p->dropped;
+        s->fault_samples_unrecorded += p->fault_unrecorded;
+        if (p->sample_bytes) {
+            s->estimated = 1;
+            if (!s->sampled_bytes)
+                s->sampled_bytes = p->sample_bytes;
+        }
         life_ns += p->lifetime_ns;
         life_n += p->lifetime_n;
         s->truncated |= p->truncated;

@@ -43,6 +43,10 @@ struct fp_summary {
     double avg_lifetime_ns;
     int has_end, truncated;
     uint64_t records;
+    uint64_t sampled_bytes;      /* sampled mode's N (0: every call recorded) */
+    int estimated;               /* site figures are estimates from samples */
+    uint64_t dropped_calls;      /* PROCESS_END dropped */
+    uint64_t fault_samples_unrecorded;
 };
 
 void fp_summary_compute(const struct fp_model *m, struct fp_summary *s);

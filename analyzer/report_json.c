@@ -53,7 +53,12 @@ void fp_json_summary(FILE *out, const struct fp_summary *s)
     fprintf(out, ",\n    ");
     kv_u(out, "minor_faults", s->minor_faults, 1);
     kv_u(out, "major_faults", s->major_faults, 1);
-    kv_u(out, "fault_samples", s->fault_samples, 0);
+    kv_u(out, "fault_samples", s->fault_samples, 1);
+    kv_u(out, "fault_samples_unrecorded", s->fault_samples_unrecorded, 1);
+    kv_u(out, "dropped_calls", s->dropped_calls, 0);
+    fprintf(out, ",\n    ");
+    kv_u(out, "sampled_bytes", s->sampled_bytes, 0);
+    fprintf(out, ", \"estimated\": %s", s->estimated ? "true" : "false");
     fprintf(out, ",\n    ");
     fprintf(out, "\"wall_seconds\": %.6f, \"user_seconds\": %.6f, \"sys_seconds\": %.6f, ",
             s->wall_seconds, s->user_seconds, s->sys_seconds);

@@ -40,6 +40,13 @@ static void summary_text(FILE *out, const struct fp_model *m, const struct fp_su
     if (s->failed_allocs)
         fprintf(out, ", failed %llu", (unsigned long long)s->failed_allocs);
     fputc('\n', out);
+    if (s->estimated)
+        fprintf(out, "  sampled          one allocation per %llu bytes on average: the totals "
+                "above are exact,\n                   every other figure is estimated from the "
+                "samples\n", (unsigned long long)s->sampled_bytes);
+    if (s->dropped_calls)
+        fprintf(out, "  dropped          %llu calls made in signal handlers that interrupted the "
+                "recorder were not recorded\n", (unsigned long long)s->dropped_calls);
     fprintf(out, "  peak heap        %s in %llu blocks, at %.3f s\n",
             fp_fmt_bytes(s->peak_heap_bytes, a, sizeof(a)), (unsigned long long)s->peak_blocks,
             (double)s->peak_t_ns / 1e9);

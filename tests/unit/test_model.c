@@ -1,6 +1,7 @@
 /* Model units: exact counts a user reads in the report — allocations, frees,
  * peak (and each site's share of it), leaks, temporary allocations, realloc
  * rules, stacks shared across threads, faults, mmap/brk, unknown records. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,6 +82,56 @@ static void test_known_counts(void **state)
     assert_int_equal(c->c.leaked_blocks, 7);
     assert_int_equal(c->c.leaked_bytes, 224);
     assert_int_equal(c->c.peak_bytes, 224);
+    fp_model_free(m);
+}
+
+/* Sampled mode (N = 4096): each sampled block of s bytes stands for
+ * 1/p(s) blocks and s/p(s) bytes, p(s) = 1 - exp(-s/N); the totals come from
+ * the last COUNTS of each thread; a FREE of an unknown block is ignored. */
+static void test_sampled_estimates(void **state)
+{
+    (void)state;
+    const double n = 4096;
+    struct tg g;
+    tg_start_sampled(&g, 10, FP_PROC_PTMALLOC, "/bin/s", "s", 4096);
+    tg_block(&g, 10, 0);
+    tg_stack(&g, 1, 1, FA);
+    tg_stack(&g, 2, 1, FB);
+    uint64_t t = 1;
+    /* a: 3 sampled blocks of 100 B, freed; b: 2 of 8192 B, one leaked */
+    for (int i = 0; i < 3; i++) {
+        tg_rec(&g, FP_REC_ALLOC, t++, "uuuuuu", (uint64_t)FP_FUNC_MALLOC,
+               (uint64_t)FP_ALLOC_SAMPLED, 100ULL, 0x10000 + 0x100 * (uint64_t)i, 1ULL, 0ULL);
+        tg_rec(&g, FP_REC_COUNTS, t++, "uuu", 1000ULL * (uint64_t)(i + 1), 9000ULL, 0ULL);
+        tg_free(&g, t++, 0x10000 + 0x100 * (uint64_t)i);
+    }
+    tg_free(&g, t++, 0x777000);     /* not sampled: ignored */
+    for (int i = 0; i < 2; i++)
+        tg_rec(&g, FP_REC_ALLOC, t++, "uuuuuu", (uint64_t)FP_FUNC_MALLOC,
+               (uint64_t)FP_ALLOC_SAMPLED, 8192ULL, 0x100000 + 0x10000 * (uint64_t)i, 2ULL, 0ULL);
+    tg_free(&g, t++, 0x100000);
+    tg_rec(&g, FP_REC_COUNTS, t++, "uuu", 5000ULL, 123456ULL, 4000ULL);
+    tg_block(&g, 11, t);
+    tg_rec(&g, FP_REC_THREAD_START, t++, "");
+    tg_rec(&g, FP_REC_COUNTS, t++, "uuu", 7ULL, 70ULL, 6ULL);
+    struct fp_model *m = read_tg(&g);
+    const struct fp_proc *p = &m->procs[0];
+    assert_int_equal(p->sample_bytes, 4096);
+    assert_int_equal(p->allocs, 5007);
+    assert_int_equal(p->bytes, 123526);
+    assert_int_equal(p->frees, 4006);
+    assert_int_equal(p->unknown_frees, 0);
+    double pa = -expm1(-100 / n), pb = -expm1(-8192 / n);
+    const struct fp_rawstack *a = stack_at(m, FA[0]), *b = stack_at(m, FB[0]);
+    assert_int_equal(a->c.allocs, llround(3 / pa));
+    assert_int_equal(a->c.bytes, 3 * llround(100 / pa));
+    assert_int_equal(a->c.frees, llround(3 / pa));
+    assert_int_equal(b->c.allocs, llround(2 / pb));
+    assert_int_equal(b->c.bytes, 2 * llround(8192 / pb));
+    assert_int_equal(b->c.leaked_blocks, llround(1 / pb));
+    assert_int_equal(b->c.leaked_bytes, llround(8192 / pb));
+    assert_int_equal(p->peak_bytes, 2 * llround(8192 / pb));
+    assert_int_equal(p->leaked_bytes, llround(8192 / pb));
     fp_model_free(m);
 }
 
@@ -295,6 +346,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_counts),
+        cmocka_unit_test(test_sampled_estimates),
         cmocka_unit_test(test_peak_snapshot),
         cmocka_unit_test(test_realloc_rules),
         cmocka_unit_test(test_temporary_rule),

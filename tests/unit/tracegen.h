@@ -124,8 +124,10 @@ static inline void tg_rec(struct tg *g, unsigned type, uint64_t t, const char *f
     tg_raw(g, pay, n);
 }
 
-/* The first member: stream header and PROCESS record (cmdline args NUL-separated). */
-static inline void tg_start(struct tg *g, uint64_t pid, uint64_t flags, const char *exe, const char *cmd)
+/* The first member: stream header and PROCESS record (cmdline args
+ * NUL-separated); sample_bytes > 0 makes it a sampled-mode trace. */
+static inline void tg_start_sampled(struct tg *g, uint64_t pid, uint64_t flags, const char *exe,
+                                    const char *cmd, uint64_t sample_bytes)
 {
     memset(g, 0, sizeof(*g));
     g->open = 1;
@@ -141,9 +143,19 @@ static inline void tg_start(struct tg *g, uint64_t pid, uint64_t flags, const ch
     for (size_t i = 0; i < cl; i++)
         if (cmdline[i] == ' ')
             cmdline[i] = 0;
-    tg_rec(g, FP_REC_PROCESS, TG_UNTIMED, "uuuuuuuusb", pid, (uint64_t)1, flags, (uint64_t)1000,
-           (uint64_t)1700000000000000000ULL, (uint64_t)4096, (uint64_t)64, (uint64_t)64, exe,
-           cmdline, cl);
+    if (sample_bytes)
+        tg_rec(g, FP_REC_PROCESS, TG_UNTIMED, "uuuuuuuusbu", pid, (uint64_t)1, flags,
+               (uint64_t)1000, (uint64_t)1700000000000000000ULL, (uint64_t)4096, (uint64_t)64,
+               (uint64_t)64, exe, cmdline, cl, sample_bytes);
+    else
+        tg_rec(g, FP_REC_PROCESS, TG_UNTIMED, "uuuuuuuusb", pid, (uint64_t)1, flags,
+               (uint64_t)1000, (uint64_t)1700000000000000000ULL, (uint64_t)4096, (uint64_t)64,
+               (uint64_t)64, exe, cmdline, cl);
+}
+
+static inline void tg_start(struct tg *g, uint64_t pid, uint64_t flags, const char *exe, const char *cmd)
+{
+    tg_start_sampled(g, pid, flags, exe, cmd, 0);
 }
 
 /* Starts a member of thread tid whose records begin at t_base. */
