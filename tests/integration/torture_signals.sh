@@ -37,11 +37,16 @@ expect_func segv_handler_work frees 1000
 check_run alarm alarm 500
 read -r _ h _ m _ k <"$TRACED_ERR"
 [ "$h" -gt 100 ] || die "alarm: only $h SIGALRMs handled"
-known_eq "$(func_field alarm_handler_work allocations)" "$h" \
-    "tort_signals alarm: allocations in a SIGALRM handler that interrupted the shim's mmap hook are not recorded"
+# A handler that interrupts the recorder passes its four calls (malloc, free,
+# mmap, munmap) through unrecorded and counts them in PROCESS_END dropped:
+# recorded + dropped/4 must give every handler's allocation and mapping.
+dropped=$(summary dropped_calls)
+assert_eq "$((dropped % 4))" 0 "alarm: dropped calls ($dropped) come in a handler's fours"
+known_eq "$(( $(func_field alarm_handler_work allocations) + dropped / 4 ))" "$h" \
+    "tort_signals alarm: recorded + dropped handler allocations fall short: a SIGALRM handler that interrupts the recorder while fp_internal is set (unwinding a stack, pthread_getattr_np) has its calls taken for the recorder's own (hooks_malloc.c guarded()), neither recorded nor counted as dropped"
 expect_func main_alloc_work allocations "$m"
-known_eq "$(summary mmap_calls)" "$k" \
-    "tort_signals alarm: mmap calls in a SIGALRM handler that interrupted the shim's mmap hook are not recorded"
+known_eq "$(( $(summary mmap_calls) + dropped / 4 ))" "$k" \
+    "tort_signals alarm: recorded + dropped mmap calls fall short (handler calls inside the recorder's own allocations are not counted as dropped)"
 
 # the handler's stacks go through the signal trampoline (__restore_rt): a
 # frame a symbolizer must look up at its address, not address - 1
