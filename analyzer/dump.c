@@ -35,7 +35,8 @@ static void hex(FILE *out, struct fp_str s)
 
 #define U(x) ((unsigned long long)(x))
 
-static void frames(FILE *out, struct fp_syms *syms, const struct fp_event *ev)
+/* gen: the MODULE_UNLOAD records printed so far (the modules loaded then) */
+static void frames(FILE *out, struct fp_syms *syms, uint32_t gen, const struct fp_event *ev)
 {
     for (uint64_t i = 0; i < ev->u.stack.n; i++) {
         uint64_t a = ev->u.stack.frames[i];
@@ -44,7 +45,7 @@ static void frames(FILE *out, struct fp_syms *syms, const struct fp_event *ev)
             continue;
         }
         const uint32_t *ids;
-        int n = fp_syms_resolve(syms, 0, a, &ids);
+        int n = fp_syms_resolve(syms, 0, gen, a, &ids);
         for (int k = 0; k < n; k++) {
             char fb[1024];
             const struct fp_frame *f = fp_syms_frame(syms, ids[k]);
@@ -55,7 +56,7 @@ static void frames(FILE *out, struct fp_syms *syms, const struct fp_event *ev)
 }
 
 static void print_event(FILE *out, const struct fp_record *rec, const struct fp_event *ev,
-                        struct fp_syms *syms)
+                        struct fp_syms *syms, uint32_t *unloads)
 {
     const char *name = fp_record_name(rec->type);
     fprintf(out, "%s t=%llu tid=%u", name, U(rec->t), rec->tid);
@@ -85,10 +86,11 @@ static void print_event(FILE *out, const struct fp_record *rec, const struct fp_
         break;
     case FP_REC_MODULE_UNLOAD:
         fprintf(out, " base=0x%llx", U(ev->u.module_unload.base));
+        ++*unloads;
         break;
     case FP_REC_STACK:
         fprintf(out, " id=%llu n=%llu\n", U(ev->u.stack.id), U(ev->u.stack.n));
-        frames(out, syms, ev);
+        frames(out, syms, *unloads, ev);
         return;
     case FP_REC_THREAD_START:
         fprintf(out, " stack_lo=0x%llx stack_hi=0x%llx", U(ev->u.thread_start.stack_lo),
@@ -219,6 +221,7 @@ int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, si
     struct fp_record rec;
     static struct fp_event ev;
     int k;
+    uint32_t unloads = 0;
     while ((k = fp_reader_next(r, &rec)) > 0) {
         int d = fp_event_decode(&rec, &ev);
         if (d < 0) {
@@ -231,7 +234,7 @@ int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, si
                     rec.type, (size_t)(rec.end - rec.p));
             continue;
         }
-        print_event(out, &rec, &ev, syms);
+        print_event(out, &rec, &ev, syms, &unloads);
     }
     if (k < 0) {
         snprintf(err, errlen, "%s", fp_reader_error(r));

@@ -224,9 +224,25 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
     return 0;
 }
 
-static uint64_t stack_hash(uint32_t proc, uint32_t kind, const uint64_t *f, uint32_t n)
+const struct fp_module *fp_module_at(const struct fp_proc *p, uint64_t addr, uint32_t gen,
+                                     uint32_t *idx)
 {
-    uint64_t h = hmap_hash(proc + 0x9e3779b97f4a7c15ULL * (n + 1) + ((uint64_t)kind << 40));
+    for (uint32_t i = p->nmods; i-- > 0;) {
+        const struct fp_module *md = &p->mods[i];
+        if (addr >= md->start && addr < md->end &&
+            (gen == UINT32_MAX ? !md->unloaded : md->load_gen <= gen && gen < md->unload_gen)) {
+            *idx = i;
+            return md;
+        }
+    }
+    return NULL;
+}
+
+static uint64_t stack_hash(uint32_t proc, uint32_t kind, uint32_t gen, const uint64_t *f,
+                           uint32_t n)
+{
+    uint64_t h = hmap_hash(proc + 0x9e3779b97f4a7c15ULL * (n + 1) + ((uint64_t)kind << 40) +
+                           ((uint64_t)gen << 44));
     for (uint32_t i = 0; i < n; i++)
         h = hmap_hash(h ^ f[i]) + i;
     return h;
@@ -240,7 +256,8 @@ static int stack_tab_grow(struct fp_model *m)
         return -1;
     for (uint32_t i = 0; i < m->nstacks; i++) {
         const struct fp_rawstack *s = &m->stacks[i];
-        size_t j = stack_hash(s->proc, s->kind, m->frames + s->frames_off, s->n) & (cap - 1);
+        size_t j = stack_hash(s->proc, s->kind, s->mod_gen, m->frames + s->frames_off, s->n) &
+                   (cap - 1);
         while (t[j])
             j = (j + 1) & (cap - 1);
         t[j] = i + 1;
@@ -252,17 +269,19 @@ static int stack_tab_grow(struct fp_model *m)
 }
 
 /* Returns the raw stack index for these frames of this kind in this process,
- * adding it. */
+ * adding it.  The same addresses after a module unload are another stack:
+ * they may be another module's. */
 static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, const uint64_t *f,
                             uint32_t n)
 {
     if (!m->stack_tab || (size_t)(m->nstacks + 1) * 2 > m->stack_tab_mask + 1)
         if (stack_tab_grow(m) < 0)
             return -1;
-    size_t j = stack_hash(proc, kind, f, n) & m->stack_tab_mask;
+    uint32_t gen = m->procs[proc].unloads;
+    size_t j = stack_hash(proc, kind, gen, f, n) & m->stack_tab_mask;
     for (; m->stack_tab[j]; j = (j + 1) & m->stack_tab_mask) {
         struct fp_rawstack *s = &m->stacks[m->stack_tab[j] - 1];
-        if (s->proc == proc && s->n == n && s->kind == kind &&
+        if (s->proc == proc && s->n == n && s->kind == kind && s->mod_gen == gen &&
             (!n || !memcmp(m->frames + s->frames_off, f, n * sizeof(*f))))
             return m->stack_tab[j] - 1;
     }
@@ -282,6 +301,7 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
     s->proc = proc;
     s->n = n;
     s->kind = kind;
+    s->mod_gen = gen;
     s->frames_off = m->nframes;
     s->epoch_seen = m->procs[proc].peak_epoch;
     if (n)
@@ -887,14 +907,19 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         memcpy(md->build_id, x->build_id.s, x->build_id.len);
         md->build_id_len = x->build_id.len;
         md->base = x->base, md->start = x->start, md->end = x->end;
+        md->load_gen = p->unloads;
+        md->unload_gen = UINT32_MAX;
         p->nmods++;
         break;
     }
     case FP_REC_MODULE_UNLOAD:
+        /* every dlopen reports the loaded modules again: each record of
+         * the module goes */
+        p->unloads++;
         for (uint32_t i = p->nmods; i-- > 0;)
             if (p->mods[i].base == ev->u.module_unload.base && !p->mods[i].unloaded) {
                 p->mods[i].unloaded = 1;
-                break;
+                p->mods[i].unload_gen = p->unloads;
             }
         break;
     case FP_REC_STACK:

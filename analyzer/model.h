@@ -66,6 +66,8 @@ struct fp_rawstack {
     uint32_t proc;
     uint32_t n;
     uint32_t kind;                   /* fp_stack_kind: a fault stack's frame 0 is the ip */
+    uint32_t mod_gen;                /* the process's unloads when first seen: its frames
+                                        are in the modules loaded then (fp_module_at) */
     uint64_t frames_off;             /* into model->frames */
     uint64_t cur_live;
     uint64_t live_bytes_max;         /* the most it has had live so far */
@@ -82,6 +84,8 @@ struct fp_module {
     uint32_t build_id_len;
     uint64_t base, start, end;
     int unloaded;
+    uint32_t load_gen, unload_gen;   /* the process's unloads before its load and its own
+                                        unload's number (UINT32_MAX while loaded) */
     uint64_t minor_faults, major_faults;   /* sampled faults on its addresses, estimated */
 };
 
@@ -139,6 +143,7 @@ struct fp_proc {
 
     struct fp_module *mods;
     uint32_t nmods, capmods;
+    uint32_t unloads;                /* MODULE_UNLOAD records so far */
     struct fp_note *notes;
 
     void *sym;                       /* symbols.c state */
@@ -212,6 +217,11 @@ static inline const uint64_t *fp_rawstack_frames(const struct fp_model *m, const
 }
 
 unsigned fp_size_class(uint64_t size);
+
+/* The module holding addr among those loaded when the process had seen gen
+ * unloads (a raw stack's mod_gen; UINT32_MAX: the last loaded), or NULL. */
+const struct fp_module *fp_module_at(const struct fp_proc *p, uint64_t addr, uint32_t gen,
+                                     uint32_t *idx);
 
 /* Sampled mode with mean n: the probability 1 - exp(-size/n) that an
  * allocation of size bytes was recorded. */

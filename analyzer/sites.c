@@ -225,8 +225,9 @@ static int build(struct fp_sites *out, const struct fp_model *m, struct fp_syms 
         uint32_t n = 0;
         for (uint32_t k = 0; k < rs->n; k++) {
             const uint32_t *r;
-            int c = kind == FP_STACK_FAULT && k == 0 ? fp_syms_resolve_ip(syms, rs->proc, f[k], &r)
-                                                     : fp_syms_resolve(syms, rs->proc, f[k], &r);
+            int c = kind == FP_STACK_FAULT && k == 0
+                        ? fp_syms_resolve_ip(syms, rs->proc, rs->mod_gen, f[k], &r)
+                        : fp_syms_resolve(syms, rs->proc, rs->mod_gen, f[k], &r);
             if (c < 0)
                 return -1;
             for (int q = 0; q < c && n < MAX_EXPANDED; q++)

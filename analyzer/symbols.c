@@ -21,6 +21,10 @@ struct proc_syms {
     struct hmap cache;             /* addr + 1 -> offset in res pool */
     uint8_t *warned;               /* per module: warned about symbols */
     uint32_t nmods;
+    Dwfl **own;                    /* per unloaded module: its own Dwfl, or NULL */
+    uint32_t *canon;               /* per unloaded module: the first record of the same
+                                      file at the same base, + 1 (0: not looked up) */
+    struct hmap canon_tab;         /* hash of (path, base, build-id) -> record + 1 */
 };
 
 struct fp_syms {
@@ -236,6 +240,38 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* Reports module i of p to dwfl at its recorded load bias. */
+static void report_module(struct fp_syms *s, Dwfl *dwfl, uint32_t pi, uint32_t i)
+{
+    struct proc_syms *ps = &s->ps[pi];
+    const struct fp_module *md = &s->m->procs[pi].mods[i];
+    if (access(md->path, R_OK) != 0) {
+        if (s->warn && !ps->warned[i])
+            fprintf(s->warn, "faultprof-report: warning: %s: cannot open (%s); its frames "
+                    "show as module+offset\n", md->path, "moved or deleted?");
+        ps->warned[i] = 1;
+        return;
+    }
+    Dwfl_Module *mod = dwfl_report_elf(dwfl, md->path, md->path, -1, md->base, true);
+    if (!mod)
+        return;
+    void **ud;
+    dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+    *ud = (void *)(uintptr_t)(i + 1);
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(mod, &bits, &vaddr);
+    if (md->build_id_len && n > 0 &&
+        ((uint32_t)n != md->build_id_len || memcmp(bits, md->build_id, (size_t)n))) {
+        if (s->warn)
+            fprintf(s->warn, "faultprof-report: warning: %s: build-id differs from the "
+                    "traced one; the file changed since, symbols may be wrong\n", md->path);
+    }
+}
+
+/* One Dwfl per process for the modules loaded at the end; a module unloaded
+ * before gets one of its own when an address needs it (own_dwfl), since
+ * another module may have been loaded at its addresses since. */
 static void proc_setup(struct fp_syms *s, uint32_t pi)
 {
     struct proc_syms *ps = &s->ps[pi];
@@ -243,7 +279,8 @@ static void proc_setup(struct fp_syms *s, uint32_t pi)
     ps->ready = 1;
     ps->nmods = p->nmods;
     ps->warned = calloc(p->nmods ? p->nmods : 1, 1);
-    if (!s->use_dwfl || !ps->warned)
+    ps->own = calloc(p->nmods ? p->nmods : 1, sizeof(*ps->own));
+    if (!s->use_dwfl || !ps->warned || !ps->own)
         return;
     ps->dwfl = dwfl_begin(&callbacks);
     if (!ps->dwfl)
@@ -253,42 +290,64 @@ static void proc_setup(struct fp_syms *s, uint32_t pi)
         const struct fp_module *md = &p->mods[i];
         if (!md->path[0] || md->path[0] == '[' || md->unloaded)
             continue;
-        if (access(md->path, R_OK) != 0) {
-            if (s->warn)
-                fprintf(s->warn, "faultprof-report: warning: %s: cannot open (%s); its frames "
-                        "show as module+offset\n", md->path, "moved or deleted?");
-            ps->warned[i] = 1;
-            continue;
-        }
-        Dwfl_Module *mod = dwfl_report_elf(ps->dwfl, md->path, md->path, -1, md->base, true);
-        if (!mod)
-            continue;
-        void **ud;
-        dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
-        *ud = (void *)(uintptr_t)(i + 1);
-        const unsigned char *bits;
-        GElf_Addr vaddr;
-        int n = dwfl_module_build_id(mod, &bits, &vaddr);
-        if (md->build_id_len && n > 0 &&
-            ((uint32_t)n != md->build_id_len || memcmp(bits, md->build_id, (size_t)n))) {
-            if (s->warn)
-                fprintf(s->warn, "faultprof-report: warning: %s: build-id differs from the "
-                        "traced one; the file changed since, symbols may be wrong\n", md->path);
-        }
+        report_module(s, ps->dwfl, pi, i);
     }
     dwfl_report_end(ps->dwfl, NULL, NULL);
 }
 
-/* The module record holding addr (for module+offset when dwfl can't). */
-static const struct fp_module *mod_of(const struct fp_proc *p, uint64_t addr, uint32_t *idx)
+static uint64_t module_key(const struct fp_module *md)
 {
-    for (uint32_t i = p->nmods; i-- > 0;) {
-        if (addr >= p->mods[i].start && addr < p->mods[i].end) {
-            *idx = i;
-            return &p->mods[i];
-        }
+    uint64_t h = hmap_hash(md->base) ^ str_hash(md->path, strlen(md->path));
+    if (md->build_id_len)
+        h ^= str_hash((const char *)md->build_id, md->build_id_len) * 3;
+    return h | 1;
+}
+
+/* The first record of the same file loaded at the same base as unloaded
+ * module i (a library dlopen'd again and again): they share a Dwfl and the
+ * resolutions of their addresses. */
+static uint32_t canon_module(struct fp_syms *s, uint32_t pi, uint32_t i)
+{
+    struct proc_syms *ps = &s->ps[pi];
+    const struct fp_module *mods = s->m->procs[pi].mods;
+    if (!ps->canon)
+        ps->canon = calloc(ps->nmods ? ps->nmods : 1, sizeof(*ps->canon));
+    if (!ps->canon)
+        return i;
+    if (ps->canon[i])
+        return ps->canon[i] - 1;
+    uint64_t key = module_key(&mods[i]);
+    uint32_t *v = hmap_get(&ps->canon_tab, key);
+    uint32_t c = i;
+    if (v) {
+        const struct fp_module *a = &mods[*v - 1], *b = &mods[i];
+        if (a->base == b->base && !strcmp(a->path, b->path) &&
+            a->build_id_len == b->build_id_len &&
+            !memcmp(a->build_id, b->build_id, a->build_id_len))
+            c = *v - 1;
+    } else if (hmap_put(&ps->canon_tab, key, i + 1) < 0) {
+        return i;
     }
-    return NULL;
+    ps->canon[i] = c + 1;
+    return c;
+}
+
+/* The Dwfl holding unloaded module i alone. */
+static Dwfl *own_dwfl(struct fp_syms *s, uint32_t pi, uint32_t i)
+{
+    struct proc_syms *ps = &s->ps[pi];
+    const struct fp_module *md = &s->m->procs[pi].mods[i];
+    if (!s->use_dwfl || !ps->own || !md->path[0] || md->path[0] == '[')
+        return NULL;
+    if (!ps->own[i]) {
+        ps->own[i] = dwfl_begin(&callbacks);
+        if (!ps->own[i])
+            return NULL;
+        dwfl_report_begin(ps->own[i]);
+        report_module(s, ps->own[i], pi, i);
+        dwfl_report_end(ps->own[i], NULL, NULL);
+    }
+    return ps->own[i];
 }
 
 /* The name a DIE gives its function: demangled linkage name, else DW_AT_name. */
@@ -375,13 +434,14 @@ static int walk_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **out)
 }
 
 /* Resolves pc (already addr - 1) into frames appended to s->res. */
-static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t raw, size_t *count)
+/* md: the module (index midx) holding raw when its stack was read, or NULL. */
+static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t raw,
+                        const struct fp_module *md, uint32_t midx, size_t *count)
 {
     struct proc_syms *ps = &s->ps[pi];
     const struct fp_proc *p = &s->m->procs[pi];
-    uint32_t midx = 0;
-    const struct fp_module *md = mod_of(p, raw, &midx);
-    Dwfl_Module *mod = ps->dwfl ? dwfl_addrmodule(ps->dwfl, pc) : NULL;
+    Dwfl *dwfl = md && md->unloaded ? own_dwfl(s, pi, midx) : ps->dwfl;
+    Dwfl_Module *mod = dwfl ? dwfl_addrmodule(dwfl, pc) : NULL;
     struct fp_frame f = { 0 };
     if (mod) {
         void **ud;
@@ -492,18 +552,28 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
 
 /* exact: addr is an instruction (a fault's ip), not a return address.  The
  * cache keeps both kinds apart with bit 63 (no user address has it). */
-static int resolve(struct fp_syms *s, uint32_t pi, uint64_t addr, int exact, const uint32_t **ids)
+static int resolve(struct fp_syms *s, uint32_t pi, uint32_t gen, uint64_t addr, int exact,
+                   const uint32_t **ids)
 {
     struct proc_syms *ps = &s->ps[pi];
     if (!ps->ready)
         proc_setup(s, pi);
+    uint32_t midx = 0;
+    const struct fp_module *md = fp_module_at(&s->m->procs[pi], addr, gen, &midx);
     uint64_t key = (addr + 1) ^ (exact ? 1ULL << 63 : 0);
+    /* an unloaded module's addresses may be another's later: key them apart
+     * (user addresses stay below bit 48) */
+    if (md && md->unloaded) {
+        midx = canon_module(s, pi, midx);
+        md = &s->m->procs[pi].mods[midx];
+        key ^= (uint64_t)((midx + 1) & 0x7fff) << 48;
+    }
     uint32_t *v = key ? hmap_get(&ps->cache, key) : NULL;
     if (!v) {
         size_t at = s->nres, count = 0;
         if (res_push(s, 0) < 0)
             return -1;
-        if (resolve_dwfl(s, pi, exact || !addr ? addr : addr - 1, addr, &count) < 0)
+        if (resolve_dwfl(s, pi, exact || !addr ? addr : addr - 1, addr, md, midx, &count) < 0)
             return -1;
         s->res[at] = (uint32_t)count;
         if (key != 0 && hmap_put(&ps->cache, key, (uint32_t)at) < 0)
@@ -515,14 +585,16 @@ static int resolve(struct fp_syms *s, uint32_t pi, uint64_t addr, int exact, con
     return (int)s->res[*v];
 }
 
-int fp_syms_resolve(struct fp_syms *s, uint32_t pi, uint64_t addr, const uint32_t **ids)
+int fp_syms_resolve(struct fp_syms *s, uint32_t pi, uint32_t gen, uint64_t addr,
+                    const uint32_t **ids)
 {
-    return resolve(s, pi, addr, 0, ids);
+    return resolve(s, pi, gen, addr, 0, ids);
 }
 
-int fp_syms_resolve_ip(struct fp_syms *s, uint32_t pi, uint64_t addr, const uint32_t **ids)
+int fp_syms_resolve_ip(struct fp_syms *s, uint32_t pi, uint32_t gen, uint64_t addr,
+                       const uint32_t **ids)
 {
-    return resolve(s, pi, addr, 1, ids);
+    return resolve(s, pi, gen, addr, 1, ids);
 }
 
 struct fp_syms *fp_syms_new(const struct fp_model *m, FILE *warn, int use_dwfl)
@@ -548,6 +620,12 @@ void fp_syms_free(struct fp_syms *s)
     for (uint32_t i = 0; i < s->m->nprocs; i++) {
         if (s->ps[i].dwfl)
             dwfl_end(s->ps[i].dwfl);
+        for (uint32_t k = 0; s->ps[i].own && k < s->ps[i].nmods; k++)
+            if (s->ps[i].own[k])
+                dwfl_end(s->ps[i].own[k]);
+        free(s->ps[i].own);
+        free(s->ps[i].canon);
+        hmap_free(&s->ps[i].canon_tab);
         hmap_free(&s->ps[i].cache);
         free(s->ps[i].warned);
     }

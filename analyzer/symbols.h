@@ -27,13 +27,17 @@ struct fp_syms;
 struct fp_syms *fp_syms_new(const struct fp_model *m, FILE *warn, int use_dwfl);
 void fp_syms_free(struct fp_syms *s);
 
-/* Symbolizes a return address of process proc (the call is at addr - 1).
- * Sets *ids to the interned frames, innermost (inlined) first; returns their
- * count (>= 1), or -1 when out of memory. */
-int fp_syms_resolve(struct fp_syms *s, uint32_t proc, uint64_t addr, const uint32_t **ids);
+/* Symbolizes a return address of process proc (the call is at addr - 1) in
+ * the modules loaded when the process had seen gen module unloads (the raw
+ * stack's mod_gen; UINT32_MAX: those loaded at the end).  Sets *ids to the
+ * interned frames, innermost (inlined) first; returns their count (>= 1), or
+ * -1 when out of memory. */
+int fp_syms_resolve(struct fp_syms *s, uint32_t proc, uint32_t gen, uint64_t addr,
+                    const uint32_t **ids);
 
 /* The same for an instruction address (a fault's ip): looked up as it is. */
-int fp_syms_resolve_ip(struct fp_syms *s, uint32_t proc, uint64_t addr, const uint32_t **ids);
+int fp_syms_resolve_ip(struct fp_syms *s, uint32_t proc, uint32_t gen, uint64_t addr,
+                       const uint32_t **ids);
 
 const struct fp_frame *fp_syms_frame(const struct fp_syms *s, uint32_t id);
 uint32_t fp_syms_nframes(const struct fp_syms *s);

@@ -342,6 +342,57 @@ static void test_json_output(void **state)
     fp_model_free(m);
 }
 
+/* Frames bind to the modules loaded when their stack was first read: two
+ * libraries loaded at the same address one after the other, and a stack of
+ * the first one used again after it was unloaded. */
+static void test_module_generations(void **state)
+{
+    (void)state;
+    const uint64_t base = 0x7f0000000000ULL, pc = base + 0x1100;
+    uint64_t fr[1] = { pc };
+    struct tg g;
+    tg_start(&g, 10, 0, "/bin/k", "k");
+    tg_block(&g, 10, 0);
+    tg_rec(&g, FP_REC_MODULE, 1, "uuubs", base, base + 0x1000, base + 0x3000, "", (size_t)0,
+           "/x/liba.so");
+    tg_stack(&g, 1, 1, fr);
+    tg_malloc(&g, 2, 16, 0x1000, 1);
+    tg_malloc(&g, 3, 16, 0x2000, 1);
+    tg_rec(&g, FP_REC_MODULE_UNLOAD, 4, "u", base);
+    tg_rec(&g, FP_REC_MODULE, 5, "uuubs", base, base + 0x1000, base + 0x3000, "", (size_t)0,
+           "/x/libb.so");
+    tg_stack(&g, 2, 1, fr);
+    for (uint64_t i = 0; i < 3; i++)
+        tg_malloc(&g, 6 + i, 16, 0x3000 + 0x100 * i, 2);
+    tg_malloc(&g, 9, 16, 0x4000, 1);     /* liba's stack, read before the unload */
+    struct fp_model *m = read_tg(&g);
+    struct fp_syms *syms = fp_syms_new(m, NULL, 0);
+    struct fp_filter f;
+    fp_filter_defaults(&f);
+    struct fp_sites sites;
+    assert_int_equal(fp_sites_build(&sites, m, syms, &f, FP_BY_SITE), 0);
+    uint64_t a = 0, b = 0;
+    for (uint32_t i = 0; i < sites.n; i++) {
+        if (!sites.v[i].nframes)
+            continue;
+        char buf[128];
+        const char *name = fp_frame_name(fp_syms_frame(syms, fp_site_frames(&sites, &sites.v[i])[0]),
+                                         buf, sizeof(buf));
+        if (!strcmp(name, "liba.so+0x1100"))
+            a += sites.v[i].c.allocs;
+        else if (!strcmp(name, "libb.so+0x1100"))
+            b += sites.v[i].c.allocs;
+        else
+            fail_msg("unexpected site %s", name);
+    }
+    assert_int_equal(a, 3);
+    assert_int_equal(b, 3);
+    fp_sites_free(&sites);
+    fp_filter_free(&f);
+    fp_syms_free(syms);
+    fp_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_mmap_brk),
         cmocka_unit_test(test_faults_and_unknown),
         cmocka_unit_test(test_json_output),
+        cmocka_unit_test(test_module_generations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
