@@ -7,6 +7,8 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <libiberty/demangle.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +436,43 @@ static int walk_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **out)
 }
 
 /* Resolves pc (already addr - 1) into frames appended to s->res. */
+/* x86_64's signal return trampoline (glibc's __restore_rt, which stripped
+ * libcs have no symbol for): mov $15, %rax; syscall.  A handler's caller. */
+static const unsigned char sigreturn_code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00,
+                                                0x0f, 0x05 };
+
+/* Whether the code of md's file at vaddr (an address less the load bias) is
+ * the signal trampoline: the bytes are read from the file through its
+ * PT_LOAD headers. */
+static int is_sigreturn(const struct fp_module *md, uint64_t vaddr)
+{
+    if (elf_version(EV_CURRENT) == EV_NONE)
+        return 0;
+    int fd = open(md->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int found = 0;
+    Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+    size_t nph;
+    if (elf && elf_getphdrnum(elf, &nph) == 0) {
+        for (size_t i = 0; i < nph; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+                !(ph.p_flags & PF_X) || vaddr < ph.p_vaddr ||
+                vaddr + sizeof(sigreturn_code) > ph.p_vaddr + ph.p_filesz)
+                continue;
+            unsigned char code[sizeof(sigreturn_code)];
+            off_t off = (off_t)(ph.p_offset + (vaddr - ph.p_vaddr));
+            found = pread(fd, code, sizeof(code), off) == (ssize_t)sizeof(code) &&
+                    !memcmp(code, sigreturn_code, sizeof(code));
+            break;
+        }
+    }
+    elf_end(elf);
+    close(fd);
+    return found;
+}
+
 /* md: the module (index midx) holding raw when its stack was read, or NULL. */
 static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t raw,
                         const struct fp_module *md, uint32_t midx, size_t *count)
@@ -525,9 +564,16 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
             }
         }
     }
+    if (n == 0 && md && md->path[0] != '[' && is_sigreturn(md, raw - md->base)) {
+        n = 1;
+        names[0] = strdup("[signal handler called]");
+    }
+    /* a module whose symbol table names other addresses has symbols: only
+     * this address has no name (code between symbols, a stripped local) */
+    int has_symtab = mod && dwfl_module_getsymtab(mod) > 0;
     if (n == 0) {
         n = 1;
-        if (md && !ps->warned[midx] && s->warn && md->path[0] != '[') {
+        if (md && !has_symtab && !ps->warned[midx] && s->warn && md->path[0] != '[') {
             fprintf(s->warn, "faultprof-report: warning: no symbols for %s; its frames show as "
                     "module+offset (build it with -g and don't strip it)\n", md->path);
         }
