@@ -223,15 +223,18 @@ static int build(struct fp_sites *out, const struct fp_model *m, struct fp_syms 
             continue;
         const uint64_t *f = fp_rawstack_frames(m, rs);
         uint32_t n = 0;
+        int exact = kind == FP_STACK_FAULT;   /* a fault stack's frame 0 is its ip */
         for (uint32_t k = 0; k < rs->n; k++) {
             const uint32_t *r;
-            int c = kind == FP_STACK_FAULT && k == 0
-                        ? fp_syms_resolve_ip(syms, rs->proc, rs->mod_gen, f[k], &r)
-                        : fp_syms_resolve(syms, rs->proc, rs->mod_gen, f[k], &r);
+            int c = exact ? fp_syms_resolve_ip(syms, rs->proc, rs->mod_gen, f[k], &r)
+                          : fp_syms_resolve(syms, rs->proc, rs->mod_gen, f[k], &r);
             if (c < 0)
                 return -1;
             for (int q = 0; q < c && n < MAX_EXPANDED; q++)
                 ids[n++] = r[q];
+            /* below the signal trampoline is the interrupted instruction, not
+             * a return address: looked up as it is */
+            exact = c > 0 && fp_syms_frame_is_sigreturn(syms, r[c - 1]);
         }
         uint32_t skip = 0;
         while (skip < n && fp_filter_match(filter, fp_syms_frame(syms, ids[skip])))

@@ -159,6 +159,12 @@ const struct fp_frame *fp_syms_frame(const struct fp_syms *s, uint32_t id)
     return &s->frames[id];
 }
 
+int fp_syms_frame_is_sigreturn(const struct fp_syms *s, uint32_t id)
+{
+    const struct fp_frame *f = fp_syms_frame(s, id);
+    return f && f->func && !strcmp(f->func, FP_SIGRETURN_NAME);
+}
+
 uint32_t fp_syms_nframes(const struct fp_syms *s)
 {
     return s->nframes;
@@ -566,7 +572,7 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
     }
     if (n == 0 && md && md->path[0] != '[' && is_sigreturn(md, raw - md->base)) {
         n = 1;
-        names[0] = strdup("[signal handler called]");
+        names[0] = strdup(FP_SIGRETURN_NAME);
     }
     /* a module whose symbol table names other addresses has symbols: only
      * this address has no name (code between symbols, a stripped local) */

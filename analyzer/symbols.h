@@ -40,6 +40,11 @@ int fp_syms_resolve_ip(struct fp_syms *s, uint32_t proc, uint32_t gen, uint64_t 
                        const uint32_t **ids);
 
 const struct fp_frame *fp_syms_frame(const struct fp_syms *s, uint32_t id);
+
+/* The frame of the signal return trampoline ("[signal handler called]"): the
+ * frame after it is an interrupted instruction, not a return address. */
+#define FP_SIGRETURN_NAME "[signal handler called]"
+int fp_syms_frame_is_sigreturn(const struct fp_syms *s, uint32_t id);
 uint32_t fp_syms_nframes(const struct fp_syms *s);
 
 /* Interns a frame by content; returns its id (or UINT32_MAX out of memory). */
