@@ -31,7 +31,7 @@ LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(BUILD)/obj/%.o)
 AN_SRC     := $(wildcard analyzer/*.c)
 AN_LIB_SRC := $(filter-out analyzer/main.c,$(AN_SRC))
 AN_LIB_OBJ := $(AN_LIB_SRC:%.c=$(BUILD)/obj/%.o)
-AN_LIBS    := -ldw -lelf -lz -liberty -lm
+AN_LIBS    := -ldw -lelf -ldeflate -lz -liberty -lm
 
 # --- tests
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -100,7 +100,7 @@ check-asan: asan
 FUZZ_SRC := tests/fuzz/fuzz_reader.c analyzer/reader.c analyzer/event.c analyzer/model.c analyzer/itree.c
 $(BUILD)/fuzz/fuzz_reader: $(FUZZ_SRC) $(wildcard include/faultprof/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Ianalyzer -o $@ $(FUZZ_SRC) -lz -lm
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Ianalyzer -o $@ $(FUZZ_SRC) -ldeflate -lz -lm
 
 fuzz: $(BUILD)/fuzz/fuzz_reader
 	@mkdir -p $(BUILD)/fuzz/corpus

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "faultprof/trace.h"
@@ -22,6 +23,7 @@
 
 struct member {
     uint64_t off, size;
+    uint32_t raw;                  /* decompressed size from the FP field, 0 unknown */
     uint64_t t_first;
     uint32_t tid, seq;
 };
@@ -34,8 +36,10 @@ struct cursor {
     int in_member;                 /* a member is being inflated */
     int member_done;               /* its gzip stream ended */
     uint64_t cur_member_off;
+    uint32_t cur_raw;              /* the member's decompressed size, 0 unknown */
     z_stream zs;
     uint8_t *in;
+    size_t in_cap;
     uint64_t in_off, in_end;       /* part of the current member not yet fed */
     uint8_t *out;
     size_t out_cap, out_pos, out_len;
@@ -48,6 +52,7 @@ struct cursor {
 
 struct fp_reader {
     int fd;
+    struct libdeflate_decompressor *inflater;
     const uint8_t *mem;
     uint64_t size;
     enum fp_order order;
@@ -299,6 +304,7 @@ static int build_index(struct fp_reader *r)
         uint32_t msize = has_fp ? fp_get_le32(fp) : 0;
         if (msize) {
             m->size = msize;
+            m->raw = fp_get_le32(fp + 4);
             m->tid = fp_get_le32(fp + 8);
             m->seq = fp_get_le32(fp + 12);
             m->t_first = fp_get_le64(fp + 16);
@@ -406,6 +412,7 @@ static int cursor_open(struct cursor *c)
     if (inflateInit2(&c->zs, 15 + 16) != Z_OK)
         return fail(r, "out of memory");
     c->in = r->mem ? NULL : malloc(IN_CHUNK);
+    c->in_cap = IN_CHUNK;
     c->out = malloc(OUT_CHUNK);
     c->out_cap = OUT_CHUNK;
     c->out_pos = c->out_len = 0;
@@ -428,9 +435,60 @@ static int cursor_next_member(struct cursor *c)
     c->in_off = m->off;
     c->in_end = m->off + m->size;
     c->cur_member_off = m->off;
+    c->cur_raw = m->raw;
     c->in_member = 1;
     c->member_done = 0;
     return 0;
+}
+
+/* A member whose sizes the FP field gives is decompressed whole with
+ * libdeflate, about twice as fast as streaming it through zlib (which also
+ * checks the CRC).  Returns 1 done, 0 to take the zlib path (which then
+ * says precisely what is wrong), -1 out of memory. */
+static int member_whole(struct cursor *c)
+{
+    struct fp_reader *r = c->r;
+    size_t size = (size_t)(c->in_end - c->cur_member_off);
+    size_t raw = c->cur_raw;
+    if (!raw || raw > FP_MAX_RECORD * 2u || size > raw + 4096 + raw / 8)
+        return 0;
+    if (c->out_pos) {
+        memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
+        c->out_len -= c->out_pos;
+        c->out_pos = 0;
+    }
+    if (c->out_cap - c->out_len < raw) {
+        size_t cap = c->out_cap;
+        while (cap - c->out_len < raw)
+            cap *= 2;
+        uint8_t *o = realloc(c->out, cap);
+        if (!o)
+            return -1;
+        c->out = o, c->out_cap = cap;
+    }
+    const uint8_t *in;
+    if (r->mem) {
+        in = r->mem + c->cur_member_off;
+    } else {
+        if (c->in_cap < size) {
+            uint8_t *b = realloc(c->in, size);
+            if (!b)
+                return -1;
+            c->in = b, c->in_cap = size;
+        }
+        if (src_read(r, c->in, size, c->cur_member_off) != (ssize_t)size)
+            return 0;
+        in = c->in;
+    }
+    size_t got = 0;
+    if (libdeflate_gzip_decompress(r->inflater, in, size, c->out + c->out_len, raw, &got) !=
+            LIBDEFLATE_SUCCESS || got != raw)
+        return 0;
+    c->out_len += raw;
+    c->member_done = 1;
+    c->in_off = c->in_end;
+    r->done_bytes += size;
+    return 1;
 }
 
 /* Inflates until at least n unread bytes are buffered or the member ended.
@@ -438,6 +496,14 @@ static int cursor_next_member(struct cursor *c)
 static int cursor_fill(struct cursor *c, size_t n)
 {
     struct fp_reader *r = c->r;
+    if (c->in_member && !c->member_done && c->in_off == c->cur_member_off &&
+        c->zs.avail_in == 0 && r->inflater) {
+        int w = member_whole(c);
+        if (w < 0)
+            return fail(r, "out of memory");
+        if (w > 0)
+            return 0;
+    }
     while (c->out_len - c->out_pos < n && !c->member_done) {
         if (c->out_pos && (c->out_cap - c->out_len < OUT_CHUNK / 4 || c->out_cap < n)) {
             memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
@@ -652,6 +718,7 @@ int fp_reader_next(struct fp_reader *r, struct fp_record *rec)
 
 static int reader_init(struct fp_reader *r, char *err, size_t errlen)
 {
+    r->inflater = libdeflate_alloc_decompressor();   /* NULL: zlib alone */
     if (build_index(r) < 0 || build_chains(r) < 0)
         goto fail;
     /* check the stream header now, so "not a trace" is reported at open */
@@ -771,6 +838,8 @@ void fp_reader_close(struct fp_reader *r)
         cursor_close(&r->cur[i]);
     if (r->fd >= 0)
         close(r->fd);
+    if (r->inflater)
+        libdeflate_free_decompressor(r->inflater);
     free(r->m);
     free(r->chain_m);
     free(r->cur);
