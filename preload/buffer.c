@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <libdeflate.h>
 #include <zlib.h>
@@ -504,6 +505,7 @@ uint32_t fp_threads_total(void) { return atomic_load(&threads_total); }
 uint32_t fp_threads_peak(void) { return atomic_load(&threads_peak); }
 
 static void block_start(struct fp_thread *t);
+static bool thread_gone(uint32_t tid);
 
 /* Take a recycled recorder or make a new one; called on a thread's first
  * intercepted call, with the guard set. */
@@ -513,6 +515,11 @@ struct fp_thread *fp_thread_register(void)
     fp_lock(&threads_lock);
     for (struct fp_thread *c = threads_all; c; c = c->next) {
         if (!c->live && atomic_load(&c->len) == 0) {
+            t = c;
+            break;
+        }
+        if (c->retired && thread_gone(c->tid)) {
+            fp_thread_flush(c);     /* what its exit did after THREAD_END */
             t = c;
             break;
         }
@@ -529,6 +536,7 @@ struct fp_thread *fp_thread_register(void)
         __atomic_store_n(&threads_all, t, __ATOMIC_RELEASE);
     }
     t->live = 1;
+    t->retired = 0;
     fp_unlock(&threads_lock);
 
     if (!t->data || t->cap != fp_config.buffer_bytes) {
@@ -573,15 +581,24 @@ void fp_thread_flush(struct fp_thread *t)
     fp_unlock(&t->flush_lock);
 }
 
-/* The thread is ending: flush and hand the recorder back for reuse. */
+/* The thread ran its destructors: write what it has.  It keeps its
+ * recorder for the rest of its exit; fp_thread_register takes the recorder
+ * back once the thread is gone. */
 void fp_thread_end(struct fp_thread *t)
 {
     fp_thread_flush(t);
-    fp_stacks_reset(t);
     atomic_fetch_sub(&threads_live, 1);
     fp_lock(&threads_lock);
-    t->live = 0;
+    t->retired = 1;
     fp_unlock(&threads_lock);
+}
+
+static bool thread_gone(uint32_t tid)
+{
+    int e = errno;
+    bool gone = syscall(SYS_tgkill, fp_pid, tid, 0) < 0 && errno == ESRCH;
+    errno = e;
+    return gone;
 }
 
 void fp_flush_all(void)
@@ -609,6 +626,7 @@ void fp_atfork_child_threads(struct fp_thread *self)
         atomic_store(&t->len, 0);
         fp_stacks_reset(t);
         t->live = 0;
+        t->retired = 0;
     }
     self->tid = (uint32_t)fp_gettid();
     self->seq = 0;

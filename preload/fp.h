@@ -106,7 +106,8 @@ struct fp_thread {
     uint64_t  rng;           /* sampled mode: xorshift state */
     uint64_t  c_allocs, c_bytes, c_frees;  /* sampled mode: every call counted */
     uint64_t  c_written;     /* c_allocs + c_frees in the last COUNTS record */
-    int       live;          /* 1 while owned by a running thread */
+    int       live;          /* 1 while owned by a thread */
+    int       retired;       /* its thread ran its destructors: reusable once gone */
     int       ending;        /* destructor rounds seen */
     struct fp_thread *next;  /* global list, never unlinked */
 };
@@ -221,6 +222,14 @@ uint64_t fp_stack_id(struct fp_thread *t);  /* unwinds the caller; 0 if none */
 uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext); /* from a signal */
 void     fp_stacks_reset(struct fp_thread *t);
 void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);
+void    *fp_unwind_symbol(void);
+extern uintptr_t fp_unwind_lo, fp_unwind_hi;
+
+/* a call made by libunwind itself, outside any hook (its key destructor) */
+static inline bool fp_from_unwinder(const void *ra)
+{
+    return (uintptr_t)ra >= fp_unwind_lo && (uintptr_t)ra < fp_unwind_hi;
+}
 
 /* ---- sample.c: FAULTPROF_SAMPLE_BYTES */
 void fp_sample_next(struct fp_thread *t);

@@ -20,9 +20,9 @@ static void *pass_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 /* The program's own call, to record?  Not an allocator's (fp_in_alloc), and
  * not one a signal handler made inside the recorder (counted as dropped).
  * The real call then runs outside the recorder, like the malloc family's. */
-static inline bool program_call(void)
+static inline __attribute__((always_inline)) bool program_call(void)
 {
-    if (fp_allocating())
+    if (fp_allocating() || fp_from_unwinder(__builtin_return_address(0)))
         return false;
     if (fp_guarded()) {
         fp_count_dropped();

@@ -126,21 +126,28 @@ static void strip_preload(void)
         setenv("LD_PRELOAD", buf, 1);
 }
 
-static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+/* The code range of the loaded object that contains arg[0]; 1 when found. */
+static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    uintptr_t here = (uintptr_t)arg;
+    uintptr_t *range = arg;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
             continue;
         uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
-        if (here >= s && here < e) {
-            fp_shim_text_range(s, e);
+        if (range[0] >= s && range[0] < e) {
+            range[0] = s;
+            range[1] = e;
             return 1;
         }
     }
     return 0;
 }
+
+/* libunwind's code: what it maps and frees on its own (a thread's trace
+ * cache, torn down by its key destructor) is the profiler's, not the
+ * program's */
+uintptr_t fp_unwind_lo, fp_unwind_hi;
 
 static void thread_destructor(void *arg)
 {
@@ -171,12 +178,12 @@ static void thread_destructor(void *arg)
         fp_rec_u(&r, (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u);
         fp_rec_str(&r, name, nl);
         fp_rec_end(&r);
-        fp_self = NULL;
         fp_thread_end(t);
         fp_guard = saved;
     }
-    /* later calls of this thread pass through: fp_guard stays set */
-    fp_guard = 1;
+    /* The thread goes on recording what the rest of its exit does (frees by
+     * later destructors, glibc's own): its recorder is only handed to
+     * another thread once this one is gone. */
 }
 
 static struct fp_thread *register_thread(bool is_main)
@@ -201,7 +208,9 @@ static struct fp_thread *register_thread(bool is_main)
             t->stack_lo = (uintptr_t)lo;
             t->stack_hi = (uintptr_t)lo + size;
         }
+        fp_internal++;
         pthread_attr_destroy(&attr);
+        fp_internal--;
     }
     if (!is_main) {
         fp_internal++;
@@ -451,11 +460,20 @@ static void fp_init(void)
     read_config();
     if (!fp_config.follow)
         strip_preload();
-    dl_iterate_phdr(find_self, (void *)(uintptr_t)&fp_init);
+    uintptr_t range[2] = { (uintptr_t)&fp_init, 0 };
+    if (dl_iterate_phdr(find_text, range))
+        fp_shim_text_range(range[0], range[1]);
     pthread_key_create(&thread_key, thread_destructor);
     if (fp_sampled_init() < 0)
         fp_config.sample_bytes = 0;
     fp_unwind_init();
+    void *unw = fp_unwind_symbol();
+    range[0] = (uintptr_t)unw;
+    range[1] = 0;
+    if (unw && dl_iterate_phdr(find_text, range)) {
+        fp_unwind_lo = range[0];
+        fp_unwind_hi = range[1];
+    }
     start_recording(false);
     fp_guard = 0;
 }

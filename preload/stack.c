@@ -52,6 +52,11 @@ static inline unsigned stack_hash(const void *key, size_t len)
     return (unsigned)(h ^ (h >> 29));
 }
 
+void *fp_unwind_symbol(void)
+{
+    return (void *)unw_backtrace_fn;
+}
+
 void fp_shim_text_range(uintptr_t lo, uintptr_t hi)
 {
     shim_lo = lo;
