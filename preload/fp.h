@@ -125,25 +125,7 @@ extern FP_TLS int fp_in_alloc;   /* inside the next allocator's call */
 void *fp_os_map(size_t size);
 void  fp_os_unmap(void *p, size_t size);
 int   fp_os_write_all(int fd, const void *buf, size_t len);
-uint64_t fp_monotonic_ns(void);
-void fp_clock_init(void);
-struct fp_tsc {
-    bool on;
-    uint16_t shift;
-    uint64_t zero, mult, mask, offset;
-};
-extern struct fp_tsc fp_tsc;
-
-/* ns on CLOCK_MONOTONIC's scale (os.c, fp_clock_init) */
-static inline uint64_t fp_now_ns(void)
-{
-    if (FP_LIKELY(fp_tsc.on)) {
-        uint64_t c = __builtin_ia32_rdtsc();
-        uint64_t q = c >> fp_tsc.shift, r = c & fp_tsc.mask;
-        return fp_tsc.zero + q * fp_tsc.mult + ((r * fp_tsc.mult) >> fp_tsc.shift) + fp_tsc.offset;
-    }
-    return fp_monotonic_ns();
-}
+uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC */
 uint64_t fp_realtime_ns(void);
 pid_t fp_gettid(void);
 size_t fp_read_file(const char *path, char *buf, size_t cap);

@@ -415,7 +415,6 @@ static void start_recording(bool fork_child)
 {
     fp_is_fork_child = fork_child;
     fp_pid = getpid();
-    fp_clock_init();
     fp_t0 = fp_now_ns();
     if (fp_trace_open(fork_child) < 0) {
         atomic_store(&fp_state, FP_DISABLED);

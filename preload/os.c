@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
-#include <linux/perf_event.h>
 #include <unistd.h>
 
 #include "fp.h"
@@ -60,68 +59,11 @@ int fp_os_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-uint64_t fp_monotonic_ns(void)
+uint64_t fp_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- the clock: a timestamp per record, so it must be cheap.  When the
- * kernel vouches for the TSC (a perf_event page with cap_user_time_zero:
- * constant and in step across CPUs), records are timed by rdtsc scaled with
- * the kernel's own factors, about 10 ns instead of clock_gettime's 24 here;
- * shifted to agree with CLOCK_MONOTONIC at start.  Otherwise clock_gettime. */
-struct fp_tsc fp_tsc;
-
-void fp_clock_init(void)
-{
-    if (fp_tsc.on)
-        return;
-    struct perf_event_attr a;
-    memset(&a, 0, sizeof(a));
-    a.size = sizeof(a);
-    a.type = PERF_TYPE_SOFTWARE;
-    a.config = PERF_COUNT_SW_DUMMY;
-    a.exclude_kernel = 1;
-    a.disabled = 1;
-    int e = errno;
-    long fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-    if (fd < 0) {
-        errno = e;
-        return;
-    }
-    long page = sysconf(_SC_PAGESIZE);
-    long r = syscall(SYS_mmap, NULL, page, PROT_READ, MAP_SHARED, fd, 0);
-    close((int)fd);
-    if (r < 0 && r > -4096) {
-        errno = e;
-        return;
-    }
-    struct perf_event_mmap_page *pc = (struct perf_event_mmap_page *)r;
-    uint32_t seq;
-    uint64_t zero, mult;
-    uint16_t shift;
-    bool ok;
-    do {
-        seq = __atomic_load_n(&pc->lock, __ATOMIC_ACQUIRE);
-        ok = pc->cap_user_time_zero && pc->cap_user_time;
-        zero = pc->time_zero;
-        mult = pc->time_mult;
-        shift = pc->time_shift;
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    } while (__atomic_load_n(&pc->lock, __ATOMIC_RELAXED) != seq || (seq & 1));
-    syscall(SYS_munmap, pc, page);
-    errno = e;
-    if (!ok || shift >= 64)
-        return;
-    fp_tsc.zero = zero;
-    fp_tsc.mult = mult;
-    fp_tsc.shift = shift;
-    fp_tsc.mask = shift ? (1ull << shift) - 1 : 0;
-    fp_tsc.offset = 0;
-    fp_tsc.on = true;
-    fp_tsc.offset = fp_monotonic_ns() - fp_now_ns();
 }
 
 uint64_t fp_realtime_ns(void)
