@@ -76,7 +76,10 @@ static const char *const default_patterns[] = {
     /* C allocation entry points and thin wrappers */
     "malloc", "calloc", "realloc", "reallocarray", "free", "memalign", "posix_memalign",
     "aligned_alloc", "valloc", "pvalloc", "__libc_*alloc*", "xmalloc", "xcalloc", "xrealloc",
-    "strdup", "__strdup", "strndup", "__strndup",
+    "strdup", "__strdup", "strndup", "__strndup", "__GI___strdup", "__GI___strndup",
+    /* libc calls that allocate for their caller */
+    "asprintf", "vasprintf", "__asprintf", "___asprintf", "__vasprintf_internal",
+    "getline", "getdelim", "__getdelim", "_IO_getdelim", "wcsdup", "__wcsdup",
     /* C++: operator new and the standard library's containers and strings */
     "operator new*", "operator delete*", "__gnu_cxx::*", "std::*", "void std::*",
     /* Rust: the global allocator, RawVec, Vec/String growth, core helpers */
