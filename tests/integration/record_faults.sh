@@ -57,6 +57,26 @@ if [ "$mode" = perf ]; then
     echo "sampled $sampled of $total minor faults"
 fi
 
+if [ "$mode" = perf ]; then
+    # a fork child opens counters of its own: its 50 MiB are sampled in its trace
+    rm -f "$TMPDIR"/fk.*
+    LD_PRELOAD=$SHIM FAULTPROF_OUTPUT="$TMPDIR/fk.%p.gz" /usr/bin/python3 -c '
+import os
+pid = os.fork()
+if pid == 0:
+    b = bytearray(50 * 1024 * 1024)
+    os._exit(0)
+os.waitpid(pid, 0)' || die "the forking python failed under the shim"
+    child=""
+    for t in "$TMPDIR"/fk.*.gz; do
+        if "$REPORT" --dump "$t" 2>/dev/null | grep -q '^PROCESS .*flags=0x3'; then child=$t; fi
+    done
+    [ -n "$child" ] || die "no fork child trace"
+    n=$("$REPORT" --dump "$child" 2>/dev/null | grep -c '^FAULT ' || true)
+    # 12800 pages at period 64: about 200 samples
+    [ "$n" -ge 150 ] || die "the fork child's trace has $n fault samples, expected about 200"
+fi
+
 # every fault sampled, in programs with all kinds of code (the handler
 # unwinds from wherever the fault hit: prologues, leaf code, Rust)
 check_period1() {
