@@ -66,12 +66,31 @@ extern _Atomic int fp_state;
 extern FP_TLS int fp_internal;   /* the recorder called out (libunwind, ...) */
 extern _Atomic uint64_t fp_dropped;
 
-/* A hook met the guard: a signal handler interrupted the recorder (unless
- * the recorder's own callees are allocating).  Counted, never recorded. */
-static inline void fp_count_dropped(void)
+/* Code the recorder calls into (libunwind, liblzma, ld.so, libc): a call
+ * that meets the guard while fp_internal is set and comes from there is
+ * the recorder's own; from anywhere else it is a signal handler's. */
+#define FP_INTERNAL_RANGES 4
+extern uintptr_t fp_internal_lo[FP_INTERNAL_RANGES], fp_internal_hi[FP_INTERNAL_RANGES];
+
+static inline bool fp_internal_caller(const void *ra)
 {
-    if (!fp_internal && atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_READY)
+    uintptr_t a = (uintptr_t)ra;
+    for (int i = 0; i < FP_INTERNAL_RANGES; i++)
+        if (a >= fp_internal_lo[i] && a < fp_internal_hi[i])
+            return true;
+    return false;
+}
+
+/* A hook met the guard.  The recorder's own callees allocating is expected;
+ * anything else is a signal handler that interrupted the recorder: counted,
+ * never recorded.  Returns true for the recorder's own. */
+static inline bool fp_count_dropped(const void *ra)
+{
+    if (fp_internal && fp_internal_caller(ra))
+        return true;
+    if (atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_READY)
         atomic_fetch_add_explicit(&fp_dropped, 1, memory_order_relaxed);
+    return false;
 }
 
 /* A spin lock for rare paths (never taken on the hot path).  Each thread

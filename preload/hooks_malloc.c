@@ -101,14 +101,13 @@ static void not_internal(void *p)
 }
 
 /* a call that met the guard: the recorder's callee, or a signal handler */
-static inline void *guarded(void *p)
+static inline void *guarded(void *p, const void *ra)
 {
-    if (fp_internal)
+    if (fp_count_dropped(ra))
         internal_add(p);
-    else
-        fp_count_dropped();
     return p;
 }
+#define GUARDED(p) guarded((p), __builtin_return_address(0))
 
 /* true when the real functions are there to call */
 static inline bool real_ready(void)
@@ -229,7 +228,7 @@ static inline void alloc_done(unsigned func, size_t n, void *p, size_t align)
 FP_EXPORT void *malloc(size_t n)
 {
     if (fp_guarded())
-        return real_ready() ? guarded(fp_real.malloc(n)) : boot_alloc(n, 16);
+        return real_ready() ? GUARDED(fp_real.malloc(n)) : boot_alloc(n, 16);
     void *p = real_ready() ? REAL(fp_real.malloc(n)) : boot_alloc(n, 16);
     alloc_done(FP_FUNC_MALLOC, n, p, 0);
     return p;
@@ -252,8 +251,7 @@ FP_EXPORT void free(void *p)
     if (FP_UNLIKELY(p == NULL || is_boot(p)))
         return;
     if (fp_guarded()) {
-        if (!fp_internal)
-            fp_count_dropped();
+        fp_count_dropped(__builtin_return_address(0));
         is_internal(p);          /* ours, freed by ourselves: forget it */
     } else if (!is_internal(p) && !free_counted_only(p)) {
         /* recorded before the block can be handed out again */
@@ -279,7 +277,7 @@ FP_EXPORT void *calloc(size_t n, size_t m)
     if (!real_ready())
         return over ? NULL : boot_alloc(total, 16);
     if (fp_guarded())
-        return guarded(fp_real.calloc(n, m));
+        return GUARDED(fp_real.calloc(n, m));
     void *p = REAL(fp_real.calloc(n, m));
     alloc_done(FP_FUNC_CALLOC, over ? SIZE_MAX : total, p, 0);
     return p;
@@ -341,7 +339,7 @@ FP_EXPORT void *realloc(void *old, size_t n)
     if (fp_guarded()) {
         if (old)
             is_internal(old);
-        return guarded(fp_real.realloc(old, n));
+        return GUARDED(fp_real.realloc(old, n));
     }
     void *p = REAL(fp_real.realloc(old, n));
     realloc_done(FP_FUNC_REALLOC, old, n, p);
@@ -373,7 +371,7 @@ FP_EXPORT void *reallocarray(void *old, size_t n, size_t m)
         return is_boot(old) ? boot_realloc(old, total) : boot_alloc(total, 16);
     }
     if (fp_guarded())
-        return guarded(call_reallocarray(old, n, m));
+        return GUARDED(call_reallocarray(old, n, m));
     void *p = REAL(call_reallocarray(old, n, m));
     realloc_done(FP_FUNC_REALLOCARRAY, old, over ? SIZE_MAX : total, p);
     return p;
@@ -389,7 +387,7 @@ FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         return 0;
     }
     if (fp_guarded()) {
-        fp_count_dropped();
+        fp_count_dropped(__builtin_return_address(0));
         return fp_real.posix_memalign(out, align, n);
     }
     int rc = REAL(fp_real.posix_memalign(out, align, n));
@@ -404,7 +402,7 @@ FP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         if (!real_ready())                                                  \
             return boot_alloc(size_expr, align_expr);                       \
         if (fp_guarded())                                          \
-            return guarded(fp_real.name args);                              \
+            return GUARDED(fp_real.name args);                              \
         void *p = REAL(fp_real.name args);                                  \
         alloc_done(FP_FUNC_##FUNC, size_expr, p, align_expr);               \
         return p;                                                           \

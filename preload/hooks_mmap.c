@@ -25,7 +25,7 @@ static inline __attribute__((always_inline)) bool program_call(void)
     if (fp_allocating() || fp_from_unwinder(__builtin_return_address(0)))
         return false;
     if (fp_guarded()) {
-        fp_count_dropped();
+        fp_count_dropped(__builtin_return_address(0));
         return false;
     }
     return true;

@@ -148,6 +148,28 @@ static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
  * cache, torn down by its key destructor) is the profiler's, not the
  * program's */
 uintptr_t fp_unwind_lo, fp_unwind_hi;
+uintptr_t fp_internal_lo[FP_INTERNAL_RANGES], fp_internal_hi[FP_INTERNAL_RANGES];
+
+/* the code of the objects the recorder calls into, by name */
+static int find_callees(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    static const char *const names[FP_INTERNAL_RANGES] = {
+        "libunwind.so", "liblzma.so", "ld-linux", "libc.so.6"
+    };
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    for (int k = 0; k < FP_INTERNAL_RANGES; k++) {
+        if (!strstr(name, names[k]))
+            continue;
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+            if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+                fp_internal_lo[k] = info->dlpi_addr + ph->p_vaddr;
+                fp_internal_hi[k] = fp_internal_lo[k] + ph->p_memsz;
+            }
+        }
+    }
+    return 0;
+}
 
 static void thread_destructor(void *arg)
 {
@@ -473,6 +495,7 @@ static void fp_init(void)
         fp_unwind_lo = range[0];
         fp_unwind_hi = range[1];
     }
+    dl_iterate_phdr(find_callees, NULL);
     start_recording(false);
     fp_guard = 0;
 }

@@ -42,21 +42,21 @@ read -r _ h _ m _ k <"$TRACED_ERR"
 # recorded + dropped/4 must give every handler's allocation and mapping.
 dropped=$(summary dropped_calls)
 assert_eq "$((dropped % 4))" 0 "alarm: dropped calls ($dropped) come in a handler's fours"
-known_eq "$(( $(func_field alarm_handler_work allocations) + dropped / 4 ))" "$h" \
+assert_eq "$(( $(func_field alarm_handler_work allocations) + dropped / 4 ))" "$h" \
     "tort_signals alarm: recorded + dropped handler allocations fall short: a SIGALRM handler that interrupts the recorder while fp_internal is set (unwinding a stack, pthread_getattr_np) has its calls taken for the recorder's own (hooks_malloc.c guarded()), neither recorded nor counted as dropped"
 expect_func main_alloc_work allocations "$m"
-known_eq "$(( $(summary mmap_calls) + dropped / 4 ))" "$k" \
+assert_eq "$(( $(summary mmap_calls) + dropped / 4 ))" "$k" \
     "tort_signals alarm: recorded + dropped mmap calls fall short (handler calls inside the recorder's own allocations are not counted as dropped)"
 
 # the handler's stacks go through the signal trampoline (__restore_rt): a
 # frame a symbolizer must look up at its address, not address - 1
 "$REPORT" --format json --by site -n 0 "${TRACES[@]}" >"$TMPDIR/sites.json" 2>/dev/null
-known_eq "$("$PY" "$TORTURE/fpq.py" raw libc.so.6 <"$TMPDIR/sites.json")" 0 \
+assert_eq "$("$PY" "$TORTURE/fpq.py" raw libc.so.6 <"$TMPDIR/sites.json")" 0 \
     "faultprof-report: the signal trampoline frame in a handler's stack shows unsymbolized, as libc.so.6+0x... (__restore_rt), with a 'no symbols for libc.so.6' warning"
 
 # jumping out of the shim's mmap hook must not leave it disabled or locked
 check_run jump jump 300
-known_eq "$(func_field after_jump_work allocations)" 100 \
+assert_eq "$(func_field after_jump_work allocations)" 100 \
     "tort_signals jump: after siglongjmp out of a handler that interrupted the shim, later allocations are not recorded"
 
 # C++ exceptions through four allocating frames, 3000 times

@@ -16,7 +16,7 @@ report_json "${TRACES[@]}" || die "report failed: $(cat "$REPORT_JSON.err")"
 expect_func thread_churn allocations 320000
 expect_func thread_churn frees 320000
 assert_eq "$(summary threads)" 641 "threads (640 + main)"
-known_eq "$(summary unmatched_frees)" 0 "tort_threads: the joining thread records FREEs of blocks the joined thread allocated unrecorded (summary.unmatched_frees)"
+assert_eq "$(summary unmatched_frees)" 0 "tort_threads: the joining thread records FREEs of blocks the joined thread allocated unrecorded (summary.unmatched_frees)"
 assert_eq "$(summary truncated)" false "truncated"
 assert_eq "$(dump_count THREAD_END "$TRACE")" 640 "THREAD_END records"
 
@@ -33,5 +33,5 @@ report_json "${TRACES[@]}" || die "report failed: $(cat "$REPORT_JSON.err")"
 expect_func cross_alloc allocations 80000
 expect_func cross_alloc frees 80000
 expect_func cross_alloc leaked_blocks 0
-known_eq "$(summary unmatched_frees)" 0 "tort_threads: the joining thread records FREEs of blocks the joined thread allocated unrecorded (summary.unmatched_frees)"
+assert_eq "$(summary unmatched_frees)" 0 "tort_threads: the joining thread records FREEs of blocks the joined thread allocated unrecorded (summary.unmatched_frees)"
 torture_done
