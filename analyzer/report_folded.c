@@ -32,3 +32,12 @@ int fp_report_folded(FILE *out, const struct fp_model *m, const struct fp_sites 
     }
     return ferror(out) ? -1 : 0;
 }
+
+/* A page-fault flame graph: the fault stacks, by fault metric. */
+int fp_faults_folded(FILE *out, const struct fp_sites *faults, int metric)
+{
+    struct fp_opts o;
+    memset(&o, 0, sizeof(o));
+    o.metric = metric;
+    return fp_report_folded(out, NULL, faults, &o);
+}

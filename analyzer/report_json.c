@@ -105,6 +105,27 @@ static void processes_json(FILE *out, const struct fp_model *m)
     fprintf(out, "\n  ],\n");
 }
 
+/* "function", "file", "line", "module" and "stack" of a site (an open object) */
+static void frame_json(FILE *out, const struct fp_sites *s, const struct fp_site *st)
+{
+    const uint32_t *fr = fp_site_frames(s, st);
+    const struct fp_frame *f0 = st->nframes ? fp_syms_frame(s->syms, fr[0]) : NULL;
+    char nb[128], fb[1024];
+    fprintf(out, "{\"function\": ");
+    fp_json_str(out, f0 ? fp_frame_name(f0, nb, sizeof(nb)) : "[no stack]");
+    fprintf(out, ", \"file\": ");
+    fp_json_str(out, f0 && f0->file ? f0->file : "");
+    fprintf(out, ", \"line\": %u, \"module\": ", f0 ? f0->line : 0);
+    fp_json_str(out, f0 && f0->module ? f0->module : "");
+    fprintf(out, ",\n     \"stack\": [");
+    for (uint32_t k = 0; k < st->nframes; k++) {
+        if (k)
+            fprintf(out, ", ");
+        fp_json_str(out, fp_fmt_frame(fp_syms_frame(s->syms, fr[k]), fb, sizeof(fb), 1));
+    }
+    fprintf(out, "]");
+}
+
 static void sites_json(FILE *out, const struct fp_sites *sites, const struct fp_opts *o)
 {
     uint32_t n = o->top_set && o->top > 0 && (uint32_t)o->top < sites->n ? (uint32_t)o->top
@@ -114,23 +135,10 @@ static void sites_json(FILE *out, const struct fp_sites *sites, const struct fp_
     fprintf(out, "  \"allocation_sites\": [");
     for (uint32_t i = 0; i < n; i++) {
         const struct fp_site *st = &sites->v[i];
-        const uint32_t *fr = fp_site_frames(sites, st);
-        const struct fp_frame *f0 = st->nframes ? fp_syms_frame(sites->syms, fr[0]) : NULL;
-        char nb[128], fb[1024];
-        fprintf(out, "%s\n    {\"function\": ", i ? "," : "");
-        fp_json_str(out, f0 ? fp_frame_name(f0, nb, sizeof(nb)) : "[no stack]");
-        fprintf(out, ", \"file\": ");
-        fp_json_str(out, f0 && f0->file ? f0->file : "");
-        fprintf(out, ", \"line\": %u, \"module\": ", f0 ? f0->line : 0);
-        fp_json_str(out, f0 && f0->module ? f0->module : "");
-        fprintf(out, ",\n     \"stack\": [");
-        for (uint32_t k = 0; k < st->nframes; k++) {
-            if (k)
-                fprintf(out, ", ");
-            fp_json_str(out, fp_fmt_frame(fp_syms_frame(sites->syms, fr[k]), fb, sizeof(fb), 1));
-        }
+        fprintf(out, "%s\n    ", i ? "," : "");
+        frame_json(out, sites, st);
         const struct fp_counts *c = &st->c;
-        fprintf(out, "],\n     ");
+        fprintf(out, ",\n     ");
         kv_u(out, "allocations", c->allocs, 1);
         kv_u(out, "bytes", c->bytes, 1);
         kv_u(out, "frees", c->frees, 1);
@@ -231,4 +239,73 @@ int fp_report_json(FILE *out, const struct fp_model *m, const struct fp_sites *s
     size_classes_json(out, m);
     fprintf(out, "}\n");
     return ferror(out) ? -1 : 0;
+}
+
+/* The page-fault part: mode, totals, fault sites, regions, modules, files. */
+void fp_faults_json(FILE *out, const struct fp_model *m, const struct fp_sites *faults,
+                    const struct fp_opts *o)
+{
+    struct fp_fault_info fi;
+    char mode[400];
+    fp_fault_info_compute(m, &fi);
+    fprintf(out, "  \"page_faults\": {\"mode\": \"%s\", \"period\": %llu, \"description\": ",
+            fi.mode == 1 ? "perf" : "rusage", (unsigned long long)fi.period);
+    fp_json_str(out, fp_fault_mode_text(&fi, mode, sizeof(mode)));
+    fprintf(out, ", \"error\": ");
+    fp_json_str(out, fi.error ? fi.error : "");
+    fprintf(out, ",\n    \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu, "
+            "\"estimated_minor_faults\": %llu, \"estimated_major_faults\": %llu, "
+            "\"unrecorded_samples\": %llu},\n",
+            (unsigned long long)fi.exact_minor, (unsigned long long)fi.exact_major,
+            (unsigned long long)fi.samples, (unsigned long long)fi.est_minor,
+            (unsigned long long)fi.est_major, (unsigned long long)fi.unrecorded);
+    fprintf(out, "  \"fault_sites\": [");
+    uint32_t n = o->top_set && o->top > 0 && (uint32_t)o->top < faults->n ? (uint32_t)o->top
+                                                                       : faults->n;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct fp_site *st = &faults->v[i];
+        fprintf(out, "%s\n    ", i ? "," : "");
+        frame_json(out, faults, st);
+        fprintf(out, ",\n     \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu}",
+                (unsigned long long)st->c.minor_faults, (unsigned long long)st->c.major_faults,
+                (unsigned long long)st->c.fault_samples);
+    }
+    fprintf(out, "\n  ],\n  \"fault_regions\": [");
+    for (int r = 0; r < FP_REGION_COUNT; r++) {
+        fprintf(out, "%s\n    {\"region\": \"%s\", \"description\": ", r ? "," : "",
+                fp_region_name(r));
+        fp_json_str(out, fp_region_desc(r));
+        fprintf(out, ", \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu}",
+                (unsigned long long)fi.region_minor[r], (unsigned long long)fi.region_major[r],
+                (unsigned long long)fi.region_samples[r]);
+    }
+    fprintf(out, "\n  ],\n  \"fault_modules\": [");
+    int first = 1;
+    for (uint32_t i = 0; i < m->nprocs; i++)
+        for (uint32_t k = 0; k < m->procs[i].nmods; k++) {
+            const struct fp_module *md = &m->procs[i].mods[k];
+            if (!md->minor_faults && !md->major_faults)
+                continue;
+            fprintf(out, "%s\n    {\"pid\": %llu, \"module\": ", first ? "" : ",",
+                    (unsigned long long)m->procs[i].pid);
+            fp_json_str(out, md->path);
+            fprintf(out, ", \"minor_faults\": %llu, \"major_faults\": %llu}",
+                    (unsigned long long)md->minor_faults, (unsigned long long)md->major_faults);
+            first = 0;
+        }
+    fprintf(out, "\n  ],\n  \"fault_files\": [");
+    first = 1;
+    for (uint32_t i = 0; i < m->nprocs; i++)
+        for (uint32_t k = 0; k < m->procs[i].nfiles; k++) {
+            const struct fp_fault_file *ff = &m->procs[i].files[k];
+            if (!ff->minor_faults && !ff->major_faults)
+                continue;
+            fprintf(out, "%s\n    {\"pid\": %llu, \"path\": ", first ? "" : ",",
+                    (unsigned long long)m->procs[i].pid);
+            fp_json_str(out, ff->path);
+            fprintf(out, ", \"minor_faults\": %llu, \"major_faults\": %llu}",
+                    (unsigned long long)ff->minor_faults, (unsigned long long)ff->major_faults);
+            first = 0;
+        }
+    fprintf(out, "\n  ],\n");
 }

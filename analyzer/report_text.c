@@ -193,3 +193,146 @@ int fp_report_text(FILE *out, const struct fp_model *m, const struct fp_sites *s
         threads_text(out, m);
     return ferror(out) ? -1 : 0;
 }
+
+/* ---- the page-fault part of the text report */
+
+static const char *pct(uint64_t a, uint64_t b, char *buf, size_t n)
+{
+    snprintf(buf, n, "%.1f%%", b ? 100.0 * (double)a / (double)b : 0.0);
+    return buf;
+}
+
+/* Fault sources: faults, samples, the faulting function, then callers. */
+static void list_text(FILE *out, const struct fp_sites *list, uint32_t top, int depth)
+{
+    fprintf(out, "%4s %10s %8s %8s  %s\n", "#", "minor", "major", "samples",
+            "function <- callers");
+    uint32_t shown = 0;
+    for (uint32_t i = 0; i < list->n && shown < top; i++) {
+        const struct fp_site *st = &list->v[i];
+        if (!st->c.minor_faults && !st->c.major_faults)
+            break;
+        char a[32], b[32], cell[512];
+        shown++;
+        fprintf(out, "%4u %10s %8s %8llu  %s\n", shown, fp_fmt_count(st->c.minor_faults, a,
+                sizeof(a)), fp_fmt_count(st->c.major_faults, b, sizeof(b)),
+                (unsigned long long)st->c.fault_samples, fp_site_name(list, i, cell, sizeof(cell)));
+        const uint32_t *fr = fp_site_frames(list, st);
+        for (uint32_t k = 1; k < st->nframes && (int)k <= depth; k++) {
+            const struct fp_frame *f = fp_syms_frame(list->syms, fr[k - 1]);
+            if (f->func && !strcmp(f->func, "main"))
+                break;
+            fprintf(out, "%35s<- %s\n", "", fp_fmt_frame(fp_syms_frame(list->syms, fr[k]), cell,
+                                                         sizeof(cell), 0));
+        }
+    }
+    if (!shown)
+        fprintf(out, "%4s (none)\n", "");
+}
+
+void fp_faults_text(FILE *out, const struct fp_model *m, const struct fp_sites *alloc,
+                    const struct fp_sites *faults, const struct fp_opts *o)
+{
+    struct fp_fault_info fi;
+    char mode[400], a[32], b[32];
+    fp_fault_info_compute(m, &fi);
+    uint32_t top = o->top > 0 && o->top < 10 ? (uint32_t)o->top : 10;
+    fprintf(out, "\nPage faults: %s\n", fp_fault_mode_text(&fi, mode, sizeof(mode)));
+    if (fi.mode == 1) {
+        fprintf(out, "  exact (getrusage): minor %llu, major %llu; estimated from %llu samples: "
+                "minor %llu, major %llu\n", (unsigned long long)fi.exact_minor,
+                (unsigned long long)fi.exact_major, (unsigned long long)fi.samples,
+                (unsigned long long)fi.est_minor, (unsigned long long)fi.est_major);
+        if (fi.unrecorded)
+            fprintf(out, "  %llu more samples hit the recorder itself (not attributed)\n",
+                    (unsigned long long)fi.unrecorded);
+        fprintf(out, "\nFault sources (code that took them; samples x period):\n");
+        list_text(out, faults, top, o->depth);
+        /* allocation sites by the faults on their blocks */
+        fprintf(out, "\nFaults by memory (the allocation whose block was touched):\n");
+        uint32_t *order = malloc((alloc->n ? alloc->n : 1) * sizeof(*order));
+        if (order) {
+            uint32_t n = alloc->n;
+            for (uint32_t i = 0; i < n; i++)
+                order[i] = i;
+            /* the top few by faults, selected in place (alloc keeps its order:
+             * the toucher lookups index it) */
+            for (uint32_t i = 0; i < n && i < top; i++) {
+                uint32_t best = i;
+                for (uint32_t j = i + 1; j < n; j++)
+                    if (fp_metric_value(&alloc->v[order[j]].c, FP_METRIC_FAULTS) >
+                        fp_metric_value(&alloc->v[order[best]].c, FP_METRIC_FAULTS))
+                        best = j;
+                uint32_t t = order[i];
+                order[i] = order[best];
+                order[best] = t;
+            }
+            fprintf(out, "%4s %10s %8s %8s  %s\n", "#", "minor", "major", "samples",
+                    "allocation site <- caller");
+            uint32_t shown = 0;
+            for (uint32_t i = 0; i < n && shown < top; i++) {
+                const struct fp_site *st = &alloc->v[order[i]];
+                if (!st->c.minor_faults && !st->c.major_faults)
+                    break;
+                char cell[512];
+                shown++;
+                fprintf(out, "%4u %10s %8s %8llu  %s\n", shown,
+                        fp_fmt_count(st->c.minor_faults, a, sizeof(a)),
+                        fp_fmt_count(st->c.major_faults, b, sizeof(b)),
+                        (unsigned long long)st->c.fault_samples,
+                        fp_site_name(alloc, order[i], cell, sizeof(cell)));
+                if (st->nframes > 1 && o->by == FP_BY_SITE) {
+                    const uint32_t *fr = fp_site_frames(alloc, st);
+                    fprintf(out, "%35s<- %s\n", "", fp_fmt_frame(fp_syms_frame(alloc->syms,
+                            fr[1]), cell, sizeof(cell), 0));
+                }
+                double share;
+                int64_t t = fp_fault_top_toucher(m, alloc, faults, order[i], &share);
+                if (t >= 0)
+                    fprintf(out, "%35stouched by %s (%.0f%% of its samples)\n", "",
+                            fp_site_name(faults, t, cell, sizeof(cell)), share * 100);
+            }
+            if (!shown)
+                fprintf(out, "%4s (no sampled fault fell in an allocated block)\n", "");
+            free(order);
+        }
+        uint64_t tot = 0;
+        for (int r = 0; r < FP_REGION_COUNT; r++)
+            tot += fi.region_minor[r] + fi.region_major[r];
+        fprintf(out, "  by region:");
+        int first = 1;
+        for (int r = 0; r < FP_REGION_COUNT; r++) {
+            uint64_t v = fi.region_minor[r] + fi.region_major[r];
+            if (!v)
+                continue;
+            fprintf(out, "%s %s %s (%s)", first ? "" : ",", fp_region_name(r),
+                    fp_fmt_count(v, a, sizeof(a)), pct(v, tot, b, sizeof(b)));
+            first = 0;
+        }
+        if (first)
+            fprintf(out, " (no samples)");
+        fputc('\n', out);
+        for (uint32_t i = 0; i < m->nprocs; i++)
+            for (uint32_t k = 0; k < m->procs[i].nmods; k++) {
+                const struct fp_module *md = &m->procs[i].mods[k];
+                if (!md->minor_faults && !md->major_faults)
+                    continue;
+                const char *base = strrchr(md->path, '/');
+                fprintf(out, "    module %s: minor %llu, major %llu\n", base ? base + 1 : md->path,
+                        (unsigned long long)md->minor_faults, (unsigned long long)md->major_faults);
+            }
+        for (uint32_t i = 0; i < m->nprocs; i++)
+            for (uint32_t k = 0; k < m->procs[i].nfiles; k++) {
+                const struct fp_fault_file *ff = &m->procs[i].files[k];
+                if (ff->minor_faults || ff->major_faults)
+                    fprintf(out, "    file %s: minor %llu, major %llu\n", ff->path,
+                            (unsigned long long)ff->minor_faults,
+                            (unsigned long long)ff->major_faults);
+            }
+    } else {
+        fprintf(out, "  minor %llu, major %llu for the whole run; which code took them is not "
+                "known without\n  sampling.  Allocation sites below carry the faults counted while "
+                "their call was the\n  thread's last one (coarse: --sort faults ranks them).\n",
+                (unsigned long long)fi.exact_minor, (unsigned long long)fi.exact_major);
+    }
+}
