@@ -25,6 +25,20 @@ static inline uint64_t u(struct dec *d)
     return v;
 }
 
+/* One varint of the hot records: the pointer past it, or NULL when it runs
+ * past the payload end (the same check as u()). */
+static inline __attribute__((always_inline)) const uint8_t *
+get(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    if (__builtin_expect(p < end && !(*p & 0x80), 1)) {
+        *v = *p;
+        return p + 1;
+    }
+    if (fp_get_varint(&p, end, v) < 0)
+        return NULL;
+    return p;
+}
+
 static inline int64_t zz(struct dec *d)
 {
     return fp_unzigzag(u(d));
@@ -66,6 +80,23 @@ int fp_event_decode(const struct fp_record *rec, struct fp_event *ev)
     ev->type = rec->type;
     ev->tid = rec->tid;
     ev->t = rec->t;
+    /* ALLOC and FREE are nearly every record: read straight, without the
+     * state u() carries from field to field */
+    if (rec->type == FP_REC_ALLOC) {
+        __typeof__(ev->u.alloc) *x = &ev->u.alloc;
+        const uint8_t *p = rec->p, *end = rec->end;
+        if (!(p = get(p, end, &x->func)) || !(p = get(p, end, &x->flags)) ||
+            !(p = get(p, end, &x->size)) || !(p = get(p, end, &x->addr)) ||
+            !(p = get(p, end, &x->stack)) || !(p = get(p, end, &x->align)))
+            return -1;
+        return 1;
+    }
+    if (rec->type == FP_REC_FREE) {
+        const uint8_t *p = rec->p, *end = rec->end;
+        if (!(p = get(p, end, &ev->u.free.flags)) || !(p = get(p, end, &ev->u.free.addr)))
+            return -1;
+        return 1;
+    }
     switch (rec->type) {
     case FP_REC_PROCESS: {
         __typeof__(ev->u.process) *x = &ev->u.process;
@@ -130,15 +161,6 @@ int fp_event_decode(const struct fp_record *rec, struct fp_event *ev)
     case FP_REC_NOTE:
         ev->u.note.key = str(D);
         ev->u.note.value = str(D);
-        break;
-    case FP_REC_ALLOC: {
-        __typeof__(ev->u.alloc) *x = &ev->u.alloc;
-        x->func = u(D), x->flags = u(D), x->size = u(D), x->addr = u(D), x->stack = u(D);
-        x->align = u(D);
-        break;
-    }
-    case FP_REC_FREE:
-        ev->u.free.flags = u(D), ev->u.free.addr = u(D);
         break;
     case FP_REC_REALLOC: {
         __typeof__(ev->u.realloc) *x = &ev->u.realloc;

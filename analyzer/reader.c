@@ -77,6 +77,14 @@ static const char *const rec_names[256] = {
 #undef FP_X
 };
 
+/* known and timed: every record but PROCESS, BLOCK and STACK carries dt */
+static const uint8_t rec_timed[256] = {
+#define FP_X(name, val) [val] = val != FP_REC_PROCESS && val != FP_REC_BLOCK && \
+                                val != FP_REC_STACK,
+    FP_RECORD_LIST(FP_X)
+#undef FP_X
+};
+
 const char *fp_record_name(unsigned type)
 {
     return type < 256 ? rec_names[type] : NULL;
@@ -602,7 +610,7 @@ static int cursor_peek(struct cursor *c)
                 return -1;
             continue;
         }
-        if (cursor_fill(c, 1 + FP_VARINT_MAX) < 0)
+        if (c->out_len - c->out_pos < 1 + FP_VARINT_MAX && cursor_fill(c, 1 + FP_VARINT_MAX) < 0)
             return -1;
         if (c->out_pos == c->out_len)
             continue;       /* empty member tail */
@@ -615,7 +623,7 @@ static int cursor_peek(struct cursor *c)
         return fail(r, "corrupt record header in member at byte %llu",
                     (unsigned long long)c->cur_member_off);
     size_t hdr = (size_t)(p - (c->out + c->out_pos));
-    if (cursor_fill(c, hdr + len) < 0)
+    if (c->out_len - c->out_pos < hdr + len && cursor_fill(c, hdr + len) < 0)
         return -1;
     if (c->out_len - c->out_pos < hdr + len)
         return fail(r, "corrupt: record crosses the end of the member at byte %llu",
@@ -636,7 +644,7 @@ static int cursor_peek(struct cursor *c)
                         (unsigned long long)c->cur_member_off);
         c->tid = (uint32_t)tid;
         c->t = tb;
-    } else if (fp_record_is_timed(type) && fp_record_name(type)) {
+    } else if (rec_timed[type]) {
         uint64_t dt;
         if (fp_get_varint(&p, end, &dt))
             return fail(r, "corrupt %s record in member at byte %llu", fp_record_name(type),
@@ -675,6 +683,16 @@ static void heap_down(struct fp_reader *r, uint32_t i)
     }
 }
 
+/* The top cursor moved on: most often it is still the earliest, which two
+ * comparisons with its children show without a call. */
+static inline void heap_fix_top(struct fp_reader *r)
+{
+    struct cursor *t = r->heap[0];
+    if ((r->nheap < 2 || less(t, r->heap[1])) && (r->nheap < 3 || less(t, r->heap[2])))
+        return;
+    heap_down(r, 0);
+}
+
 static void heap_pop(struct fp_reader *r)
 {
     r->heap[0] = r->heap[--r->nheap];
@@ -691,7 +709,7 @@ int fp_reader_next(struct fp_reader *r, struct fp_record *rec)
         if (cursor_peek(c) < 0)
             return -1;
         if (c->has)
-            heap_down(r, 0);
+            heap_fix_top(r);
         else
             heap_pop(r);
     }
