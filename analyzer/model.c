@@ -126,6 +126,7 @@ struct fp_model *fp_model_new(void)
 static void proc_release_replay(struct fp_proc *p)
 {
     hmap_free(&p->tids);
+    p->tid_last = 0;
     hmap_free(&p->arena_units);
     if (p->big) {
         itree_free(p->big);
@@ -316,9 +317,13 @@ static int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
     struct fp_proc *p = &m->procs[pi];
     if (tid == 0)
         tid = (uint32_t)p->pid;
+    if (tid && tid == p->tid_last)
+        return p->ti_last;
     uint32_t *v = hmap_get(&p->tids, (uint64_t)tid + 1);
-    if (v)
+    if (v) {
+        p->tid_last = tid, p->ti_last = *v;
         return *v;
+    }
     if (grow((void **)&m->threads, &m->capthreads, m->nthreads + 1, sizeof(*m->threads)) < 0 ||
         hmap_put(&p->tids, (uint64_t)tid + 1, m->nthreads) < 0)
         return -1;
@@ -326,6 +331,7 @@ static int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
     memset(t, 0, sizeof(*t));
     t->proc = pi;
     t->tid = tid;
+    p->tid_last = tid, p->ti_last = m->nthreads;
     return m->nthreads++;
 }
 
@@ -893,6 +899,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         /* the first member's records belong to the main thread */
         th->tid = (uint32_t)p->pid;
         TRY(hmap_put(&p->tids, (uint64_t)p->pid + 1, (uint32_t)ti));
+        p->tid_last = 0;
         break;
     }
     case FP_REC_MODULE: {

@@ -150,6 +150,8 @@ struct fp_proc {
 
     /* replay state, freed when the trace ends */
     struct hmap tids;                /* tid -> thread index */
+    uint32_t tid_last, ti_last;      /* the last lookup in tids (tid_last 0: none): records
+                                        come in runs of one thread */
     struct live_table *live;
     struct itree *big;               /* live blocks of a page or more, by address */
     struct itree *maps;              /* the program's own mappings (val: 1 anon, 2 file) */
