@@ -185,10 +185,16 @@ static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *
         n = depth;   /* kept one extra frame only to know its slot */
     if (n == 0 || ips[0] != ip0 || sps[0] != sp0)
         return 0;
-    /* the return address of frame i+1 sits just below frame i+1's sp */
-    for (uint32_t i = 0; i + 1 < n; i++)
-        if (*(uintptr_t *)(sps[i + 1] - sizeof(uintptr_t)) != ips[i + 1])
+    /* the return address of frame i+1 sits just below frame i+1's sp; every
+     * slot must lie in this thread's stack above sp0, the memory a later
+     * check at the same sp0 is sure to find mapped (a walk that crossed to
+     * another stack, a fiber's or a signal stack's, is not cached) */
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        uintptr_t slot = sps[i + 1] - sizeof(uintptr_t);
+        if (slot < sp0 || slot + sizeof(uintptr_t) > t->stack_hi ||
+            *(uintptr_t *)slot != ips[i + 1])
             return 0;
+    }
     uint64_t id = stack_lookup(t, ips, n);
     if (!id)
         return 0;
