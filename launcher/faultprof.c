@@ -46,16 +46,23 @@ struct options {
     char *const *argv;    /* the program and its arguments */
 };
 
+/* One line on stderr, prefixed "faultprof: ". */
+static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void vmsg(const char *fmt, va_list ap)
+{
+    fputs("faultprof: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void msg(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("faultprof: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmsg(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 static void usage(FILE *f)
@@ -89,11 +96,9 @@ static void usage_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("faultprof: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmsg(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     fputs("usage: faultprof [OPTIONS] [--] PROGRAM [ARGS...]\n"
           "Try 'faultprof --help' for the options.\n", stderr);
     exit(EXIT_USAGE);
