@@ -239,6 +239,22 @@ void fp_sampled_add(void *p);
 bool fp_sampled_take(void *p);
 void fp_write_counts(struct fp_thread *t, uint64_t now);
 
+/* Sampled mode's counting filter (sample.c): false when p is certainly not
+ * a live sampled block, so its free is only counted. */
+#define FP_FILTER_COUNTERS (1u << 14)
+extern _Atomic(_Atomic uint8_t *) fp_sampled_filter;
+
+static inline unsigned fp_filter_at(uintptr_t p)
+{
+    return (unsigned)(((p >> 4) * 0xd6e8feb86659fd93ull) >> 50) & (FP_FILTER_COUNTERS - 1);
+}
+
+static inline bool fp_sampled_maybe(const void *p)
+{
+    _Atomic uint8_t *f = atomic_load_explicit(&fp_sampled_filter, memory_order_relaxed);
+    return !f || atomic_load_explicit(&f[fp_filter_at((uintptr_t)p)], memory_order_relaxed) != 0;
+}
+
 /* Sampled mode's fast path: counts the call; true when it is not sampled
  * and needs no record. */
 static inline bool fp_sample_skip(struct fp_thread *t, size_t n)

@@ -67,11 +67,20 @@ static void internal_add(void *p)
     }
 }
 
-static bool internal_take(void *p)
+static FP_NOINLINE bool internal_take_slow(void *p);
+
+/* Most frees stop at the bit here, without a call. */
+static inline bool internal_take(void *p)
 {
     unsigned i = internal_slot((uintptr_t)p);
     if (!(atomic_load_explicit(&internal_seen[i / 64], memory_order_relaxed) & (1ull << (i % 64))))
         return false;
+    return internal_take_slow(p);
+}
+
+static FP_NOINLINE bool internal_take_slow(void *p)
+{
+    unsigned i = internal_slot((uintptr_t)p);
     for (int probe = 0; probe < 64; probe++, i = (i + 1) & (INTERNAL_SLOTS - 1)) {
         uintptr_t cur = atomic_load_explicit(&internal_blocks[i], memory_order_relaxed);
         if (cur == 0)
@@ -199,19 +208,12 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
 #define REAL(expr) ({ fp_in_alloc++; fp_alloc_sp = (uintptr_t)__builtin_frame_address(0); \
                       __typeof__(expr) r_ = (expr); fp_in_alloc--; r_; })
 
-/* After a real call that may have made a block: count it (sampled mode),
- * or record it. */
-static inline void alloc_done(unsigned func, size_t n, void *p, size_t align)
+/* The recording half of alloc_done, out of line: the sampled-mode skip
+ * then runs in the hook itself without this half's register saves.
+ * counted: the sampled fast path has already counted the call. */
+static FP_NOINLINE void alloc_record(unsigned func, size_t n, void *p, size_t align,
+                                     bool counted)
 {
-    bool counted = false;
-    if (FP_UNLIKELY(fp_config.sample_bytes != 0) && p) {
-        struct fp_thread *s = fp_self;
-        if (s && atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_READY) {
-            if (fp_sample_skip(s, n))
-                return;
-            counted = true;
-        }
-    }
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
         int e = errno;
@@ -223,6 +225,23 @@ static inline void alloc_done(unsigned func, size_t n, void *p, size_t align)
         fp_leave(t);
         errno = e;
     }
+}
+
+/* After a real call that may have made a block: count it (sampled mode),
+ * or record it. */
+static inline __attribute__((always_inline)) void alloc_done(unsigned func, size_t n, void *p,
+                                                             size_t align)
+{
+    bool counted = false;
+    if (FP_UNLIKELY(fp_config.sample_bytes != 0) && p) {
+        struct fp_thread *s = fp_self;
+        if (s && atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_READY) {
+            if (fp_sample_skip(s, n))
+                return;
+            counted = true;
+        }
+    }
+    alloc_record(func, n, p, align, counted);
 }
 
 FP_EXPORT void *malloc(size_t n)
@@ -243,7 +262,7 @@ static inline bool free_counted_only(void *p)
     if (!t || atomic_load_explicit(&fp_state, memory_order_relaxed) != FP_READY)
         return false;
     t->c_frees++;
-    return !fp_sampled_take(p);
+    return !fp_sampled_maybe(p) || !fp_sampled_take(p);
 }
 
 FP_EXPORT void free(void *p)
@@ -303,8 +322,14 @@ static inline void realloc_done(unsigned func, void *old, size_t n, void *p)
         if (s && atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_READY) {
             bool freed = old && (p || n == 0);
             bool old_sampled = old && fp_sampled_take(old);
-            if (old_sampled && !freed)
-                fp_sampled_add(old);      /* failed: still live */
+            if (old_sampled && !freed) {
+                /* failed: still live.  Inside the recorder, since adding
+                 * may take the set's lock */
+                struct fp_thread *t = fp_enter();
+                fp_sampled_add(old);
+                if (t)
+                    fp_leave(t);
+            }
             if (freed)
                 s->c_frees++;
             if (!p || fp_sample_skip(s, n)) {

@@ -24,25 +24,45 @@ void fp_sample_next(struct fp_thread *t)
     t->sample_left = left > 1e15 ? (int64_t)1e15 : (int64_t)left + 1;
 }
 
-/* ---- live sampled blocks: open addressing over mmap'd slots; 1 marks a
- * deleted slot.  Should it fill up, every free is recorded from then on:
- * the analyzer ignores frees of blocks it never saw. */
-#define SAMPLED_SLOTS (1u << 20)
-#define MAX_PROBE 128
+/* ---- live sampled blocks: open-addressing tables over mmap'd slots; 1
+ * marks a deleted slot, which a later add may take.  The first table is
+ * 32 KiB, so a program with few live samples touches a few pages, not a
+ * table sized for the worst case (one 8 MiB table cost 3,700 page faults on
+ * bench/alloc_heavy, more than the sampled records did).  When an add finds
+ * no free slot near the block's home, a new table of at least 8 times the
+ * live blocks takes the adds; the older ones keep their blocks until they
+ * are freed, and a take looks in each table that still holds one.  Tables
+ * are never unmapped or reused, so a reader never meets a table being
+ * changed under it.  Should all SET_TABLES be used, every free is recorded
+ * from then on: the analyzer ignores frees of blocks it never saw. */
+#define SET_MIN_SLOTS  (1u << 12)
+#define SET_MAX_SLOTS  (1u << 24)
+#define SET_TABLES     16
+#define MAX_PROBE      64
 
-static _Atomic uintptr_t *sampled;
+struct sampled_table {
+    _Atomic(_Atomic uintptr_t *) slot;   /* published after mask */
+    uint32_t mask;
+    _Atomic uint32_t live;               /* slots holding a block */
+};
+
+static struct sampled_table tables[SET_TABLES];
+static _Atomic int newest = -1;   /* the table adds go to; tables up to it exist */
 static _Atomic int sampled_full;
+static fp_lock_t grow_lock;
 
-/* A counting filter in front of the table: how many live sampled blocks
- * hash to each of 64 Ki counters.  A free whose counter is 0 (nearly all of
- * them) needs no look into the big table, whose lines would miss the cache.
- * A counter that reaches 255 stays there. */
-#define FILTER_COUNTERS (1u << 16)
+/* The counting filter in front of the tables (fp.h): how many live sampled
+ * blocks hash to each counter.  A free whose counter is 0 (nearly all of
+ * them) needs no look into the tables, whose lines would miss the cache; 16
+ * KiB of counters stay in the cache where 64 KiB did not.  A counter that
+ * reaches 255 stays there.  fp_sampled_filter is cleared when the set
+ * overflows, which sends every free to fp_sampled_take. */
+_Atomic(_Atomic uint8_t *) fp_sampled_filter;
 static _Atomic uint8_t *filter;
 
 static inline unsigned filter_at(uintptr_t p)
 {
-    return (unsigned)(((p >> 4) * 0xd6e8feb86659fd93ull) >> 48) & (FILTER_COUNTERS - 1);
+    return fp_filter_at(p);
 }
 
 static void filter_add(uintptr_t p)
@@ -61,53 +81,112 @@ static void filter_remove(uintptr_t p)
         ;
 }
 
-int fp_sampled_init(void)
+static inline uint32_t slot_of(uintptr_t p, uint32_t mask)
 {
-    if (!fp_config.sample_bytes || sampled)
-        return 0;
-    sampled = fp_os_map(SAMPLED_SLOTS * sizeof(uintptr_t));
-    filter = fp_os_map(FILTER_COUNTERS);
-    return sampled && filter ? 0 : -1;
+    return (uint32_t)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 }
 
-static inline unsigned slot_of(uintptr_t p)
+static uint32_t live_total(void)
 {
-    return (unsigned)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> 44) & (SAMPLED_SLOTS - 1);
+    uint32_t n = 0;
+    for (int i = 0; i < SET_TABLES; i++)
+        n += atomic_load_explicit(&tables[i].live, memory_order_relaxed);
+    return n;
+}
+
+/* Starts a new table for adds, unless another thread just did (the newest
+ * is no longer `was`).  Called inside the recorder; false when none is left. */
+static bool table_add(int was)
+{
+    bool ok = true;
+    fp_lock(&grow_lock);
+    int k = atomic_load(&newest);
+    if (k != was)
+        goto out;
+    if (k + 1 >= SET_TABLES) {
+        ok = false;
+        goto out;
+    }
+    uint32_t want = SET_MIN_SLOTS;
+    if (k >= 0 && tables[k].mask + 1 > want)
+        want = tables[k].mask + 1;
+    while (want < SET_MAX_SLOTS && want < 8 * (live_total() + 1))
+        want *= 2;
+    struct sampled_table *t = &tables[k + 1];
+    _Atomic uintptr_t *s = fp_os_map(want * sizeof(uintptr_t));
+    if (!s) {
+        ok = false;
+        goto out;
+    }
+    t->mask = want - 1;
+    atomic_store_explicit(&t->slot, s, memory_order_release);
+    atomic_store(&newest, k + 1);
+out:
+    fp_unlock(&grow_lock);
+    return ok;
+}
+
+int fp_sampled_init(void)
+{
+    if (!fp_config.sample_bytes || filter)
+        return 0;
+    filter = fp_os_map(FP_FILTER_COUNTERS);
+    if (!filter || !table_add(-1))
+        return -1;
+    atomic_store(&fp_sampled_filter, filter);
+    return 0;
 }
 
 void fp_sampled_add(void *p)
 {
-    if (!p || !sampled)
+    if (!p || !filter || atomic_load_explicit(&sampled_full, memory_order_relaxed))
         return;
-    unsigned i = slot_of((uintptr_t)p);
-    for (int probe = 0; probe < MAX_PROBE; probe++, i = (i + 1) & (SAMPLED_SLOTS - 1)) {
-        uintptr_t cur = atomic_load_explicit(&sampled[i], memory_order_relaxed);
-        if ((cur == 0 || cur == 1) &&
-            atomic_compare_exchange_strong(&sampled[i], &cur, (uintptr_t)p)) {
-            filter_add((uintptr_t)p);
+    for (;;) {
+        int k = atomic_load(&newest);
+        struct sampled_table *t = &tables[k];
+        _Atomic uintptr_t *slot = atomic_load_explicit(&t->slot, memory_order_acquire);
+        uint32_t i = slot_of((uintptr_t)p, t->mask);
+        for (int probe = 0; probe < MAX_PROBE; probe++, i = (i + 1) & t->mask) {
+            uintptr_t cur = atomic_load_explicit(&slot[i], memory_order_relaxed);
+            if ((cur == 0 || cur == 1) &&
+                atomic_compare_exchange_strong(&slot[i], &cur, (uintptr_t)p)) {
+                atomic_fetch_add(&t->live, 1);
+                filter_add((uintptr_t)p);
+                return;
+            }
+        }
+        if (!table_add(k)) {
+            atomic_store(&sampled_full, 1);
+            atomic_store(&fp_sampled_filter, NULL);
             return;
         }
     }
-    atomic_store(&sampled_full, 1);
 }
 
 /* true when p was a sampled block (and is now forgotten), or when the set
  * overflowed and nothing can be known */
 bool fp_sampled_take(void *p)
 {
-    if (!sampled || atomic_load_explicit(&sampled_full, memory_order_relaxed))
+    if (!filter || atomic_load_explicit(&sampled_full, memory_order_relaxed))
         return true;
     if (atomic_load_explicit(&filter[filter_at((uintptr_t)p)], memory_order_relaxed) == 0)
         return false;
-    unsigned i = slot_of((uintptr_t)p);
-    for (int probe = 0; probe < MAX_PROBE; probe++, i = (i + 1) & (SAMPLED_SLOTS - 1)) {
-        uintptr_t cur = atomic_load_explicit(&sampled[i], memory_order_relaxed);
-        if (cur == 0)
-            return false;
-        if (cur == (uintptr_t)p &&
-            atomic_compare_exchange_strong(&sampled[i], &cur, (uintptr_t)1)) {
-            filter_remove((uintptr_t)p);
-            return true;
+    for (int k = atomic_load(&newest); k >= 0; k--) {
+        struct sampled_table *t = &tables[k];
+        _Atomic uintptr_t *slot = atomic_load_explicit(&t->slot, memory_order_acquire);
+        if (!slot || atomic_load_explicit(&t->live, memory_order_relaxed) == 0)
+            continue;
+        uint32_t i = slot_of((uintptr_t)p, t->mask);
+        for (int probe = 0; probe < MAX_PROBE; probe++, i = (i + 1) & t->mask) {
+            uintptr_t cur = atomic_load_explicit(&slot[i], memory_order_relaxed);
+            if (cur == 0)
+                break;
+            if (cur == (uintptr_t)p &&
+                atomic_compare_exchange_strong(&slot[i], &cur, (uintptr_t)1)) {
+                atomic_fetch_sub(&t->live, 1);
+                filter_remove((uintptr_t)p);
+                return true;
+            }
         }
     }
     return false;

@@ -3,6 +3,9 @@
 # the same as an unsampled run's — and says its site figures are estimates;
 # with many samples a site's estimated allocations and bytes are within 5% of
 # the truth (1M x 100 B in small_blocks, 10k x 100 KiB in big_blocks).
+# With 400k blocks live at once (about 216k of them sampled), the shim's set
+# of sampled blocks grows and still finds each at its free: no block of
+# many_live is left as a leak, while kept_blocks' 1000 are.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_shim
@@ -60,3 +63,14 @@ near "$(json_get 'site("big_blocks")["bytes"]')" $((10000 * 102400)) 5 "N=16K: b
 folded=$("$REPORT" --format folded --by function --metric allocations "$TMPDIR"/s16.*.gz)
 n=$(printf '%s\n' "$folded" | awk '/small_blocks/ { print $NF; exit }')
 near "${n:-0}" 1000000 5 "N=16K: folded small_blocks allocations"
+
+# 400k x 100 B live at once at N = 128 (p = 0.54: ~216k live samples, far
+# more than the set's first table holds), then all freed; 1000 leaked
+LD_PRELOAD=$SHIM FAULTPROF_SAMPLE_BYTES=128 FAULTPROF_OUTPUT=$TMPDIR/live.%p.gz "$sampled" live \
+    </dev/null >"$TMPDIR/live.out" 2>&1 || die "rec_sampled live failed"
+assert_eq "$(cat "$TMPDIR/live.out")" done "live: program output"
+report_json "$TMPDIR"/live.*.gz
+near "$(json_get 'site("many_live")["allocations"]')" 400000 5 "live: many_live allocations"
+assert_eq "$(json_get 'site("many_live")["leaked_blocks"]')" 0 "live: every sampled block of many_live freed"
+# 1000 blocks at p = 0.54: the estimate's std is 2.9%
+near "$(json_get 'site("kept_blocks")["leaked_blocks"]')" 1000 15 "live: kept_blocks leaked"
