@@ -245,6 +245,8 @@ static int load_side(struct side *s, const char *path, const struct fp_opts *o, 
         return -1;
     }
     s->m->warn = o->warn;
+    if (o->symbols)
+        s->m->modules_known = fp_syms_prewarm;
     if (fp_model_read_file(s->m, path, e, sizeof(e)) < 0) {
         snprintf(err, errlen, "%s: %s", path, e);
         return -1;

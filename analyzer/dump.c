@@ -218,23 +218,23 @@ int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, si
     fprintf(out, "# faultprof dump %s version %u.%u members %zu order %s\n", path,
             FP_VERSION_MAJOR, fp_reader_version_minor(r), fp_reader_members(r),
             order ? "file" : "time");
-    struct fp_record rec;
+    const struct fp_record *rec;
     static struct fp_event ev;
     int k;
     uint32_t unloads = 0;
     while ((k = fp_reader_next(r, &rec)) > 0) {
-        int d = fp_event_decode(&rec, &ev);
+        int d = fp_event_decode(rec, &ev);
         if (d < 0) {
             snprintf(err, errlen, "corrupt: %s record too short (member at byte %llu)",
-                     fp_record_name(rec.type), U(rec.member_off));
+                     fp_record_name(rec->type), U(rec->member_off));
             goto out;
         }
         if (d == 0) {
-            fprintf(out, "UNKNOWN t=%llu tid=%u type=0x%02x len=%zu\n", U(rec.t), rec.tid,
-                    rec.type, (size_t)(rec.end - rec.p));
+            fprintf(out, "UNKNOWN t=%llu tid=%u type=0x%02x len=%zu\n", U(rec->t), rec->tid,
+                    rec->type, (size_t)(rec->end - rec->p));
             continue;
         }
-        print_event(out, &rec, &ev, syms, &unloads);
+        print_event(out, rec, &ev, syms, &unloads);
     }
     if (k < 0) {
         snprintf(err, errlen, "%s", fp_reader_error(r));

@@ -25,20 +25,6 @@ static inline uint64_t u(struct dec *d)
     return v;
 }
 
-/* One varint of the hot records: the pointer past it, or NULL when it runs
- * past the payload end (the same check as u()). */
-static inline __attribute__((always_inline)) const uint8_t *
-get(const uint8_t *p, const uint8_t *end, uint64_t *v)
-{
-    if (__builtin_expect(p < end && !(*p & 0x80), 1)) {
-        *v = *p;
-        return p + 1;
-    }
-    if (fp_get_varint(&p, end, v) < 0)
-        return NULL;
-    return p;
-}
-
 static inline int64_t zz(struct dec *d)
 {
     return fp_unzigzag(u(d));
@@ -83,20 +69,15 @@ int fp_event_decode(const struct fp_record *rec, struct fp_event *ev)
     /* ALLOC and FREE are nearly every record: read straight, without the
      * state u() carries from field to field */
     if (rec->type == FP_REC_ALLOC) {
-        __typeof__(ev->u.alloc) *x = &ev->u.alloc;
-        const uint8_t *p = rec->p, *end = rec->end;
-        if (!(p = get(p, end, &x->func)) || !(p = get(p, end, &x->flags)) ||
-            !(p = get(p, end, &x->size)) || !(p = get(p, end, &x->addr)) ||
-            !(p = get(p, end, &x->stack)) || !(p = get(p, end, &x->align)))
+        struct fp_alloc_fields x;
+        if (fp_decode_alloc(rec, &x) < 0)
             return -1;
+        ev->u.alloc.func = x.func, ev->u.alloc.flags = x.flags, ev->u.alloc.size = x.size;
+        ev->u.alloc.addr = x.addr, ev->u.alloc.stack = x.stack, ev->u.alloc.align = x.align;
         return 1;
     }
-    if (rec->type == FP_REC_FREE) {
-        const uint8_t *p = rec->p, *end = rec->end;
-        if (!(p = get(p, end, &ev->u.free.flags)) || !(p = get(p, end, &ev->u.free.addr)))
-            return -1;
-        return 1;
-    }
+    if (rec->type == FP_REC_FREE)
+        return fp_decode_free(rec, &ev->u.free.flags, &ev->u.free.addr) < 0 ? -1 : 1;
     switch (rec->type) {
     case FP_REC_PROCESS: {
         __typeof__(ev->u.process) *x = &ev->u.process;

@@ -54,6 +54,32 @@ struct fp_event {
 /* 1 decoded, 0 unknown type (skip it), -1 corrupt (payload too short). */
 int fp_event_decode(const struct fp_record *rec, struct fp_event *ev);
 
+/* ---- ALLOC and FREE are nearly every record: the model reads them with
+ * these, straight into its own variables, without a struct fp_event. */
+
+struct fp_alloc_fields {
+    uint64_t func, flags, size, addr, stack, align;
+};
+
+/* 0, or -1 when the payload is too short */
+static inline int fp_decode_alloc(const struct fp_record *rec, struct fp_alloc_fields *x)
+{
+    const uint8_t *p = rec->p, *end = rec->end;
+    if (!(p = fp_varint_at(p, end, &x->func)) || !(p = fp_varint_at(p, end, &x->flags)) ||
+        !(p = fp_varint_at(p, end, &x->size)) || !(p = fp_varint_at(p, end, &x->addr)) ||
+        !(p = fp_varint_at(p, end, &x->stack)) || !(p = fp_varint_at(p, end, &x->align)))
+        return -1;
+    return 0;
+}
+
+static inline int fp_decode_free(const struct fp_record *rec, uint64_t *flags, uint64_t *addr)
+{
+    const uint8_t *p = rec->p, *end = rec->end;
+    if (!(p = fp_varint_at(p, end, flags)) || !(p = fp_varint_at(p, end, addr)))
+        return -1;
+    return 0;
+}
+
 const char *fp_alloc_func_name(uint64_t func);
 
 #endif

@@ -212,6 +212,8 @@ int main(int argc, char **argv)
     }
     m->warn = o.warn ? o.warn : NULL;
     m->progress = isatty(2);
+    if (o.symbols)
+        m->modules_known = fp_syms_prewarm;
     for (int i = optind; i < argc; i++) {
         if (fp_model_read_file(m, argv[i], err, sizeof(err)) < 0) {
             fprintf(stderr, "faultprof-report: %s: %s\n", argv[i], err);

@@ -75,6 +75,18 @@ static struct live *live_find(struct live_table *lt, uint64_t addr)
     }
 }
 
+/* The slot holding addr or, when addr is absent, the empty slot that ends
+ * its probe (where live_insert would put it); NULL for an empty table. */
+static inline struct live *live_probe(struct live_table *lt, uint64_t addr)
+{
+    if (!lt->s)
+        return NULL;
+    size_t i = hmap_hash(addr) & lt->mask;
+    while (lt->s[i].addr && lt->s[i].addr != addr)
+        i = (i + 1) & lt->mask;
+    return &lt->s[i];
+}
+
 /* Inserts (addr must not be present); returns the slot or NULL. */
 static struct live *live_insert(struct live_table *lt, uint64_t addr)
 {
@@ -155,6 +167,8 @@ void fp_model_free(struct fp_model *m)
     for (uint32_t i = 0; i < m->nprocs; i++) {
         struct fp_proc *p = &m->procs[i];
         proc_release_replay(p);
+        if (p->prewarm_free)
+            p->prewarm_free(p->prewarm);
         free(p->trace_path);
         free(p->exe);
         free(p->cmdline);
@@ -312,7 +326,7 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
     return m->nstacks++;
 }
 
-static int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
+static inline int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
 {
     struct fp_proc *p = &m->procs[pi];
     if (tid == 0)
@@ -337,11 +351,15 @@ static int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
 
 /* The raw stack a record's stack id names in this thread; the empty stack
  * for id 0 or an id the thread never defined. */
-static int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_thread *t, uint64_t id)
+static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_thread *t, uint64_t id)
 {
+    if (id && id == t->sid_last)
+        return t->si_last;
     uint32_t *v = id ? hmap_get(&t->stacks, id) : NULL;
-    if (v)
+    if (v) {
+        t->sid_last = id, t->si_last = *v;
         return *v;
+    }
     return stack_intern(m, pi, FP_STACK_ALLOC, NULL, 0);
 }
 
@@ -379,8 +397,11 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
 {
     struct fp_thread *th = &m->threads[ti];
     struct fp_rawstack *s = &m->stacks[si];
-    struct live *old = live_find(p->live, addr);
+    /* one probe finds a block still there or the slot the new one takes */
+    struct live *slot = live_probe(p->live, addr);
+    struct live *old = slot && slot->addr ? slot : NULL;
     if (old) {
+        slot = NULL;
         /* freed behind our back (e.g. before the shim was ready): forget it */
         double ow = 1;
         uint64_t osize = p->sample_bytes ? block_weight(p, old->size, old->flags, &ow) : old->size;
@@ -417,9 +438,14 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
             hmap_put(&p->arena_units, p->arena_last, 1) < 0)
             return -1;
     }
-    struct live *e = live_insert(p->live, addr);
-    if (!e)
+    struct live *e;
+    if (slot && (p->live->n + 1) * 4 <= (p->live->mask + 1) * 3) {
+        e = slot;           /* what live_insert would take */
+        p->live->n++;
+        e->addr = addr;
+    } else if (!(e = live_insert(p->live, addr))) {
         return -1;
+    }
     th->alloc_seq++;
     e->size = size;
     e->t = t;
@@ -864,20 +890,61 @@ static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_threa
 
 #define TRY(x) do { if ((x) < 0) goto oom; } while (0)
 
+/* What every event does first: its thread (-1: out of memory), whose and
+ * the process's time ranges it extends. */
+static inline __attribute__((always_inline)) int64_t
+event_thread(struct fp_model *m, uint32_t pi, uint32_t tid, uint64_t t)
+{
+    struct fp_proc *p = &m->procs[pi];
+    int64_t ti = thread_get(m, pi, tid);
+    if (ti < 0)
+        return -1;
+    struct fp_thread *th = &m->threads[ti];
+    if (!th->t_first && !th->allocs)
+        th->t_first = t;
+    if (t > th->t_last)
+        th->t_last = t;
+    if (t > p->t_last)
+        p->t_last = t;
+    return ti;
+}
+
+/* ALLOC.  Returns 0 or -1 (out of memory). */
+static int on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t,
+                    const struct fp_alloc_fields *x)
+{
+    struct fp_proc *p = &m->procs[pi];
+    int64_t si = stack_of(m, pi, &m->threads[ti], x->stack);
+    if (si < 0)
+        return -1;
+    m->threads[ti].last_stack = (uint32_t)si + 1;
+    if (!x->addr) {
+        p->failed_allocs++;
+        return 0;
+    }
+    uint32_t fl = (uint32_t)x->flags & FP_ALLOC_MMAPPED;
+    if (p->sample_bytes && (x->flags & FP_ALLOC_SAMPLED))
+        fl |= LIVE_SAMPLED;
+    if (x->func == FP_FUNC_CALLOC && x->size >= FP_BIG_ZEROED)
+        fl |= LIVE_ZEROED;
+    return block_new(m, p, ti, (uint32_t)si, x->addr, x->size, fl, 0, t);
+}
+
+/* FREE */
+static inline void on_free(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t, uint64_t addr)
+{
+    if (addr)
+        block_free(m, &m->procs[pi], ti, addr, t, 1, NULL, NULL, NULL);
+}
+
 /* Applies one decoded event.  Returns 0 or -1 (out of memory). */
 static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
 {
     struct fp_proc *p = &m->procs[pi];
-    int64_t ti = thread_get(m, pi, ev->tid);
+    int64_t ti = event_thread(m, pi, ev->tid, ev->t);
     if (ti < 0)
         goto oom;
     struct fp_thread *th = &m->threads[ti];
-    if (!th->t_first && !th->allocs)
-        th->t_first = ev->t;
-    if (ev->t > th->t_last)
-        th->t_last = ev->t;
-    if (ev->t > p->t_last)
-        p->t_last = ev->t;
     int64_t si;
     switch (ev->type) {
     case FP_REC_PROCESS: {
@@ -936,6 +1003,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         th = &m->threads[ti];
         if (ev->u.stack.id)
             TRY(hmap_put(&th->stacks, ev->u.stack.id, (uint32_t)si));
+        th->sid_last = 0;
         break;
     case FP_REC_THREAD_START: {
         const __typeof__(ev->u.thread_start) *x = &ev->u.thread_start;
@@ -1013,26 +1081,13 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         break;
     }
     case FP_REC_ALLOC: {
-        const __typeof__(ev->u.alloc) *x = &ev->u.alloc;
-        si = stack_of(m, pi, th, x->stack);
-        if (si < 0)
-            goto oom;
-        th->last_stack = (uint32_t)si + 1;
-        if (!x->addr) {
-            p->failed_allocs++;
-            break;
-        }
-        uint32_t fl = (uint32_t)x->flags & FP_ALLOC_MMAPPED;
-        if (p->sample_bytes && (x->flags & FP_ALLOC_SAMPLED))
-            fl |= LIVE_SAMPLED;
-        if (x->func == FP_FUNC_CALLOC && x->size >= FP_BIG_ZEROED)
-            fl |= LIVE_ZEROED;
-        TRY(block_new(m, p, (uint32_t)ti, (uint32_t)si, x->addr, x->size, fl, 0, ev->t));
+        struct fp_alloc_fields x = { ev->u.alloc.func, ev->u.alloc.flags, ev->u.alloc.size,
+                                     ev->u.alloc.addr, ev->u.alloc.stack, ev->u.alloc.align };
+        TRY(on_alloc(m, pi, (uint32_t)ti, ev->t, &x));
         break;
     }
     case FP_REC_FREE:
-        if (ev->u.free.addr)
-            block_free(m, p, (uint32_t)ti, ev->u.free.addr, ev->t, 1, NULL, NULL, NULL);
+        on_free(m, pi, (uint32_t)ti, ev->t, ev->u.free.addr);
         break;
     case FP_REC_REALLOC: {
         const __typeof__(ev->u.realloc) *x = &ev->u.realloc;
@@ -1178,26 +1233,46 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    struct fp_record rec;
+    const struct fp_record *rec;
     struct fp_event ev;
     int rc;
     uint64_t n = 0;
     double last_progress = m->progress ? now_s() : 0;
+    int modules_told = 0;
     while ((rc = fp_reader_next(r, &rec)) > 0) {
         n++;
-        int d = fp_event_decode(&rec, &ev);
-        if (d < 0) {
-            snprintf(err, errlen, "corrupt: %s record too short (member at byte %llu)",
-                     fp_record_name(rec.type), (unsigned long long)rec.member_off);
-            return -1;
-        }
-        if (d == 0) {
-            m->unknown_records++;
-            continue;
-        }
-        if (apply(m, pi, &ev) < 0) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
+        /* ALLOC and FREE straight to the model; the rest through apply */
+        if (rec->type == FP_REC_ALLOC) {
+            if (__builtin_expect(!modules_told, 0)) {
+                modules_told = 1;
+                if (m->modules_known)
+                    m->modules_known(m, pi);
+                p = &m->procs[pi];
+            }
+            struct fp_alloc_fields x;
+            if (fp_decode_alloc(rec, &x) < 0)
+                goto corrupt;
+            int64_t ti = event_thread(m, pi, rec->tid, rec->t);
+            if (ti < 0 || on_alloc(m, pi, (uint32_t)ti, rec->t, &x) < 0)
+                goto oom;
+        } else if (rec->type == FP_REC_FREE) {
+            uint64_t flags, addr;
+            if (fp_decode_free(rec, &flags, &addr) < 0)
+                goto corrupt;
+            int64_t ti = event_thread(m, pi, rec->tid, rec->t);
+            if (ti < 0)
+                goto oom;
+            on_free(m, pi, (uint32_t)ti, rec->t, addr);
+        } else {
+            int d = fp_event_decode(rec, &ev);
+            if (d < 0)
+                goto corrupt;
+            if (d == 0) {
+                m->unknown_records++;
+                continue;
+            }
+            if (apply(m, pi, &ev) < 0)
+                goto oom;
         }
         p = &m->procs[pi];
         if (m->progress && (n & 0xffff) == 0) {
@@ -1228,6 +1303,13 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
                     name, (unsigned long long)p->trunc_at, (unsigned long long)p->trunc_last_end);
     }
     return 0;
+corrupt:
+    snprintf(err, errlen, "corrupt: %s record too short (member at byte %llu)",
+             fp_record_name(rec->type), (unsigned long long)rec->member_off);
+    return -1;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
 }
 
 int fp_model_read_file(struct fp_model *m, const char *path, char *err, size_t errlen)

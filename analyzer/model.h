@@ -101,6 +101,10 @@ struct fp_note {
 
 struct fp_proc {
     char *trace_path;
+    /* set by the model's modules_known hook (symbols.c warming the debug
+     * info of the modules loaded at start); freed with prewarm_free */
+    void *prewarm;
+    void (*prewarm_free)(void *);
     char *exe, *cmdline;             /* cmdline: arguments joined with spaces */
     uint64_t pid, ppid, flags, t0_real, page_size, depth_limit, rusage_every;
     uint64_t sample_bytes;           /* sampled mode's mean N (PROCESS), 0: every call recorded */
@@ -178,6 +182,8 @@ struct fp_thread {
     struct hmap stacks;              /* stack id -> raw stack index */
     uint64_t alloc_seq;
     uint32_t last_stack;             /* raw stack + 1 of the last intercepted call, 0 none */
+    uint64_t sid_last;               /* the last stack id looked up (0: none) ... */
+    uint32_t si_last;                /* ... and its raw stack */
 };
 
 #define FP_SIZE_CLASSES 48           /* class k: sizes in [2^(k-1), 2^k), class 0: size 0 */
@@ -202,6 +208,9 @@ struct fp_model {
     struct hmap fault_pairs;
     FILE *warn;                      /* warnings (truncation); stderr by default */
     int progress;                    /* print progress to stderr */
+    /* called once per process at its first allocation record, when the
+     * modules loaded at start are known; NULL: not called */
+    void (*modules_known)(struct fp_model *m, uint32_t pi);
 };
 
 struct fp_model *fp_model_new(void);

@@ -30,10 +30,10 @@ int fp_reader_open(struct fp_reader **out, const char *path, enum fp_order order
 int fp_reader_open_mem(struct fp_reader **out, const void *buf, size_t len,
                        enum fp_order order, char *err, size_t errlen);
 
-/* 1: a record is in *rec (valid until the next call), 0: end, -1: corrupt
- * (fp_reader_error says why).  After 0, a truncated file has its warning
- * ready in fp_reader_truncation. */
-int fp_reader_next(struct fp_reader *r, struct fp_record *rec);
+/* 1: *rec points at the next record (valid until the next call), 0: end,
+ * -1: corrupt (fp_reader_error says why).  After 0, a truncated file has its
+ * warning ready in fp_reader_truncation. */
+int fp_reader_next(struct fp_reader *r, const struct fp_record **rec);
 const char *fp_reader_error(const struct fp_reader *r);
 
 /* Stream header fields */
@@ -48,6 +48,10 @@ void fp_reader_progress(const struct fp_reader *r, uint64_t *done, uint64_t *siz
 size_t fp_reader_members(const struct fp_reader *r);
 
 void fp_reader_close(struct fp_reader *r);
+
+/* 1 when the report may use helper threads: two CPUs or more, and
+ * FAULTPROF_REPORT_THREADS is not 1 (faultprof-report(1)). */
+int fp_report_threads(void);
 
 int fp_record_is_timed(unsigned type);
 const char *fp_record_name(unsigned type);

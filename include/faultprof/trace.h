@@ -132,6 +132,20 @@ static inline int fp_get_varint(const uint8_t **pp, const uint8_t *end, uint64_t
     return -1;
 }
 
+/* The same for readers' hot loops: returns the pointer past the varint, or
+ * NULL when it runs past end or is too long; one-byte values inline. */
+static inline __attribute__((always_inline)) const uint8_t *
+fp_varint_at(const uint8_t *p, const uint8_t *end, uint64_t *out)
+{
+    if (__builtin_expect(p < end && !(*p & 0x80), 1)) {
+        *out = *p;
+        return p + 1;
+    }
+    if (fp_get_varint(&p, end, out) < 0)
+        return NULL;
+    return p;
+}
+
 /* ---- fixed-width little-endian helpers (header and gzip extra field) */
 static inline void fp_put_le16(uint8_t *p, uint16_t v)
 {

@@ -28,6 +28,10 @@ static void test_varint_roundtrip(void **state)
             assert_int_equal(fp_get_varint(&p, buf + n, &out), 0);
             assert_true(out == vals[k]);
             assert_ptr_equal(p, buf + n);
+            /* the readers' fast form agrees */
+            out = 0;
+            assert_ptr_equal(fp_varint_at(buf, buf + n, &out), buf + n);
+            assert_true(out == vals[k]);
         }
     }
 }
@@ -43,6 +47,7 @@ static void test_varint_rejects(void **state)
         const uint8_t *p = buf;
         assert_int_equal(fp_get_varint(&p, buf + cut, &out), -1);
         assert_ptr_equal(p, buf);
+        assert_null(fp_varint_at(buf, buf + cut, &out));
     }
     /* eleven continuation bytes: longer than any u64 */
     for (int i = 0; i < 11; i++)
@@ -50,6 +55,7 @@ static void test_varint_rejects(void **state)
     buf[11] = 0;
     const uint8_t *p = buf;
     assert_int_equal(fp_get_varint(&p, buf + 12, &out), -1);
+    assert_null(fp_varint_at(buf, buf + 12, &out));
 }
 
 static void test_zigzag(void **state)

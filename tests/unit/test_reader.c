@@ -36,13 +36,13 @@ static void check_time_order(struct tg *g)
     struct fp_reader *r;
     char err[256];
     assert_int_equal(fp_reader_open_mem(&r, g->buf, g->len, FP_ORDER_TIME, err, sizeof(err)), 0);
-    struct fp_record rec;
+    const struct fp_record *rec;
     uint64_t times[16];
     uint32_t tids[16];
     int n = 0;
     while (fp_reader_next(r, &rec) > 0)
-        if (rec.type == FP_REC_ALLOC && n < 16)
-            times[n] = rec.t, tids[n++] = rec.tid;
+        if (rec->type == FP_REC_ALLOC && n < 16)
+            times[n] = rec->t, tids[n++] = rec->tid;
     assert_int_equal(n, 5);
     uint64_t want_t[5] = { 10, 20, 30, 40, 50 };
     uint32_t want_tid[5] = { 100, 101, 100, 101, 100 };
@@ -80,12 +80,12 @@ static void test_file_order(void **state)
     struct fp_reader *r;
     char err[256];
     assert_int_equal(fp_reader_open_mem(&r, g.buf, g.len, FP_ORDER_FILE, err, sizeof(err)), 0);
-    struct fp_record rec;
+    const struct fp_record *rec;
     uint64_t t[8];
     int n = 0;
     while (fp_reader_next(r, &rec) > 0)
-        if (rec.type == FP_REC_ALLOC && n < 8)
-            t[n++] = rec.t;
+        if (rec->type == FP_REC_ALLOC && n < 8)
+            t[n++] = rec->t;
     assert_int_equal(n, 5);
     assert_int_equal(t[0], 10);
     assert_int_equal(t[1], 30);
@@ -195,9 +195,9 @@ static void test_bigger_header(void **state)
     char err[256];
     assert_int_equal(fp_reader_open_mem(&r, g.buf, g.len, FP_ORDER_TIME, err, sizeof(err)), 0);
     assert_int_equal(fp_reader_version_minor(r), 7);
-    struct fp_record rec;
+    const struct fp_record *rec;
     assert_int_equal(fp_reader_next(r, &rec), 1);
-    assert_int_equal(rec.type, FP_REC_PROCESS);
+    assert_int_equal(rec->type, FP_REC_PROCESS);
     fp_reader_close(r);
     free(g.buf);
 }
