@@ -162,7 +162,6 @@ struct fp_proc {
     struct itree *stacks;            /* thread stacks (THREAD_START, [stack] of MAPS) */
     struct itree *snap;              /* file mappings of the last MAPS (val: index in files) */
     struct hmap arena_units;         /* (addr >> FP_ARENA_SHIFT) + 1 of heap blocks seen */
-    uint64_t arena_last;             /* the unit inserted last (most allocations repeat it) */
 };
 
 struct fp_thread {
@@ -182,6 +181,7 @@ struct fp_thread {
     struct hmap stacks;              /* stack id -> raw stack index */
     uint64_t alloc_seq;
     uint32_t last_stack;             /* raw stack + 1 of the last intercepted call, 0 none */
+    uint64_t arena_last;             /* the heap unit of its last allocation (most repeat it) */
     uint64_t sid_last;               /* the last stack id looked up (0: none) ... */
     uint32_t si_last;                /* ... and its raw stack */
 };

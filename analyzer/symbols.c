@@ -310,17 +310,8 @@ struct prewarm {
     uint64_t *bases;
     uint32_t *idx;                 /* the module's index in the process */
     Dwfl_Module **mods;            /* as reported, NULL when not readable */
+    uint8_t *warm;                 /* a frame seen so far lies in it: open its debug info */
 };
-
-static int prewarm_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start,
-                          void *arg)
-{
-    (void)ud, (void)name, (void)start, (void)arg;
-    Dwarf_Addr bias;
-    dwfl_module_getdwarf(mod, &bias);
-    dwfl_module_getsymtab(mod);
-    return DWARF_CB_OK;
-}
 
 static void *prewarm_main(void *arg)
 {
@@ -334,7 +325,13 @@ static void *prewarm_main(void *arg)
             w->mods[i] = dwfl_report_elf(w->dwfl, w->paths[i], w->paths[i], -1, w->bases[i],
                                          true);
     dwfl_report_end(w->dwfl, NULL, NULL);
-    dwfl_getmodules(w->dwfl, prewarm_module, NULL, 0);
+    for (uint32_t i = 0; i < w->n; i++) {
+        Dwarf_Addr bias;
+        if (w->mods[i] && w->warm[i]) {
+            dwfl_module_getdwarf(w->mods[i], &bias);
+            dwfl_module_getsymtab(w->mods[i]);
+        }
+    }
     return NULL;
 }
 
@@ -359,6 +356,7 @@ static void prewarm_free(void *arg)
     free(w->bases);
     free(w->idx);
     free(w->mods);
+    free(w->warm);
     free(w);
 }
 
@@ -367,6 +365,7 @@ void fp_syms_prewarm(struct fp_model *m, uint32_t pi)
     struct fp_proc *p = &m->procs[pi];
     if (p->prewarm || !fp_report_threads())
         return;
+    uint8_t *hit = NULL;
     struct prewarm *w = calloc(1, sizeof(*w));
     if (!w)
         return;
@@ -374,8 +373,28 @@ void fp_syms_prewarm(struct fp_model *m, uint32_t pi)
     w->bases = calloc(p->nmods ? p->nmods : 1, sizeof(uint64_t));
     w->idx = calloc(p->nmods ? p->nmods : 1, sizeof(uint32_t));
     w->mods = calloc(p->nmods ? p->nmods : 1, sizeof(Dwfl_Module *));
-    if (!w->paths || !w->bases || !w->idx || !w->mods)
+    w->warm = calloc(p->nmods ? p->nmods : 1, 1);
+    if (!w->paths || !w->bases || !w->idx || !w->mods || !w->warm)
         goto fail;
+    /* debug info only for modules that the stacks read so far go through
+     * (the program's and libc, nearly always): opening ld.so's and
+     * libunwind's cost alloc_heavy's report 11 ms for no frame */
+    hit = calloc(p->nmods ? p->nmods : 1, 1);
+    if (!hit)
+        goto fail;
+    for (uint32_t k = 0; k < m->nstacks; k++) {
+        const struct fp_rawstack *rs = &m->stacks[k];
+        if (rs->proc != pi)
+            continue;
+        for (uint32_t f = 0; f < rs->n; f++) {
+            uint64_t a = m->frames[rs->frames_off + f];
+            for (uint32_t i = 0; i < p->nmods; i++)
+                if (a >= p->mods[i].start && a < p->mods[i].end) {
+                    hit[i] = 1;
+                    break;
+                }
+        }
+    }
     for (uint32_t i = 0; i < p->nmods; i++) {
         const struct fp_module *md = &p->mods[i];
         if (!md->path[0] || md->path[0] == '[' || md->unloaded)
@@ -383,14 +402,18 @@ void fp_syms_prewarm(struct fp_model *m, uint32_t pi)
         if (!(w->paths[w->n] = strdup(md->path)))
             goto fail;
         w->idx[w->n] = i;
+        w->warm[w->n] = hit[i];
         w->bases[w->n++] = md->base;
     }
+    free(hit);
+    hit = NULL;
     if (pthread_create(&w->thread, NULL, prewarm_main, w) != 0)
         goto fail;
     p->prewarm = w;
     p->prewarm_free = prewarm_free;
     return;
 fail:
+    free(hit);
     w->joined = 1;
     prewarm_free(w);
 }
