@@ -29,12 +29,14 @@ void fp_sample_next(struct fp_thread *t)
  * 32 KiB, so a program with few live samples touches a few pages, not a
  * table sized for the worst case (one 8 MiB table cost 3,700 page faults on
  * bench/alloc_heavy, more than the sampled records did).  When an add finds
- * no free slot near the block's home, a new table of at least 8 times the
- * live blocks takes the adds; the older ones keep their blocks until they
- * are freed, and a take looks in each table that still holds one.  Tables
- * are never unmapped or reused, so a reader never meets a table being
- * changed under it.  Should all SET_TABLES be used, every free is recorded
- * from then on: the analyzer ignores frees of blocks it never saw. */
+ * no free slot near the block's home, a new table 4 times the size of the
+ * last takes the adds; the older ones keep their blocks until they are
+ * freed, and a take looks in each, newest first.  No count of live blocks
+ * is kept: a counter that both threads of alloc_heavy wrote at every
+ * sampled call was near half of what adding cost.  Tables are never
+ * unmapped or reused, so a reader never meets a table being changed under
+ * it.  Should all SET_TABLES be used, every free is recorded from then on:
+ * the analyzer ignores frees of blocks it never saw. */
 #define SET_MIN_SLOTS  (1u << 12)
 #define SET_MAX_SLOTS  (1u << 24)
 #define SET_TABLES     16
@@ -43,7 +45,6 @@ void fp_sample_next(struct fp_thread *t)
 struct sampled_table {
     _Atomic(_Atomic uintptr_t *) slot;   /* published after mask */
     uint32_t mask;
-    _Atomic uint32_t live;               /* slots holding a block */
 };
 
 static struct sampled_table tables[SET_TABLES];
@@ -86,14 +87,6 @@ static inline uint32_t slot_of(uintptr_t p, uint32_t mask)
     return (uint32_t)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 }
 
-static uint32_t live_total(void)
-{
-    uint32_t n = 0;
-    for (int i = 0; i < SET_TABLES; i++)
-        n += atomic_load_explicit(&tables[i].live, memory_order_relaxed);
-    return n;
-}
-
 /* Starts a new table for adds, unless another thread just did (the newest
  * is no longer `was`).  Called inside the recorder; false when none is left. */
 static bool table_add(int was)
@@ -108,10 +101,8 @@ static bool table_add(int was)
         goto out;
     }
     uint32_t want = SET_MIN_SLOTS;
-    if (k >= 0 && tables[k].mask + 1 > want)
-        want = tables[k].mask + 1;
-    while (want < SET_MAX_SLOTS && want < 8 * (live_total() + 1))
-        want *= 2;
+    if (k >= 0)
+        want = (tables[k].mask + 1) * 4 < SET_MAX_SLOTS ? (tables[k].mask + 1) * 4 : SET_MAX_SLOTS;
     struct sampled_table *t = &tables[k + 1];
     _Atomic uintptr_t *s = fp_os_map(want * sizeof(uintptr_t));
     if (!s) {
@@ -150,7 +141,6 @@ void fp_sampled_add(void *p)
             uintptr_t cur = atomic_load_explicit(&slot[i], memory_order_relaxed);
             if ((cur == 0 || cur == 1) &&
                 atomic_compare_exchange_strong(&slot[i], &cur, (uintptr_t)p)) {
-                atomic_fetch_add(&t->live, 1);
                 filter_add((uintptr_t)p);
                 return;
             }
@@ -174,7 +164,7 @@ bool fp_sampled_take(void *p)
     for (int k = atomic_load(&newest); k >= 0; k--) {
         struct sampled_table *t = &tables[k];
         _Atomic uintptr_t *slot = atomic_load_explicit(&t->slot, memory_order_acquire);
-        if (!slot || atomic_load_explicit(&t->live, memory_order_relaxed) == 0)
+        if (!slot)
             continue;
         uint32_t i = slot_of((uintptr_t)p, t->mask);
         for (int probe = 0; probe < MAX_PROBE; probe++, i = (i + 1) & t->mask) {
@@ -183,7 +173,6 @@ bool fp_sampled_take(void *p)
                 break;
             if (cur == (uintptr_t)p &&
                 atomic_compare_exchange_strong(&slot[i], &cur, (uintptr_t)1)) {
-                atomic_fetch_sub(&t->live, 1);
                 filter_remove((uintptr_t)p);
                 return true;
             }
