@@ -156,7 +156,7 @@ struct fp_pool {
     uint8_t *cur, *end;
 };
 void *fp_pool_alloc(struct fp_pool *pool, size_t size);
-void  fp_pool_release(struct fp_pool *pool);
+void  fp_pool_reset(struct fp_pool *pool);   /* empties it, keeping its first chunk */
 /* small allocations that live as long as the process */
 void *fp_perm_alloc(size_t size);
 

@@ -144,16 +144,29 @@ void *fp_pool_alloc(struct fp_pool *pool, size_t size)
     return p;
 }
 
-void fp_pool_release(struct fp_pool *pool)
+/* Empties the pool but keeps its first chunk, whose pages are already in
+ * memory: a recorder reused by a new thread starts without a map, an unmap
+ * (whose TLB shootdown interrupts every CPU the process runs on) and a page
+ * fault per page.  The memory is not zeroed. */
+void fp_pool_reset(struct fp_pool *pool)
 {
-    struct fp_pool_chunk *c = pool->chunks;
+    struct fp_pool_chunk *keep = NULL, *c = pool->chunks;
     while (c) {
         struct fp_pool_chunk *next = c->next;
-        fp_os_unmap(c, c->size);
+        if (!next && c->size == FP_POOL_CHUNK)
+            keep = c;          /* the oldest: the first the pool mapped */
+        else
+            fp_os_unmap(c, c->size);
         c = next;
     }
-    pool->chunks = NULL;
-    pool->cur = pool->end = NULL;
+    pool->chunks = keep;
+    if (keep) {
+        keep->next = NULL;
+        pool->cur = (uint8_t *)keep + 64;
+        pool->end = (uint8_t *)keep + keep->size;
+    } else {
+        pool->cur = pool->end = NULL;
+    }
 }
 
 static struct fp_pool perm_pool;

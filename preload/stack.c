@@ -303,12 +303,13 @@ uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext)
 void fp_stacks_reset(struct fp_thread *t)
 {
     t->stacks = NULL;
-    if (t->pool)
-        fp_pool_release(t->pool);
-    else
+    if (t->pool) {
+        fp_pool_reset(t->pool);
+    } else {
         t->pool = fp_perm_alloc(sizeof(*t->pool));
-    if (t->pool)
-        memset(t->pool, 0, sizeof(*t->pool));
+        if (t->pool)
+            memset(t->pool, 0, sizeof(*t->pool));
+    }
     t->cache = t->pool ? fp_pool_alloc(t->pool, CACHE_SLOTS * sizeof(struct stack_cache)) : NULL;
     if (t->cache)
         memset(t->cache, 0, CACHE_SLOTS * sizeof(struct stack_cache));
