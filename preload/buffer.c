@@ -406,6 +406,7 @@ int fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
 {
     if (trace.failed || trace.closed || trace.fd < 0)
         return -1;
+    fp_clock_calibrate();
     struct fp_zc *z = zc_get(len);
     if (!z) {
         trace_fail(ENOMEM);

@@ -144,7 +144,9 @@ extern FP_TLS int fp_in_alloc;   /* inside the next allocator's call */
 void *fp_os_map(size_t size);
 void  fp_os_unmap(void *p, size_t size);
 int   fp_os_write_all(int fd, const void *buf, size_t len);
-uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC */
+uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC (through the TSC once calibrated) */
+void fp_clock_init(void);          /* at start: can the TSC serve? */
+void fp_clock_calibrate(void);     /* now and then: switches to the TSC after 50 ms */
 uint64_t fp_realtime_ns(void);
 pid_t fp_gettid(void);
 size_t fp_read_file(const char *path, char *buf, size_t cap);

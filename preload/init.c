@@ -477,6 +477,7 @@ static void fp_init(void)
     if (!atomic_compare_exchange_strong(&fp_state, &expect, FP_INITIALIZING))
         return;
     fp_guard = 1;
+    fp_clock_init();
     fp_resolve();
     read_config();
     if (!fp_config.follow)

@@ -11,6 +11,13 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define HAVE_TSC 1
+#else
+#define HAVE_TSC 0
+#define __rdtsc() 0ull
+#endif
 
 #include "fp.h"
 
@@ -59,11 +66,96 @@ int fp_os_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-uint64_t fp_now_ns(void)
+/* ---- time: CLOCK_MONOTONIC, read through the TSC once calibrated.
+ * Every record carries a time: clock_gettime costs 23 ns here, rdtsc 10,
+ * and alloc_heavy spent 14% of its time in clock_gettime.  The TSC is used
+ * only where the kernel itself keeps time with it (clocksource "tsc": its
+ * rate is constant and it agrees across CPUs).  Until 50 ms have passed
+ * since start the clock is clock_gettime's; then its rate against
+ * CLOCK_MONOTONIC is measured over that span (to about a millionth) and
+ * times come from the TSC, continuing from the measured point.  Times stay
+ * monotonic within a thread (fp_rec_begin_timed) and agree across threads
+ * to a few tens of ns at the switch. */
+static bool tsc_usable;
+static uint64_t cal_ns, cal_tsc;                 /* the pair taken at start */
+static uint64_t base_ns, base_tsc, tsc_mult;     /* ns = base_ns + (tsc - base_tsc) * mult >> 32 */
+static _Atomic int tsc_state;                    /* 0 clock_gettime, 1 calibrating, 2 TSC */
+
+#define CALIBRATE_NS (50u * 1000 * 1000)
+
+static uint64_t mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A (CLOCK_MONOTONIC, TSC) pair: the TSC at the middle of the tightest of
+ * a few clock_gettime calls. */
+static void clock_pair(uint64_t *ns, uint64_t *tsc)
+{
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        uint64_t a = __rdtsc();
+        uint64_t n = mono_ns();
+        uint64_t b = __rdtsc();
+        if (b - a < best) {
+            best = b - a;
+            *ns = n;
+            *tsc = a + (b - a) / 2;
+        }
+    }
+}
+
+void fp_clock_init(void)
+{
+    if (!HAVE_TSC)
+        return;
+    int e = errno;
+    char buf[16] = { 0 };
+    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                  O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        tsc_usable = n >= 4 && !strncmp(buf, "tsc\n", 4);
+    }
+    errno = e;
+    if (tsc_usable)
+        clock_pair(&cal_ns, &cal_tsc);
+}
+
+void fp_clock_calibrate(void)
+{
+    if (!tsc_usable || atomic_load_explicit(&tsc_state, memory_order_relaxed) != 0)
+        return;
+    uint64_t ns, tsc;
+    clock_pair(&ns, &tsc);
+    if (ns - cal_ns < CALIBRATE_NS || tsc <= cal_tsc)
+        return;
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&tsc_state, &expect, 1))
+        return;
+    unsigned __int128 m = ((unsigned __int128)(ns - cal_ns) << 32) / (tsc - cal_tsc);
+    if (m == 0 || m >> 40) {       /* a rate no CPU has: stay with clock_gettime */
+        tsc_usable = false;
+        return;
+    }
+    base_ns = ns;
+    base_tsc = tsc;
+    tsc_mult = (uint64_t)m;
+    atomic_store_explicit(&tsc_state, 2, memory_order_release);
+}
+
+uint64_t fp_now_ns(void)
+{
+    if (FP_LIKELY(atomic_load_explicit(&tsc_state, memory_order_acquire) == 2)) {
+        int64_t d = (int64_t)(__rdtsc() - base_tsc);
+        if (FP_UNLIKELY(d < 0))
+            d = 0;
+        return base_ns + (uint64_t)(((unsigned __int128)(uint64_t)d * tsc_mult) >> 32);
+    }
+    return mono_ns();
 }
 
 uint64_t fp_realtime_ns(void)
