@@ -191,6 +191,8 @@ bool  fp_fork_gate_close(struct fp_thread *self);
 void  fp_fork_gate_open(void);
 void  fp_fork_gate_wait(void);
 extern _Atomic int fp_fork_gate;
+extern _Atomic int fp_gate_asym;   /* the gate's side uses membarrier */
+void  fp_gate_init(void);          /* at start and in a fork child */
 
 /* record writing: reserve room for one record of at most max payload bytes,
  * write fields with fp_rec_* and finish with fp_rec_end */
@@ -322,8 +324,15 @@ static inline struct fp_thread *fp_enter(void)
         return fp_enter_slow();
     fp_guard = 1;
     fp_guard_sp = (uintptr_t)__builtin_frame_address(0);
-    /* Dekker with the fork gate: publish in_shim, then look at the gate */
-    atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
+    /* Dekker with the fork gate: publish in_shim, then look at the gate
+     * (with membarrier on the gate's side, the CPU may keep the store
+     * behind the load here: fp_gate_init) */
+    if (FP_LIKELY(atomic_load_explicit(&fp_gate_asym, memory_order_relaxed))) {
+        atomic_store_explicit(&t->in_shim, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst);
+    } else {
+        atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
+    }
     if (FP_UNLIKELY(atomic_load_explicit(&fp_fork_gate, memory_order_seq_cst))) {
         return fp_enter_gated(t);
     }

@@ -465,6 +465,7 @@ static void start_recording(bool fork_child)
 void fp_after_fork_child(void);
 void fp_after_fork_child(void)
 {
+    fp_gate_init();          /* membarrier's registration is not inherited */
     fp_trace_close();
     fp_atfork_child_threads(fp_self);
     start_recording(true);
@@ -478,6 +479,7 @@ static void fp_init(void)
         return;
     fp_guard = 1;
     fp_clock_init();
+    fp_gate_init();
     fp_resolve();
     read_config();
     if (!fp_config.follow)

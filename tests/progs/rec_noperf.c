@@ -1,5 +1,7 @@
-/* Runs a program with perf_event_open denied by a seccomp filter (EACCES),
- * as in a container that forbids it:  rec_noperf PROGRAM [ARGS...] */
+/* Runs a program with perf_event_open and membarrier denied by a seccomp
+ * filter (EACCES), as in a container that forbids them; the shim falls back
+ * to getrusage for faults and to a locked store for its fork gate:
+ *   rec_noperf PROGRAM [ARGS...] */
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -17,7 +19,8 @@ int main(int argc, char **argv)
     }
     struct sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_perf_event_open, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_perf_event_open, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_membarrier, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
