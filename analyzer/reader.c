@@ -603,8 +603,10 @@ static void pf_start(struct fp_reader *r)
         goto fail;
     for (uint32_t i = 0; i < r->nm; i++)
         pf->order[i] = i;
-    pf_sort_base = r->m;
-    qsort(pf->order, r->nm, sizeof(uint32_t), cmp_first_time);
+    if (r->order == FP_ORDER_TIME) {      /* else the file's order is the reading's */
+        pf_sort_base = r->m;
+        qsort(pf->order, r->nm, sizeof(uint32_t), cmp_first_time);
+    }
     for (uint32_t k = 0; k < r->nm; k++)
         pf->rank[pf->order[k]] = k;
     /* the first chain's first member is open already */
