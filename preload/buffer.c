@@ -556,6 +556,7 @@ struct fp_thread *fp_thread_register(void)
     t->tid = (uint32_t)fp_gettid();
     t->seq = 0;
     t->calls = 0;
+    t->unwinds = 0;
     t->minflt = t->majflt = 0;
     t->ending = 0;
     atomic_store(&t->len, 0);

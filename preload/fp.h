@@ -116,6 +116,7 @@ struct fp_thread {
     uint64_t  t_first;       /* time of the first record in the buffer */
     uint64_t  t_last;        /* time of the last timed record */
     uint32_t  calls;         /* intercepted calls since the last getrusage */
+    uint32_t  unwinds;       /* full unwinds so far (stack.c: the first use unw_step) */
     uint64_t  minflt, majflt;/* last counts written in a RUSAGE record */
     struct fp_stack_entry *stacks; /* uthash: frames -> id, this thread only */
     struct fp_pool *pool;    /* memory of the stack table and cache */

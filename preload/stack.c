@@ -213,11 +213,43 @@ static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *
     return id;
 }
 
+/* A thread's first stacks are walked with unw_step.  unw_backtrace keeps a
+ * per-thread trace cache that libunwind maps at its first use in a thread
+ * and unmaps when the thread ends (page faults, waits on the mmap lock, and
+ * an unmap's TLB shootdown that interrupts every CPU the program runs on):
+ * for a short-lived thread that makes few stacks, that was half of what the
+ * thread cost.  After STEP_UNWINDS walks the faster unw_backtrace is worth
+ * its cache. */
+#define STEP_UNWINDS 32
+
+static FP_NOINLINE int step_backtrace(void **ips, int max)
+{
+    unw_context_t uc;
+    unw_cursor_t cur;
+    if (!getcontext_fn || !init_local_fn || !step_fn || !get_reg_fn ||
+        getcontext_fn(&uc) < 0 || init_local_fn(&cur, &uc) < 0)
+        return -1;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (get_reg_fn(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
+            break;
+        ips[n++] = (void *)ip;
+    } while (n < max && step_fn(&cur) > 0);
+    return n;
+}
+
 static uint64_t backtrace_id(struct fp_thread *t)
 {
     void *ips[FP_MAX_DEPTH + 16];
     fp_internal++;
-    int n = unw_backtrace_fn(ips, (int)fp_config.depth + 16);
+    int n = -1;
+    if (t->unwinds < STEP_UNWINDS) {
+        t->unwinds++;
+        n = step_backtrace(ips, (int)fp_config.depth + 16);
+    }
+    if (n < 0)
+        n = unw_backtrace_fn(ips, (int)fp_config.depth + 16);
     fp_internal--;
     int skip = 0;
     while (skip < n && (uintptr_t)ips[skip] >= shim_lo && (uintptr_t)ips[skip] < shim_hi)
