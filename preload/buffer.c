@@ -642,9 +642,6 @@ void fp_atfork_child_threads(struct fp_thread *self)
 
 /* ---- the fork gate: fork waits until no other thread is inside the shim
  * (so no lock of ours or of libunwind is held in the child), with a bound */
-/* Also used before exec and at exit, so that every buffer can be flushed
- * while its owner is not half-way through a record.  Returns false when a
- * thread stayed inside the shim past the bound. */
 /* The hot path's half of the Dekker pair (fp_enter) costs a locked
  * instruction per call unless the closing side can force a full barrier
  * on every thread of the process: membarrier's private expedited command
@@ -656,17 +653,21 @@ _Atomic int fp_gate_asym;
 
 void fp_gate_init(void)
 {
-    atomic_store(&fp_gate_asym, 0);
+    int e = errno;
     long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ||
-        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0)
-        return;
-    atomic_store(&fp_gate_asym, 1);
+    atomic_store(&fp_gate_asym,
+                 cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+                 syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0);
+    errno = e;
 }
 
+/* Also used before exec and at exit, so that every buffer can be flushed
+ * while its owner is not half-way through a record.  Returns false when a
+ * thread stayed inside the shim past the bound. */
 bool fp_fork_gate_close(struct fp_thread *self)
 {
     atomic_store_explicit(&fp_fork_gate, 1, memory_order_seq_cst);
+    int e = errno;
     if (atomic_load(&fp_gate_asym) &&
         syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
         /* denied after we registered (a seccomp filter the program set
@@ -676,6 +677,7 @@ bool fp_fork_gate_close(struct fp_thread *self)
         struct timespec wait = { 0, 20 * 1000 * 1000 };
         nanosleep(&wait, NULL);
     }
+    errno = e;
     uint64_t deadline = fp_now_ns() + 200u * 1000 * 1000;
     for (struct fp_thread *t = threads_all; t; t = t->next) {
         if (t == self)

@@ -204,12 +204,19 @@ static void not_internal(void *p)
         internal_take(p);
 }
 
+/* A block from the next allocator for a call that met the guard: when the
+ * call came from the recorder's callees (ours), into the internal set. */
+static inline void *internal_if(void *p, bool ours)
+{
+    if (ours)
+        internal_add(p);
+    return p;
+}
+
 /* a call that met the guard: the recorder's callee, or a signal handler */
 static inline void *guarded(void *p, const void *ra)
 {
-    if (fp_count_dropped(ra))
-        internal_add(p);
-    return p;
+    return internal_if(p, fp_count_dropped(ra));
 }
 #define GUARDED(p) guarded((p), __builtin_return_address(0))
 
@@ -344,12 +351,7 @@ FP_EXPORT void *malloc(size_t n)
     if (fp_guarded()) {
         bool ours = fp_count_dropped(__builtin_return_address(0));
         void *p = ours ? own_alloc(n, false) : NULL;
-        if (p)
-            return p;
-        p = real_ready() ? fp_real.malloc(n) : boot_alloc(n, 16);
-        if (ours)
-            internal_add(p);
-        return p;
+        return p ? p : internal_if(real_ready() ? fp_real.malloc(n) : boot_alloc(n, 16), ours);
     }
     void *p = real_ready() ? REAL(fp_real.malloc(n)) : boot_alloc(n, 16);
     alloc_done(FP_FUNC_MALLOC, n, p, 0);
@@ -407,12 +409,7 @@ FP_EXPORT void *calloc(size_t n, size_t m)
     if (fp_guarded()) {
         bool ours = fp_count_dropped(__builtin_return_address(0));
         void *p = ours && !over ? own_alloc(total, true) : NULL;
-        if (p)
-            return p;
-        p = fp_real.calloc(n, m);
-        if (ours)
-            internal_add(p);
-        return p;
+        return p ? p : internal_if(fp_real.calloc(n, m), ours);
     }
     void *p = REAL(fp_real.calloc(n, m));
     alloc_done(FP_FUNC_CALLOC, over ? SIZE_MAX : total, p, 0);
@@ -507,10 +504,7 @@ FP_EXPORT void *realloc(void *old, size_t n)
             return p;
         if (old)
             is_internal(old);
-        p = fp_real.realloc(old, n);
-        if (ours)
-            internal_add(p);
-        return p;
+        return internal_if(fp_real.realloc(old, n), ours);
     }
     void *p = REAL(fp_real.realloc(old, n));
     realloc_done(FP_FUNC_REALLOC, old, n, p);

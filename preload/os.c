@@ -111,16 +111,10 @@ void fp_clock_init(void)
 {
     if (!HAVE_TSC)
         return;
-    int e = errno;
-    char buf[16] = { 0 };
-    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-                  O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        tsc_usable = n >= 4 && !strncmp(buf, "tsc\n", 4);
-    }
-    errno = e;
+    char buf[16];
+    size_t n = fp_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                            buf, sizeof(buf));
+    tsc_usable = n >= 4 && !memcmp(buf, "tsc\n", 4);
     if (tsc_usable)
         clock_pair(&cal_ns, &cal_tsc);
 }

@@ -49,26 +49,21 @@ struct sampled_table {
 
 static struct sampled_table tables[SET_TABLES];
 static _Atomic int newest = -1;   /* the table adds go to; tables up to it exist */
-static _Atomic int sampled_full;
 static fp_lock_t grow_lock;
 
 /* The counting filter in front of the tables (fp.h): how many live sampled
  * blocks hash to each counter.  A free whose counter is 0 (nearly all of
  * them) needs no look into the tables, whose lines would miss the cache; 16
  * KiB of counters stay in the cache where 64 KiB did not.  A counter that
- * reaches 255 stays there.  fp_sampled_filter is cleared when the set
- * overflows, which sends every free to fp_sampled_take. */
+ * reaches 255 stays there.  fp_sampled_filter is published once the set
+ * is ready and cleared when it overflows: then every free goes to
+ * fp_sampled_take, which says the block may have been sampled. */
 _Atomic(_Atomic uint8_t *) fp_sampled_filter;
 static _Atomic uint8_t *filter;
 
-static inline unsigned filter_at(uintptr_t p)
-{
-    return fp_filter_at(p);
-}
-
 static void filter_add(uintptr_t p)
 {
-    _Atomic uint8_t *c = &filter[filter_at(p)];
+    _Atomic uint8_t *c = &filter[fp_filter_at(p)];
     uint8_t v = atomic_load_explicit(c, memory_order_relaxed);
     while (v < 255 && !atomic_compare_exchange_weak(c, &v, (uint8_t)(v + 1)))
         ;
@@ -76,7 +71,7 @@ static void filter_add(uintptr_t p)
 
 static void filter_remove(uintptr_t p)
 {
-    _Atomic uint8_t *c = &filter[filter_at(p)];
+    _Atomic uint8_t *c = &filter[fp_filter_at(p)];
     uint8_t v = atomic_load_explicit(c, memory_order_relaxed);
     while (v > 0 && v < 255 && !atomic_compare_exchange_weak(c, &v, (uint8_t)(v - 1)))
         ;
@@ -130,7 +125,7 @@ int fp_sampled_init(void)
 
 void fp_sampled_add(void *p)
 {
-    if (!p || !filter || atomic_load_explicit(&sampled_full, memory_order_relaxed))
+    if (!p || !atomic_load_explicit(&fp_sampled_filter, memory_order_relaxed))
         return;
     for (;;) {
         int k = atomic_load(&newest);
@@ -146,7 +141,6 @@ void fp_sampled_add(void *p)
             }
         }
         if (!table_add(k)) {
-            atomic_store(&sampled_full, 1);
             atomic_store(&fp_sampled_filter, NULL);
             return;
         }
@@ -157,9 +151,10 @@ void fp_sampled_add(void *p)
  * overflowed and nothing can be known */
 bool fp_sampled_take(void *p)
 {
-    if (!filter || atomic_load_explicit(&sampled_full, memory_order_relaxed))
+    _Atomic uint8_t *f = atomic_load_explicit(&fp_sampled_filter, memory_order_relaxed);
+    if (!f)
         return true;
-    if (atomic_load_explicit(&filter[filter_at((uintptr_t)p)], memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&f[fp_filter_at((uintptr_t)p)], memory_order_relaxed) == 0)
         return false;
     for (int k = atomic_load(&newest); k >= 0; k--) {
         struct sampled_table *t = &tables[k];
