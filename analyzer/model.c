@@ -90,18 +90,26 @@ static inline struct live *live_probe(struct live_table *lt, uint64_t addr)
     return &lt->s[i];
 }
 
-/* Inserts (addr must not be present); returns the slot or NULL. */
-static struct live *live_insert(struct live_table *lt, uint64_t addr)
+/* Inserts (addr must not be present); returns the slot or NULL.  hint:
+ * the empty slot live_probe found for addr, or NULL; taken unless the table
+ * has to grow first. */
+static struct live *live_insert(struct live_table *lt, uint64_t addr, struct live *hint)
 {
-    if (!lt->s || (lt->n + 1) * 2 > lt->mask + 1)
+    if (!lt->s || (lt->n + 1) * 2 > lt->mask + 1) {
         if (live_grow(lt) < 0)
             return NULL;
-    size_t i = hmap_hash(addr) & lt->mask;
-    while (lt->s[i].addr)
-        i = (i + 1) & lt->mask;
+        hint = NULL;
+    }
+    struct live *e = hint;
+    if (!e) {
+        size_t i = hmap_hash(addr) & lt->mask;
+        while (lt->s[i].addr)
+            i = (i + 1) & lt->mask;
+        e = &lt->s[i];
+    }
     lt->n++;
-    lt->s[i].addr = addr;
-    return &lt->s[i];
+    e->addr = addr;
+    return e;
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
@@ -442,14 +450,9 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
             hmap_put(&p->arena_units, th->arena_last, 1) < 0)
             return -1;
     }
-    struct live *e;
-    if (slot && (p->live->n + 1) * 2 <= p->live->mask + 1) {
-        e = slot;           /* what live_insert would take */
-        p->live->n++;
-        e->addr = addr;
-    } else if (!(e = live_insert(p->live, addr))) {
+    struct live *e = live_insert(p->live, addr, slot);
+    if (!e)
         return -1;
-    }
     th->alloc_seq++;
     e->size = size;
     e->t = t;
@@ -589,7 +592,8 @@ static int cmp_live_addr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void proc_finish(struct fp_model *m, uint32_t pi)
+/* Returns 0, or -1 out of memory. */
+static int proc_finish(struct fp_model *m, uint32_t pi)
 {
     struct fp_proc *p = &m->procs[pi];
     double leaked_est = 0;
@@ -597,28 +601,28 @@ static void proc_finish(struct fp_model *m, uint32_t pi)
      * where the table put each block */
     size_t nleft = 0;
     struct live **left = p->live && p->live->n ? malloc(p->live->n * sizeof(*left)) : NULL;
+    if (p->live && p->live->n && !left)
+        return -1;
     if (left) {
         for (size_t i = 0; i <= p->live->mask; i++)
             if (p->live->s[i].addr)
                 left[nleft++] = &p->live->s[i];
         qsort(left, nleft, sizeof(*left), cmp_live_addr);
     }
-    {
-        for (size_t i = 0; i < nleft; i++) {
-            struct live *e = left[i];
-            struct fp_rawstack *s = &m->stacks[e->stack];
-            double w = 1;
-            uint64_t wsize = p->sample_bytes ? block_weight(p, e->size, e->flags, &w) : e->size;
-            s->c.leaked_blocks++;
-            s->c.leaked_bytes += wsize;
-            s->est_leaked += w;
-            m->threads[e->thread].leaked_blocks++;
-            m->threads[e->thread].leaked_bytes += wsize;
-            m->threads[e->thread].est_leaked += w;
-            p->leaked_blocks++;
-            p->leaked_bytes += wsize;
-            leaked_est += w;
-        }
+    for (size_t i = 0; i < nleft; i++) {
+        struct live *e = left[i];
+        struct fp_rawstack *s = &m->stacks[e->stack];
+        double w = 1;
+        uint64_t wsize = p->sample_bytes ? block_weight(p, e->size, e->flags, &w) : e->size;
+        s->c.leaked_blocks++;
+        s->c.leaked_bytes += wsize;
+        s->est_leaked += w;
+        m->threads[e->thread].leaked_blocks++;
+        m->threads[e->thread].leaked_bytes += wsize;
+        m->threads[e->thread].est_leaked += w;
+        p->leaked_blocks++;
+        p->leaked_bytes += wsize;
+        leaked_est += w;
     }
     free(left);
     if (p->sample_bytes)
@@ -645,6 +649,7 @@ static void proc_finish(struct fp_model *m, uint32_t pi)
         if (m->threads[i].proc == pi)
             hmap_free(&m->threads[i].stacks);
     proc_release_replay(p);
+    return 0;
 }
 
 static char *strndup0(struct fp_str s)
@@ -1312,7 +1317,8 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
         snprintf(err, errlen, "%s", fp_reader_error(r));
         return -1;
     }
-    proc_finish(m, pi);
+    if (proc_finish(m, pi) < 0)
+        goto oom;
     if (fp_reader_truncation(r, &p->trunc_at, &p->trunc_last_end)) {
         p->truncated = 1;
         if (m->warn)

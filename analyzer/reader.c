@@ -456,6 +456,46 @@ static int cursor_next_member(struct cursor *c)
     return 0;
 }
 
+/* ---- whole members: one libdeflate call for a member whose FP field
+ * gives sizes it can have (else the zlib path, which says precisely what is
+ * wrong).  Used by the merge and by the prefetch thread, each with its own
+ * decompressor and input buffer.  Returns 1 done, 0 to take the zlib path,
+ * -1 out of memory. */
+static int member_inflate(struct fp_reader *r, struct libdeflate_decompressor *d,
+                          const struct member *m, uint8_t **in, size_t *in_cap, uint8_t *out)
+{
+    const uint8_t *src;
+    if (r->mem) {
+        src = r->mem + m->off;
+    } else {
+        if (*in_cap < m->size) {
+            uint8_t *b = realloc(*in, m->size);
+            if (!b)
+                return -1;
+            *in = b, *in_cap = m->size;
+        }
+        if (src_read(r, *in, m->size, m->off) != (ssize_t)m->size)
+            return 0;
+        src = *in;
+    }
+    size_t got = 0;
+    return libdeflate_gzip_decompress(d, src, m->size, out, m->raw, &got) == LIBDEFLATE_SUCCESS &&
+           got == m->raw;
+}
+
+static int member_sized(const struct member *m)
+{
+    return m->raw && m->raw <= FP_MAX_RECORD * 2u && m->size <= m->raw + 4096 + m->raw / 8;
+}
+
+/* The member's records are all in c->out: nothing more to inflate. */
+static void member_taken(struct cursor *c)
+{
+    c->member_done = 1;
+    c->in_off = c->in_end;
+    c->r->done_bytes += c->in_end - c->cur_member_off;
+}
+
 int fp_report_threads(void)
 {
     const char *env = getenv("FAULTPROF_REPORT_THREADS");
@@ -486,7 +526,6 @@ struct prefetch {
     struct fp_reader *r;
     struct libdeflate_decompressor *inflater;
     uint32_t *order;               /* member indices by t_first */
-    uint32_t *rank;                /* a member's position in order */
     struct pf_slot *slot;
     uint32_t started;              /* members the merge has started (under mu) */
     int stop;
@@ -506,33 +545,14 @@ static int cmp_first_time(const void *a, const void *b)
  * then finds out why). */
 static uint8_t *pf_inflate(struct prefetch *pf, uint32_t mi, uint8_t **in, size_t *in_cap)
 {
-    struct fp_reader *r = pf->r;
-    const struct member *m = &r->m[mi];
-    size_t raw = m->raw;
-    if (!raw || raw > FP_MAX_RECORD * 2u || m->size > raw + 4096 + raw / 8)
+    const struct member *m = &pf->r->m[mi];
+    if (!member_sized(m))
         return NULL;
-    const uint8_t *src;
-    if (r->mem) {
-        src = r->mem + m->off;
-    } else {
-        if (*in_cap < m->size) {
-            uint8_t *b = realloc(*in, m->size);
-            if (!b)
-                return NULL;
-            *in = b, *in_cap = m->size;
-        }
-        if (src_read(r, *in, m->size, m->off) != (ssize_t)m->size)
-            return NULL;
-        src = *in;
-    }
-    uint8_t *out = malloc(raw);
-    size_t got = 0;
-    if (!out || libdeflate_gzip_decompress(pf->inflater, src, m->size, out, raw, &got) !=
-                    LIBDEFLATE_SUCCESS || got != raw) {
-        free(out);
-        return NULL;
-    }
-    return out;
+    uint8_t *out = malloc(m->raw);
+    if (out && member_inflate(pf->r, pf->inflater, m, in, in_cap, out) == 1)
+        return out;
+    free(out);
+    return NULL;
 }
 
 static void *pf_main(void *arg)
@@ -579,7 +599,6 @@ static void pf_stop(struct fp_reader *r)
     pthread_mutex_destroy(&pf->mu);
     pthread_cond_destroy(&pf->cv);
     free(pf->order);
-    free(pf->rank);
     free(pf->slot);
     free(pf);
     r->pf = NULL;
@@ -596,10 +615,9 @@ static void pf_start(struct fp_reader *r)
         return;
     pf->r = r;
     pf->order = malloc(r->nm * sizeof(uint32_t));
-    pf->rank = malloc(r->nm * sizeof(uint32_t));
     pf->slot = calloc(r->nm, sizeof(struct pf_slot));
     pf->inflater = libdeflate_alloc_decompressor();
-    if (!pf->order || !pf->rank || !pf->slot || !pf->inflater)
+    if (!pf->order || !pf->slot || !pf->inflater)
         goto fail;
     for (uint32_t i = 0; i < r->nm; i++)
         pf->order[i] = i;
@@ -607,8 +625,6 @@ static void pf_start(struct fp_reader *r)
         pf_sort_base = r->m;
         qsort(pf->order, r->nm, sizeof(uint32_t), cmp_first_time);
     }
-    for (uint32_t k = 0; k < r->nm; k++)
-        pf->rank[pf->order[k]] = k;
     /* the first chain's first member is open already */
     if (r->ncur && r->cur[0].in_member) {
         atomic_store(&pf->slot[r->cur[0].cur_mi].state, PF_TAKEN);
@@ -628,7 +644,6 @@ fail:
     if (pf->inflater)
         libdeflate_free_decompressor(pf->inflater);
     free(pf->order);
-    free(pf->rank);
     free(pf->slot);
     free(pf);
 }
@@ -661,9 +676,7 @@ static int pf_take(struct cursor *c)
     c->out_cap = c->cur_raw;
     c->out_pos = 0;
     c->out_len = c->cur_raw;
-    c->member_done = 1;
-    c->in_off = c->in_end;
-    c->r->done_bytes += c->in_end - c->cur_member_off;
+    member_taken(c);
     return 1;
 }
 
@@ -674,47 +687,29 @@ static int pf_take(struct cursor *c)
 static int member_whole(struct cursor *c)
 {
     struct fp_reader *r = c->r;
-    size_t size = (size_t)(c->in_end - c->cur_member_off);
-    size_t raw = c->cur_raw;
-    if (!raw || raw > FP_MAX_RECORD * 2u || size > raw + 4096 + raw / 8)
+    const struct member *m = &r->m[c->cur_mi];
+    if (!member_sized(m))
         return 0;
     if (c->out_pos) {
         memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
         c->out_len -= c->out_pos;
         c->out_pos = 0;
     }
-    if (c->out_cap - c->out_len < raw) {
+    if (c->out_cap - c->out_len < m->raw) {
         size_t cap = c->out_cap;
-        while (cap - c->out_len < raw)
+        while (cap - c->out_len < m->raw)
             cap *= 2;
         uint8_t *o = realloc(c->out, cap);
         if (!o)
             return -1;
         c->out = o, c->out_cap = cap;
     }
-    const uint8_t *in;
-    if (r->mem) {
-        in = r->mem + c->cur_member_off;
-    } else {
-        if (c->in_cap < size) {
-            uint8_t *b = realloc(c->in, size);
-            if (!b)
-                return -1;
-            c->in = b, c->in_cap = size;
-        }
-        if (src_read(r, c->in, size, c->cur_member_off) != (ssize_t)size)
-            return 0;
-        in = c->in;
+    int w = member_inflate(r, r->inflater, m, &c->in, &c->in_cap, c->out + c->out_len);
+    if (w == 1) {
+        c->out_len += m->raw;
+        member_taken(c);
     }
-    size_t got = 0;
-    if (libdeflate_gzip_decompress(r->inflater, in, size, c->out + c->out_len, raw, &got) !=
-            LIBDEFLATE_SUCCESS || got != raw)
-        return 0;
-    c->out_len += raw;
-    c->member_done = 1;
-    c->in_off = c->in_end;
-    r->done_bytes += size;
-    return 1;
+    return w;
 }
 
 /* Inflates until at least n unread bytes are buffered or the member ended.

@@ -252,6 +252,13 @@ static const char *base_name(const char *p)
 
 static void tag_module(struct fp_syms *s, Dwfl_Module *mod, uint32_t pi, uint32_t i);
 
+/* A module the process's Dwfl holds: a file ([vdso] and the like are not)
+ * still loaded at the end. */
+static int module_at_end(const struct fp_module *md)
+{
+    return md->path[0] && md->path[0] != '[' && !md->unloaded;
+}
+
 /* 1 when module i of p can be opened; else says so once. */
 static int module_readable(struct fp_syms *s, uint32_t pi, uint32_t i)
 {
@@ -298,9 +305,9 @@ static void tag_module(struct fp_syms *s, Dwfl_Module *mod, uint32_t pi, uint32_
 /* ---- prewarm: a thread opens the modules loaded at a process's start and
  * their debug info while the model is still being read.  Opening is most of
  * symbolization's cost (libelf inflates compressed .debug sections whole:
- * libc's, with libc6-dbg installed, took 0.05 s of 0.27 on alloc_heavy).
- * proc_setup then reports the modules again to the same Dwfl, which keeps
- * those it already has. */
+ * libc's, with libc6-dbg installed, took 0.04 s of 0.27 on alloc_heavy).
+ * proc_setup then takes that Dwfl as the process's own when no module was
+ * loaded or unloaded since (prewarm_fits); else it is thrown away. */
 struct prewarm {
     pthread_t thread;
     int joined;
@@ -387,17 +394,14 @@ void fp_syms_prewarm(struct fp_model *m, uint32_t pi)
         if (rs->proc != pi)
             continue;
         for (uint32_t f = 0; f < rs->n; f++) {
-            uint64_t a = m->frames[rs->frames_off + f];
-            for (uint32_t i = 0; i < p->nmods; i++)
-                if (a >= p->mods[i].start && a < p->mods[i].end) {
-                    hit[i] = 1;
-                    break;
-                }
+            uint32_t i;
+            if (fp_module_at(p, m->frames[rs->frames_off + f], rs->mod_gen, &i))
+                hit[i] = 1;
         }
     }
     for (uint32_t i = 0; i < p->nmods; i++) {
         const struct fp_module *md = &p->mods[i];
-        if (!md->path[0] || md->path[0] == '[' || md->unloaded)
+        if (!module_at_end(md))
             continue;
         if (!(w->paths[w->n] = strdup(md->path)))
             goto fail;
@@ -425,7 +429,7 @@ static int prewarm_fits(const struct prewarm *w, const struct fp_proc *p)
     uint32_t k = 0;
     for (uint32_t i = 0; i < p->nmods; i++) {
         const struct fp_module *md = &p->mods[i];
-        if (!md->path[0] || md->path[0] == '[' || md->unloaded)
+        if (!module_at_end(md))
             continue;
         if (k >= w->n || w->idx[k] != i || w->bases[k] != md->base || strcmp(w->paths[k], md->path))
             return 0;
@@ -467,7 +471,7 @@ static void proc_setup(struct fp_syms *s, uint32_t pi)
     dwfl_report_begin(ps->dwfl);
     for (uint32_t i = 0; i < p->nmods; i++) {
         const struct fp_module *md = &p->mods[i];
-        if (!md->path[0] || md->path[0] == '[' || md->unloaded)
+        if (!module_at_end(md))
             continue;
         report_module(s, ps->dwfl, pi, i);
     }
