@@ -21,6 +21,7 @@ void fp_fault_info_compute(const struct fp_model *m, struct fp_fault_info *fi)
         const struct fp_proc *p = &m->procs[i];
         fi->samples += p->fault_samples;
         fi->unrecorded += p->fault_unrecorded;
+        fi->late += p->fault_late;
         fi->est_minor += p->fault_minor_w;
         fi->est_major += p->fault_major_w;
         if (p->fault_samples || p->fault_mode == 1)

@@ -812,13 +812,10 @@ static int region_of(struct fp_proc *p, uint64_t addr, struct fp_module **mod,
     return FP_REGION_OTHER;
 }
 
-/* A FAULT sample: charged to the code that took it (a fault stack: the ip,
- * then its callers) and to the memory it touched (the live block's site, or
- * a region). */
-static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
-                        const __typeof__(((struct fp_event *)0)->u.fault) *x)
+/* The fault stack of a sample: the faulting ip, then its callers. */
+static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_thread *th,
+                           const __typeof__(((struct fp_event *)0)->u.fault) *x)
 {
-    struct fp_proc *p = &m->procs[pi];
     int64_t cs = stack_of(m, pi, th, x->stack);
     if (cs < 0)
         return -1;
@@ -828,9 +825,16 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
     frames[0] = x->ip;
     if (n)
         memcpy(frames + 1, fp_rawstack_frames(m, callers), n * sizeof(*frames));
-    int64_t fs = stack_intern(m, pi, FP_STACK_FAULT, frames, n + 1);
-    if (fs < 0)
-        return -1;
+    return stack_intern(m, pi, FP_STACK_FAULT, frames, n + 1);
+}
+
+/* A FAULT sample: charged to the code that took it (a fault stack: the ip,
+ * then its callers) and to the memory it touched (the live block's site, or
+ * a region). */
+static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
+                        const __typeof__(((struct fp_event *)0)->u.fault) *x)
+{
+    struct fp_proc *p = &m->procs[pi];
     uint64_t w = x->weight ? x->weight : 1;
     int major = x->kind == FP_FAULT_MAJOR;
     p->fault_samples++;
@@ -839,12 +843,23 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
         p->fault_major_w += w;
     else
         p->fault_minor_w += w;
-    struct fp_counts *c = &m->stacks[fs].c;
-    c->fault_samples++;
-    if (major)
-        c->major_faults += w;
-    else
-        c->minor_faults += w;
+    struct fp_counts *c;
+    int64_t fs = -1;
+    if (x->ip == 0 && x->stack == 0) {
+        /* a late sample (SIGTRAP was blocked where it faulted): no code to
+         * charge, only the memory */
+        p->fault_late++;
+    } else {
+        fs = fault_stack(m, pi, th, x);
+        if (fs < 0)
+            return -1;
+        c = &m->stacks[fs].c;
+        c->fault_samples++;
+        if (major)
+            c->major_faults += w;
+        else
+            c->minor_faults += w;
+    }
 
     int region = FP_REGION_BLOCK;
     struct live *e = block_at(m, p, x->addr);
@@ -864,10 +879,10 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
         if (e->flags & LIVE_ZEROED)
             c->zeroed_faults += w;
         uint64_t key = ((uint64_t)e->stack + 1) << 32 | ((uint64_t)fs + 1);
-        uint32_t *v = hmap_get(&m->fault_pairs, key);
+        uint32_t *v = fs >= 0 ? hmap_get(&m->fault_pairs, key) : NULL;
         if (v)
             ++*v;
-        else if (hmap_put(&m->fault_pairs, key, 1) < 0)
+        else if (fs >= 0 && hmap_put(&m->fault_pairs, key, 1) < 0)
             return -1;
     } else {
         struct fp_module *md;

@@ -134,6 +134,8 @@ struct fp_proc {
     uint64_t fault_period;           /* NOTE fault_period, 0 unknown */
     uint64_t fault_unrecorded;       /* NOTE fault_samples_unrecorded: samples that hit
                                         the recorder itself (counted, not written) */
+    uint64_t fault_late;             /* samples that came late (SIGTRAP blocked where
+                                        they faulted): ip and stack 0, memory only */
     int fault_mode;                  /* 0 unknown, 1 perf, 2 rusage (NOTE fault_mode) */
     const char *fault_error;         /* NOTE fault_error (points into notes) */
     uint64_t region_minor[FP_REGION_COUNT], region_major[FP_REGION_COUNT];

@@ -90,6 +90,7 @@ struct fp_fault_info {
     const char *error;           /* why perf events were not used */
     uint64_t samples, est_minor, est_major;    /* FAULT records; samples x weight */
     uint64_t unrecorded;                       /* samples the recorder met in itself */
+    uint64_t late;                             /* samples charged to memory only */
     uint64_t exact_minor, exact_major;         /* getrusage totals */
     uint64_t region_minor[FP_REGION_COUNT], region_major[FP_REGION_COUNT];
     uint64_t region_samples[FP_REGION_COUNT];

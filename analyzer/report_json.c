@@ -255,10 +255,11 @@ void fp_faults_json(FILE *out, const struct fp_model *m, const struct fp_sites *
     fp_json_str(out, fi.error ? fi.error : "");
     fprintf(out, ",\n    \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu, "
             "\"estimated_minor_faults\": %llu, \"estimated_major_faults\": %llu, "
-            "\"unrecorded_samples\": %llu},\n",
+            "\"unrecorded_samples\": %llu, \"late_samples\": %llu},\n",
             (unsigned long long)fi.exact_minor, (unsigned long long)fi.exact_major,
             (unsigned long long)fi.samples, (unsigned long long)fi.est_minor,
-            (unsigned long long)fi.est_major, (unsigned long long)fi.unrecorded);
+            (unsigned long long)fi.est_major, (unsigned long long)fi.unrecorded,
+            (unsigned long long)fi.late);
     fprintf(out, "  \"fault_sites\": [");
     uint32_t n = o->top_set && o->top > 0 && (uint32_t)o->top < faults->n ? (uint32_t)o->top
                                                                        : faults->n;

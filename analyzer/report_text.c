@@ -246,6 +246,9 @@ void fp_faults_text(FILE *out, const struct fp_model *m, const struct fp_sites *
         if (fi.unrecorded)
             fprintf(out, "  %llu more samples hit the recorder itself (not attributed)\n",
                     (unsigned long long)fi.unrecorded);
+        if (fi.late)
+            fprintf(out, "  %llu samples came late (SIGTRAP was blocked where they faulted): "
+                    "charged to memory, not to code\n", (unsigned long long)fi.late);
         fprintf(out, "\nFault sources (code that took them; samples x period):\n");
         list_text(out, faults, top, o->depth);
         /* allocation sites by the faults on their blocks */

@@ -403,8 +403,8 @@ static int write_member(int fd, const void *buf, size_t len)
 
 /* Compress raw into one gzip member (RFC 1952) carrying the 'FP' extra
  * field, and write it with one write(). */
-int fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
-                          uint32_t seq, uint64_t t_first, uint64_t t_last)
+static int member_write(const uint8_t *raw, size_t len, uint32_t tid,
+                        uint32_t seq, uint64_t t_first, uint64_t t_last)
 {
     if (trace.failed || trace.closed || trace.fd < 0)
         return -1;
@@ -449,6 +449,34 @@ int fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
         return -1;
     }
     return 0;
+}
+
+struct member_args {
+    const uint8_t *raw;
+    size_t len;
+    uint32_t tid, seq;
+    uint64_t t_first, t_last;
+};
+
+static uint64_t member_on_side(void *arg)
+{
+    struct member_args *a = arg;
+    return (uint64_t)(member_write(a->raw, a->len, a->tid, a->seq, a->t_first, a->t_last) + 2);
+}
+
+/* Compressing needs a few KiB of stack: on a stack without them, on the
+ * recorder's own (side_stack.c) */
+int fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
+                          uint32_t seq, uint64_t t_first, uint64_t t_last)
+{
+    struct fp_thread *self = fp_self;
+    if (self && FP_UNLIKELY(fp_side_wanted(self))) {
+        struct member_args a = { raw, len, tid, seq, t_first, t_last };
+        uint64_t r = fp_side_call(self, member_on_side, &a, false);
+        if (r)
+            return (int)r - 2;
+    }
+    return member_write(raw, len, tid, seq, t_first, t_last);
 }
 
 /* The first member: stream header and PROCESS, written synchronously at start

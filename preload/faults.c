@@ -38,10 +38,16 @@ static _Atomic int sampling;                 /* our handler owns SIGTRAP */
 static struct sigaction prog_action;         /* what the program asked for */
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static _Atomic uint64_t faults_unrecorded;   /* samples met inside the shim */
+static _Atomic uint64_t faults_async;        /* delivered after SIGTRAP was unblocked */
 
 uint64_t fp_faults_unrecorded(void)
 {
     return atomic_load(&faults_unrecorded);
+}
+
+uint64_t fp_faults_async(void)
+{
+    return atomic_load(&faults_async);
 }
 
 /* The kernel's siginfo for TRAP_PERF carries sig_data right after si_addr
@@ -86,8 +92,13 @@ static void forward_to_program(int sig, siginfo_t *si, void *uc)
         memset(&prog_action, 0, sizeof(prog_action));
         prog_action.sa_handler = SIG_DFL;
     }
-    sigset_t old;
-    pthread_sigmask(SIG_BLOCK, &pa.sa_mask, &old);
+    /* our handler runs with every signal blocked: the program's runs with
+     * the mask the kernel would have given it */
+    sigset_t run, old;
+    sigorset(&run, &((ucontext_t *)uc)->uc_sigmask, &pa.sa_mask);
+    if (!(pa.sa_flags & SA_NODEFER))
+        sigaddset(&run, SIGTRAP);
+    pthread_sigmask(SIG_SETMASK, &run, &old);
     if (pa.sa_flags & SA_SIGINFO)
         pa.sa_sigaction(sig, si, uc);
     else
@@ -95,6 +106,53 @@ static void forward_to_program(int sig, siginfo_t *si, void *uc)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The kernel sets this in si_perf_flags (after sig_data and the event
+ * type) when SIGTRAP was blocked at the fault and the signal comes later:
+ * the context is not the faulting instruction's then. */
+#define PERF_FLAG_ASYNC 1u
+
+static inline uint32_t perf_sig_flags(const siginfo_t *si)
+{
+    uint32_t v;
+    memcpy(&v, (const char *)si + 4 * sizeof(int) + sizeof(void *) + sizeof(unsigned long) +
+               sizeof(uint32_t), sizeof(v));
+    return v;
+}
+
+struct fault_sample {
+    struct fp_thread *t;
+    const siginfo_t *si;
+    void *uc;
+    bool major, async;
+};
+
+/* On the recorder's own stack: the handler may have interrupted code on a
+ * stack with little room left (side_stack.c). */
+static uint64_t fault_record(void *arg)
+{
+    const struct fault_sample *s = arg;
+    struct fp_thread *t = s->t;
+    const ucontext_t *uc = s->uc;
+    uintptr_t ip = 0;
+    uint64_t sid = 0;
+    if (!s->async) {
+        ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+        sid = fp_stack_id_callers(t, s->uc);
+    }
+    uint64_t now = fp_now_ns();
+    struct fp_rec r;
+    fp_rec_begin_timed(&r, t, FP_REC_FAULT, 5 * FP_VARINT_MAX, now);
+    fp_rec_u(&r, s->major ? FP_FAULT_MAJOR : FP_FAULT_MINOR);
+    fp_rec_u(&r, (uintptr_t)s->si->si_addr);
+    fp_rec_u(&r, ip);
+    fp_rec_u(&r, sid);
+    fp_rec_u(&r, s->major ? 1 : minor_period);
+    fp_rec_end(&r);
+    return 1;
+}
+
+/* Runs with every signal blocked (its sa_mask): it switches to the side
+ * stack, where an SA_ONSTACK signal would be given a frame over ours. */
 static void fault_handler(int sig, siginfo_t *si, void *ucv)
 {
     unsigned long data = si->si_code == TRAP_PERF ? perf_sig_data(si) : 0;
@@ -112,18 +170,13 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
         errno = e;
         return;
     }
-    const ucontext_t *uc = ucv;
-    uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    uint64_t now = fp_now_ns();
-    uint64_t sid = fp_stack_id_callers(t, ucv);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_FAULT, 5 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, data == SIG_MAJOR ? FP_FAULT_MAJOR : FP_FAULT_MINOR);
-    fp_rec_u(&r, (uintptr_t)si->si_addr);
-    fp_rec_u(&r, ip);
-    fp_rec_u(&r, sid);
-    fp_rec_u(&r, data == SIG_MAJOR ? 1 : minor_period);
-    fp_rec_end(&r);
+    struct fault_sample s = { t, si, ucv, data == SIG_MAJOR, false };
+    if (perf_sig_flags(si) & PERF_FLAG_ASYNC) {
+        s.async = true;      /* where it faulted is not known: charged to memory only */
+        atomic_fetch_add_explicit(&faults_async, 1, memory_order_relaxed);
+    }
+    if (!fp_side_call(t, fault_record, &s, true))
+        atomic_fetch_add_explicit(&faults_unrecorded, 1, memory_order_relaxed);
     fp_leave(t);
     errno = e;
 }
@@ -209,7 +262,7 @@ void fp_faults_start(struct fp_thread *t)
     memset(&ours, 0, sizeof(ours));
     ours.sa_sigaction = fault_handler;
     ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigemptyset(&ours.sa_mask);
+    sigfillset(&ours.sa_mask);      /* see fault_handler */
     if (!atomic_load(&sampling)) {
         if (real_sigaction(SIGTRAP, &ours, &prev) != 0) {
             rusage_mode(t, "cannot install a SIGTRAP handler", !said);
@@ -253,12 +306,43 @@ static int trap_action(const struct sigaction *act, struct sigaction *old)
     return 0;
 }
 
+/* A program's handler that runs on its alternate stack (SA_ONSTACK) runs
+ * with SIGTRAP blocked while we sample: a fault it takes would otherwise
+ * put our signal frame on the same small stack, under the program's own,
+ * where natively nothing more comes (a 5 KiB sigaltstack is enough for a
+ * handler natively and not for two frames).  The sample comes when the
+ * handler returns, charged to memory only (fault_handler).  The program
+ * still sees the mask it asked for. */
+static _Atomic unsigned char trap_added[65];
+
+static bool add_trap(int sig, const struct sigaction *act)
+{
+    return act && atomic_load(&sampling) && (act->sa_flags & SA_ONSTACK) &&
+           act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN &&
+           !sigismember(&act->sa_mask, SIGTRAP);
+}
+
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     resolve_sigaction();
     if (sig == SIGTRAP && atomic_load(&sampling))
         return trap_action(act, old);
-    return real_sigaction(sig, act, old);
+    if (sig <= 0 || sig > 64)
+        return real_sigaction(sig, act, old);
+    struct sigaction mine;
+    bool add = add_trap(sig, act);
+    if (add) {
+        mine = *act;
+        sigaddset(&mine.sa_mask, SIGTRAP);
+    }
+    int r = real_sigaction(sig, add ? &mine : act, old);
+    if (r == 0) {
+        if (old && atomic_load(&trap_added[sig]))
+            sigdelset(&old->sa_mask, SIGTRAP);
+        if (act)
+            atomic_store(&trap_added[sig], add);
+    }
+    return r;
 }
 
 /* signal() and its relatives reach the kernel through glibc's internal

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "faultprof/trace.h"
@@ -17,6 +18,16 @@
 #define FP_NOINLINE    __attribute__((noinline))
 #define FP_EXPORT      __attribute__((visibility("default")))
 #define FP_TLS         __thread __attribute__((tls_model("initial-exec")))
+
+/* a hidden function written in assembly (side_stack.c, threads.c) */
+#define FP_ASM_BEGIN(name) ".text\n.globl " #name "\n.hidden " #name "\n" \
+                           ".type " #name ",%function\n" #name ":\n.cfi_startproc\n"
+#define FP_ASM_END(name)   ".cfi_endproc\n.size " #name ", .-" #name "\n"
+/* aarch64: push and pop a frame record, with its unwind info */
+#define FP_A64_PUSH "    stp x29, x30, [sp, #-16]!\n.cfi_def_cfa_offset 16\n" \
+                    ".cfi_offset x29, -16\n.cfi_offset x30, -8\n    mov x29, sp\n"
+#define FP_A64_POP  "    ldp x29, x30, [sp], #16\n.cfi_restore x29\n.cfi_restore x30\n" \
+                    ".cfi_def_cfa_offset 0\n"
 
 /* ---- the real functions, resolved with dlsym(RTLD_NEXT) (init.c) */
 struct fp_real {
@@ -45,6 +56,7 @@ struct fp_real {
     void *(*dlopen)(const char *, int);
     void *(*dlmopen)(long, const char *, int);
     int   (*dlclose)(void *);
+    int   (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 };
 extern struct fp_real fp_real;
 
@@ -121,7 +133,8 @@ struct fp_thread {
     struct fp_stack_entry *stacks; /* uthash: frames -> id, this thread only */
     struct fp_pool *pool;    /* memory of the stack table and cache */
     struct stack_cache *cache; /* validated stack cache (stack.c) */
-    uintptr_t stack_lo, stack_hi; /* this thread's stack, for the cache */
+    uintptr_t stack_lo, stack_hi; /* this thread's stack; 0, 0 when unknown */
+    uint8_t  *side;          /* the recorder's own stack (side_stack.c) */
     int64_t   sample_left;   /* sampled mode: bytes until the next sample */
     uint64_t  rng;           /* sampled mode: xorshift state */
     uint64_t  c_allocs, c_bytes, c_frees;  /* sampled mode: every call counted */
@@ -275,11 +288,38 @@ static inline bool fp_sample_skip(struct fp_thread *t, size_t n)
 /* ---- faults.c */
 void fp_faults_start(struct fp_thread *t);
 uint64_t fp_faults_unrecorded(void);
+uint64_t fp_faults_async(void);    /* samples that came late: no stack */
 
 /* ---- modules.c */
 void fp_modules_emit_all(struct fp_thread *t);     /* every loaded object */
 void fp_modules_rescan(struct fp_thread *t);       /* after dlopen/dlclose */
 void fp_emit_maps(struct fp_thread *t);            /* a MAPS record */
+
+/* ---- threads.c: a recorder per thread (read its rule for slow paths) */
+void fp_threads_init(void);
+struct fp_thread *fp_thread_register_main(void);
+
+/* ---- hooks_malloc.c: the recorder's own heap, for its own small blocks */
+void *fp_own_alloc(size_t n);      /* inside the recorder (fork gate); NULL if none */
+void  fp_own_free(void *p);        /* anywhere: lock-free */
+
+/* ---- side_stack.c: the recorder's own stack.  fp_side_wanted: the
+ * current stack is not known to have room for the recorder's heavy work
+ * (not the thread's own, or near its end).  fp_side_call runs fn(arg) on
+ * the thread's side stack; it returns 0 without calling fn when that stack
+ * cannot be had. */
+#define FP_STACK_ROOM (32u * 1024)   /* what unwinding + compressing may need */
+bool     fp_on_side(const struct fp_thread *t, uintptr_t sp);
+uint64_t fp_side_call(struct fp_thread *t, uint64_t (*fn)(void *), void *arg, bool quiet);
+void    *fp_side_ctx(struct fp_thread *t);  /* room for an unwind context */
+
+static inline bool fp_side_wanted(const struct fp_thread *t)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (FP_LIKELY(sp >= t->stack_lo + FP_STACK_ROOM && sp < t->stack_hi))
+        return false;
+    return !fp_on_side(t, sp);
+}
 
 /* ---- init.c: entering and leaving the shim from a hook */
 void fp_resolve(void);

@@ -130,6 +130,17 @@ static void own_free(void *p)
                                                   memory_order_release, memory_order_relaxed));
 }
 
+void *fp_own_alloc(size_t n)
+{
+    return own_alloc(n, false);
+}
+
+void fp_own_free(void *p)
+{
+    if (is_own(p))
+        own_free(p);
+}
+
 /* ---- blocks the recorder's own callees allocated (libunwind's dynamic TLS,
  * pthread attribute extensions): never recorded, so their frees must not be
  * either, whichever thread makes them (a joined thread's TLS is freed by the

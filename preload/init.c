@@ -1,6 +1,6 @@
 /* Start-up and shut-down of the recorder: resolving the real functions,
- * reading FAULTPROF_* settings, opening the trace, registering threads as
- * they first call in, and the process totals written at the end. */
+ * reading FAULTPROF_* settings, opening the trace, and the process totals
+ * written at the end.  Threads come and go in threads.c. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -30,7 +30,6 @@ FP_TLS uintptr_t fp_alloc_sp;
 FP_TLS int fp_internal;
 _Atomic uint64_t fp_dropped;
 
-static pthread_key_t thread_key;
 static _Atomic uintptr_t last_break;
 extern void *__curbrk;   /* glibc's record of the program break */
 
@@ -63,6 +62,7 @@ void fp_resolve(void)
     RESOLVE(fork); RESOLVE(_exit); RESOLVE(_Exit); RESOLVE(abort);
     RESOLVE(execve); RESOLVE(execvpe); RESOLVE(fexecve); RESOLVE(execveat);
     RESOLVE(dlopen); RESOLVE(dlmopen); RESOLVE(dlclose);
+    RESOLVE(pthread_create);
     /* glibc's malloc is the one whose chunk headers can be read */
     void *libc_malloc = dlsym(RTLD_DEFAULT, "__libc_malloc");
     fp_config.ptmalloc = libc_malloc && libc_malloc == (void *)tmp.malloc;
@@ -171,82 +171,6 @@ static int find_callees(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-static void thread_destructor(void *arg)
-{
-    struct fp_thread *t = arg;
-    if (!t || fp_self != t)
-        return;
-    /* other keys' destructors may still allocate: stay for a few rounds */
-    if (++t->ending < PTHREAD_DESTRUCTOR_ITERATIONS - 1) {
-        pthread_setspecific(thread_key, t);
-        return;
-    }
-    if (atomic_load(&fp_state) == FP_READY) {
-        int saved = fp_guard;
-        fp_guard = 1;
-        struct rusage ru;
-        uint64_t now = fp_now_ns();
-        fp_note_rusage(t, now, true);
-        fp_write_counts(t, now);
-        char name[32] = "";
-        pthread_getname_np(pthread_self(), name, sizeof(name));
-        getrusage(RUSAGE_THREAD, &ru);
-        struct fp_rec r;
-        size_t nl = strnlen(name, sizeof(name));
-        fp_rec_begin_timed(&r, t, FP_REC_THREAD_END, 5 * FP_VARINT_MAX + nl, now);
-        fp_rec_u(&r, (uint64_t)ru.ru_minflt);
-        fp_rec_u(&r, (uint64_t)ru.ru_majflt);
-        fp_rec_u(&r, (uint64_t)ru.ru_utime.tv_sec * 1000000000u + (uint64_t)ru.ru_utime.tv_usec * 1000u);
-        fp_rec_u(&r, (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u);
-        fp_rec_str(&r, name, nl);
-        fp_rec_end(&r);
-        fp_thread_end(t);
-        fp_guard = saved;
-    }
-    /* The thread goes on recording what the rest of its exit does (frees by
-     * later destructors, glibc's own): its recorder is only handed to
-     * another thread once this one is gone. */
-}
-
-static struct fp_thread *register_thread(bool is_main)
-{
-    struct fp_thread *t = fp_thread_register();
-    if (!t)
-        return NULL;
-    fp_self = t;
-    pthread_attr_t attr;
-    void *lo;
-    size_t size;
-    t->stack_lo = t->stack_hi = 0;
-    t->rng = (fp_now_ns() ^ ((uint64_t)t->tid << 32)) | 1;
-    t->c_allocs = t->c_bytes = t->c_frees = t->c_written = 0;
-    t->sample_left = 0;
-    fp_sample_next(t);
-    fp_internal++;
-    int got_attr = pthread_getattr_np(pthread_self(), &attr);
-    fp_internal--;
-    if (got_attr == 0) {
-        if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
-            t->stack_lo = (uintptr_t)lo;
-            t->stack_hi = (uintptr_t)lo + size;
-        }
-        fp_internal++;
-        pthread_attr_destroy(&attr);
-        fp_internal--;
-    }
-    if (!is_main) {
-        fp_internal++;
-        pthread_setspecific(thread_key, t);
-        fp_internal--;
-        struct fp_rec r;
-        fp_rec_begin_timed(&r, t, FP_REC_THREAD_START, 2 * FP_VARINT_MAX, fp_now_ns());
-        fp_rec_u(&r, t->stack_lo);
-        fp_rec_u(&r, t->stack_hi);
-        fp_rec_end(&r);
-    }
-    return t;
-}
-
 /* sp is the frame of a hook that found fp_guard set.  Only a guard set by
  * fp_enter (fp_guard_sp != 0) can go stale, and only when the call is on the
  * thread's own stack at or above that frame (a longjmp back to the caller
@@ -298,23 +222,6 @@ bool fp_in_alloc_stale(uintptr_t sp)
     fp_in_alloc = 0;
     fp_alloc_sp = 0;
     return true;
-}
-
-struct fp_thread *fp_enter_slow(void)
-{
-    int st = atomic_load(&fp_state);
-    if (st != FP_READY)
-        return NULL;
-    if (fp_self)
-        return fp_enter();   /* READY now, the fast path takes it */
-    fp_guard = 1;
-    struct fp_thread *t = register_thread(false);
-    fp_guard = 0;
-    if (!t) {
-        fp_guard = 1;        /* cannot record this thread: pass through */
-        return NULL;
-    }
-    return fp_enter();
 }
 
 static void rusage_write(struct fp_thread *t, uint64_t now, uint64_t minflt, uint64_t majflt)
@@ -399,11 +306,15 @@ void fp_write_process_end(struct fp_thread *t, int reason)
     fp_rec_u(&r, (uint64_t)kids.ru_majflt);
     fp_rec_u(&r, atomic_load(&fp_dropped));
     fp_rec_end(&r);
-    uint64_t lost = fp_faults_unrecorded();
+    uint64_t lost = fp_faults_unrecorded(), late = fp_faults_async();
+    char num[24];
     if (lost) {
-        char num[24];
         snprintf(num, sizeof(num), "%llu", (unsigned long long)lost);
         fp_emit_note(t, "fault_samples_unrecorded", num);
+    }
+    if (late) {
+        snprintf(num, sizeof(num), "%llu", (unsigned long long)late);
+        fp_emit_note(t, "fault_samples_late", num);
     }
 }
 
@@ -445,7 +356,7 @@ static void start_recording(bool fork_child)
     fp_trace_write_first();
     struct fp_thread *t = fp_self;
     if (!t)
-        t = register_thread(true);
+        t = fp_thread_register_main();
     if (!t) {
         atomic_store(&fp_state, FP_DISABLED);
         return;
@@ -487,7 +398,7 @@ static void fp_init(void)
     uintptr_t range[2] = { (uintptr_t)&fp_init, 0 };
     if (dl_iterate_phdr(find_text, range))
         fp_shim_text_range(range[0], range[1]);
-    pthread_key_create(&thread_key, thread_destructor);
+    fp_threads_init();
     if (fp_sampled_init() < 0)
         fp_config.sample_bytes = 0;
     fp_unwind_init();

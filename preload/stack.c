@@ -262,10 +262,61 @@ static uint64_t backtrace_id(struct fp_thread *t)
     return stack_lookup(t, (uintptr_t *)(ips + skip), (uint32_t)keep);
 }
 
+/* ---- unwinding on the recorder's own stack, for a hook called on a stack
+ * that may not have the room (side_stack.c): the context is taken here, on
+ * the caller's stack, into the side stack's context area; the walk from it
+ * runs on the side stack and reads the caller's frames, which stay as
+ * they are until it returns. */
+struct side_walk {
+    struct fp_thread *t;
+    unw_context_t *uc;
+};
+
+static uint64_t side_walk(void *arg)
+{
+    struct side_walk *w = arg;
+    struct fp_thread *t = w->t;
+    unw_cursor_t cur;
+    if (init_local_fn(&cur, w->uc) < 0)
+        return 0;
+    uintptr_t ips[FP_MAX_DEPTH];
+    uint32_t n = 0, depth = fp_config.depth;
+    bool in_program = false;
+    for (int guard = 0; guard < FP_MAX_DEPTH + 32 && n < depth; guard++) {
+        unw_word_t ip;
+        if (get_reg_fn(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
+            break;
+        if (in_program || ip < shim_lo || ip >= shim_hi) {
+            in_program = true;
+            ips[n++] = ip;
+        }
+        if (step_fn(&cur) <= 0)
+            break;
+    }
+    return n ? stack_lookup(t, ips, n) : 0;
+}
+
+static FP_NOINLINE uint64_t side_stack_id(struct fp_thread *t)
+{
+    unw_context_t *uc = fp_side_ctx(t);
+    if (!uc || !getcontext_fn || !init_local_fn || !step_fn || !get_reg_fn)
+        return 0;
+    uint64_t id = 0;
+    fp_internal++;
+    if (getcontext_fn(uc) == 0) {
+        struct side_walk w = { t, uc };
+        id = fp_side_call(t, side_walk, &w, false);
+    }
+    fp_internal--;
+    return id;
+}
+
 uint64_t fp_stack_id(struct fp_thread *t)
 {
     if (FP_UNLIKELY(!unw_backtrace_fn || fp_config.depth == 0))
         return 0;
+    if (FP_UNLIKELY(fp_side_wanted(t)))
+        return side_stack_id(t);
     uintptr_t ip0, sp0;
     if (FP_UNLIKELY(!t->cache || program_frame(&ip0, &sp0) < 0 ||
                     sp0 < t->stack_lo || sp0 >= t->stack_hi))

@@ -1,0 +1,128 @@
+/* The recorder's own stack.  A hook can be called on a stack with little
+ * room left: a signal handler's sigaltstack of a few KiB, a coroutine's
+ * stack, a thread near the end of its own; the fault sampler's handler
+ * interrupts any of them.  Unwinding and compressing a member need several
+ * KiB (libunwind's cursor and context alone are 2 KiB), so when the current
+ * stack is not the thread's own with FP_STACK_ROOM to spare they run here,
+ * on a stack of the thread's recorder, mapped at its first need and kept
+ * with the recorder.  Before the switch only a few hundred bytes are used.
+ *
+ * A signal that arrives while the thread is on this stack is delivered
+ * here too (a program's handler without SA_ONSTACK: it has what is left of
+ * this stack, tens of KiB).  A handler with SA_ONSTACK is the danger: the
+ * kernel sees a stack pointer off the alternate stack and starts the new
+ * frame at the alternate stack's top, over the frames of the handler we
+ * switched away from.  So when the switch is made from the alternate stack,
+ * every signal is blocked until we are back. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fp.h"
+
+#define SIDE_SIZE  (96u * 1024)   /* FP_STACK_ROOM and a margin */
+#define SIDE_CTX   2048u          /* at the top: an unwind context (968 B on x86_64) */
+
+/* fn(arg) with the stack pointer at top; back on the caller's stack after */
+uint64_t fp_call_on_stack(void *arg, uint64_t (*fn)(void *), void *top);
+
+#if defined(__x86_64__)
+__asm__(FP_ASM_BEGIN(fp_call_on_stack)
+        "    pushq %rbp\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        ".cfi_rel_offset %rbp, 0\n"
+        "    movq %rsp, %rbp\n"
+        ".cfi_def_cfa_register %rbp\n"   /* unwinders find the way back */
+        "    movq %rdx, %rsp\n"
+        "    call *%rsi\n"
+        "    movq %rbp, %rsp\n"
+        ".cfi_def_cfa_register %rsp\n"
+        "    popq %rbp\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        ".cfi_restore %rbp\n"
+        "    ret\n"
+        FP_ASM_END(fp_call_on_stack));
+#elif defined(__aarch64__)
+__asm__(FP_ASM_BEGIN(fp_call_on_stack)
+        FP_A64_PUSH
+        ".cfi_def_cfa_register x29\n"
+        "    mov sp, x2\n"
+        "    blr x1\n"
+        "    mov sp, x29\n"
+        ".cfi_def_cfa_register sp\n"
+        FP_A64_POP
+        "    ret\n"
+        FP_ASM_END(fp_call_on_stack));
+#else
+uint64_t fp_call_on_stack(void *arg, uint64_t (*fn)(void *), void *top)
+{
+    (void)top;
+    return fn(arg);     /* no switch written for this architecture */
+}
+#endif
+
+static size_t page_size(void)
+{
+    static size_t page;
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);   /* read from the loader: no lock */
+    return page;
+}
+
+bool fp_on_side(const struct fp_thread *t, uintptr_t sp)
+{
+    uintptr_t b = (uintptr_t)t->side;
+    return b && sp >= b && sp <= b + page_size() + SIDE_SIZE;
+}
+
+/* a guard page below, then the stack, then the context area */
+static bool side_map(struct fp_thread *t)
+{
+    size_t page = page_size();
+    uint8_t *b = fp_os_map(page + SIDE_SIZE);
+    if (!b)
+        return false;
+    int e = errno;
+    syscall(SYS_mprotect, b, page, PROT_NONE);
+    errno = e;
+    t->side = b;
+    return true;
+}
+
+void *fp_side_ctx(struct fp_thread *t)
+{
+    if (!t->side && !side_map(t))
+        return NULL;
+    return t->side + page_size() + SIDE_SIZE - SIDE_CTX;
+}
+
+static bool on_alternate_stack(void)
+{
+    stack_t ss;
+    int e = errno;
+    bool on = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+    errno = e;
+    return on;
+}
+
+uint64_t fp_side_call(struct fp_thread *t, uint64_t (*fn)(void *), void *arg,
+                      bool signals_blocked)
+{
+    uint8_t *ctx = fp_side_ctx(t);
+    if (!ctx)
+        return 0;
+    void *top = (void *)(((uintptr_t)ctx - 64) & ~(uintptr_t)15);
+    if (signals_blocked || !on_alternate_stack())
+        return fp_call_on_stack(arg, fn, top);
+    sigset_t all, old;
+    sigfillset(&all);
+    int e = errno;
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    uint64_t r = fp_call_on_stack(arg, fn, top);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return r;
+}
