@@ -616,6 +616,25 @@ static int walk_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **out)
     return n;
 }
 
+/* The CU whose own ranges hold pc, or NULL.  dwfl_module_addrdie looks pc
+ * up in .debug_aranges and, by design, gives an address in the gap after a
+ * CU's aranges to that CU ("little gaps inside the module", libdwfl/cu.c).
+ * A cgo program's .debug_aranges lists only the C CUs gcc compiled (Go's
+ * linker writes none for Go's), and gcc_mmap.c's has one at the very start
+ * of .text (x_cgo_munmap.cold), below all Go code: every Go address fell
+ * in its gap, and every Go frame got gcc_mmap.c's last line, 37.  Go's CUs
+ * do have DW_AT_ranges, so when the aranges' CU does not hold pc, the CU
+ * that does is looked for (a walk over the CUs, once per unique address;
+ * only addresses in such gaps pay it). */
+static Dwarf_Die *cu_holding(Dwfl_Module *mod, Dwarf_Addr pc, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = NULL;
+    while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL)
+        if (dwarf_haspc(cu, pc - *bias) > 0)
+            return cu;
+    return NULL;
+}
+
 /* Resolves pc (already addr - 1) into frames appended to s->res. */
 /* x86_64's signal return trampoline (glibc's __restore_rt, which stripped
  * libcs have no symbol for): mov $15, %rax; syscall.  A handler's caller. */
@@ -687,6 +706,20 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
         const char *src = ln ? dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL) : NULL;
         Dwarf_Addr bias;
         Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
+        if (cu && dwarf_haspc(cu, pc - bias) <= 0) {
+            /* pc lies in a gap libdwfl gave to the CU before it (see
+             * cu_holding): take the line from the CU that holds pc */
+            Dwarf_Addr b2;
+            Dwarf_Die *real = cu_holding(mod, pc, &b2);
+            if (real) {
+                Dwarf_Line *dl = dwarf_getsrc_die(real, pc - b2);
+                src = dl ? dwarf_linesrc(dl, NULL, NULL) : NULL;
+                lineno = 0;
+                if (!dl || dwarf_lineno(dl, &lineno) != 0)
+                    lineno = 0;
+                cu = real, bias = b2;
+            }
+        }
         Dwarf_Die *scopes = NULL;
         int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
         if (ns <= 0 && cu) {

@@ -1,0 +1,3 @@
+module faultprof/gotest
+
+go 1.19
