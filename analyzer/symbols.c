@@ -47,6 +47,15 @@ struct fp_syms {
     /* resolutions: [n, id...] */
     uint32_t *res;
     size_t nres, capres;
+    /* sized symbols found so far, by module and start (sym_known) */
+    struct sym_range *ranges;
+    size_t nranges, capranges;
+};
+
+struct sym_range {
+    const Dwfl_Module *mod;
+    uint64_t lo, hi;
+    const char *name;              /* interned */
 };
 
 static const Dwfl_Callbacks callbacks = {
@@ -673,6 +682,61 @@ static int is_sigreturn(const struct fp_module *md, uint64_t vaddr)
     return found;
 }
 
+/* ---- the symbol table's name for an address.  elfutils finds it by a
+ * linear search of the module's symbols (dwfl_module_addrinfo): for node's
+ * 74,000, a trace's few thousand addresses took 12 s.  Most addresses fall
+ * in functions already looked up, so each sized symbol found is kept, by
+ * module and range, and an address inside one is answered from it. */
+static int range_cmp(const struct sym_range *r, const Dwfl_Module *mod, uint64_t pc)
+{
+    if (r->mod != mod)
+        return (uintptr_t)r->mod < (uintptr_t)mod ? -1 : 1;
+    return r->lo < pc ? -1 : r->lo > pc ? 1 : 0;
+}
+
+/* the index of the first range at or after (mod, pc) */
+static size_t range_find(const struct fp_syms *s, const Dwfl_Module *mod, uint64_t pc)
+{
+    size_t lo = 0, hi = s->nranges;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (range_cmp(&s->ranges[mid], mod, pc) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static const char *sym_name(struct fp_syms *s, Dwfl_Module *mod, uint64_t pc)
+{
+    size_t i = range_find(s, mod, pc + 1);   /* first range starting after pc */
+    if (i > 0 && s->ranges[i - 1].mod == mod && pc < s->ranges[i - 1].hi &&
+        pc >= s->ranges[i - 1].lo)
+        return s->ranges[i - 1].name;
+    GElf_Off off;
+    GElf_Sym sym;
+    const char *sn = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+    if (!sn || sym.st_size == 0 || off >= sym.st_size)
+        return sn;
+    const char *name = istr(s, sn);
+    if (!name)
+        return sn;
+    if (s->nranges == s->capranges) {
+        size_t nc = s->capranges ? 2 * s->capranges : 256;
+        struct sym_range *nr = realloc(s->ranges, nc * sizeof(*nr));
+        if (!nr)
+            return name;
+        s->ranges = nr, s->capranges = nc;
+    }
+    struct sym_range r = { mod, pc - off, pc - off + sym.st_size, name };
+    i = range_find(s, mod, r.lo);
+    memmove(s->ranges + i + 1, s->ranges + i, (s->nranges - i) * sizeof(r));
+    s->ranges[i] = r;
+    s->nranges++;
+    return name;
+}
+
 /* md: the module (index midx) holding raw when its stack was read, or NULL. */
 static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t raw,
                         const struct fp_module *md, uint32_t midx, size_t *count)
@@ -767,9 +831,7 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
         free(scopes);
         /* no DWARF function: the symbol table's name */
         if (n == 0 || !names[n - 1]) {
-            GElf_Off off;
-            GElf_Sym sym;
-            const char *sn = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+            const char *sn = sym_name(s, mod, pc);
             if (sn) {
                 if (n == 0)
                     n = 1;
@@ -896,5 +958,6 @@ void fp_syms_free(struct fp_syms *s)
     free(s->frames);
     free(s->ftab);
     free(s->res);
+    free(s->ranges);
     free(s);
 }
