@@ -1,10 +1,14 @@
 #!/bin/sh
 # Installs, with apt-get, what building, testing and the demo need on Debian 12.
+# With --test, also the runtimes that only the compatibility matrix
+# (tests/integration/compat_*.sh, tests/compat/) runs under the shim.
 # Does nothing (and needs no network) when every package is already there.
 # The bench tools (heaptrack, linux-perf, valgrind) come with bench/, not here.
+# rustc is not a Debian package here: the Rust rows use $HOME/.cargo/bin/rustc
+# or a rustc on PATH, and skip when there is none.
 set -eu
 
-# Why each package is here: README.md, "Dependencies".
+# Why each package is here: README.md, "Dependencies", and docs/compat.md.
 PACKAGES="
 build-essential pkg-config
 libunwind-dev uthash-dev zlib1g-dev libdeflate-dev
@@ -14,6 +18,16 @@ clang libclang-rt-14-dev
 python3 sqlite3 perl git gzip time
 libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
 "
+TEST_PACKAGES="
+openjdk-17-jdk-headless ruby golang-go nodejs python3-numpy
+g++ make libjemalloc-dev
+"
+what=install-deps
+case "${1:-}" in
+--test) PACKAGES="$PACKAGES $TEST_PACKAGES"; what="install-deps --test" ;;
+"") ;;
+*) echo "usage: scripts/install-deps.sh [--test]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do
@@ -21,7 +35,7 @@ for p in $PACKAGES; do
     [ "$status" = installed ] || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-    echo "install-deps: all $(echo "$PACKAGES" | wc -w) packages are installed"
+    echo "$what: all $(echo "$PACKAGES" | wc -w) packages are installed"
     exit 0
 fi
 
@@ -30,14 +44,14 @@ if [ "$(id -u)" = 0 ]; then
 elif command -v sudo >/dev/null 2>&1; then
     sudo="sudo"
 else
-    echo "install-deps: not root and no sudo; install:$missing" >&2
+    echo "$what: not root and no sudo; install:$missing" >&2
     exit 1
 fi
 
-echo "install-deps: installing:$missing"
+echo "$what: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 # shellcheck disable=SC2086 # one word per package
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     --no-install-recommends $missing >/dev/null
-echo "install-deps: done"
+echo "$what: done"
