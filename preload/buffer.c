@@ -692,8 +692,11 @@ void fp_gate_init(void)
 /* Also used before exec and at exit, so that every buffer can be flushed
  * while its owner is not half-way through a record.  Returns false when a
  * thread stayed inside the shim past the bound. */
+static _Atomic uint64_t gate_closings;   /* how many times it closed */
+
 bool fp_fork_gate_close(struct fp_thread *self)
 {
+    atomic_fetch_add(&gate_closings, 1);
     atomic_store_explicit(&fp_fork_gate, 1, memory_order_seq_cst);
     int e = errno;
     if (atomic_load(&fp_gate_asym) &&
@@ -719,13 +722,29 @@ bool fp_fork_gate_close(struct fp_thread *self)
     return true;
 }
 
-/* A hook met a closed gate: wait, then go on only if still recording. */
+/* A hook met a closed gate: wait, then go on only if still recording.
+ * The wait is bounded: the forking thread runs the program's atfork
+ * handlers with the gate closed, and one of them may need a lock this
+ * thread holds (jemalloc's prefork takes every arena lock; a fault sample
+ * can come while this thread is inside jemalloc).  After GATE_WAIT_NS the
+ * call passes through, counted as dropped, and so does every later call of
+ * the thread until the gate opens: the program goes on. */
+#define GATE_WAIT_NS (100u * 1000 * 1000)
+
 struct fp_thread *fp_enter_gated(struct fp_thread *t)
 {
     atomic_store_explicit(&t->in_shim, 0, memory_order_release);
-    fp_fork_gate_wait();
-    if (atomic_load(&fp_state) != FP_READY) {
+    /* a thread that gave up waiting passes through at once until the gate
+     * has opened: it may be holding the lock the fork waits for */
+    uint64_t closing = atomic_load(&gate_closings);
+    bool open = t->gate_gave_up != closing && fp_fork_gate_wait();
+    if (!open && atomic_load_explicit(&fp_fork_gate, memory_order_acquire))
+        t->gate_gave_up = closing;
+    if (!open || atomic_load(&fp_state) != FP_READY) {
+        if (atomic_load(&fp_state) == FP_READY)
+            atomic_fetch_add_explicit(&fp_dropped, 1, memory_order_relaxed);
         fp_guard = 0;
+        fp_guard_sp = 0;
         return NULL;
     }
     atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
@@ -737,10 +756,18 @@ void fp_fork_gate_open(void)
     atomic_store_explicit(&fp_fork_gate, 0, memory_order_seq_cst);
 }
 
-void fp_fork_gate_wait(void)
+bool fp_fork_gate_wait(void)
 {
-    while (atomic_load_explicit(&fp_fork_gate, memory_order_acquire))
+    uint64_t deadline = 0;
+    while (atomic_load_explicit(&fp_fork_gate, memory_order_acquire)) {
+        uint64_t now = fp_now_ns();
+        if (!deadline)
+            deadline = now + GATE_WAIT_NS;
+        else if (now > deadline)
+            return false;
         sched_yield();
+    }
+    return true;
 }
 
 /* A record too big for the buffer (a MAPS snapshot) goes out as a member of

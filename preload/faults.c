@@ -164,7 +164,11 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     /* Inside the shim the buffer may be half-written and libunwind busy:
      * the sample is only counted.  A thread not yet registered is not
      * registered from here (that would allocate in a signal handler). */
-    struct fp_thread *t = fp_self ? fp_enter() : NULL;
+    /* Nor does it wait at a closed fork gate: it may have interrupted an
+     * allocator holding the lock the forking thread's atfork handler wants */
+    struct fp_thread *t = NULL;
+    if (fp_self && !atomic_load_explicit(&fp_fork_gate, memory_order_acquire))
+        t = fp_enter();
     if (!t) {
         atomic_fetch_add_explicit(&faults_unrecorded, 1, memory_order_relaxed);
         errno = e;

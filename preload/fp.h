@@ -135,6 +135,7 @@ struct fp_thread {
     struct stack_cache *cache; /* validated stack cache (stack.c) */
     uintptr_t stack_lo, stack_hi; /* this thread's stack; 0, 0 when unknown */
     uint8_t  *side;          /* the recorder's own stack (side_stack.c) */
+    uint64_t  gate_gave_up;  /* the fork gate's closing this thread stopped waiting at */
     int64_t   sample_left;   /* sampled mode: bytes until the next sample */
     uint64_t  rng;           /* sampled mode: xorshift state */
     uint64_t  c_allocs, c_bytes, c_frees;  /* sampled mode: every call counted */
@@ -203,7 +204,7 @@ uint32_t fp_threads_total(void);
 uint32_t fp_threads_peak(void);
 bool  fp_fork_gate_close(struct fp_thread *self);
 void  fp_fork_gate_open(void);
-void  fp_fork_gate_wait(void);
+bool  fp_fork_gate_wait(void);   /* false: still closed after 100 ms */
 extern _Atomic int fp_fork_gate;
 extern _Atomic int fp_gate_asym;   /* the gate's side uses membarrier */
 void  fp_gate_init(void);          /* at start and in a fork child */
@@ -297,6 +298,7 @@ void fp_emit_maps(struct fp_thread *t);            /* a MAPS record */
 
 /* ---- threads.c: a recorder per thread (read its rule for slow paths) */
 void fp_threads_init(void);
+void fp_fork_handlers_init(void);  /* hooks_proc.c: before any of the program's */
 struct fp_thread *fp_thread_register_main(void);
 
 /* ---- hooks_malloc.c: the recorder's own heap, for its own small blocks */

@@ -4,6 +4,7 @@
  * dlopen/dlclose (the module list written again). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,6 +15,40 @@
 
 void fp_after_fork_child(void);
 
+/* No other thread may hold a lock of ours or libunwind's in the child: the
+ * fork gate is closed around the fork.  It closes in an atfork prepare
+ * handler of ours, registered at start-up before the program's, so that it
+ * runs after theirs: their handlers take their locks (jemalloc's prefork
+ * takes every arena lock) while the gate is still open, and a thread that
+ * holds one of those locks while it records is never kept at the gate by
+ * the fork that waits for its lock.  A handler registered before ours (a
+ * library set up before us) runs with the gate closed: the bounded wait in
+ * fp_enter_gated covers it. */
+static FP_TLS struct fp_thread *forking;  /* our fork hook's thread, around the real fork */
+static bool atfork_ok;
+
+static void gate_close_for_fork(void)
+{
+    if (forking) {
+        fp_fork_gate_close(forking);
+        fp_threads_lock();
+    }
+}
+
+static void gate_open_after_fork(void)
+{
+    if (forking) {
+        fp_threads_unlock();
+        fp_fork_gate_open();
+    }
+}
+
+void fp_fork_handlers_init(void)
+{
+    atfork_ok = pthread_atfork(gate_close_for_fork, gate_open_after_fork,
+                               gate_open_after_fork) == 0;
+}
+
 FP_EXPORT pid_t fork(void)
 {
     struct fp_thread *t = fp_enter();
@@ -23,14 +58,15 @@ FP_EXPORT pid_t fork(void)
         return fp_real.fork();
     }
     fp_thread_flush(t);
-    /* no other thread may hold a lock of ours or libunwind's in the child */
-    fp_fork_gate_close(t);
-    fp_threads_lock();
+    forking = t;
+    if (!atfork_ok)
+        gate_close_for_fork();
     pid_t pid = fp_real.fork();
     int e = errno;
-    fp_threads_unlock();
+    if (!atfork_ok)
+        gate_open_after_fork();
+    forking = NULL;
     if (pid == 0) {
-        fp_fork_gate_open();
         fp_after_fork_child();
         t = fp_self;
         if (!t) {                /* the child could not start a trace */
@@ -39,7 +75,6 @@ FP_EXPORT pid_t fork(void)
             return 0;
         }
     } else {
-        fp_fork_gate_open();
         if (pid > 0) {
             struct fp_rec r;
             fp_rec_begin_timed(&r, t, FP_REC_FORK, FP_VARINT_MAX, fp_now_ns());

@@ -389,6 +389,7 @@ static void fp_init(void)
     if (!atomic_compare_exchange_strong(&fp_state, &expect, FP_INITIALIZING))
         return;
     fp_guard = 1;
+    fp_fork_handlers_init();
     fp_clock_init();
     fp_gate_init();
     fp_resolve();
