@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faultprof/trace.h"
 #include "model.h"
 #include "report.h"
 #include "sites.h"
@@ -92,18 +93,66 @@ static int parse_int(const char *s, int *out)
     return 0;
 }
 
-/* A page-fault flame graph: the code stacks that took the faults; without
- * samples (rusage mode), the allocation sites the counts were charged to. */
-static int folded_faults(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
-                         const struct fp_opts *o)
+/* A report of the traces: the model, the report model, then its printer. */
+static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
 {
-    struct fp_sites faults;
-    if (fp_fault_sites_build(&faults, m, sites->syms, o) < 0)
-        return -1;
-    int r = faults.n ? fp_faults_folded(out, &faults, o->metric)
-                     : fp_report_folded(out, m, sites, o);
-    fp_sites_free(&faults);
-    return r;
+    char err[512];
+    struct fp_model *m = fp_model_new();
+    if (!m) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        return 2;
+    }
+    m->warn = o->warn ? o->warn : NULL;
+    m->progress = isatty(2);
+    if (o->symbols)
+        m->modules_known = fp_syms_prewarm;
+    for (int i = 0; i < n; i++) {
+        if (fp_model_read_file(m, paths[i], err, sizeof(err)) < 0) {
+            fprintf(stderr, "faultprof-report: %s: %s\n", paths[i], err);
+            fp_model_free(m);
+            return 2;
+        }
+    }
+    int rc = 0;
+    struct fp_syms *syms = fp_syms_new(m, o->warn, o->symbols);
+    struct fp_report r = { 0 };
+    struct fp_report_plan plan = fp_report_plan_of(o);
+    if (!syms || fp_report_build(&r, m, syms, o, &plan) < 0) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        rc = 2;
+    } else {
+        int w = o->format == FP_FMT_JSON ? fp_report_json(out, &r)
+              : o->format == FP_FMT_FOLDED ? fp_report_folded(out, &r)
+              : fp_report_text(out, &r);
+        if (w < 0) {
+            fprintf(stderr, "faultprof-report: write error\n");
+            rc = 1;
+        }
+    }
+    fp_report_free(&r);
+    fp_syms_free(syms);
+    fp_model_free(m);
+    return rc;
+}
+
+/* --diff BASE NEW: the diff model, then its printer. */
+static int run_diff(FILE *out, const char *base, const char *new_path, const struct fp_opts *o)
+{
+    char err[512];
+    struct fp_diff d;
+    int rc = 0;
+    if (fp_diff_build(&d, base, new_path, o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "faultprof-report: %s\n", err);
+        rc = 2;
+    } else if (o->format == FP_FMT_JSON) {
+        fp_diff_json(out, &d, o);
+    } else if (o->format == FP_FMT_FOLDED) {
+        fp_diff_folded(out, &d, o);
+    } else {
+        fp_diff_text(out, &d, o);
+    }
+    fp_diff_free(&d);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -171,7 +220,10 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'q': o.warn = NULL; break;
         case 'h': usage(stdout); return 0;
-        case OPT_VERSION: puts("faultprof-report 0.1 (trace format 1)"); return 0;
+        case OPT_VERSION:
+            printf("faultprof-report 0.1 (trace format %d.%d)\n", FP_VERSION_MAJOR,
+                   FP_VERSION_MINOR);
+            return 0;
         default: usage(stderr); return 1;
         }
     }
@@ -197,57 +249,10 @@ int main(int argc, char **argv)
         }
         goto done;
     }
-    if (diff) {
-        if (fp_diff(out, argv[optind], argv[optind + 1], &o, err, sizeof(err)) < 0) {
-            fprintf(stderr, "faultprof-report: %s\n", err);
-            rc = 2;
-        }
-        goto done;
-    }
-
-    struct fp_model *m = fp_model_new();
-    if (!m) {
-        fprintf(stderr, "faultprof-report: out of memory\n");
-        return 2;
-    }
-    m->warn = o.warn ? o.warn : NULL;
-    m->progress = isatty(2);
-    if (o.symbols)
-        m->modules_known = fp_syms_prewarm;
-    for (int i = optind; i < argc; i++) {
-        if (fp_model_read_file(m, argv[i], err, sizeof(err)) < 0) {
-            fprintf(stderr, "faultprof-report: %s: %s\n", argv[i], err);
-            fp_model_free(m);
-            rc = 2;
-            goto done;
-        }
-    }
-    struct fp_syms *syms = fp_syms_new(m, o.warn, o.symbols);
-    struct fp_sites sites;
-    /* folded output is a flame graph of stacks, whatever --by says */
-    enum fp_by by = o.format == FP_FMT_FOLDED ? FP_BY_SITE : o.by;
-    if (!syms || fp_sites_build(&sites, m, syms, &filter, by) < 0) {
-        fprintf(stderr, "faultprof-report: out of memory\n");
-        rc = 2;
-    } else {
-        fp_sites_sort(&sites, o.format == FP_FMT_FOLDED ? o.metric : o.sort);
-        int r;
-        if (o.format == FP_FMT_JSON)
-            r = fp_report_json(out, m, &sites, &o);
-        else if (o.format == FP_FMT_FOLDED && fp_metric_is_fault(o.metric))
-            r = folded_faults(out, m, &sites, &o);
-        else if (o.format == FP_FMT_FOLDED)
-            r = fp_report_folded(out, m, &sites, &o);
-        else
-            r = fp_report_text(out, m, &sites, &o);
-        if (r < 0) {
-            fprintf(stderr, "faultprof-report: write error\n");
-            rc = 1;
-        }
-        fp_sites_free(&sites);
-    }
-    fp_syms_free(syms);
-    fp_model_free(m);
+    if (diff)
+        rc = run_diff(out, argv[optind], argv[optind + 1], &o);
+    else
+        rc = run_report(out, argv + optind, argc - optind, &o);
 done:
     fp_filter_free(&filter);
     if (fflush(out) != 0 && !rc) {

@@ -352,7 +352,7 @@ static inline int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
     if (grow((void **)&m->threads, &m->capthreads, m->nthreads + 1, sizeof(*m->threads)) < 0 ||
         hmap_put(&p->tids, (uint64_t)tid + 1, m->nthreads) < 0)
         return -1;
-    struct fp_thread *t = &m->threads[m->nthreads];
+    struct fp_model_thread *t = &m->threads[m->nthreads];
     memset(t, 0, sizeof(*t));
     t->proc = pi;
     t->tid = tid;
@@ -362,7 +362,7 @@ static inline int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
 
 /* The raw stack a record's stack id names in this thread; the empty stack
  * for id 0 or an id the thread never defined. */
-static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_thread *t, uint64_t id)
+static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_model_thread *t, uint64_t id)
 {
     if (id && id == t->sid_last)
         return t->si_last;
@@ -406,7 +406,7 @@ static void live_drop(struct fp_proc *p, struct live *e)
 static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si,
                      uint64_t addr, uint64_t size, uint32_t flags, uint32_t chain, uint64_t t)
 {
-    struct fp_thread *th = &m->threads[ti];
+    struct fp_model_thread *th = &m->threads[ti];
     struct fp_rawstack *s = &m->stacks[si];
     /* one probe finds a block still there or the slot the new one takes */
     struct live *slot = live_probe(p->live, addr);
@@ -489,7 +489,7 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
                        uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
                        uint32_t *flags)
 {
-    struct fp_thread *th = &m->threads[ti];
+    struct fp_model_thread *th = &m->threads[ti];
     p->frees++;
     th->frees++;
     struct live *e = live_find(p->live, addr);
@@ -563,7 +563,7 @@ static void proc_finish_sampled(struct fp_model *m, uint32_t pi)
     p->reallocs = (uint64_t)llround(reallocs);
     p->allocs = p->bytes = p->frees = 0;
     for (uint32_t i = 0; i < m->nthreads; i++) {
-        struct fp_thread *th = &m->threads[i];
+        struct fp_model_thread *th = &m->threads[i];
         if (th->proc != pi)
             continue;
         /* a thread without COUNTS (a truncated trace) keeps its estimates */
@@ -813,7 +813,7 @@ static int region_of(struct fp_proc *p, uint64_t addr, struct fp_module **mod,
 }
 
 /* The fault stack of a sample: the faulting ip, then its callers. */
-static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_thread *th,
+static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_model_thread *th,
                            const __typeof__(((struct fp_event *)0)->u.fault) *x)
 {
     int64_t cs = stack_of(m, pi, th, x->stack);
@@ -831,7 +831,7 @@ static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_thread *th
 /* A FAULT sample: charged to the code that took it (a fault stack: the ip,
  * then its callers) and to the memory it touched (the live block's site, or
  * a region). */
-static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
+static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread *th,
                         const __typeof__(((struct fp_event *)0)->u.fault) *x)
 {
     struct fp_proc *p = &m->procs[pi];
@@ -909,7 +909,7 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
     return 0;
 }
 
-static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_thread *th,
+static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_model_thread *th,
                           uint64_t minflt, uint64_t majflt)
 {
     uint64_t dmin = minflt > th->minflt ? minflt - th->minflt : 0;
@@ -938,7 +938,7 @@ event_thread(struct fp_model *m, uint32_t pi, uint32_t tid, uint64_t t)
     int64_t ti = thread_get(m, pi, tid);
     if (ti < 0)
         return -1;
-    struct fp_thread *th = &m->threads[ti];
+    struct fp_model_thread *th = &m->threads[ti];
     if (!th->t_first && !th->allocs)
         th->t_first = t;
     if (t > th->t_last)
@@ -983,7 +983,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
     int64_t ti = event_thread(m, pi, ev->tid, ev->t);
     if (ti < 0)
         goto oom;
-    struct fp_thread *th = &m->threads[ti];
+    struct fp_model_thread *th = &m->threads[ti];
     int64_t si;
     switch (ev->type) {
     case FP_REC_PROCESS: {
@@ -1110,7 +1110,8 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         if (!n->key || !n->value)
             goto oom;
         if (!strcmp(n->key, "fault_mode"))
-            p->fault_mode = !strcmp(n->value, "perf") ? 1 : !strcmp(n->value, "rusage") ? 2 : 0;
+            p->fault_mode = !strcmp(n->value, "perf") ? FP_FAULTS_PERF
+                          : !strcmp(n->value, "rusage") ? FP_FAULTS_RUSAGE : FP_FAULTS_UNKNOWN;
         else if (!strcmp(n->key, "fault_period"))
             p->fault_period = strtoull(n->value, NULL, 10);
         else if (!strcmp(n->key, "fault_samples_unrecorded"))

@@ -57,6 +57,13 @@ enum fp_region {
 };
 
 const char *fp_region_name(int r);
+
+/* How the recorder counted page faults (its NOTE fault_mode). */
+enum fp_fault_mode {
+    FP_FAULTS_UNKNOWN = 0,           /* no NOTE */
+    FP_FAULTS_PERF = 1,              /* sampled with perf events */
+    FP_FAULTS_RUSAGE = 2,            /* getrusage counts only */
+};
 const char *fp_region_desc(int r);
 
 #define FP_BIG_ZEROED (64u * 1024)
@@ -136,7 +143,7 @@ struct fp_proc {
                                         the recorder itself (counted, not written) */
     uint64_t fault_late;             /* samples that came late (SIGTRAP blocked where
                                         they faulted): ip and stack 0, memory only */
-    int fault_mode;                  /* 0 unknown, 1 perf, 2 rusage (NOTE fault_mode) */
+    enum fp_fault_mode fault_mode;   /* NOTE fault_mode */
     const char *fault_error;         /* NOTE fault_error (points into notes) */
     uint64_t region_minor[FP_REGION_COUNT], region_major[FP_REGION_COUNT];
     uint64_t region_samples[FP_REGION_COUNT];
@@ -166,7 +173,7 @@ struct fp_proc {
     struct hmap arena_units;         /* (addr >> FP_ARENA_SHIFT) + 1 of heap blocks seen */
 };
 
-struct fp_thread {
+struct fp_model_thread {
     uint32_t proc;
     uint32_t tid;
     char name[32];
@@ -193,7 +200,7 @@ struct fp_thread {
 struct fp_model {
     struct fp_proc *procs;
     uint32_t nprocs, capprocs;
-    struct fp_thread *threads;
+    struct fp_model_thread *threads;
     uint32_t nthreads, capthreads;
     struct fp_rawstack *stacks;
     uint32_t nstacks, capstacks;
