@@ -155,6 +155,79 @@ static int run_diff(FILE *out, const char *base, const char *new_path, const str
     return rc;
 }
 
+/* What to run besides the report options. */
+struct cmd {
+    int dump, diff, order_file;
+    const char *output;
+};
+
+/* One option of getopt_long's (c, optarg) into o, filter and cmd.  Returns
+ * -1 to go on, or the exit status. */
+static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, struct cmd *cmd)
+{
+    switch (c) {
+    case 'f':
+        if (!strcmp(optarg, "text"))
+            o->format = FP_FMT_TEXT;
+        else if (!strcmp(optarg, "json"))
+            o->format = FP_FMT_JSON;
+        else if (!strcmp(optarg, "folded"))
+            o->format = FP_FMT_FOLDED;
+        else
+            return bad_usage("unknown format '%s' (text, json or folded)", optarg);
+        break;
+    case 's':
+        if ((o->sort = fp_metric_parse(optarg)) < 0)
+            return bad_usage("unknown metric '%s'", optarg);
+        break;
+    case 'm':
+        if ((o->metric = fp_metric_parse(optarg)) < 0)
+            return bad_usage("unknown metric '%s'", optarg);
+        break;
+    case 'n':
+        if (parse_int(optarg, &o->top) < 0)
+            return bad_usage("--top wants a number, not '%s'", optarg);
+        o->top_set = 1;
+        break;
+    case OPT_BY:
+        if (!strcmp(optarg, "function"))
+            o->by = FP_BY_FUNCTION;
+        else if (!strcmp(optarg, "site"))
+            o->by = FP_BY_SITE;
+        else
+            return bad_usage("--by wants function or site, not '%s'", optarg);
+        break;
+    case OPT_THREADS: o->threads = 1; break;
+    case OPT_DEPTH:
+        if (parse_int(optarg, &o->depth) < 0)
+            return bad_usage("--depth wants a number, not '%s'", optarg);
+        break;
+    case OPT_FILTER: fp_filter_add(filter, optarg); break;
+    case OPT_NO_FILTER: filter->enabled = 0; break;
+    case OPT_NO_SYMBOLS: o->symbols = 0; break;
+    case OPT_DIFF: cmd->diff = 1; break;
+    case OPT_NORMALIZE: o->normalize = 1; break;
+    case OPT_DUMP: cmd->dump = 1; break;
+    case OPT_ORDER:
+        if (!strcmp(optarg, "file"))
+            cmd->order_file = 1;
+        else if (!strcmp(optarg, "time"))
+            cmd->order_file = 0;
+        else
+            return bad_usage("--order wants file or time, not '%s'", optarg);
+        break;
+    case 'o': cmd->output = optarg; break;
+    case 'q': o->warn = NULL; break;
+    case 'h': usage(stdout); return 0;
+    case OPT_VERSION:
+        printf("faultprof-report 0.1 (trace format %d.%d)\n", FP_VERSION_MAJOR,
+               FP_VERSION_MINOR);
+        return 0;
+    default: usage(stderr); return 1;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     struct fp_opts o = { .format = FP_FMT_TEXT, .sort = FP_METRIC_ALLOCATIONS,
@@ -162,94 +235,35 @@ int main(int argc, char **argv)
                          .symbols = 1, .warn = stderr };
     struct fp_filter filter;
     fp_filter_defaults(&filter);
-    int dump = 0, diff = 0, order_file = 1;
-    const char *output = NULL;
+    struct cmd cmd = { .order_file = 1 };
     int c, rc = 0;
-    while ((c = getopt_long(argc, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (!strcmp(optarg, "text"))
-                o.format = FP_FMT_TEXT;
-            else if (!strcmp(optarg, "json"))
-                o.format = FP_FMT_JSON;
-            else if (!strcmp(optarg, "folded"))
-                o.format = FP_FMT_FOLDED;
-            else
-                return bad_usage("unknown format '%s' (text, json or folded)", optarg);
-            break;
-        case 's':
-            if ((o.sort = fp_metric_parse(optarg)) < 0)
-                return bad_usage("unknown metric '%s'", optarg);
-            break;
-        case 'm':
-            if ((o.metric = fp_metric_parse(optarg)) < 0)
-                return bad_usage("unknown metric '%s'", optarg);
-            break;
-        case 'n':
-            if (parse_int(optarg, &o.top) < 0)
-                return bad_usage("--top wants a number, not '%s'", optarg);
-            o.top_set = 1;
-            break;
-        case OPT_BY:
-            if (!strcmp(optarg, "function"))
-                o.by = FP_BY_FUNCTION;
-            else if (!strcmp(optarg, "site"))
-                o.by = FP_BY_SITE;
-            else
-                return bad_usage("--by wants function or site, not '%s'", optarg);
-            break;
-        case OPT_THREADS: o.threads = 1; break;
-        case OPT_DEPTH:
-            if (parse_int(optarg, &o.depth) < 0)
-                return bad_usage("--depth wants a number, not '%s'", optarg);
-            break;
-        case OPT_FILTER: fp_filter_add(&filter, optarg); break;
-        case OPT_NO_FILTER: filter.enabled = 0; break;
-        case OPT_NO_SYMBOLS: o.symbols = 0; break;
-        case OPT_DIFF: diff = 1; break;
-        case OPT_NORMALIZE: o.normalize = 1; break;
-        case OPT_DUMP: dump = 1; break;
-        case OPT_ORDER:
-            if (!strcmp(optarg, "file"))
-                order_file = 1;
-            else if (!strcmp(optarg, "time"))
-                order_file = 0;
-            else
-                return bad_usage("--order wants file or time, not '%s'", optarg);
-            break;
-        case 'o': output = optarg; break;
-        case 'q': o.warn = NULL; break;
-        case 'h': usage(stdout); return 0;
-        case OPT_VERSION:
-            printf("faultprof-report 0.1 (trace format %d.%d)\n", FP_VERSION_MAJOR,
-                   FP_VERSION_MINOR);
-            return 0;
-        default: usage(stderr); return 1;
-        }
-    }
+    while ((c = getopt_long(argc, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1)
+        if ((rc = parse_option(c, &o, &filter, &cmd)) >= 0)
+            return rc;
+    rc = 0;
     int nfiles = argc - optind;
     if (nfiles < 1)
         return bad_usage("%s", "no trace given");
-    if (diff && nfiles != 2)
+    if (cmd.diff && nfiles != 2)
         return bad_usage("%s", "--diff wants exactly two traces: BASE NEW");
-    if (dump && nfiles != 1)
+    if (cmd.dump && nfiles != 1)
         return bad_usage("%s", "--dump reads one trace");
     o.filter = &filter;
     FILE *out = stdout;
-    if (output && !(out = fopen(output, "w"))) {
-        fprintf(stderr, "faultprof-report: %s: cannot write: %m\n", output);
+    if (cmd.output && !(out = fopen(cmd.output, "w"))) {
+        fprintf(stderr, "faultprof-report: %s: cannot write: %m\n", cmd.output);
         return 1;
     }
     char err[512];
-    if (dump) {
-        if (fp_dump(out, argv[optind], order_file, o.symbols, err, sizeof(err)) < 0) {
+    if (cmd.dump) {
+        if (fp_dump(out, argv[optind], cmd.order_file, o.symbols, err, sizeof(err)) < 0) {
             fflush(out);
             fprintf(stderr, "faultprof-report: %s: %s\n", argv[optind], err);
             rc = 2;
         }
         goto done;
     }
-    if (diff)
+    if (cmd.diff)
         rc = run_diff(out, argv[optind], argv[optind + 1], &o);
     else
         rc = run_report(out, argv + optind, argc - optind, &o);
