@@ -39,7 +39,7 @@ const char *fp_diag_name(int kind)
     return kind >= 0 && kind < FP_DIAG_COUNT ? diag_names[kind][0] : "?";
 }
 
-static const char *diag_desc(int kind)
+const char *fp_diag_title(int kind)
 {
     return kind >= 0 && kind < FP_DIAG_COUNT ? diag_names[kind][1] : "?";
 }
@@ -78,152 +78,193 @@ static int cmp_diag(const void *a, const void *b)
     return x->kind - y->kind;
 }
 
-int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
-                const struct fp_sites *faults, struct fp_diags *out)
+/* What every test reads besides the site's counters. */
+struct run {
+    int sampled;                 /* faults sampled with perf events */
+    uint64_t total;              /* estimated faults of the run */
+    uint64_t least;              /* faults a finding needs: several samples' worth */
+    uint64_t page;
+    uint64_t shrinks, regrown, heap;   /* the heap break's falls, bytes grown back, growth */
+};
+
+static int mmap_churn(struct fp_diags *out, const struct run *r, uint32_t i,
+                      const struct fp_counts *k)
+{
+    char a[32], b[32], c[32];
+    struct fp_diag *x;
+    uint64_t page = r->page;
+    int sampled = r->sampled;
+    uint64_t avg = k->mmapped ? k->mmapped_bytes / k->mmapped : 0;
+    int churn = k->mmapped >= 8 &&
+                (sampled ? k->mmap_refaults >= r->least && k->mmap_refaults * 100 >= r->total
+                         : k->replaced_allocs * 2 >= k->mmapped);
+    if (!churn)
+        return 0;
+    if (!(x = diag_add(out, FP_DIAG_MMAP_CHURN, i)))
+        return -1;
+    x->count = k->mmapped;
+    x->bytes = k->mmapped_bytes;
+    x->faults = sampled ? k->mmap_faults : k->mmapped_bytes / page;
+    x->saving = sampled ? k->mmap_refaults
+                        : (k->mmapped_bytes - avg) / page;
+    uint64_t thr = pow2_at_least(avg + 1);
+    if (thr > 32u << 20)
+        thr = 32u << 20;      /* glibc's largest mmap threshold on 64-bit */
+    snprintf(x->evidence, sizeof(x->evidence),
+             "%llu allocations (%s, about %s each) were served by their own mmap and "
+             "unmapped at free; %s faults %s on them%s",
+             (unsigned long long)k->mmapped, fp_fmt_bytes(k->mmapped_bytes, a, sizeof(a)),
+             fp_fmt_bytes(avg, b, sizeof(b)), fp_fmt_count(x->faults, c, sizeof(c)),
+             sampled ? "(estimated from samples)" : "(at least one per page; not sampled)",
+             sampled ? ", most on blocks that replaced freed ones" : "");
+    snprintf(x->advice, sizeof(x->advice),
+             "each new block is fresh memory from the kernel, faulted in page by page. "
+             "Keep the buffer and reuse it, or reserve its capacity once. Or let glibc "
+             "serve these sizes from the heap: GLIBC_TUNABLES=glibc.malloc.mmap_threshold="
+             "%llu:glibc.malloc.trim_threshold=%llu:glibc.malloc.top_pad=%llu; set all "
+             "three: setting mmap_threshold alone freezes glibc's dynamic threshold and "
+             "leaves trim_threshold (128 KiB) and top_pad at their defaults, so the freed "
+             "heap top is trimmed and faulted in again, which can make it worse",
+             (unsigned long long)thr, (unsigned long long)(thr * 4),
+             (unsigned long long)thr);
+    return 0;
+}
+
+static int heap_trim(struct fp_diags *out, const struct run *r, uint32_t i,
+                     const struct fp_counts *k)
+{
+    char a[32], b[32], c[32];
+    struct fp_diag *x;
+    uint64_t least = r->least, total = r->total;
+    int sampled = r->sampled;
+    uint64_t shrinks = r->shrinks, regrown = r->regrown, heap = r->heap;
+    /* heap trimming: faults on replaced heap blocks */
+    uint64_t heap_refaults = k->refaults - k->mmap_refaults;
+    if (sampled && heap_refaults >= least && heap_refaults * 20 >= total) {
+        if (!(x = diag_add(out, FP_DIAG_HEAP_TRIM, i)))
+            return -1;
+        x->count = shrinks;
+        x->bytes = regrown;
+        x->faults = k->minor_faults + k->major_faults;
+        x->saving = heap_refaults;
+        uint64_t keep = pow2_at_least(heap ? heap : k->bytes / (k->allocs ? k->allocs : 1));
+        if (shrinks)
+            snprintf(x->evidence, sizeof(x->evidence),
+                     "the heap break fell %llu times and grew back %s below earlier highs; "
+                     "%s faults on this site's blocks (estimated), %s of them on blocks that "
+                     "replaced freed ones (%llu of its %llu allocations)",
+                     (unsigned long long)shrinks, fp_fmt_bytes(regrown, a, sizeof(a)),
+                     fp_fmt_count(x->faults, b, sizeof(b)),
+                     fp_fmt_count(heap_refaults, c, sizeof(c)),
+                     (unsigned long long)k->replaced_allocs, (unsigned long long)k->allocs);
+        else
+            snprintf(x->evidence, sizeof(x->evidence),
+                     "%s faults on this site's blocks (estimated), %s of them on blocks that "
+                     "replaced freed ones (%llu of its %llu allocations); the heap break did "
+                     "not move: a thread arena trimmed (madvise) by the allocator",
+                     fp_fmt_count(x->faults, b, sizeof(b)),
+                     fp_fmt_count(heap_refaults, c, sizeof(c)),
+                     (unsigned long long)k->replaced_allocs, (unsigned long long)k->allocs);
+        snprintf(x->advice, sizeof(x->advice),
+                 "the allocator gives the freed memory back to the kernel and the next "
+                 "blocks fault it in again. Keep the buffers and reuse them; or keep glibc "
+                 "from trimming: GLIBC_TUNABLES=glibc.malloc.trim_threshold=%llu:"
+                 "glibc.malloc.top_pad=%llu (mallopt M_TRIM_THRESHOLD/M_TOP_PAD); setting "
+                 "trim_threshold also freezes the dynamic mmap threshold, so set "
+                 "glibc.malloc.mmap_threshold too if large blocks should stay on the heap",
+                 (unsigned long long)keep, (unsigned long long)keep);
+    }    return 0;
+}
+
+static int realloc_growth(struct fp_diags *out, const struct run *r, uint32_t i,
+                          const struct fp_counts *k)
+{
+    char a[32], b[32];
+    struct fp_diag *x;
+    int sampled = r->sampled;
+    /* growth by repeated realloc */
+    if (k->realloc_chain_max >= 16 && k->reallocs >= 32 && k->realloc_copied >= (1u << 20)) {
+        if (!(x = diag_add(out, FP_DIAG_REALLOC_GROWTH, i)))
+            return -1;
+        x->count = k->reallocs;
+        x->bytes = k->realloc_copied;
+        x->faults = k->minor_faults + k->major_faults;
+        x->saving = k->realloc_copied;
+        snprintf(x->evidence, sizeof(x->evidence),
+                 "%llu reallocs, chains up to %llu long, copied %s%s%s%s",
+                 (unsigned long long)k->reallocs, (unsigned long long)k->realloc_chain_max,
+                 fp_fmt_bytes(k->realloc_copied, a, sizeof(a)),
+                 sampled ? "; " : "", sampled ? fp_fmt_count(x->faults, b, sizeof(b)) : "",
+                 sampled ? " faults on its blocks (estimated)" : "");
+        snprintf(x->advice, sizeof(x->advice),
+                 "reserve the final capacity once (or grow geometrically, doubling), so the "
+                 "data is not copied into fresh memory at every step; saves about %s of "
+                 "copying and the faults of the intermediate blocks",
+                 fp_fmt_bytes(k->realloc_copied, a, sizeof(a)));
+    }    return 0;
+}
+
+static int zeroed_touch(struct fp_diags *out, const struct run *r, uint32_t i,
+                        const struct fp_counts *k)
+{
+    char a[32], b[32];
+    struct fp_diag *x;
+    uint64_t page = r->page, least = r->least, total = r->total;
+    int sampled = r->sampled;
+    /* first touch of large zeroed buffers */
+    if (sampled && k->zeroed_allocs && k->zeroed_faults >= 256 && k->zeroed_faults >= least &&
+        k->zeroed_faults * 10 >= total && k->zeroed_faults * page * 2 >= k->zeroed_bytes) {
+        if (!(x = diag_add(out, FP_DIAG_ZEROED_TOUCH, i)))
+            return -1;
+        x->count = k->zeroed_allocs;
+        x->bytes = k->zeroed_bytes;
+        x->faults = k->zeroed_faults;
+        /* reuse saves the faults of replacing blocks; otherwise at most
+         * the faults of pages that are never needed */
+        x->saving = k->refaults < k->zeroed_faults ? k->refaults : k->zeroed_faults;
+        x->upper_bound = x->saving == 0;
+        if (x->upper_bound)
+            x->saving = k->zeroed_faults;
+        snprintf(x->evidence, sizeof(x->evidence),
+                 "%llu calloc blocks (%s) took %s faults (estimated), about %.0f%% of their "
+                 "pages: each first write to a fresh zero page faults",
+                 (unsigned long long)k->zeroed_allocs,
+                 fp_fmt_bytes(k->zeroed_bytes, a, sizeof(a)),
+                 fp_fmt_count(k->zeroed_faults, b, sizeof(b)),
+                 100.0 * (double)(k->zeroed_faults * page) / (double)k->zeroed_bytes);
+        snprintf(x->advice, sizeof(x->advice),
+                 "reuse one buffer and clear only the part you use instead of allocating a "
+                 "fresh zeroed one; allocate only what is needed (pages never touched cost "
+                 "nothing); don't memset memory calloc already zeroed%s",
+                 x->upper_bound ? " (the saving depends on how much of each buffer is "
+                 "needed)" : "");
+    }
+    return 0;
+}
+
+int fp_diagnose(const struct fp_model *m, const struct fp_fault_info *fi,
+                const struct fp_sites *alloc, const struct fp_sites *faults,
+                struct fp_diags *out)
 {
     memset(out, 0, sizeof(*out));
-    struct fp_fault_info fi;
-    fp_fault_info_compute(m, &fi);
-    int sampled = fi.mode == 1 && fi.samples > 0;
-    uint64_t total = fi.est_minor + fi.est_major;
+    struct run r = { .sampled = fi->mode == FP_FAULTS_PERF && fi->samples > 0,
+                     .total = fi->est_minor + fi->est_major };
     /* one sample stands for period faults: ask for several */
-    uint64_t least = 8 * (fi.period ? fi.period : 1);
-    if (least < 64)
-        least = 64;
-    uint64_t page = m->nprocs && m->procs[0].page_size ? m->procs[0].page_size : 4096;
-    uint64_t shrinks = 0, regrown = 0, heap = 0;
+    r.least = 8 * (fi->period ? fi->period : 1);
+    if (r.least < 64)
+        r.least = 64;
+    r.page = m->nprocs && m->procs[0].page_size ? m->procs[0].page_size : 4096;
     for (uint32_t i = 0; i < m->nprocs; i++) {
-        shrinks += m->procs[i].brk_shrinks;
-        regrown += m->procs[i].brk_regrown;
+        r.shrinks += m->procs[i].brk_shrinks;
+        r.regrown += m->procs[i].brk_regrown;
         if (m->procs[i].brk_max > m->procs[i].brk_first)
-            heap += m->procs[i].brk_max - m->procs[i].brk_first;
+            r.heap += m->procs[i].brk_max - m->procs[i].brk_first;
     }
-    char a[32], b[32], c[32];
     for (uint32_t i = 0; i < alloc->n; i++) {
         const struct fp_counts *k = &alloc->v[i].c;
-        struct fp_diag *x;
-        uint64_t avg = k->mmapped ? k->mmapped_bytes / k->mmapped : 0;
-
-        /* mmap churn */
-        int churn = k->mmapped >= 8 &&
-                    (sampled ? k->mmap_refaults >= least && k->mmap_refaults * 100 >= total
-                             : k->replaced_allocs * 2 >= k->mmapped);
-        if (churn) {
-            if (!(x = diag_add(out, FP_DIAG_MMAP_CHURN, i)))
-                return -1;
-            x->count = k->mmapped;
-            x->bytes = k->mmapped_bytes;
-            x->faults = sampled ? k->mmap_faults : k->mmapped_bytes / page;
-            x->saving = sampled ? k->mmap_refaults
-                                : (k->mmapped_bytes - avg) / page;
-            uint64_t thr = pow2_at_least(avg + 1);
-            if (thr > 32u << 20)
-                thr = 32u << 20;      /* glibc's largest mmap threshold on 64-bit */
-            snprintf(x->evidence, sizeof(x->evidence),
-                     "%llu allocations (%s, about %s each) were served by their own mmap and "
-                     "unmapped at free; %s faults %s on them%s",
-                     (unsigned long long)k->mmapped, fp_fmt_bytes(k->mmapped_bytes, a, sizeof(a)),
-                     fp_fmt_bytes(avg, b, sizeof(b)), fp_fmt_count(x->faults, c, sizeof(c)),
-                     sampled ? "(estimated from samples)" : "(at least one per page; not sampled)",
-                     sampled ? ", most on blocks that replaced freed ones" : "");
-            snprintf(x->advice, sizeof(x->advice),
-                     "each new block is fresh memory from the kernel, faulted in page by page. "
-                     "Keep the buffer and reuse it, or reserve its capacity once. Or let glibc "
-                     "serve these sizes from the heap: GLIBC_TUNABLES=glibc.malloc.mmap_threshold="
-                     "%llu:glibc.malloc.trim_threshold=%llu:glibc.malloc.top_pad=%llu; set all "
-                     "three: setting mmap_threshold alone freezes glibc's dynamic threshold and "
-                     "leaves trim_threshold (128 KiB) and top_pad at their defaults, so the freed "
-                     "heap top is trimmed and faulted in again, which can make it worse",
-                     (unsigned long long)thr, (unsigned long long)(thr * 4),
-                     (unsigned long long)thr);
-        }
-
-        /* heap trimming: faults on replaced heap blocks */
-        uint64_t heap_refaults = k->refaults - k->mmap_refaults;
-        if (sampled && heap_refaults >= least && heap_refaults * 20 >= total) {
-            if (!(x = diag_add(out, FP_DIAG_HEAP_TRIM, i)))
-                return -1;
-            x->count = shrinks;
-            x->bytes = regrown;
-            x->faults = k->minor_faults + k->major_faults;
-            x->saving = heap_refaults;
-            uint64_t keep = pow2_at_least(heap ? heap : k->bytes / (k->allocs ? k->allocs : 1));
-            if (shrinks)
-                snprintf(x->evidence, sizeof(x->evidence),
-                         "the heap break fell %llu times and grew back %s below earlier highs; "
-                         "%s faults on this site's blocks (estimated), %s of them on blocks that "
-                         "replaced freed ones (%llu of its %llu allocations)",
-                         (unsigned long long)shrinks, fp_fmt_bytes(regrown, a, sizeof(a)),
-                         fp_fmt_count(x->faults, b, sizeof(b)),
-                         fp_fmt_count(heap_refaults, c, sizeof(c)),
-                         (unsigned long long)k->replaced_allocs, (unsigned long long)k->allocs);
-            else
-                snprintf(x->evidence, sizeof(x->evidence),
-                         "%s faults on this site's blocks (estimated), %s of them on blocks that "
-                         "replaced freed ones (%llu of its %llu allocations); the heap break did "
-                         "not move: a thread arena trimmed (madvise) by the allocator",
-                         fp_fmt_count(x->faults, b, sizeof(b)),
-                         fp_fmt_count(heap_refaults, c, sizeof(c)),
-                         (unsigned long long)k->replaced_allocs, (unsigned long long)k->allocs);
-            snprintf(x->advice, sizeof(x->advice),
-                     "the allocator gives the freed memory back to the kernel and the next "
-                     "blocks fault it in again. Keep the buffers and reuse them; or keep glibc "
-                     "from trimming: GLIBC_TUNABLES=glibc.malloc.trim_threshold=%llu:"
-                     "glibc.malloc.top_pad=%llu (mallopt M_TRIM_THRESHOLD/M_TOP_PAD); setting "
-                     "trim_threshold also freezes the dynamic mmap threshold, so set "
-                     "glibc.malloc.mmap_threshold too if large blocks should stay on the heap",
-                     (unsigned long long)keep, (unsigned long long)keep);
-        }
-
-        /* growth by repeated realloc */
-        if (k->realloc_chain_max >= 16 && k->reallocs >= 32 && k->realloc_copied >= (1u << 20)) {
-            if (!(x = diag_add(out, FP_DIAG_REALLOC_GROWTH, i)))
-                return -1;
-            x->count = k->reallocs;
-            x->bytes = k->realloc_copied;
-            x->faults = k->minor_faults + k->major_faults;
-            x->saving = k->realloc_copied;
-            snprintf(x->evidence, sizeof(x->evidence),
-                     "%llu reallocs, chains up to %llu long, copied %s%s%s%s",
-                     (unsigned long long)k->reallocs, (unsigned long long)k->realloc_chain_max,
-                     fp_fmt_bytes(k->realloc_copied, a, sizeof(a)),
-                     sampled ? "; " : "", sampled ? fp_fmt_count(x->faults, b, sizeof(b)) : "",
-                     sampled ? " faults on its blocks (estimated)" : "");
-            snprintf(x->advice, sizeof(x->advice),
-                     "reserve the final capacity once (or grow geometrically, doubling), so the "
-                     "data is not copied into fresh memory at every step; saves about %s of "
-                     "copying and the faults of the intermediate blocks",
-                     fp_fmt_bytes(k->realloc_copied, a, sizeof(a)));
-        }
-
-        /* first touch of large zeroed buffers */
-        if (sampled && k->zeroed_allocs && k->zeroed_faults >= 256 && k->zeroed_faults >= least &&
-            k->zeroed_faults * 10 >= total && k->zeroed_faults * page * 2 >= k->zeroed_bytes) {
-            if (!(x = diag_add(out, FP_DIAG_ZEROED_TOUCH, i)))
-                return -1;
-            x->count = k->zeroed_allocs;
-            x->bytes = k->zeroed_bytes;
-            x->faults = k->zeroed_faults;
-            /* reuse saves the faults of replacing blocks; otherwise at most
-             * the faults of pages that are never needed */
-            x->saving = k->refaults < k->zeroed_faults ? k->refaults : k->zeroed_faults;
-            x->upper_bound = x->saving == 0;
-            if (x->upper_bound)
-                x->saving = k->zeroed_faults;
-            snprintf(x->evidence, sizeof(x->evidence),
-                     "%llu calloc blocks (%s) took %s faults (estimated), about %.0f%% of their "
-                     "pages: each first write to a fresh zero page faults",
-                     (unsigned long long)k->zeroed_allocs,
-                     fp_fmt_bytes(k->zeroed_bytes, a, sizeof(a)),
-                     fp_fmt_count(k->zeroed_faults, b, sizeof(b)),
-                     100.0 * (double)(k->zeroed_faults * page) / (double)k->zeroed_bytes);
-            snprintf(x->advice, sizeof(x->advice),
-                     "reuse one buffer and clear only the part you use instead of allocating a "
-                     "fresh zeroed one; allocate only what is needed (pages never touched cost "
-                     "nothing); don't memset memory calloc already zeroed%s",
-                     x->upper_bound ? " (the saving depends on how much of each buffer is "
-                     "needed)" : "");
-        }
+        if (mmap_churn(out, &r, i, k) < 0 || heap_trim(out, &r, i, k) < 0 ||
+            realloc_growth(out, &r, i, k) < 0 || zeroed_touch(out, &r, i, k) < 0)
+            return -1;
     }
     for (size_t i = 0; i < out->n; i++) {
         double share;
@@ -242,7 +283,7 @@ void fp_diags_free(struct fp_diags *d)
 }
 
 /* "site (file:line) <- caller (file:line)" */
-static const char *where(const struct fp_sites *alloc, int64_t i, char *buf, size_t n)
+const char *fp_diag_where(const struct fp_sites *alloc, int64_t i, char *buf, size_t n)
 {
     char x[512], y[512];
     fp_site_name(alloc, i, x, sizeof(x));
@@ -256,7 +297,7 @@ static const char *where(const struct fp_sites *alloc, int64_t i, char *buf, siz
     return buf;
 }
 
-static const char *saving_text(const struct fp_diag *d, char *buf, size_t n)
+const char *fp_diag_saving_text(const struct fp_diag *d, char *buf, size_t n)
 {
     char a[32];
     if (d->kind == FP_DIAG_REALLOC_GROWTH)
@@ -266,77 +307,4 @@ static const char *saving_text(const struct fp_diag *d, char *buf, size_t n)
     else
         snprintf(buf, n, "about %llu page faults", (unsigned long long)d->saving);
     return buf;
-}
-
-/* "     label: text" wrapped at 100 columns, continuation lines indented. */
-static void wrapped(FILE *out, const char *label, const char *text)
-{
-    const int width = 100, indent = 7;
-    int col = fprintf(out, "%*s%s: ", indent - 2, "", label);
-    for (const char *p = text; *p;) {
-        while (*p == ' ')
-            p++;
-        size_t w = strcspn(p, " ");
-        if (!w)
-            break;
-        if (col + (int)w + 1 > width && col > indent + (int)strlen(label) + 2) {
-            fprintf(out, "\n%*s", indent, "");
-            col = indent;
-        } else if (p != text && col > indent) {
-            fputc(' ', out);
-            col++;
-        }
-        fwrite(p, 1, w, out);
-        col += (int)w;
-        p += w;
-    }
-    fputc('\n', out);
-}
-
-void fp_diags_text(FILE *out, const struct fp_diags *d, const struct fp_sites *alloc,
-                   const struct fp_sites *faults)
-{
-    if (!d->n)
-        return;
-    fprintf(out, "\nDiagnoses:\n");
-    for (size_t i = 0; i < d->n; i++) {
-        const struct fp_diag *x = &d->v[i];
-        char w[1100], f[512], s[64];
-        fprintf(out, "  %zu. %s: %s\n", i + 1, fp_diag_name(x->kind), diag_desc(x->kind));
-        fprintf(out, "     allocation site: %s\n", where(alloc, x->site, w, sizeof(w)));
-        if (x->fault_site >= 0)
-            fprintf(out, "     faults taken in: %s\n", fp_site_name(faults, x->fault_site, f,
-                                                                  sizeof(f)));
-        wrapped(out, "evidence", x->evidence);
-        wrapped(out, "advice", x->advice);
-        fprintf(out, "     saving: %s\n", saving_text(x, s, sizeof(s)));
-    }
-}
-
-void fp_diags_json(FILE *out, const struct fp_diags *d, const struct fp_sites *alloc,
-                   const struct fp_sites *faults)
-{
-    fprintf(out, "  \"diagnoses\": [");
-    for (size_t i = 0; i < d->n; i++) {
-        const struct fp_diag *x = &d->v[i];
-        char w[1100], f[512], s[64];
-        fprintf(out, "%s\n    {\"kind\": \"%s\", \"title\": ", i ? "," : "", fp_diag_name(x->kind));
-        fp_json_str(out, diag_desc(x->kind));
-        fprintf(out, ", \"allocation_site\": ");
-        fp_json_str(out, where(alloc, x->site, w, sizeof(w)));
-        fprintf(out, ", \"function\": ");
-        fp_json_str(out, x->fault_site >= 0 ? fp_site_name(faults, x->fault_site, f, sizeof(f))
-                                            : "");
-        fprintf(out, ",\n     \"count\": %llu, \"bytes\": %llu, \"faults\": %llu, "
-                "\"saving\": %llu, \"saving_text\": ", (unsigned long long)x->count,
-                (unsigned long long)x->bytes, (unsigned long long)x->faults,
-                (unsigned long long)x->saving);
-        fp_json_str(out, saving_text(x, s, sizeof(s)));
-        fprintf(out, ",\n     \"evidence\": ");
-        fp_json_str(out, x->evidence);
-        fprintf(out, ",\n     \"advice\": ");
-        fp_json_str(out, x->advice);
-        fprintf(out, "}");
-    }
-    fprintf(out, "\n  ],\n");
 }

@@ -2,20 +2,19 @@
  * Fault sources are the fault stacks (faulting function, then its callers)
  * ranked by estimated faults (samples x weight); faults by memory are the
  * allocation sites whose blocks the sampled addresses fell in, then the
- * regions for the rest.  Printing is in report_text.c, report_json.c and
- * report_folded.c, like the rest of a report. */
+ * regions for the rest.  report.c puts them in the report model; the
+ * printers print them. */
 #include "report.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void fp_fault_info_compute(const struct fp_model *m, struct fp_fault_info *fi)
+void fp_fault_info_compute(const struct fp_model *m, const struct fp_summary *s,
+                           struct fp_fault_info *fi)
 {
     memset(fi, 0, sizeof(*fi));
-    struct fp_summary s;
-    fp_summary_compute(m, &s);
-    fi->exact_minor = s.minor_faults;
-    fi->exact_major = s.major_faults;
+    fi->exact_minor = s->minor_faults;
+    fi->exact_major = s->major_faults;
     int any_perf = 0;
     for (uint32_t i = 0; i < m->nprocs; i++) {
         const struct fp_proc *p = &m->procs[i];
@@ -24,7 +23,7 @@ void fp_fault_info_compute(const struct fp_model *m, struct fp_fault_info *fi)
         fi->late += p->fault_late;
         fi->est_minor += p->fault_minor_w;
         fi->est_major += p->fault_major_w;
-        if (p->fault_samples || p->fault_mode == 1)
+        if (p->fault_samples || p->fault_mode == FP_FAULTS_PERF)
             any_perf = 1;
         if (p->fault_period && !fi->period)
             fi->period = p->fault_period;
@@ -36,12 +35,12 @@ void fp_fault_info_compute(const struct fp_model *m, struct fp_fault_info *fi)
             fi->region_samples[r] += p->region_samples[r];
         }
     }
-    fi->mode = any_perf ? 1 : 2;
+    fi->mode = any_perf ? FP_FAULTS_PERF : FP_FAULTS_RUSAGE;
 }
 
 const char *fp_fault_mode_text(const struct fp_fault_info *fi, char *buf, size_t n)
 {
-    if (fi->mode == 1) {
+    if (fi->mode == FP_FAULTS_PERF) {
         int k = snprintf(buf, n, "sampled with perf events");
         if (fi->period && k >= 0 && (size_t)k < n)
             snprintf(buf + k, n - (size_t)k, ", period %llu", (unsigned long long)fi->period);
@@ -69,8 +68,8 @@ static const char *const fault_patterns[] = {
     "__memset*", "__memcpy*", "__memmove*", "__GI_mem*",
 };
 
-int fp_fault_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
-                         const struct fp_opts *o)
+int fp_fault_sources_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
+                           const struct fp_opts *o)
 {
     struct fp_filter f = { 0 };
     if (o->filter && o->filter->enabled) {
@@ -82,7 +81,7 @@ int fp_fault_sites_build(struct fp_sites *out, const struct fp_model *m, struct 
             if (fp_filter_add(&f, fault_patterns[i]) < 0)
                 goto oom;
     }
-    if (fp_sites_build_faults(out, m, syms, &f, o->by) < 0)
+    if (fp_sites_build_fault_stacks(out, m, syms, &f, o->by) < 0)
         goto oom;
     fp_filter_free(&f);
     fp_sites_sort(out, FP_METRIC_FAULTS);

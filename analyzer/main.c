@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faultprof/trace.h"
 #include "model.h"
 #include "report.h"
 #include "sites.h"
@@ -92,18 +93,139 @@ static int parse_int(const char *s, int *out)
     return 0;
 }
 
-/* A page-fault flame graph: the code stacks that took the faults; without
- * samples (rusage mode), the allocation sites the counts were charged to. */
-static int folded_faults(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
-                         const struct fp_opts *o)
+/* A report of the traces: the model, the report model, then its printer. */
+static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
 {
-    struct fp_sites faults;
-    if (fp_fault_sites_build(&faults, m, sites->syms, o) < 0)
-        return -1;
-    int r = faults.n ? fp_faults_folded(out, &faults, o->metric)
-                     : fp_report_folded(out, m, sites, o);
-    fp_sites_free(&faults);
-    return r;
+    char err[512];
+    struct fp_model *m = fp_model_new();
+    if (!m) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        return 2;
+    }
+    m->warn = o->warn ? o->warn : NULL;
+    m->progress = isatty(2);
+    if (o->symbols)
+        m->modules_known = fp_syms_prewarm;
+    for (int i = 0; i < n; i++) {
+        if (fp_model_read_file(m, paths[i], err, sizeof(err)) < 0) {
+            fprintf(stderr, "faultprof-report: %s: %s\n", paths[i], err);
+            fp_model_free(m);
+            return 2;
+        }
+    }
+    int rc = 0;
+    struct fp_syms *syms = fp_syms_new(m, o->warn, o->symbols);
+    struct fp_report r = { 0 };
+    struct fp_report_plan plan = fp_report_plan_of(o);
+    if (!syms || fp_report_build(&r, m, syms, o, &plan) < 0) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        rc = 2;
+    } else {
+        int w = o->format == FP_FMT_JSON ? fp_report_json(out, &r)
+              : o->format == FP_FMT_FOLDED ? fp_report_folded(out, &r)
+              : fp_report_text(out, &r);
+        if (w < 0) {
+            fprintf(stderr, "faultprof-report: write error\n");
+            rc = 1;
+        }
+    }
+    fp_report_free(&r);
+    fp_syms_free(syms);
+    fp_model_free(m);
+    return rc;
+}
+
+/* --diff BASE NEW: the diff model, then its printer. */
+static int run_diff(FILE *out, const char *base, const char *new_path, const struct fp_opts *o)
+{
+    char err[512];
+    struct fp_diff d;
+    int rc = 0;
+    if (fp_diff_build(&d, base, new_path, o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "faultprof-report: %s\n", err);
+        rc = 2;
+    } else if (o->format == FP_FMT_JSON) {
+        fp_diff_json(out, &d, o);
+    } else if (o->format == FP_FMT_FOLDED) {
+        fp_diff_folded(out, &d, o);
+    } else {
+        fp_diff_text(out, &d, o);
+    }
+    fp_diff_free(&d);
+    return rc;
+}
+
+/* What to run besides the report options. */
+struct cmd {
+    int dump, diff, order_file;
+    const char *output;
+};
+
+/* One option of getopt_long's (c, optarg) into o, filter and cmd.  Returns
+ * -1 to go on, or the exit status. */
+static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, struct cmd *cmd)
+{
+    switch (c) {
+    case 'f':
+        if (!strcmp(optarg, "text"))
+            o->format = FP_FMT_TEXT;
+        else if (!strcmp(optarg, "json"))
+            o->format = FP_FMT_JSON;
+        else if (!strcmp(optarg, "folded"))
+            o->format = FP_FMT_FOLDED;
+        else
+            return bad_usage("unknown format '%s' (text, json or folded)", optarg);
+        break;
+    case 's':
+        if ((o->sort = fp_metric_parse(optarg)) < 0)
+            return bad_usage("unknown metric '%s'", optarg);
+        break;
+    case 'm':
+        if ((o->metric = fp_metric_parse(optarg)) < 0)
+            return bad_usage("unknown metric '%s'", optarg);
+        break;
+    case 'n':
+        if (parse_int(optarg, &o->top) < 0)
+            return bad_usage("--top wants a number, not '%s'", optarg);
+        o->top_set = 1;
+        break;
+    case OPT_BY:
+        if (!strcmp(optarg, "function"))
+            o->by = FP_BY_FUNCTION;
+        else if (!strcmp(optarg, "site"))
+            o->by = FP_BY_SITE;
+        else
+            return bad_usage("--by wants function or site, not '%s'", optarg);
+        break;
+    case OPT_THREADS: o->threads = 1; break;
+    case OPT_DEPTH:
+        if (parse_int(optarg, &o->depth) < 0)
+            return bad_usage("--depth wants a number, not '%s'", optarg);
+        break;
+    case OPT_FILTER: fp_filter_add(filter, optarg); break;
+    case OPT_NO_FILTER: filter->enabled = 0; break;
+    case OPT_NO_SYMBOLS: o->symbols = 0; break;
+    case OPT_DIFF: cmd->diff = 1; break;
+    case OPT_NORMALIZE: o->normalize = 1; break;
+    case OPT_DUMP: cmd->dump = 1; break;
+    case OPT_ORDER:
+        if (!strcmp(optarg, "file"))
+            cmd->order_file = 1;
+        else if (!strcmp(optarg, "time"))
+            cmd->order_file = 0;
+        else
+            return bad_usage("--order wants file or time, not '%s'", optarg);
+        break;
+    case 'o': cmd->output = optarg; break;
+    case 'q': o->warn = NULL; break;
+    case 'h': usage(stdout); return 0;
+    case OPT_VERSION:
+        printf("faultprof-report 0.1 (trace format %d.%d)\n", FP_VERSION_MAJOR,
+               FP_VERSION_MINOR);
+        return 0;
+    default: usage(stderr); return 1;
+    }
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -113,141 +235,38 @@ int main(int argc, char **argv)
                          .symbols = 1, .warn = stderr };
     struct fp_filter filter;
     fp_filter_defaults(&filter);
-    int dump = 0, diff = 0, order_file = 1;
-    const char *output = NULL;
+    struct cmd cmd = { .order_file = 1 };
     int c, rc = 0;
-    while ((c = getopt_long(argc, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (!strcmp(optarg, "text"))
-                o.format = FP_FMT_TEXT;
-            else if (!strcmp(optarg, "json"))
-                o.format = FP_FMT_JSON;
-            else if (!strcmp(optarg, "folded"))
-                o.format = FP_FMT_FOLDED;
-            else
-                return bad_usage("unknown format '%s' (text, json or folded)", optarg);
-            break;
-        case 's':
-            if ((o.sort = fp_metric_parse(optarg)) < 0)
-                return bad_usage("unknown metric '%s'", optarg);
-            break;
-        case 'm':
-            if ((o.metric = fp_metric_parse(optarg)) < 0)
-                return bad_usage("unknown metric '%s'", optarg);
-            break;
-        case 'n':
-            if (parse_int(optarg, &o.top) < 0)
-                return bad_usage("--top wants a number, not '%s'", optarg);
-            o.top_set = 1;
-            break;
-        case OPT_BY:
-            if (!strcmp(optarg, "function"))
-                o.by = FP_BY_FUNCTION;
-            else if (!strcmp(optarg, "site"))
-                o.by = FP_BY_SITE;
-            else
-                return bad_usage("--by wants function or site, not '%s'", optarg);
-            break;
-        case OPT_THREADS: o.threads = 1; break;
-        case OPT_DEPTH:
-            if (parse_int(optarg, &o.depth) < 0)
-                return bad_usage("--depth wants a number, not '%s'", optarg);
-            break;
-        case OPT_FILTER: fp_filter_add(&filter, optarg); break;
-        case OPT_NO_FILTER: filter.enabled = 0; break;
-        case OPT_NO_SYMBOLS: o.symbols = 0; break;
-        case OPT_DIFF: diff = 1; break;
-        case OPT_NORMALIZE: o.normalize = 1; break;
-        case OPT_DUMP: dump = 1; break;
-        case OPT_ORDER:
-            if (!strcmp(optarg, "file"))
-                order_file = 1;
-            else if (!strcmp(optarg, "time"))
-                order_file = 0;
-            else
-                return bad_usage("--order wants file or time, not '%s'", optarg);
-            break;
-        case 'o': output = optarg; break;
-        case 'q': o.warn = NULL; break;
-        case 'h': usage(stdout); return 0;
-        case OPT_VERSION: puts("faultprof-report 0.1 (trace format 1)"); return 0;
-        default: usage(stderr); return 1;
-        }
-    }
+    while ((c = getopt_long(argc, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1)
+        if ((rc = parse_option(c, &o, &filter, &cmd)) >= 0)
+            return rc;
+    rc = 0;
     int nfiles = argc - optind;
     if (nfiles < 1)
         return bad_usage("%s", "no trace given");
-    if (diff && nfiles != 2)
+    if (cmd.diff && nfiles != 2)
         return bad_usage("%s", "--diff wants exactly two traces: BASE NEW");
-    if (dump && nfiles != 1)
+    if (cmd.dump && nfiles != 1)
         return bad_usage("%s", "--dump reads one trace");
     o.filter = &filter;
     FILE *out = stdout;
-    if (output && !(out = fopen(output, "w"))) {
-        fprintf(stderr, "faultprof-report: %s: cannot write: %m\n", output);
+    if (cmd.output && !(out = fopen(cmd.output, "w"))) {
+        fprintf(stderr, "faultprof-report: %s: cannot write: %m\n", cmd.output);
         return 1;
     }
     char err[512];
-    if (dump) {
-        if (fp_dump(out, argv[optind], order_file, o.symbols, err, sizeof(err)) < 0) {
+    if (cmd.dump) {
+        if (fp_dump(out, argv[optind], cmd.order_file, o.symbols, err, sizeof(err)) < 0) {
             fflush(out);
             fprintf(stderr, "faultprof-report: %s: %s\n", argv[optind], err);
             rc = 2;
         }
         goto done;
     }
-    if (diff) {
-        if (fp_diff(out, argv[optind], argv[optind + 1], &o, err, sizeof(err)) < 0) {
-            fprintf(stderr, "faultprof-report: %s\n", err);
-            rc = 2;
-        }
-        goto done;
-    }
-
-    struct fp_model *m = fp_model_new();
-    if (!m) {
-        fprintf(stderr, "faultprof-report: out of memory\n");
-        return 2;
-    }
-    m->warn = o.warn ? o.warn : NULL;
-    m->progress = isatty(2);
-    if (o.symbols)
-        m->modules_known = fp_syms_prewarm;
-    for (int i = optind; i < argc; i++) {
-        if (fp_model_read_file(m, argv[i], err, sizeof(err)) < 0) {
-            fprintf(stderr, "faultprof-report: %s: %s\n", argv[i], err);
-            fp_model_free(m);
-            rc = 2;
-            goto done;
-        }
-    }
-    struct fp_syms *syms = fp_syms_new(m, o.warn, o.symbols);
-    struct fp_sites sites;
-    /* folded output is a flame graph of stacks, whatever --by says */
-    enum fp_by by = o.format == FP_FMT_FOLDED ? FP_BY_SITE : o.by;
-    if (!syms || fp_sites_build(&sites, m, syms, &filter, by) < 0) {
-        fprintf(stderr, "faultprof-report: out of memory\n");
-        rc = 2;
-    } else {
-        fp_sites_sort(&sites, o.format == FP_FMT_FOLDED ? o.metric : o.sort);
-        int r;
-        if (o.format == FP_FMT_JSON)
-            r = fp_report_json(out, m, &sites, &o);
-        else if (o.format == FP_FMT_FOLDED && fp_metric_is_fault(o.metric))
-            r = folded_faults(out, m, &sites, &o);
-        else if (o.format == FP_FMT_FOLDED)
-            r = fp_report_folded(out, m, &sites, &o);
-        else
-            r = fp_report_text(out, m, &sites, &o);
-        if (r < 0) {
-            fprintf(stderr, "faultprof-report: write error\n");
-            rc = 1;
-        }
-        fp_sites_free(&sites);
-    }
-    fp_syms_free(syms);
-    fp_model_free(m);
+    if (cmd.diff)
+        rc = run_diff(out, argv[optind], argv[optind + 1], &o);
+    else
+        rc = run_report(out, argv + optind, argc - optind, &o);
 done:
     fp_filter_free(&filter);
     if (fflush(out) != 0 && !rc) {

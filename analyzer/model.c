@@ -148,15 +148,15 @@ struct fp_model *fp_model_new(void)
 
 static void proc_release_replay(struct fp_proc *p)
 {
-    hmap_free(&p->tids);
-    p->tid_last = 0;
-    hmap_free(&p->arena_units);
-    if (p->big) {
-        itree_free(p->big);
-        free(p->big);
-        p->big = NULL;
+    hmap_free(&p->replay.tids);
+    p->replay.tid_last = 0;
+    hmap_free(&p->replay.arena_units);
+    if (p->replay.big) {
+        itree_free(p->replay.big);
+        free(p->replay.big);
+        p->replay.big = NULL;
     }
-    struct itree **trees[] = { &p->maps, &p->stacks, &p->snap };
+    struct itree **trees[] = { &p->replay.maps, &p->replay.stacks, &p->replay.snap };
     for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
         if (*trees[i]) {
             itree_free(*trees[i]);
@@ -164,10 +164,10 @@ static void proc_release_replay(struct fp_proc *p)
             *trees[i] = NULL;
         }
     }
-    if (p->live) {
-        free(p->live->s);
-        free(p->live);
-        p->live = NULL;
+    if (p->replay.live) {
+        free(p->replay.live->s);
+        free(p->replay.live);
+        p->replay.live = NULL;
     }
 }
 
@@ -303,7 +303,7 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
     if (!m->stack_tab || (size_t)(m->nstacks + 1) * 2 > m->stack_tab_mask + 1)
         if (stack_tab_grow(m) < 0)
             return -1;
-    uint32_t gen = m->procs[proc].unloads;
+    uint32_t gen = m->procs[proc].replay.unloads;
     size_t j = stack_hash(proc, kind, gen, f, n) & m->stack_tab_mask;
     for (; m->stack_tab[j]; j = (j + 1) & m->stack_tab_mask) {
         struct fp_rawstack *s = &m->stacks[m->stack_tab[j] - 1];
@@ -329,7 +329,7 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
     s->kind = kind;
     s->mod_gen = gen;
     s->frames_off = m->nframes;
-    s->epoch_seen = m->procs[proc].peak_epoch;
+    s->epoch_seen = m->procs[proc].replay.peak_epoch;
     if (n)
         memcpy(m->frames + m->nframes, f, n * sizeof(*f));
     m->nframes += n;
@@ -342,27 +342,27 @@ static inline int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
     struct fp_proc *p = &m->procs[pi];
     if (tid == 0)
         tid = (uint32_t)p->pid;
-    if (tid && tid == p->tid_last)
-        return p->ti_last;
-    uint32_t *v = hmap_get(&p->tids, (uint64_t)tid + 1);
+    if (tid && tid == p->replay.tid_last)
+        return p->replay.ti_last;
+    uint32_t *v = hmap_get(&p->replay.tids, (uint64_t)tid + 1);
     if (v) {
-        p->tid_last = tid, p->ti_last = *v;
+        p->replay.tid_last = tid, p->replay.ti_last = *v;
         return *v;
     }
     if (grow((void **)&m->threads, &m->capthreads, m->nthreads + 1, sizeof(*m->threads)) < 0 ||
-        hmap_put(&p->tids, (uint64_t)tid + 1, m->nthreads) < 0)
+        hmap_put(&p->replay.tids, (uint64_t)tid + 1, m->nthreads) < 0)
         return -1;
-    struct fp_thread *t = &m->threads[m->nthreads];
+    struct fp_model_thread *t = &m->threads[m->nthreads];
     memset(t, 0, sizeof(*t));
     t->proc = pi;
     t->tid = tid;
-    p->tid_last = tid, p->ti_last = m->nthreads;
+    p->replay.tid_last = tid, p->replay.ti_last = m->nthreads;
     return m->nthreads++;
 }
 
 /* The raw stack a record's stack id names in this thread; the empty stack
  * for id 0 or an id the thread never defined. */
-static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_thread *t, uint64_t id)
+static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_model_thread *t, uint64_t id)
 {
     if (id && id == t->sid_last)
         return t->si_last;
@@ -380,18 +380,18 @@ static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_thread
 static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t delta,
                                int64_t dblocks, uint64_t t)
 {
-    if (s->epoch_seen != p->peak_epoch) {
+    if (s->epoch_seen != p->replay.peak_epoch) {
         s->c.peak_bytes = s->cur_live;
-        s->epoch_seen = p->peak_epoch;
+        s->epoch_seen = p->replay.peak_epoch;
     }
     s->cur_live += (uint64_t)delta;
-    p->live_bytes += (uint64_t)delta;
-    p->live_blocks += (uint64_t)dblocks;
-    if (p->live_bytes > p->peak_bytes) {
-        p->peak_bytes = p->live_bytes;
-        p->peak_blocks = p->sample_bytes ? (uint64_t)llround(p->est_live_blocks) : p->live_blocks;
+    p->replay.live_bytes += (uint64_t)delta;
+    p->replay.live_blocks += (uint64_t)dblocks;
+    if (p->replay.live_bytes > p->peak_bytes) {
+        p->peak_bytes = p->replay.live_bytes;
+        p->peak_blocks = p->sample_bytes ? (uint64_t)llround(p->replay.est_live_blocks) : p->replay.live_blocks;
         p->peak_t = t;
-        p->peak_epoch++;
+        p->replay.peak_epoch++;
     }
 }
 
@@ -399,24 +399,24 @@ static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t
 static void live_drop(struct fp_proc *p, struct live *e)
 {
     if (e->size >= BIG_BLOCK)
-        itree_remove(p->big, e->addr);
-    live_remove(p->live, e);
+        itree_remove(p->replay.big, e->addr);
+    live_remove(p->replay.live, e);
 }
 
 static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si,
                      uint64_t addr, uint64_t size, uint32_t flags, uint32_t chain, uint64_t t)
 {
-    struct fp_thread *th = &m->threads[ti];
+    struct fp_model_thread *th = &m->threads[ti];
     struct fp_rawstack *s = &m->stacks[si];
     /* one probe finds a block still there or the slot the new one takes */
-    struct live *slot = live_probe(p->live, addr);
+    struct live *slot = live_probe(p->replay.live, addr);
     struct live *old = slot && slot->addr ? slot : NULL;
     if (old) {
         slot = NULL;
         /* freed behind our back (e.g. before the shim was ready): forget it */
         double ow = 1;
         uint64_t osize = p->sample_bytes ? block_weight(p, old->size, old->flags, &ow) : old->size;
-        p->est_live_blocks -= ow;
+        p->replay.est_live_blocks -= ow;
         live_change(p, &m->stacks[old->stack], -(int64_t)osize, -1, t);
         live_drop(p, old);
     }
@@ -427,7 +427,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         wsize = block_weight(p, size, flags, &w);
         s->est_allocs += w;
         th->est_allocs += w;
-        p->est_live_blocks += w;
+        p->replay.est_live_blocks += w;
         if (flags & FP_ALLOC_MMAPPED)
             s->est_mmapped += w;
     }
@@ -439,18 +439,18 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         s->c.zeroed_allocs++;
         s->c.zeroed_bytes += wsize;
     }
-    if (size >= BIG_BLOCK && itree_insert(p->big, addr, addr + size, addr) < 0)
+    if (size >= BIG_BLOCK && itree_insert(p->replay.big, addr, addr + size, addr) < 0)
         return -1;
     /* the allocator's heap units: a fault there outside any block is the
      * allocator's own (headers, arena growth after a trim) */
     if (!(flags & FP_ALLOC_MMAPPED) && (addr >> FP_ARENA_SHIFT) + 1 != th->arena_last) {
         /* each thread remembers its own: threads allocate from their arenas */
         th->arena_last = (addr >> FP_ARENA_SHIFT) + 1;
-        if (!hmap_get(&p->arena_units, th->arena_last) &&
-            hmap_put(&p->arena_units, th->arena_last, 1) < 0)
+        if (!hmap_get(&p->replay.arena_units, th->arena_last) &&
+            hmap_put(&p->replay.arena_units, th->arena_last, 1) < 0)
             return -1;
     }
-    struct live *e = live_insert(p->live, addr, slot);
+    struct live *e = live_insert(p->replay.live, addr, slot);
     if (!e)
         return -1;
     th->alloc_seq++;
@@ -489,10 +489,10 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
                        uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
                        uint32_t *flags)
 {
-    struct fp_thread *th = &m->threads[ti];
+    struct fp_model_thread *th = &m->threads[ti];
     p->frees++;
     th->frees++;
-    struct live *e = live_find(p->live, addr);
+    struct live *e = live_find(p->replay.live, addr);
     if (chain)
         *chain = 0;
     if (size)
@@ -513,7 +513,7 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
         wsize = block_weight(p, e->size, e->flags, &w);
         s->est_frees += w;
         th->est_frees += w;
-        p->est_live_blocks -= w;
+        p->replay.est_live_blocks -= w;
     }
     s->c.frees++;
     uint64_t life = t >= e->t ? t - e->t : 0;
@@ -563,7 +563,7 @@ static void proc_finish_sampled(struct fp_model *m, uint32_t pi)
     p->reallocs = (uint64_t)llround(reallocs);
     p->allocs = p->bytes = p->frees = 0;
     for (uint32_t i = 0; i < m->nthreads; i++) {
-        struct fp_thread *th = &m->threads[i];
+        struct fp_model_thread *th = &m->threads[i];
         if (th->proc != pi)
             continue;
         /* a thread without COUNTS (a truncated trace) keeps its estimates */
@@ -600,13 +600,13 @@ static int proc_finish(struct fp_model *m, uint32_t pi)
     /* by address, so that the sums of sampled weights do not depend on
      * where the table put each block */
     size_t nleft = 0;
-    struct live **left = p->live && p->live->n ? malloc(p->live->n * sizeof(*left)) : NULL;
-    if (p->live && p->live->n && !left)
+    struct live **left = p->replay.live && p->replay.live->n ? malloc(p->replay.live->n * sizeof(*left)) : NULL;
+    if (p->replay.live && p->replay.live->n && !left)
         return -1;
     if (left) {
-        for (size_t i = 0; i <= p->live->mask; i++)
-            if (p->live->s[i].addr)
-                left[nleft++] = &p->live->s[i];
+        for (size_t i = 0; i <= p->replay.live->mask; i++)
+            if (p->replay.live->s[i].addr)
+                left[nleft++] = &p->replay.live->s[i];
         qsort(left, nleft, sizeof(*left), cmp_live_addr);
     }
     for (size_t i = 0; i < nleft; i++) {
@@ -634,9 +634,9 @@ static int proc_finish(struct fp_model *m, uint32_t pi)
         struct fp_rawstack *s = &m->stacks[i];
         if (s->proc != pi)
             continue;
-        if (s->epoch_seen != p->peak_epoch) {
+        if (s->epoch_seen != p->replay.peak_epoch) {
             s->c.peak_bytes = s->cur_live;
-            s->epoch_seen = p->peak_epoch;
+            s->epoch_seen = p->replay.peak_epoch;
         }
         if (rusage_mode && s->kind == FP_STACK_ALLOC) {
             s->c.minor_faults += s->c.minflt;
@@ -665,11 +665,11 @@ static char *strndup0(struct fp_str s)
 /* The program break moved to b (HEAP_BREAK after a heap call, or brk). */
 static void heap_break_set(struct fp_proc *p, uint64_t b)
 {
-    if (b < p->brk_cur)
+    if (b < p->replay.brk_cur)
         p->brk_shrinks++;
-    else if (b > p->brk_cur && p->brk_cur < p->brk_max)
-        p->brk_regrown += (b < p->brk_max ? b : p->brk_max) - p->brk_cur;
-    p->brk_cur = b;
+    else if (b > p->replay.brk_cur && p->replay.brk_cur < p->brk_max)
+        p->brk_regrown += (b < p->brk_max ? b : p->brk_max) - p->replay.brk_cur;
+    p->replay.brk_cur = b;
     if (b > p->brk_max)
         p->brk_max = b;
 }
@@ -699,14 +699,14 @@ const char *fp_region_desc(int r)
  * case) and costs at most page/alignment probes per sample. */
 static struct live *block_at(struct fp_model *m, struct fp_proc *p, uint64_t addr)
 {
-    const struct itree_node *b = itree_find(p->big, addr);
+    const struct itree_node *b = itree_find(p->replay.big, addr);
     if (b)
-        return live_find(p->live, b->start);
+        return live_find(p->replay.live, b->start);
     uint64_t step = (p->flags & FP_PROC_PTMALLOC) ? 16 : 8;
     uint64_t page = p->page_size ? p->page_size : 4096;
     uint64_t a = addr & ~(step - 1);
     for (uint64_t back = 0; back < page && a >= back; back += step) {
-        struct live *e = live_find(p->live, a - back);
+        struct live *e = live_find(p->replay.live, a - back);
         if (e) {
             m->fault_lookups_small++;
             return addr < e->addr + (e->size ? e->size : 1) ? e : NULL;
@@ -720,7 +720,7 @@ static struct live *block_at(struct fp_model *m, struct fp_proc *p, uint64_t add
  * replaces the one before). */
 static int maps_snapshot(struct fp_proc *p, struct fp_str text)
 {
-    itree_free(p->snap);
+    itree_free(p->replay.snap);
     const char *s = text.s, *end = text.s + text.len;
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -736,9 +736,9 @@ static int maps_snapshot(struct fp_proc *p, struct fp_str text)
             continue;
         const char *path = off > 0 ? line + off : "";
         if (!strcmp(path, "[heap]")) {
-            p->heap_lo = lo;
+            p->replay.heap_lo = lo;
         } else if (!strcmp(path, "[stack]")) {
-            if (itree_cut(p->stacks, lo, hi) < 0 || itree_insert(p->stacks, lo, hi, p->pid) < 0)
+            if (itree_cut(p->replay.stacks, lo, hi) < 0 || itree_insert(p->replay.stacks, lo, hi, p->pid) < 0)
                 return -1;
         } else if (path[0] == '/') {
             uint32_t k;
@@ -750,7 +750,7 @@ static int maps_snapshot(struct fp_proc *p, struct fp_str text)
                     return -1;
                 p->nfiles++;
             }
-            if (itree_insert(p->snap, lo, hi, k) < 0)
+            if (itree_insert(p->replay.snap, lo, hi, k) < 0)
                 return -1;
         }
     }
@@ -763,25 +763,25 @@ static int region_of(struct fp_proc *p, uint64_t addr, struct fp_module **mod,
 {
     *mod = NULL;
     *file = NULL;
-    const struct itree_node *mp = itree_find(p->maps, addr);
+    const struct itree_node *mp = itree_find(p->replay.maps, addr);
     if (mp)
         return mp->val == 1 ? FP_REGION_ANON : FP_REGION_FILE;
-    if (itree_find(p->stacks, addr))
+    if (itree_find(p->replay.stacks, addr))
         return FP_REGION_STACK;
-    if (!p->heap_lo) {
+    if (!p->replay.heap_lo) {
         /* the brk heap begins after the executable's last segment, at a
          * random offset; nothing else is mapped in between */
-        p->heap_lo = p->brk_first;
+        p->replay.heap_lo = p->brk_first;
         for (uint32_t i = 0; i < p->nmods; i++)
             if (p->mods[i].path[0] != '[') {
-                if (p->mods[i].end < p->heap_lo || !p->heap_lo)
-                    p->heap_lo = p->mods[i].end;
+                if (p->mods[i].end < p->replay.heap_lo || !p->replay.heap_lo)
+                    p->replay.heap_lo = p->mods[i].end;
                 break;
             }
     }
     /* a fault inside malloc precedes the HEAP_BREAK that shows the heap's
      * growth: allow for one growth beyond the last break seen */
-    if (p->brk_cur && addr >= p->heap_lo && addr < p->brk_cur + HEAP_GROWTH_SLACK)
+    if (p->replay.brk_cur && addr >= p->replay.heap_lo && addr < p->replay.brk_cur + HEAP_GROWTH_SLACK)
         return FP_REGION_BRK;
     uint64_t top = 0;
     for (uint32_t i = 0; i < p->nmods; i++) {
@@ -795,25 +795,25 @@ static int region_of(struct fp_proc *p, uint64_t addr, struct fp_module **mod,
         if (md->end > top)
             top = md->end;
     }
-    const struct itree_node *fm = itree_find(p->snap, addr);
+    const struct itree_node *fm = itree_find(p->replay.snap, addr);
     if (fm) {
         *file = &p->files[fm->val];
         return FP_REGION_FILE;
     }
-    if (hmap_get(&p->arena_units, (addr >> FP_ARENA_SHIFT) + 1))
+    if (hmap_get(&p->replay.arena_units, (addr >> FP_ARENA_SHIFT) + 1))
         return FP_REGION_ARENA;
-    if (p->stacks->count)
+    if (p->replay.stacks->count)
         return FP_REGION_OTHER;    /* the stacks are known: this is none of them */
     /* above every module and mapping: the main thread's stack (mmap places
      * everything else below the libraries) */
-    const struct itree_node *hi = itree_floor(p->maps, UINT64_MAX);
+    const struct itree_node *hi = itree_floor(p->replay.maps, UINT64_MAX);
     if (top && addr > top && (!hi || hi->end <= addr))
         return FP_REGION_STACK;
     return FP_REGION_OTHER;
 }
 
 /* The fault stack of a sample: the faulting ip, then its callers. */
-static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_thread *th,
+static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_model_thread *th,
                            const __typeof__(((struct fp_event *)0)->u.fault) *x)
 {
     int64_t cs = stack_of(m, pi, th, x->stack);
@@ -831,7 +831,7 @@ static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_thread *th
 /* A FAULT sample: charged to the code that took it (a fault stack: the ip,
  * then its callers) and to the memory it touched (the live block's site, or
  * a region). */
-static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
+static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread *th,
                         const __typeof__(((struct fp_event *)0)->u.fault) *x)
 {
     struct fp_proc *p = &m->procs[pi];
@@ -909,7 +909,7 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_thread *th,
     return 0;
 }
 
-static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_thread *th,
+static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_model_thread *th,
                           uint64_t minflt, uint64_t majflt)
 {
     uint64_t dmin = minflt > th->minflt ? minflt - th->minflt : 0;
@@ -927,8 +927,6 @@ static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_threa
         th->majflt = majflt;
 }
 
-#define TRY(x) do { if ((x) < 0) goto oom; } while (0)
-
 /* What every event does first: its thread (-1: out of memory), whose and
  * the process's time ranges it extends. */
 static inline __attribute__((always_inline)) int64_t
@@ -938,7 +936,7 @@ event_thread(struct fp_model *m, uint32_t pi, uint32_t tid, uint64_t t)
     int64_t ti = thread_get(m, pi, tid);
     if (ti < 0)
         return -1;
-    struct fp_thread *th = &m->threads[ti];
+    struct fp_model_thread *th = &m->threads[ti];
     if (!th->t_first && !th->allocs)
         th->t_first = t;
     if (t > th->t_last)
@@ -948,301 +946,380 @@ event_thread(struct fp_model *m, uint32_t pi, uint32_t tid, uint64_t t)
     return ti;
 }
 
-/* ALLOC.  Returns 0 or -1 (out of memory). */
+/* One handler per record type, each after event_thread: they return 0 or
+ * -1 (out of memory). */
+
+/* The raw stack of a call record's stack id, which is now the thread's last
+ * call (the next RUSAGE charges its faults there); -1: out of memory. */
+static inline int64_t call_stack(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t id)
+{
+    int64_t si = stack_of(m, pi, &m->threads[ti], id);
+    if (si >= 0)
+        m->threads[ti].last_stack = (uint32_t)si + 1;
+    return si;
+}
+
+static int on_process(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.process) *x = &ev->u.process;
+    p->pid = x->pid, p->ppid = x->ppid, p->flags = x->flags, p->t0_real = x->t0_real;
+    p->page_size = x->page_size, p->depth_limit = x->depth_limit;
+    p->rusage_every = x->rusage_every;
+    p->sample_bytes = x->sample_bytes;
+    free(p->exe);
+    free(p->cmdline);
+    p->exe = strndup0(x->exe);
+    p->cmdline = strndup0(x->cmdline);
+    if (!p->exe || !p->cmdline)
+        return -1;
+    /* arguments are NUL-terminated: show them space-separated */
+    for (uint32_t i = 0; i < x->cmdline.len; i++)
+        if (!p->cmdline[i])
+            p->cmdline[i] = i + 1 == x->cmdline.len ? 0 : ' ';
+    /* the first member's records belong to the main thread */
+    m->threads[ti].tid = (uint32_t)p->pid;
+    if (hmap_put(&p->replay.tids, (uint64_t)p->pid + 1, ti) < 0)
+        return -1;
+    p->replay.tid_last = 0;
+    return 0;
+}
+
+static int on_module(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.module) *x = &ev->u.module;
+    if (grow((void **)&p->mods, &p->capmods, p->nmods + 1, sizeof(*p->mods)) < 0)
+        return -1;
+    struct fp_module *md = &p->mods[p->nmods];
+    md->path = strndup0(x->path);
+    md->build_id = malloc(x->build_id.len + 1);
+    if (!md->path || !md->build_id)
+        return -1;
+    memcpy(md->build_id, x->build_id.s, x->build_id.len);
+    md->build_id_len = x->build_id.len;
+    md->base = x->base, md->start = x->start, md->end = x->end;
+    md->load_gen = p->replay.unloads;
+    md->unload_gen = UINT32_MAX;
+    p->nmods++;
+    return 0;
+}
+
+static int on_module_unload(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    /* every dlopen reports the loaded modules again: each record of the
+     * module goes */
+    p->replay.unloads++;
+    for (uint32_t i = p->nmods; i-- > 0;)
+        if (p->mods[i].base == ev->u.module_unload.base && !p->mods[i].unloaded) {
+            p->mods[i].unloaded = 1;
+            p->mods[i].unload_gen = p->replay.unloads;
+        }
+    return 0;
+}
+
+static int on_stack(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    int64_t si = stack_intern(m, pi, FP_STACK_ALLOC, ev->u.stack.frames, (uint32_t)ev->u.stack.n);
+    if (si < 0)
+        return -1;
+    struct fp_model_thread *th = &m->threads[ti];
+    if (ev->u.stack.id && hmap_put(&th->stacks, ev->u.stack.id, (uint32_t)si) < 0)
+        return -1;
+    th->sid_last = 0;
+    return 0;
+}
+
+static int on_thread_start(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    struct fp_model_thread *th = &m->threads[ti];
+    const __typeof__(ev->u.thread_start) *x = &ev->u.thread_start;
+    th->started = 1;
+    th->t_first = ev->t;
+    /* a new thread's stack may reuse a dead one's */
+    if (x->stack_hi > x->stack_lo &&
+        (itree_cut(p->replay.stacks, x->stack_lo, x->stack_hi) < 0 ||
+         itree_insert(p->replay.stacks, x->stack_lo, x->stack_hi, th->tid) < 0))
+        return -1;
+    return 0;
+}
+
+static int on_thread_end(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_model_thread *th = &m->threads[ti];
+    const __typeof__(ev->u.thread_end) *x = &ev->u.thread_end;
+    charge_faults(m, &m->procs[pi], th, x->minflt, x->majflt);
+    th->utime_ns = x->utime_ns, th->stime_ns = x->stime_ns;
+    size_t n = x->name.len < sizeof(th->name) - 1 ? x->name.len : sizeof(th->name) - 1;
+    memcpy(th->name, x->name.s, n);
+    th->name[n] = 0;
+    th->ended = 1;
+    return 0;
+}
+
+static int on_process_end(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.process_end) *x = &ev->u.process_end;
+    p->has_end = 1;
+    p->end_reason = x->reason, p->wall_ns = x->wall_ns, p->utime_ns = x->utime_ns;
+    p->stime_ns = x->stime_ns, p->maxrss_kb = x->maxrss_kb, p->minflt = x->minflt;
+    p->majflt = x->majflt, p->nvcsw = x->nvcsw, p->nivcsw = x->nivcsw;
+    p->threads_total = x->threads_total, p->threads_peak = x->threads_peak;
+    p->c_utime_ns = x->c_utime_ns, p->c_stime_ns = x->c_stime_ns;
+    p->c_maxrss_kb = x->c_maxrss_kb, p->c_minflt = x->c_minflt, p->c_majflt = x->c_majflt;
+    p->dropped = x->dropped;
+    return 0;
+}
+
+static int on_counts(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    /* running totals: the last one holds the thread's */
+    struct fp_model_thread *th = &m->threads[ti];
+    th->has_counts = 1;
+    th->cnt_allocs = ev->u.counts.allocs;
+    th->cnt_bytes = ev->u.counts.bytes;
+    th->cnt_frees = ev->u.counts.frees;
+    return 0;
+}
+
+/* A NOTE is kept as it came; the fault sampler's notes also set figures. */
+static int on_note(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    struct fp_note *n = calloc(1, sizeof(*n));
+    if (!n)
+        return -1;
+    n->key = strndup0(ev->u.note.key);
+    n->value = strndup0(ev->u.note.value);
+    struct fp_note **pp = &p->notes;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = n;
+    if (!n->key || !n->value)
+        return -1;
+    if (!strcmp(n->key, "fault_mode"))
+        p->fault_mode = !strcmp(n->value, "perf") ? FP_FAULTS_PERF
+                      : !strcmp(n->value, "rusage") ? FP_FAULTS_RUSAGE : FP_FAULTS_UNKNOWN;
+    else if (!strcmp(n->key, "fault_period"))
+        p->fault_period = strtoull(n->value, NULL, 10);
+    else if (!strcmp(n->key, "fault_samples_unrecorded"))
+        p->fault_unrecorded = strtoull(n->value, NULL, 10);
+    else if (!strcmp(n->key, "fault_error"))
+        p->fault_error = n->value;
+    return 0;
+}
+
+/* A new block's live flags from its record's: served by its own mmap, and
+ * in sampled mode whether the recorder drew it as a sample. */
+static inline uint32_t live_flags(const struct fp_proc *p, uint64_t flags)
+{
+    uint32_t fl = (uint32_t)flags & FP_ALLOC_MMAPPED;
+    if (p->sample_bytes && (flags & FP_ALLOC_SAMPLED))
+        fl |= LIVE_SAMPLED;
+    return fl;
+}
+
+/* ALLOC; read_reader calls it straight from the record, apply from an event. */
 static int on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t,
                     const struct fp_alloc_fields *x)
 {
     struct fp_proc *p = &m->procs[pi];
-    int64_t si = stack_of(m, pi, &m->threads[ti], x->stack);
+    int64_t si = call_stack(m, pi, ti, x->stack);
     if (si < 0)
         return -1;
-    m->threads[ti].last_stack = (uint32_t)si + 1;
     if (!x->addr) {
         p->failed_allocs++;
         return 0;
     }
-    uint32_t fl = (uint32_t)x->flags & FP_ALLOC_MMAPPED;
-    if (p->sample_bytes && (x->flags & FP_ALLOC_SAMPLED))
-        fl |= LIVE_SAMPLED;
+    uint32_t fl = live_flags(p, x->flags);
     if (x->func == FP_FUNC_CALLOC && x->size >= FP_BIG_ZEROED)
         fl |= LIVE_ZEROED;
     return block_new(m, p, ti, (uint32_t)si, x->addr, x->size, fl, 0, t);
 }
 
-/* FREE */
+/* FREE, the same way */
 static inline void on_free(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t, uint64_t addr)
 {
     if (addr)
         block_free(m, &m->procs[pi], ti, addr, t, 1, NULL, NULL, NULL);
 }
 
+/* A realloc that moved or resized a live block: the old block's end, the
+ * copy and the chain it continues.  Returns the new block's chain length. */
+static uint32_t realloc_resize(struct fp_model *m, struct fp_proc *p, uint32_t ti, int64_t si,
+                               const struct fp_event *ev)
+{
+    const __typeof__(ev->u.realloc) *x = &ev->u.realloc;
+    uint32_t chain = 0;
+    uint64_t old_size;
+    uint32_t old_flags;
+    block_free(m, p, ti, x->old_addr, ev->t, 0, &chain, &old_size, &old_flags);
+    struct fp_rawstack *rs = &m->stacks[si];
+    /* glibc moves an mmapped chunk with mremap: nothing is copied */
+    if (x->new_addr != x->old_addr &&
+        !((old_flags & FP_ALLOC_MMAPPED) && (x->flags & FP_ALLOC_MMAPPED)))
+        rs->c.realloc_copied += old_size < x->size ? old_size : x->size;
+    rs->c.reallocs++;
+    p->reallocs++;
+    if (p->sample_bytes) {
+        double w = 1;
+        block_weight(p, x->size, (x->flags & FP_ALLOC_SAMPLED) ? LIVE_SAMPLED : 0, &w);
+        rs->est_reallocs += w;
+    }
+    chain++;
+    if (chain > rs->c.realloc_chain_max)
+        rs->c.realloc_chain_max = chain;
+    return chain;
+}
+
+static int on_realloc(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.realloc) *x = &ev->u.realloc;
+    int64_t si = call_stack(m, pi, ti, x->stack);
+    if (si < 0)
+        return -1;
+    if (x->new_addr) {
+        uint32_t chain = x->old_addr ? realloc_resize(m, p, ti, si, ev) : 0;
+        return block_new(m, p, ti, (uint32_t)si, x->new_addr, x->size, live_flags(p, x->flags),
+                         chain, ev->t);
+    }
+    if (x->size == 0) {
+        if (x->old_addr)
+            block_free(m, p, ti, x->old_addr, ev->t, 1, NULL, NULL, NULL);
+    } else {
+        p->failed_allocs++;
+    }
+    return 0;
+}
+
+static int on_mmap(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.mmap) *x = &ev->u.mmap;
+    int64_t si = call_stack(m, pi, ti, x->stack);
+    if (si < 0)
+        return -1;
+    if (x->err || x->result == UINT64_MAX) {
+        p->mmap_failed++;
+        return 0;
+    }
+    p->mmap_calls++;
+    p->mmap_bytes += x->length;
+    /* MAP_FIXED may replace what was there */
+    if (itree_cut(p->replay.maps, x->result, x->result + x->length) < 0 ||
+        itree_insert(p->replay.maps, x->result, x->result + x->length,
+                     (x->flags & MAP_ANONYMOUS_FLAG) || x->fd < 0 ? 1 : 2) < 0)
+        return -1;
+    m->stacks[si].c.map_calls++;
+    m->stacks[si].c.map_bytes += x->length;
+    return 0;
+}
+
+static int on_munmap(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.munmap) *x = &ev->u.munmap;
+    if (call_stack(m, pi, ti, x->stack) < 0)
+        return -1;
+    if (x->err)
+        return 0;
+    p->munmap_calls++;
+    p->munmap_bytes += x->length;
+    return itree_cut(p->replay.maps, x->addr, x->addr + x->length) < 0 ? -1 : 0;
+}
+
+static int on_mremap(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.mremap) *x = &ev->u.mremap;
+    if (call_stack(m, pi, ti, x->stack) < 0)
+        return -1;
+    if (x->err || x->result == UINT64_MAX)
+        return 0;
+    const struct itree_node *old = itree_find(p->replay.maps, x->old_addr);
+    uint64_t kind = old ? old->val : 0;
+    p->mremap_calls++;
+    if (itree_cut(p->replay.maps, x->old_addr, x->old_addr + x->old_length) < 0)
+        return -1;
+    if (kind && (itree_cut(p->replay.maps, x->result, x->result + x->new_length) < 0 ||
+                 itree_insert(p->replay.maps, x->result, x->result + x->new_length, kind) < 0))
+        return -1;
+    return 0;
+}
+
+/* The heap break moved to brk; first_brk: where it was at the start, if
+ * this is the first we hear of it. */
+static void break_moved(struct fp_proc *p, uint64_t first_brk, uint64_t brk)
+{
+    if (!p->brk_first)
+        p->brk_first = p->replay.brk_cur = first_brk;
+    heap_break_set(p, brk);
+}
+
+static int on_brk(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    if (call_stack(m, pi, ti, ev->u.brk.stack) < 0)
+        return -1;
+    p->brk_calls++;
+    if (!ev->u.brk.err)
+        break_moved(p, ev->u.brk.old_break, ev->u.brk.new_break);
+    return 0;
+}
+
 /* Applies one decoded event.  Returns 0 or -1 (out of memory). */
 static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
 {
     struct fp_proc *p = &m->procs[pi];
-    int64_t ti = event_thread(m, pi, ev->tid, ev->t);
-    if (ti < 0)
-        goto oom;
-    struct fp_thread *th = &m->threads[ti];
-    int64_t si;
+    int64_t sti = event_thread(m, pi, ev->tid, ev->t);
+    if (sti < 0)
+        return -1;
+    uint32_t ti = (uint32_t)sti;
     switch (ev->type) {
-    case FP_REC_PROCESS: {
-        const __typeof__(ev->u.process) *x = &ev->u.process;
-        p->pid = x->pid, p->ppid = x->ppid, p->flags = x->flags, p->t0_real = x->t0_real;
-        p->page_size = x->page_size, p->depth_limit = x->depth_limit;
-        p->rusage_every = x->rusage_every;
-        p->sample_bytes = x->sample_bytes;
-        free(p->exe);
-        free(p->cmdline);
-        p->exe = strndup0(x->exe);
-        p->cmdline = strndup0(x->cmdline);
-        if (!p->exe || !p->cmdline)
-            goto oom;
-        /* arguments are NUL-terminated: show them space-separated */
-        for (uint32_t i = 0; i < x->cmdline.len; i++)
-            if (!p->cmdline[i])
-                p->cmdline[i] = i + 1 == x->cmdline.len ? 0 : ' ';
-        /* the first member's records belong to the main thread */
-        th->tid = (uint32_t)p->pid;
-        TRY(hmap_put(&p->tids, (uint64_t)p->pid + 1, (uint32_t)ti));
-        p->tid_last = 0;
-        break;
-    }
-    case FP_REC_MODULE: {
-        const __typeof__(ev->u.module) *x = &ev->u.module;
-        if (grow((void **)&p->mods, &p->capmods, p->nmods + 1, sizeof(*p->mods)) < 0)
-            goto oom;
-        struct fp_module *md = &p->mods[p->nmods];
-        md->path = strndup0(x->path);
-        md->build_id = malloc(x->build_id.len + 1);
-        if (!md->path || !md->build_id)
-            goto oom;
-        memcpy(md->build_id, x->build_id.s, x->build_id.len);
-        md->build_id_len = x->build_id.len;
-        md->base = x->base, md->start = x->start, md->end = x->end;
-        md->load_gen = p->unloads;
-        md->unload_gen = UINT32_MAX;
-        p->nmods++;
-        break;
-    }
-    case FP_REC_MODULE_UNLOAD:
-        /* every dlopen reports the loaded modules again: each record of
-         * the module goes */
-        p->unloads++;
-        for (uint32_t i = p->nmods; i-- > 0;)
-            if (p->mods[i].base == ev->u.module_unload.base && !p->mods[i].unloaded) {
-                p->mods[i].unloaded = 1;
-                p->mods[i].unload_gen = p->unloads;
-            }
-        break;
-    case FP_REC_STACK:
-        si = stack_intern(m, pi, FP_STACK_ALLOC, ev->u.stack.frames, (uint32_t)ev->u.stack.n);
-        if (si < 0)
-            goto oom;
-        th = &m->threads[ti];
-        if (ev->u.stack.id)
-            TRY(hmap_put(&th->stacks, ev->u.stack.id, (uint32_t)si));
-        th->sid_last = 0;
-        break;
-    case FP_REC_THREAD_START: {
-        const __typeof__(ev->u.thread_start) *x = &ev->u.thread_start;
-        th->started = 1;
-        th->t_first = ev->t;
-        /* a new thread's stack may reuse a dead one's */
-        if (x->stack_hi > x->stack_lo) {
-            TRY(itree_cut(p->stacks, x->stack_lo, x->stack_hi));
-            TRY(itree_insert(p->stacks, x->stack_lo, x->stack_hi, th->tid));
-        }
-        break;
-    }
-    case FP_REC_MAPS:
-        TRY(maps_snapshot(p, ev->u.maps.text));
-        break;
-    case FP_REC_THREAD_END: {
-        const __typeof__(ev->u.thread_end) *x = &ev->u.thread_end;
-        charge_faults(m, p, th, x->minflt, x->majflt);
-        th->utime_ns = x->utime_ns, th->stime_ns = x->stime_ns;
-        size_t n = x->name.len < sizeof(th->name) - 1 ? x->name.len : sizeof(th->name) - 1;
-        memcpy(th->name, x->name.s, n);
-        th->name[n] = 0;
-        th->ended = 1;
-        break;
-    }
-    case FP_REC_RUSAGE:
-        charge_faults(m, p, th, ev->u.rusage.minflt, ev->u.rusage.majflt);
-        break;
-    case FP_REC_PROCESS_END: {
-        const __typeof__(ev->u.process_end) *x = &ev->u.process_end;
-        p->has_end = 1;
-        p->end_reason = x->reason, p->wall_ns = x->wall_ns, p->utime_ns = x->utime_ns;
-        p->stime_ns = x->stime_ns, p->maxrss_kb = x->maxrss_kb, p->minflt = x->minflt;
-        p->majflt = x->majflt, p->nvcsw = x->nvcsw, p->nivcsw = x->nivcsw;
-        p->threads_total = x->threads_total, p->threads_peak = x->threads_peak;
-        p->c_utime_ns = x->c_utime_ns, p->c_stime_ns = x->c_stime_ns;
-        p->c_maxrss_kb = x->c_maxrss_kb, p->c_minflt = x->c_minflt, p->c_majflt = x->c_majflt;
-        p->dropped = x->dropped;
-        break;
-    }
-    case FP_REC_COUNTS:
-        /* running totals: the last one holds the thread's */
-        th->has_counts = 1;
-        th->cnt_allocs = ev->u.counts.allocs;
-        th->cnt_bytes = ev->u.counts.bytes;
-        th->cnt_frees = ev->u.counts.frees;
-        break;
-    case FP_REC_FORK:
-        p->forks++;
-        break;
-    case FP_REC_EXEC:
-        if (ev->u.exec.err == 0)
-            p->execs++;
-        break;
-    case FP_REC_NOTE: {
-        struct fp_note *n = calloc(1, sizeof(*n));
-        if (!n)
-            goto oom;
-        n->key = strndup0(ev->u.note.key);
-        n->value = strndup0(ev->u.note.value);
-        struct fp_note **pp = &p->notes;
-        while (*pp)
-            pp = &(*pp)->next;
-        *pp = n;
-        if (!n->key || !n->value)
-            goto oom;
-        if (!strcmp(n->key, "fault_mode"))
-            p->fault_mode = !strcmp(n->value, "perf") ? 1 : !strcmp(n->value, "rusage") ? 2 : 0;
-        else if (!strcmp(n->key, "fault_period"))
-            p->fault_period = strtoull(n->value, NULL, 10);
-        else if (!strcmp(n->key, "fault_samples_unrecorded"))
-            p->fault_unrecorded = strtoull(n->value, NULL, 10);
-        else if (!strcmp(n->key, "fault_error"))
-            p->fault_error = n->value;
-        break;
-    }
     case FP_REC_ALLOC: {
         struct fp_alloc_fields x = { ev->u.alloc.func, ev->u.alloc.flags, ev->u.alloc.size,
                                      ev->u.alloc.addr, ev->u.alloc.stack, ev->u.alloc.align };
-        TRY(on_alloc(m, pi, (uint32_t)ti, ev->t, &x));
-        break;
+        return on_alloc(m, pi, ti, ev->t, &x);
     }
     case FP_REC_FREE:
-        on_free(m, pi, (uint32_t)ti, ev->t, ev->u.free.addr);
-        break;
-    case FP_REC_REALLOC: {
-        const __typeof__(ev->u.realloc) *x = &ev->u.realloc;
-        si = stack_of(m, pi, th, x->stack);
-        if (si < 0)
-            goto oom;
-        th->last_stack = (uint32_t)si + 1;
-        if (x->new_addr) {
-            uint32_t chain = 0;
-            if (x->old_addr) {
-                uint64_t old_size;
-                uint32_t old_flags;
-                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 0, &chain, &old_size,
-                           &old_flags);
-                /* glibc moves an mmapped chunk with mremap: nothing is copied */
-                if (x->new_addr != x->old_addr &&
-                    !((old_flags & FP_ALLOC_MMAPPED) && (x->flags & FP_ALLOC_MMAPPED)))
-                    m->stacks[si].c.realloc_copied += old_size < x->size ? old_size : x->size;
-                m->stacks[si].c.reallocs++;
-                p->reallocs++;
-                if (p->sample_bytes) {
-                    double w = 1;
-                    block_weight(p, x->size, (x->flags & FP_ALLOC_SAMPLED) ? LIVE_SAMPLED : 0, &w);
-                    m->stacks[si].est_reallocs += w;
-                }
-                chain++;
-                if (chain > m->stacks[si].c.realloc_chain_max)
-                    m->stacks[si].c.realloc_chain_max = chain;
-            }
-            uint32_t fl = (uint32_t)x->flags & FP_ALLOC_MMAPPED;
-            if (p->sample_bytes && (x->flags & FP_ALLOC_SAMPLED))
-                fl |= LIVE_SAMPLED;
-            TRY(block_new(m, p, (uint32_t)ti, (uint32_t)si, x->new_addr, x->size, fl, chain,
-                          ev->t));
-        } else if (x->size == 0) {
-            if (x->old_addr)
-                block_free(m, p, (uint32_t)ti, x->old_addr, ev->t, 1, NULL, NULL, NULL);
-        } else {
-            p->failed_allocs++;
-        }
-        break;
-    }
-    case FP_REC_MMAP: {
-        const __typeof__(ev->u.mmap) *x = &ev->u.mmap;
-        si = stack_of(m, pi, th, x->stack);
-        if (si < 0)
-            goto oom;
-        th->last_stack = (uint32_t)si + 1;
-        if (x->err || x->result == UINT64_MAX) {
-            p->mmap_failed++;
-            break;
-        }
-        p->mmap_calls++;
-        p->mmap_bytes += x->length;
-        /* MAP_FIXED may replace what was there */
-        TRY(itree_cut(p->maps, x->result, x->result + x->length));
-        TRY(itree_insert(p->maps, x->result, x->result + x->length,
-                         (x->flags & MAP_ANONYMOUS_FLAG) || x->fd < 0 ? 1 : 2));
-        m->stacks[si].c.map_calls++;
-        m->stacks[si].c.map_bytes += x->length;
-        break;
-    }
-    case FP_REC_MUNMAP:
-        si = stack_of(m, pi, th, ev->u.munmap.stack);
-        if (si < 0)
-            goto oom;
-        th->last_stack = (uint32_t)si + 1;
-        if (!ev->u.munmap.err) {
-            p->munmap_calls++;
-            p->munmap_bytes += ev->u.munmap.length;
-            TRY(itree_cut(p->maps, ev->u.munmap.addr, ev->u.munmap.addr + ev->u.munmap.length));
-        }
-        break;
-    case FP_REC_MREMAP:
-        si = stack_of(m, pi, th, ev->u.mremap.stack);
-        if (si < 0)
-            goto oom;
-        th->last_stack = (uint32_t)si + 1;
-        if (!ev->u.mremap.err && ev->u.mremap.result != UINT64_MAX) {
-            const __typeof__(ev->u.mremap) *x = &ev->u.mremap;
-            const struct itree_node *old = itree_find(p->maps, x->old_addr);
-            uint64_t kind = old ? old->val : 0;
-            p->mremap_calls++;
-            TRY(itree_cut(p->maps, x->old_addr, x->old_addr + x->old_length));
-            if (kind) {
-                TRY(itree_cut(p->maps, x->result, x->result + x->new_length));
-                TRY(itree_insert(p->maps, x->result, x->result + x->new_length, kind));
-            }
-        }
-        break;
-    case FP_REC_BRK:
-        si = stack_of(m, pi, th, ev->u.brk.stack);
-        if (si < 0)
-            goto oom;
-        th->last_stack = (uint32_t)si + 1;
-        p->brk_calls++;
-        if (!ev->u.brk.err) {
-            if (!p->brk_first)
-                p->brk_first = p->brk_cur = ev->u.brk.old_break;
-            heap_break_set(p, ev->u.brk.new_break);
-        }
-        break;
+        on_free(m, pi, ti, ev->t, ev->u.free.addr);
+        return 0;
+    case FP_REC_REALLOC: return on_realloc(m, pi, ti, ev);
+    case FP_REC_STACK: return on_stack(m, pi, ti, ev);
+    case FP_REC_FAULT: return fault_sample(m, pi, &m->threads[ti], &ev->u.fault);
+    case FP_REC_RUSAGE:
+        charge_faults(m, p, &m->threads[ti], ev->u.rusage.minflt, ev->u.rusage.majflt);
+        return 0;
+    case FP_REC_COUNTS: return on_counts(m, pi, ti, ev);
+    case FP_REC_MMAP: return on_mmap(m, pi, ti, ev);
+    case FP_REC_MUNMAP: return on_munmap(m, pi, ti, ev);
+    case FP_REC_MREMAP: return on_mremap(m, pi, ti, ev);
+    case FP_REC_BRK: return on_brk(m, pi, ti, ev);
     case FP_REC_HEAP_BREAK:
-        if (!p->brk_first)
-            p->brk_first = p->brk_cur = ev->u.heap_break.brk;
-        heap_break_set(p, ev->u.heap_break.brk);
-        break;
-    case FP_REC_FAULT:
-        TRY(fault_sample(m, pi, th, &ev->u.fault));
-        break;
+        break_moved(p, ev->u.heap_break.brk, ev->u.heap_break.brk);
+        return 0;
+    case FP_REC_PROCESS: return on_process(m, pi, ti, ev);
+    case FP_REC_PROCESS_END: return on_process_end(m, pi, ti, ev);
+    case FP_REC_THREAD_START: return on_thread_start(m, pi, ti, ev);
+    case FP_REC_THREAD_END: return on_thread_end(m, pi, ti, ev);
+    case FP_REC_MODULE: return on_module(m, pi, ti, ev);
+    case FP_REC_MODULE_UNLOAD: return on_module_unload(m, pi, ti, ev);
+    case FP_REC_MAPS: return maps_snapshot(p, ev->u.maps.text);
+    case FP_REC_FORK:
+        p->forks++;
+        return 0;
+    case FP_REC_EXEC:
+        if (ev->u.exec.err == 0)
+            p->execs++;
+        return 0;
+    case FP_REC_NOTE: return on_note(m, pi, ti, ev);
     default:
-        break;
+        return 0;
     }
-    return 0;
-oom:
-    return -1;
 }
 
 static double now_s(void)
@@ -1263,12 +1340,12 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
     struct fp_proc *p = &m->procs[pi];
     memset(p, 0, sizeof(*p));
     p->trace_path = strdup(name);
-    p->live = calloc(1, sizeof(*p->live));
-    p->big = calloc(1, sizeof(*p->big));
-    p->maps = calloc(1, sizeof(*p->maps));
-    p->stacks = calloc(1, sizeof(*p->stacks));
-    p->snap = calloc(1, sizeof(*p->snap));
-    if (!p->trace_path || !p->live || !p->big || !p->maps || !p->stacks || !p->snap) {
+    p->replay.live = calloc(1, sizeof(*p->replay.live));
+    p->replay.big = calloc(1, sizeof(*p->replay.big));
+    p->replay.maps = calloc(1, sizeof(*p->replay.maps));
+    p->replay.stacks = calloc(1, sizeof(*p->replay.stacks));
+    p->replay.snap = calloc(1, sizeof(*p->replay.snap));
+    if (!p->trace_path || !p->replay.live || !p->replay.big || !p->replay.maps || !p->replay.stacks || !p->replay.snap) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -57,6 +57,13 @@ enum fp_region {
 };
 
 const char *fp_region_name(int r);
+
+/* How the recorder counted page faults (its NOTE fault_mode). */
+enum fp_fault_mode {
+    FP_FAULTS_UNKNOWN = 0,           /* no NOTE */
+    FP_FAULTS_PERF = 1,              /* sampled with perf events */
+    FP_FAULTS_RUSAGE = 2,            /* getrusage counts only */
+};
 const char *fp_region_desc(int r);
 
 #define FP_BIG_ZEROED (64u * 1024)
@@ -99,6 +106,29 @@ struct fp_note {
     struct fp_note *next;
 };
 
+/* A process's replay state: what reading its trace needs and a report does
+ * not.  The tables are freed when the trace ends (live blocks then are its
+ * leaks). */
+struct fp_replay {
+    struct hmap tids;                /* tid -> thread index */
+    uint32_t tid_last, ti_last;      /* the last lookup in tids (tid_last 0: none): records
+                                        come in runs of one thread */
+    struct live_table *live;
+    struct itree *big;               /* live blocks of a page or more, by address */
+    struct itree *maps;              /* the program's own mappings (val: 1 anon, 2 file) */
+    struct itree *stacks;            /* thread stacks (THREAD_START, [stack] of MAPS) */
+    struct itree *snap;              /* file mappings of the last MAPS (val: index in files) */
+    struct hmap arena_units;         /* (addr >> FP_ARENA_SHIFT) + 1 of heap blocks seen */
+    uint64_t live_bytes, live_blocks;
+    double est_live_blocks;          /* sampled mode: live blocks estimated */
+    uint64_t peak_epoch;             /* the heap's new peaks so far (see epoch_seen) */
+    uint64_t brk_cur;                /* the heap break now */
+    uint64_t heap_lo;                /* lowest address of the brk heap ([heap] of MAPS, or the
+                                        executable's end) */
+    uint32_t unloads;                /* MODULE_UNLOAD records so far */
+};
+
+/* One traced process: what the report shows of it, then its replay state. */
 struct fp_proc {
     char *trace_path;
     /* set by the model's modules_known hook (symbols.c warming the debug
@@ -121,9 +151,8 @@ struct fp_proc {
     /* totals */
     uint64_t allocs, frees, bytes, temporary, mmapped, mmapped_bytes, reallocs;
     uint64_t failed_allocs, unknown_frees;
-    uint64_t live_bytes, live_blocks, peak_bytes, peak_blocks, peak_t, peak_epoch;
+    uint64_t peak_bytes, peak_blocks, peak_t;
     uint64_t leaked_blocks, leaked_bytes;
-    double est_live_blocks;          /* sampled mode: live blocks estimated */
     uint64_t lifetime_ns, lifetime_n;
     uint64_t mmap_calls, mmap_bytes, mmap_failed, munmap_calls, munmap_bytes;
     uint64_t mremap_calls, brk_calls;
@@ -136,37 +165,25 @@ struct fp_proc {
                                         the recorder itself (counted, not written) */
     uint64_t fault_late;             /* samples that came late (SIGTRAP blocked where
                                         they faulted): ip and stack 0, memory only */
-    int fault_mode;                  /* 0 unknown, 1 perf, 2 rusage (NOTE fault_mode) */
+    enum fp_fault_mode fault_mode;   /* NOTE fault_mode */
     const char *fault_error;         /* NOTE fault_error (points into notes) */
     uint64_t region_minor[FP_REGION_COUNT], region_major[FP_REGION_COUNT];
     uint64_t region_samples[FP_REGION_COUNT];
-    uint64_t brk_cur, brk_shrinks, brk_regrown;   /* heap break: now, times it fell, bytes
-                                                     grown back below an earlier high */
-    uint64_t heap_lo;                /* lowest address of the brk heap ([heap] of MAPS, or the
-                                        executable's end) */
+    uint64_t brk_shrinks, brk_regrown;   /* heap break: times it fell, bytes grown back
+                                            below an earlier high */
     struct fp_fault_file *files;     /* files mapped (MAPS) with the sampled faults on them */
     uint32_t nfiles, capfiles;
 
     struct fp_module *mods;
     uint32_t nmods, capmods;
-    uint32_t unloads;                /* MODULE_UNLOAD records so far */
     struct fp_note *notes;
 
     void *sym;                       /* symbols.c state */
 
-    /* replay state, freed when the trace ends */
-    struct hmap tids;                /* tid -> thread index */
-    uint32_t tid_last, ti_last;      /* the last lookup in tids (tid_last 0: none): records
-                                        come in runs of one thread */
-    struct live_table *live;
-    struct itree *big;               /* live blocks of a page or more, by address */
-    struct itree *maps;              /* the program's own mappings (val: 1 anon, 2 file) */
-    struct itree *stacks;            /* thread stacks (THREAD_START, [stack] of MAPS) */
-    struct itree *snap;              /* file mappings of the last MAPS (val: index in files) */
-    struct hmap arena_units;         /* (addr >> FP_ARENA_SHIFT) + 1 of heap blocks seen */
+    struct fp_replay replay;         /* model.c's only */
 };
 
-struct fp_thread {
+struct fp_model_thread {
     uint32_t proc;
     uint32_t tid;
     char name[32];
@@ -193,7 +210,7 @@ struct fp_thread {
 struct fp_model {
     struct fp_proc *procs;
     uint32_t nprocs, capprocs;
-    struct fp_thread *threads;
+    struct fp_model_thread *threads;
     uint32_t nthreads, capthreads;
     struct fp_rawstack *stacks;
     uint32_t nstacks, capstacks;

@@ -1,8 +1,10 @@
-/* report: the summary every format prints, and small formatting helpers
- * shared by the outputs. */
+/* report: builds the report model every output prints (summary, sites,
+ * fault figures and sources, diagnoses, faults by memory), and small
+ * formatting helpers shared by the printers. */
 #include "report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void fp_summary_compute(const struct fp_model *m, struct fp_summary *s)
@@ -87,6 +89,100 @@ void fp_summary_compute(const struct fp_model *m, struct fp_summary *s)
         s->threads += nthreads;
     }
     s->avg_lifetime_ns = life_n ? (double)life_ns / (double)life_n : 0;
+}
+
+struct fp_report_plan fp_report_plan_of(const struct fp_opts *o)
+{
+    struct fp_report_plan p = { .by = o->by, .sort = o->sort };
+    switch (o->format) {
+    case FP_FMT_TEXT:
+        p.parts = FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES | FP_PART_BY_MEMORY;
+        break;
+    case FP_FMT_JSON:
+        p.parts = FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES;
+        break;
+    case FP_FMT_FOLDED:
+        /* a flame graph of stacks, whatever --by says, by --metric; a fault
+         * metric's is of the fault sources */
+        p.by = FP_BY_SITE;
+        p.sort = o->metric;
+        p.parts = fp_metric_is_fault(o->metric) ? FP_PART_FAULT_SOURCES : 0;
+        break;
+    }
+    return p;
+}
+
+uint32_t fp_report_short_top(const struct fp_opts *o)
+{
+    return o->top > 0 && o->top < 10 ? (uint32_t)o->top : 10;
+}
+
+/* The top allocation sites by faults on their blocks, selected in place (the
+ * sites keep their order: the toucher lookups index them), down to the first
+ * without faults, each with the code that touched it most. */
+static int by_memory_build(struct fp_report *r)
+{
+    const struct fp_sites *alloc = &r->sites;
+    uint32_t n = alloc->n, top = fp_report_short_top(r->o);
+    uint32_t *order = malloc((n ? n : 1) * sizeof(*order));
+    r->by_memory = malloc((top < n ? top : n ? n : 1) * sizeof(*r->by_memory));
+    if (!order || !r->by_memory) {
+        free(order);
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = i;
+    for (uint32_t i = 0; i < n && i < top; i++) {
+        uint32_t best = i;
+        for (uint32_t j = i + 1; j < n; j++)
+            if (fp_metric_value(&alloc->v[order[j]].c, FP_METRIC_FAULTS) >
+                fp_metric_value(&alloc->v[order[best]].c, FP_METRIC_FAULTS))
+                best = j;
+        uint32_t t = order[i];
+        order[i] = order[best];
+        order[best] = t;
+        const struct fp_site *st = &alloc->v[order[i]];
+        if (!st->c.minor_faults && !st->c.major_faults)
+            break;
+        struct fp_fault_memory *fm = &r->by_memory[r->nby_memory++];
+        fm->site = order[i];
+        fm->toucher = fp_fault_top_toucher(r->m, alloc, &r->fault_sources, order[i], &fm->share);
+    }
+    free(order);
+    return 0;
+}
+
+int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_syms *syms,
+                    const struct fp_opts *o, const struct fp_report_plan *plan)
+{
+    memset(r, 0, sizeof(*r));
+    r->m = m;
+    r->o = o;
+    r->plan = *plan;
+    if (fp_sites_build(&r->sites, m, syms, o->filter, plan->by) < 0)
+        return -1;
+    fp_sites_sort(&r->sites, plan->sort);
+    fp_summary_compute(m, &r->summary);
+    fp_fault_info_compute(m, &r->summary, &r->fault_info);
+    if ((plan->parts & (FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES | FP_PART_BY_MEMORY)) &&
+        fp_fault_sources_build(&r->fault_sources, m, syms, o) < 0)
+        return -1;
+    if ((plan->parts & FP_PART_DIAGNOSES) &&
+        fp_diagnose(m, &r->fault_info, &r->sites, &r->fault_sources, &r->diags) < 0)
+        return -1;
+    if ((plan->parts & FP_PART_BY_MEMORY) && r->fault_info.mode == FP_FAULTS_PERF &&
+        by_memory_build(r) < 0)
+        return -1;
+    return 0;
+}
+
+void fp_report_free(struct fp_report *r)
+{
+    free(r->by_memory);
+    fp_diags_free(&r->diags);
+    fp_sites_free(&r->fault_sources);
+    fp_sites_free(&r->sites);
+    memset(r, 0, sizeof(*r));
 }
 
 const char *fp_fmt_bytes(uint64_t v, char *buf, size_t n)

@@ -1,6 +1,9 @@
-/* report: the options every output shares, the summary computed from the
- * model, and the output entry points (one file each: report_text.c,
- * report_json.c, report_folded.c, dump.c, diff.c). */
+/* report: the options every output shares and the report model — summary,
+ * sites, fault sources, fault figures, diagnoses (report.c builds it once,
+ * faults.c and diagnose.c compute their parts) and the diff of two (diff.c).
+ * The printers only print it, one file per output: report_text.c,
+ * report_json.c, report_folded.c, report_diff_text.c, report_diff_json.c;
+ * dump.c prints records. */
 #ifndef FP_REPORT_H
 #define FP_REPORT_H
 
@@ -58,34 +61,10 @@ const char *fp_fmt_count(uint64_t v, char *buf, size_t n);
 /* "func (file.c:12)" for a frame, shortened to width (0: no limit). */
 const char *fp_fmt_frame(const struct fp_frame *f, char *buf, size_t n, int with_module);
 
-int fp_report_text(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
-                   const struct fp_opts *o);
-int fp_report_json(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
-                   const struct fp_opts *o);
-int fp_report_folded(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
-                     const struct fp_opts *o);
-
-/* --dump: every record of path, one per line, in file or time order. */
-int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, size_t errlen);
-
-/* --diff BASE NEW: reads both, prints the comparison in o->format. */
-int fp_diff(FILE *out, const char *base, const char *new_path, const struct fp_opts *o,
-            char *err, size_t errlen);
-
-/* A frame's name for folded output (';' replaced). */
-void fp_folded_frame(FILE *out, const struct fp_frame *f);
-
-/* The summary as one JSON object (no trailing comma or newline). */
-void fp_json_summary(FILE *out, const struct fp_summary *s);
-
-/* JSON string writer: quotes and escapes. */
-void fp_json_str(FILE *out, const char *s);
-
-
 /* ---- page faults (faults.c) ---- */
 
 struct fp_fault_info {
-    int mode;                    /* 1: sampled with perf events, 2: getrusage counts only */
+    enum fp_fault_mode mode;     /* FP_FAULTS_PERF or FP_FAULTS_RUSAGE */
     uint64_t period;             /* minor-fault sample period (0 unknown) */
     const char *error;           /* why perf events were not used */
     uint64_t samples, est_minor, est_major;    /* FAULT records; samples x weight */
@@ -96,25 +75,24 @@ struct fp_fault_info {
     uint64_t region_samples[FP_REGION_COUNT];
 };
 
-void fp_fault_info_compute(const struct fp_model *m, struct fp_fault_info *fi);
+/* The fault figures of the model whose summary is s. */
+void fp_fault_info_compute(const struct fp_model *m, const struct fp_summary *s,
+                           struct fp_fault_info *fi);
 /* "sampled with perf events, period 64" or "counted with getrusage only: ..." */
 const char *fp_fault_mode_text(const struct fp_fault_info *fi, char *buf, size_t n);
 
-/* Fault sources: the fault stacks as sites, sorted by faults. */
-int fp_fault_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
-                         const struct fp_opts *o);
+/* Fault sources: the fault stacks as sites (allocator internals folded
+ * besides o->filter), grouped by o->by, sorted by faults. */
+int fp_fault_sources_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
+                           const struct fp_opts *o);
 
-/* The code (fault site index) that took most of the sampled faults on the
+/* The code (fault source index) that took most of the sampled faults on the
  * memory of allocation site a; -1 when none.  *share gets its fraction. */
 int64_t fp_fault_top_toucher(const struct fp_model *m, const struct fp_sites *alloc,
                              const struct fp_sites *faults, uint32_t a, double *share);
-
-void fp_faults_text(FILE *out, const struct fp_model *m, const struct fp_sites *alloc,
-                    const struct fp_sites *faults, const struct fp_opts *o);
-void fp_faults_json(FILE *out, const struct fp_model *m, const struct fp_sites *faults,
-                    const struct fp_opts *o);
-int fp_faults_folded(FILE *out, const struct fp_sites *faults, int metric);
 int fp_metric_is_fault(int metric);
+/* "func (file:line)" of a site's first frame. */
+const char *fp_site_name(const struct fp_sites *s, int64_t i, char *buf, size_t n);
 
 /* ---- diagnoses (diagnose.c) ---- */
 
@@ -145,15 +123,120 @@ struct fp_diags {
     size_t n;
 };
 
-int fp_diagnose(const struct fp_model *m, const struct fp_sites *alloc,
-                const struct fp_sites *faults, struct fp_diags *out);
+int fp_diagnose(const struct fp_model *m, const struct fp_fault_info *fi,
+                const struct fp_sites *alloc, const struct fp_sites *faults,
+                struct fp_diags *out);
 void fp_diags_free(struct fp_diags *d);
 const char *fp_diag_name(int kind);
-void fp_diags_text(FILE *out, const struct fp_diags *d, const struct fp_sites *alloc,
-                   const struct fp_sites *faults);
-void fp_diags_json(FILE *out, const struct fp_diags *d, const struct fp_sites *alloc,
-                   const struct fp_sites *faults);
-/* "func (file:line)" of a site's first frame. */
-const char *fp_site_name(const struct fp_sites *s, int64_t i, char *buf, size_t n);
+const char *fp_diag_title(int kind);
+/* "site (file:line) <- caller (file:line)" of the diagnosed site */
+const char *fp_diag_where(const struct fp_sites *alloc, int64_t i, char *buf, size_t n);
+/* "about 12 page faults", "up to ...", "about 3.1 MiB of copying" */
+const char *fp_diag_saving_text(const struct fp_diag *d, char *buf, size_t n);
+
+/* ---- the report model (report.c) ---- */
+
+/* The parts of a report an output prints. */
+enum fp_report_part {
+    FP_PART_FAULT_SOURCES = 1,   /* fault_sources */
+    FP_PART_DIAGNOSES = 2,       /* diags (needs the fault sources) */
+    FP_PART_BY_MEMORY = 4,       /* by_memory (perf mode only) */
+};
+
+/* How a report's sites are grouped and ranked, and what else it holds. */
+struct fp_report_plan {
+    enum fp_by by;
+    int sort;                    /* metric the sites are ranked by */
+    unsigned parts;              /* fp_report_part bits */
+};
+
+/* An allocation site ranked by the sampled faults on its blocks. */
+struct fp_fault_memory {
+    uint32_t site;               /* index in the report's sites */
+    int64_t toucher;             /* the fault source that took most of them, or -1 */
+    double share;                /* the toucher's fraction of them */
+};
+
+struct fp_report {
+    const struct fp_model *m;
+    const struct fp_opts *o;
+    struct fp_summary summary;
+    struct fp_fault_info fault_info;
+    struct fp_sites sites;            /* allocation sites, ranked by plan.sort */
+    struct fp_sites fault_sources;    /* code that took the faults, by faults */
+    struct fp_diags diags;
+    struct fp_fault_memory *by_memory;   /* the top sites by faults on their memory */
+    uint32_t nby_memory;
+    struct fp_report_plan plan;
+};
+
+/* The plan of o->format's output. */
+struct fp_report_plan fp_report_plan_of(const struct fp_opts *o);
+/* Builds every part of plan from the model.  Returns 0 or -1 (out of memory). */
+int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_syms *syms,
+                    const struct fp_opts *o, const struct fp_report_plan *plan);
+void fp_report_free(struct fp_report *r);
+/* Rows of the short lists (fault sources, by memory, the diff's fault lists
+ * and each side's top sites):
+ * --top when under 10, else 10. */
+uint32_t fp_report_short_top(const struct fp_opts *o);
+
+/* ---- the diff of two traces (diff.c) ---- */
+
+/* A site of either side, matched by its key: frames joined by '\n', site
+ * first, each "name\tmodule" (or "name" with --normalize). */
+struct fp_diff_site {
+    char *key;
+    struct fp_counts c[2];       /* base, new */
+    uint32_t nframes;
+    int present[2];
+};
+
+struct fp_diff_sites {
+    struct fp_diff_site *v;
+    size_t n, cap;
+};
+
+struct fp_diff_side {
+    struct fp_model *m;
+    struct fp_syms *syms;
+    struct fp_report r;
+};
+
+struct fp_diff {
+    struct fp_diff_side side[2];     /* base, new */
+    struct fp_diff_sites sites;      /* ranked by change in --sort (folded: --metric) */
+    struct fp_diff_sites faults;     /* fault sources, ranked by change in faults */
+    struct fp_diff_sites by_memory;  /* sites ranked by change in faults on their memory
+                                        (its keys are those of sites) */
+};
+
+/* Reads both traces and matches their sites.  Returns 0, or -1 with the
+ * problem in err. */
+int fp_diff_build(struct fp_diff *d, const char *base, const char *new_path,
+                  const struct fp_opts *o, char *err, size_t errlen);
+void fp_diff_free(struct fp_diff *d);
+/* new - base of metric */
+int64_t fp_diff_delta(const struct fp_diff_site *d, int metric);
+/* One frame of a key (len bytes at p) as text: "name [module]" (with_module)
+ * or "name". */
+const char *fp_diff_key_frame(const char *p, size_t len, char *buf, size_t n, int with_module);
+
+/* ---- the printers ---- */
+
+int fp_report_text(FILE *out, const struct fp_report *r);      /* report_text.c */
+int fp_report_json(FILE *out, const struct fp_report *r);      /* report_json.c */
+int fp_report_folded(FILE *out, const struct fp_report *r);    /* report_folded.c */
+int fp_diff_text(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_text.c */
+int fp_diff_json(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_json.c */
+int fp_diff_folded(FILE *out, const struct fp_diff *d, const struct fp_opts *o); /* report_folded.c */
+
+/* The summary as one JSON object (no trailing comma or newline). */
+void fp_json_summary(FILE *out, const struct fp_summary *s);
+/* JSON string writer: quotes and escapes. */
+void fp_json_str(FILE *out, const char *s);
+
+/* --dump: every record of path, one per line, in file or time order (dump.c). */
+int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* report_json: --format json, the schema documented in faultprof-report(1):
- * summary, processes, allocation_sites (sorted by --sort), threads and size
- * classes.  Numbers are integers except the *_seconds fields. */
+ * summary, diagnoses, page faults, processes, allocation_sites (sorted by
+ * --sort), threads and size classes, printed from the report model.  Numbers
+ * are integers except the *_seconds fields. */
 #include "report.h"
 
 #include <string.h>
@@ -174,7 +175,7 @@ static void threads_json(FILE *out, const struct fp_model *m)
 {
     fprintf(out, "  \"threads\": [");
     for (uint32_t i = 0; i < m->nthreads; i++) {
-        const struct fp_thread *t = &m->threads[i];
+        const struct fp_model_thread *t = &m->threads[i];
         fprintf(out, "%s\n    {", i ? "," : "");
         kv_u(out, "pid", m->procs[t->proc].pid, 1);
         kv_u(out, "tid", t->tid, 1);
@@ -215,51 +216,11 @@ static void size_classes_json(FILE *out, const struct fp_model *m)
     fprintf(out, "\n  ]\n");
 }
 
-int fp_report_json(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
-                   const struct fp_opts *o)
+/* The fault sources, first frame and stack each. */
+static void fault_sources_json(FILE *out, const struct fp_report *r)
 {
-    struct fp_summary s;
-    fp_summary_compute(m, &s);
-    fprintf(out, "{\n  \"faultprof_report\": 1,\n");
-    fprintf(out, "  \"summary\": ");
-    fp_json_summary(out, &s);
-    fprintf(out, ",\n");
-    struct fp_sites faults;
-    struct fp_diags diags;
-    if (fp_fault_sites_build(&faults, m, sites->syms, o) < 0 ||
-        fp_diagnose(m, sites, &faults, &diags) < 0)
-        return -1;
-    fp_diags_json(out, &diags, sites, &faults);
-    fp_faults_json(out, m, &faults, o);
-    fp_diags_free(&diags);
-    fp_sites_free(&faults);
-    processes_json(out, m);
-    sites_json(out, sites, o);
-    threads_json(out, m);
-    size_classes_json(out, m);
-    fprintf(out, "}\n");
-    return ferror(out) ? -1 : 0;
-}
-
-/* The page-fault part: mode, totals, fault sites, regions, modules, files. */
-void fp_faults_json(FILE *out, const struct fp_model *m, const struct fp_sites *faults,
-                    const struct fp_opts *o)
-{
-    struct fp_fault_info fi;
-    char mode[400];
-    fp_fault_info_compute(m, &fi);
-    fprintf(out, "  \"page_faults\": {\"mode\": \"%s\", \"period\": %llu, \"description\": ",
-            fi.mode == 1 ? "perf" : "rusage", (unsigned long long)fi.period);
-    fp_json_str(out, fp_fault_mode_text(&fi, mode, sizeof(mode)));
-    fprintf(out, ", \"error\": ");
-    fp_json_str(out, fi.error ? fi.error : "");
-    fprintf(out, ",\n    \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu, "
-            "\"estimated_minor_faults\": %llu, \"estimated_major_faults\": %llu, "
-            "\"unrecorded_samples\": %llu, \"late_samples\": %llu},\n",
-            (unsigned long long)fi.exact_minor, (unsigned long long)fi.exact_major,
-            (unsigned long long)fi.samples, (unsigned long long)fi.est_minor,
-            (unsigned long long)fi.est_major, (unsigned long long)fi.unrecorded,
-            (unsigned long long)fi.late);
+    const struct fp_sites *faults = &r->fault_sources;
+    const struct fp_opts *o = r->o;
     fprintf(out, "  \"fault_sites\": [");
     uint32_t n = o->top_set && o->top > 0 && (uint32_t)o->top < faults->n ? (uint32_t)o->top
                                                                        : faults->n;
@@ -271,14 +232,22 @@ void fp_faults_json(FILE *out, const struct fp_model *m, const struct fp_sites *
                 (unsigned long long)st->c.minor_faults, (unsigned long long)st->c.major_faults,
                 (unsigned long long)st->c.fault_samples);
     }
-    fprintf(out, "\n  ],\n  \"fault_regions\": [");
-    for (int r = 0; r < FP_REGION_COUNT; r++) {
-        fprintf(out, "%s\n    {\"region\": \"%s\", \"description\": ", r ? "," : "",
-                fp_region_name(r));
-        fp_json_str(out, fp_region_desc(r));
+    fprintf(out, "\n  ],\n");
+}
+
+/* Sampled faults by region, module and file. */
+static void regions_json(FILE *out, const struct fp_report *r)
+{
+    const struct fp_fault_info *fi = &r->fault_info;
+    const struct fp_model *m = r->m;
+    fprintf(out, "  \"fault_regions\": [");
+    for (int k = 0; k < FP_REGION_COUNT; k++) {
+        fprintf(out, "%s\n    {\"region\": \"%s\", \"description\": ", k ? "," : "",
+                fp_region_name(k));
+        fp_json_str(out, fp_region_desc(k));
         fprintf(out, ", \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu}",
-                (unsigned long long)fi.region_minor[r], (unsigned long long)fi.region_major[r],
-                (unsigned long long)fi.region_samples[r]);
+                (unsigned long long)fi->region_minor[k], (unsigned long long)fi->region_major[k],
+                (unsigned long long)fi->region_samples[k]);
     }
     fprintf(out, "\n  ],\n  \"fault_modules\": [");
     int first = 1;
@@ -309,4 +278,70 @@ void fp_faults_json(FILE *out, const struct fp_model *m, const struct fp_sites *
             first = 0;
         }
     fprintf(out, "\n  ],\n");
+}
+
+/* The page-fault part: mode, totals, fault sites, regions, modules, files. */
+static void faults_json(FILE *out, const struct fp_report *r)
+{
+    const struct fp_fault_info *fi = &r->fault_info;
+    char mode[400];
+    fprintf(out, "  \"page_faults\": {\"mode\": \"%s\", \"period\": %llu, \"description\": ",
+            fi->mode == FP_FAULTS_PERF ? "perf" : "rusage", (unsigned long long)fi->period);
+    fp_json_str(out, fp_fault_mode_text(fi, mode, sizeof(mode)));
+    fprintf(out, ", \"error\": ");
+    fp_json_str(out, fi->error ? fi->error : "");
+    fprintf(out, ",\n    \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu, "
+            "\"estimated_minor_faults\": %llu, \"estimated_major_faults\": %llu, "
+            "\"unrecorded_samples\": %llu, \"late_samples\": %llu},\n",
+            (unsigned long long)fi->exact_minor, (unsigned long long)fi->exact_major,
+            (unsigned long long)fi->samples, (unsigned long long)fi->est_minor,
+            (unsigned long long)fi->est_major, (unsigned long long)fi->unrecorded,
+            (unsigned long long)fi->late);
+    fault_sources_json(out, r);
+    regions_json(out, r);
+}
+
+static void diags_json(FILE *out, const struct fp_report *r)
+{
+    const struct fp_diags *d = &r->diags;
+    fprintf(out, "  \"diagnoses\": [");
+    for (size_t i = 0; i < d->n; i++) {
+        const struct fp_diag *x = &d->v[i];
+        char w[1100], f[512], s[64];
+        fprintf(out, "%s\n    {\"kind\": \"%s\", \"title\": ", i ? "," : "", fp_diag_name(x->kind));
+        fp_json_str(out, fp_diag_title(x->kind));
+        fprintf(out, ", \"allocation_site\": ");
+        fp_json_str(out, fp_diag_where(&r->sites, x->site, w, sizeof(w)));
+        fprintf(out, ", \"function\": ");
+        fp_json_str(out, x->fault_site >= 0 ? fp_site_name(&r->fault_sources, x->fault_site, f,
+                                                         sizeof(f))
+                                            : "");
+        fprintf(out, ",\n     \"count\": %llu, \"bytes\": %llu, \"faults\": %llu, "
+                "\"saving\": %llu, \"saving_text\": ", (unsigned long long)x->count,
+                (unsigned long long)x->bytes, (unsigned long long)x->faults,
+                (unsigned long long)x->saving);
+        fp_json_str(out, fp_diag_saving_text(x, s, sizeof(s)));
+        fprintf(out, ",\n     \"evidence\": ");
+        fp_json_str(out, x->evidence);
+        fprintf(out, ",\n     \"advice\": ");
+        fp_json_str(out, x->advice);
+        fprintf(out, "}");
+    }
+    fprintf(out, "\n  ],\n");
+}
+
+int fp_report_json(FILE *out, const struct fp_report *r)
+{
+    fprintf(out, "{\n  \"faultprof_report\": 1,\n");
+    fprintf(out, "  \"summary\": ");
+    fp_json_summary(out, &r->summary);
+    fprintf(out, ",\n");
+    diags_json(out, r);
+    faults_json(out, r);
+    processes_json(out, r->m);
+    sites_json(out, &r->sites, r->o);
+    threads_json(out, r->m);
+    size_classes_json(out, r->m);
+    fprintf(out, "}\n");
+    return ferror(out) ? -1 : 0;
 }

@@ -1,6 +1,7 @@
-/* report_text: the default output — the summary first, then the top sites
- * for the chosen metric, then (--threads) a per-thread table.  Fits in 100
- * columns: long frames are shortened in the middle. */
+/* report_text: the default output — the summary first, then the diagnoses,
+ * the page faults, the top sites for the chosen metric, then (--threads) a
+ * per-thread table.  Prints the report model only.  Fits in 100 columns: long
+ * frames are shortened in the middle. */
 #include "report.h"
 
 #include <string.h>
@@ -22,8 +23,10 @@ static const char *shorten(const char *s, char *buf, size_t n, size_t w)
     return buf;
 }
 
-static void summary_text(FILE *out, const struct fp_model *m, const struct fp_summary *s)
+static void summary_text(FILE *out, const struct fp_report *r)
 {
+    const struct fp_model *m = r->m;
+    const struct fp_summary *s = &r->summary;
     char a[32], b[32], c[32];
     char cmd[256];
     fprintf(out, "faultprof-report: %s\n", shorten(s->command[0] ? s->command : s->exe, cmd,
@@ -68,10 +71,8 @@ static void summary_text(FILE *out, const struct fp_model *m, const struct fp_su
             (unsigned long long)s->major_faults);
     if (s->fault_samples)
         fprintf(out, " (%llu samples)", (unsigned long long)s->fault_samples);
-    struct fp_fault_info fi;
     char mode[400];
-    fp_fault_info_compute(m, &fi);
-    fprintf(out, "\n                   %s\n", fp_fault_mode_text(&fi, mode, sizeof(mode)));
+    fprintf(out, "\n                   %s\n", fp_fault_mode_text(&r->fault_info, mode, sizeof(mode)));
     if (s->has_end)
         fprintf(out, "  time -v          wall %.2f s, user %.2f s, sys %.2f s, max RSS %llu kB, "
                 "ctx switches %llu/%llu\n", s->wall_seconds, s->user_seconds, s->sys_seconds,
@@ -118,8 +119,10 @@ static const char *frame_cell(const struct fp_frame *f, char *buf, size_t n, siz
     return shorten(nm, buf, n, w);
 }
 
-static void sites_text(FILE *out, const struct fp_sites *sites, const struct fp_opts *o)
+static void sites_text(FILE *out, const struct fp_report *r)
 {
+    const struct fp_sites *sites = &r->sites;
+    const struct fp_opts *o = r->o;
     uint32_t n = o->top > 0 && (uint32_t)o->top < sites->n ? (uint32_t)o->top : sites->n;
     fprintf(out, "\nTop %u %s by %s:\n", n, o->by == FP_BY_FUNCTION ? "functions" : "sites",
             fp_metric_name(o->sort));
@@ -156,14 +159,15 @@ static void sites_text(FILE *out, const struct fp_sites *sites, const struct fp_
     }
 }
 
-static void threads_text(FILE *out, const struct fp_model *m)
+static void threads_text(FILE *out, const struct fp_report *r)
 {
+    const struct fp_model *m = r->m;
     char a[32], b[32];
     fprintf(out, "\nThreads:\n");
     fprintf(out, "%8s %-16s %10s %10s %10s %8s %10s %9s %7s\n", "tid", "name", "allocs",
             "bytes", "frees", "temp", "leaked", "minflt", "majflt");
     for (uint32_t i = 0; i < m->nthreads; i++) {
-        const struct fp_thread *t = &m->threads[i];
+        const struct fp_model_thread *t = &m->threads[i];
         fprintf(out, "%8u %-16.16s %10llu %10s %10llu %8llu %10s %9llu %7llu\n", t->tid,
                 t->name[0] ? t->name : (t->tid == m->procs[t->proc].pid ? "(main)" : ""),
                 (unsigned long long)t->allocs, fp_fmt_bytes(t->bytes, a, sizeof(a)),
@@ -171,27 +175,6 @@ static void threads_text(FILE *out, const struct fp_model *m)
                 fp_fmt_bytes(t->leaked_bytes, b, sizeof(b)), (unsigned long long)t->minflt,
                 (unsigned long long)t->majflt);
     }
-}
-
-int fp_report_text(FILE *out, const struct fp_model *m, const struct fp_sites *sites,
-                   const struct fp_opts *o)
-{
-    struct fp_summary s;
-    fp_summary_compute(m, &s);
-    summary_text(out, m, &s);
-    struct fp_sites faults;
-    struct fp_diags diags;
-    if (fp_fault_sites_build(&faults, m, sites->syms, o) < 0 ||
-        fp_diagnose(m, sites, &faults, &diags) < 0)
-        return -1;
-    fp_diags_text(out, &diags, sites, &faults);
-    fp_faults_text(out, m, sites, &faults, o);
-    fp_diags_free(&diags);
-    fp_sites_free(&faults);
-    sites_text(out, sites, o);
-    if (o->threads)
-        threads_text(out, m);
-    return ferror(out) ? -1 : 0;
 }
 
 /* ---- the page-fault part of the text report */
@@ -230,112 +213,160 @@ static void list_text(FILE *out, const struct fp_sites *list, uint32_t top, int 
         fprintf(out, "%4s (none)\n", "");
 }
 
-void fp_faults_text(FILE *out, const struct fp_model *m, const struct fp_sites *alloc,
-                    const struct fp_sites *faults, const struct fp_opts *o)
+/* The top allocation sites by the sampled faults on their blocks. */
+static void by_memory_text(FILE *out, const struct fp_report *r)
 {
-    struct fp_fault_info fi;
-    char mode[400], a[32], b[32];
-    fp_fault_info_compute(m, &fi);
-    uint32_t top = o->top > 0 && o->top < 10 ? (uint32_t)o->top : 10;
-    fprintf(out, "\nPage faults: %s\n", fp_fault_mode_text(&fi, mode, sizeof(mode)));
-    if (fi.mode == 1) {
-        fprintf(out, "  exact (getrusage): minor %llu, major %llu; estimated from %llu samples: "
-                "minor %llu, major %llu\n", (unsigned long long)fi.exact_minor,
-                (unsigned long long)fi.exact_major, (unsigned long long)fi.samples,
-                (unsigned long long)fi.est_minor, (unsigned long long)fi.est_major);
-        if (fi.unrecorded)
-            fprintf(out, "  %llu more samples hit the recorder itself (not attributed)\n",
-                    (unsigned long long)fi.unrecorded);
-        if (fi.late)
-            fprintf(out, "  %llu samples came late (SIGTRAP was blocked where they faulted): "
-                    "charged to memory, not to code\n", (unsigned long long)fi.late);
-        fprintf(out, "\nFault sources (code that took them; samples x period):\n");
-        list_text(out, faults, top, o->depth);
-        /* allocation sites by the faults on their blocks */
-        fprintf(out, "\nFaults by memory (the allocation whose block was touched):\n");
-        uint32_t *order = malloc((alloc->n ? alloc->n : 1) * sizeof(*order));
-        if (order) {
-            uint32_t n = alloc->n;
-            for (uint32_t i = 0; i < n; i++)
-                order[i] = i;
-            /* the top few by faults, selected in place (alloc keeps its order:
-             * the toucher lookups index it) */
-            for (uint32_t i = 0; i < n && i < top; i++) {
-                uint32_t best = i;
-                for (uint32_t j = i + 1; j < n; j++)
-                    if (fp_metric_value(&alloc->v[order[j]].c, FP_METRIC_FAULTS) >
-                        fp_metric_value(&alloc->v[order[best]].c, FP_METRIC_FAULTS))
-                        best = j;
-                uint32_t t = order[i];
-                order[i] = order[best];
-                order[best] = t;
-            }
-            fprintf(out, "%4s %10s %8s %8s  %s\n", "#", "minor", "major", "samples",
-                    "allocation site <- caller");
-            uint32_t shown = 0;
-            for (uint32_t i = 0; i < n && shown < top; i++) {
-                const struct fp_site *st = &alloc->v[order[i]];
-                if (!st->c.minor_faults && !st->c.major_faults)
-                    break;
-                char cell[512];
-                shown++;
-                fprintf(out, "%4u %10s %8s %8llu  %s\n", shown,
-                        fp_fmt_count(st->c.minor_faults, a, sizeof(a)),
-                        fp_fmt_count(st->c.major_faults, b, sizeof(b)),
-                        (unsigned long long)st->c.fault_samples,
-                        fp_site_name(alloc, order[i], cell, sizeof(cell)));
-                if (st->nframes > 1 && o->by == FP_BY_SITE) {
-                    const uint32_t *fr = fp_site_frames(alloc, st);
-                    fprintf(out, "%35s<- %s\n", "", fp_fmt_frame(fp_syms_frame(alloc->syms,
-                            fr[1]), cell, sizeof(cell), 0));
-                }
-                double share;
-                int64_t t = fp_fault_top_toucher(m, alloc, faults, order[i], &share);
-                if (t >= 0)
-                    fprintf(out, "%35stouched by %s (%.0f%% of its samples)\n", "",
-                            fp_site_name(faults, t, cell, sizeof(cell)), share * 100);
-            }
-            if (!shown)
-                fprintf(out, "%4s (no sampled fault fell in an allocated block)\n", "");
-            free(order);
+    const struct fp_sites *alloc = &r->sites;
+    char a[32], b[32], cell[512];
+    fprintf(out, "\nFaults by memory (the allocation whose block was touched):\n");
+    fprintf(out, "%4s %10s %8s %8s  %s\n", "#", "minor", "major", "samples",
+            "allocation site <- caller");
+    for (uint32_t i = 0; i < r->nby_memory; i++) {
+        const struct fp_fault_memory *fm = &r->by_memory[i];
+        const struct fp_site *st = &alloc->v[fm->site];
+        fprintf(out, "%4u %10s %8s %8llu  %s\n", i + 1,
+                fp_fmt_count(st->c.minor_faults, a, sizeof(a)),
+                fp_fmt_count(st->c.major_faults, b, sizeof(b)),
+                (unsigned long long)st->c.fault_samples,
+                fp_site_name(alloc, fm->site, cell, sizeof(cell)));
+        if (st->nframes > 1 && r->o->by == FP_BY_SITE) {
+            const uint32_t *fr = fp_site_frames(alloc, st);
+            fprintf(out, "%35s<- %s\n", "", fp_fmt_frame(fp_syms_frame(alloc->syms,
+                    fr[1]), cell, sizeof(cell), 0));
         }
-        uint64_t tot = 0;
-        for (int r = 0; r < FP_REGION_COUNT; r++)
-            tot += fi.region_minor[r] + fi.region_major[r];
-        fprintf(out, "  by region:");
-        int first = 1;
-        for (int r = 0; r < FP_REGION_COUNT; r++) {
-            uint64_t v = fi.region_minor[r] + fi.region_major[r];
-            if (!v)
+        if (fm->toucher >= 0)
+            fprintf(out, "%35stouched by %s (%.0f%% of its samples)\n", "",
+                    fp_site_name(&r->fault_sources, fm->toucher, cell, sizeof(cell)),
+                    fm->share * 100);
+    }
+    if (!r->nby_memory)
+        fprintf(out, "%4s (no sampled fault fell in an allocated block)\n", "");
+}
+
+/* Sampled faults by region, then by module and by file mapped. */
+static void regions_text(FILE *out, const struct fp_report *r)
+{
+    const struct fp_fault_info *fi = &r->fault_info;
+    const struct fp_model *m = r->m;
+    char a[32], b[32];
+    uint64_t tot = 0;
+    for (int k = 0; k < FP_REGION_COUNT; k++)
+        tot += fi->region_minor[k] + fi->region_major[k];
+    fprintf(out, "  by region:");
+    int first = 1;
+    for (int k = 0; k < FP_REGION_COUNT; k++) {
+        uint64_t v = fi->region_minor[k] + fi->region_major[k];
+        if (!v)
+            continue;
+        fprintf(out, "%s %s %s (%s)", first ? "" : ",", fp_region_name(k),
+                fp_fmt_count(v, a, sizeof(a)), pct(v, tot, b, sizeof(b)));
+        first = 0;
+    }
+    if (first)
+        fprintf(out, " (no samples)");
+    fputc('\n', out);
+    for (uint32_t i = 0; i < m->nprocs; i++)
+        for (uint32_t k = 0; k < m->procs[i].nmods; k++) {
+            const struct fp_module *md = &m->procs[i].mods[k];
+            if (!md->minor_faults && !md->major_faults)
                 continue;
-            fprintf(out, "%s %s %s (%s)", first ? "" : ",", fp_region_name(r),
-                    fp_fmt_count(v, a, sizeof(a)), pct(v, tot, b, sizeof(b)));
-            first = 0;
+            const char *base = strrchr(md->path, '/');
+            fprintf(out, "    module %s: minor %llu, major %llu\n", base ? base + 1 : md->path,
+                    (unsigned long long)md->minor_faults, (unsigned long long)md->major_faults);
         }
-        if (first)
-            fprintf(out, " (no samples)");
-        fputc('\n', out);
-        for (uint32_t i = 0; i < m->nprocs; i++)
-            for (uint32_t k = 0; k < m->procs[i].nmods; k++) {
-                const struct fp_module *md = &m->procs[i].mods[k];
-                if (!md->minor_faults && !md->major_faults)
-                    continue;
-                const char *base = strrchr(md->path, '/');
-                fprintf(out, "    module %s: minor %llu, major %llu\n", base ? base + 1 : md->path,
-                        (unsigned long long)md->minor_faults, (unsigned long long)md->major_faults);
-            }
-        for (uint32_t i = 0; i < m->nprocs; i++)
-            for (uint32_t k = 0; k < m->procs[i].nfiles; k++) {
-                const struct fp_fault_file *ff = &m->procs[i].files[k];
-                if (ff->minor_faults || ff->major_faults)
-                    fprintf(out, "    file %s: minor %llu, major %llu\n", ff->path,
-                            (unsigned long long)ff->minor_faults,
-                            (unsigned long long)ff->major_faults);
-            }
-    } else {
+    for (uint32_t i = 0; i < m->nprocs; i++)
+        for (uint32_t k = 0; k < m->procs[i].nfiles; k++) {
+            const struct fp_fault_file *ff = &m->procs[i].files[k];
+            if (ff->minor_faults || ff->major_faults)
+                fprintf(out, "    file %s: minor %llu, major %llu\n", ff->path,
+                        (unsigned long long)ff->minor_faults,
+                        (unsigned long long)ff->major_faults);
+        }
+}
+
+static void faults_text(FILE *out, const struct fp_report *r)
+{
+    const struct fp_fault_info *fi = &r->fault_info;
+    char mode[400];
+    fprintf(out, "\nPage faults: %s\n", fp_fault_mode_text(fi, mode, sizeof(mode)));
+    if (fi->mode != FP_FAULTS_PERF) {
         fprintf(out, "  minor %llu, major %llu for the whole run; which code took them is not "
                 "known without\n  sampling.  Allocation sites below carry the faults counted while "
                 "their call was the\n  thread's last one (coarse: --sort faults ranks them).\n",
-                (unsigned long long)fi.exact_minor, (unsigned long long)fi.exact_major);
+                (unsigned long long)fi->exact_minor, (unsigned long long)fi->exact_major);
+        return;
     }
+    fprintf(out, "  exact (getrusage): minor %llu, major %llu; estimated from %llu samples: "
+            "minor %llu, major %llu\n", (unsigned long long)fi->exact_minor,
+            (unsigned long long)fi->exact_major, (unsigned long long)fi->samples,
+            (unsigned long long)fi->est_minor, (unsigned long long)fi->est_major);
+    if (fi->unrecorded)
+        fprintf(out, "  %llu more samples hit the recorder itself (not attributed)\n",
+                (unsigned long long)fi->unrecorded);
+    if (fi->late)
+        fprintf(out, "  %llu samples came late (SIGTRAP was blocked where they faulted): "
+                "charged to memory, not to code\n", (unsigned long long)fi->late);
+    fprintf(out, "\nFault sources (code that took them; samples x period):\n");
+    list_text(out, &r->fault_sources, fp_report_short_top(r->o), r->o->depth);
+    by_memory_text(out, r);
+    regions_text(out, r);
+}
+
+/* ---- diagnoses */
+
+/* "     label: text" wrapped at 100 columns, continuation lines indented. */
+static void wrapped(FILE *out, const char *label, const char *text)
+{
+    const int width = 100, indent = 7;
+    int col = fprintf(out, "%*s%s: ", indent - 2, "", label);
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t w = strcspn(p, " ");
+        if (!w)
+            break;
+        if (col + (int)w + 1 > width && col > indent + (int)strlen(label) + 2) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (p != text && col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, w, out);
+        col += (int)w;
+        p += w;
+    }
+    fputc('\n', out);
+}
+
+static void diags_text(FILE *out, const struct fp_report *r)
+{
+    const struct fp_diags *d = &r->diags;
+    if (!d->n)
+        return;
+    fprintf(out, "\nDiagnoses:\n");
+    for (size_t i = 0; i < d->n; i++) {
+        const struct fp_diag *x = &d->v[i];
+        char w[1100], f[512], s[64];
+        fprintf(out, "  %zu. %s: %s\n", i + 1, fp_diag_name(x->kind), fp_diag_title(x->kind));
+        fprintf(out, "     allocation site: %s\n", fp_diag_where(&r->sites, x->site, w, sizeof(w)));
+        if (x->fault_site >= 0)
+            fprintf(out, "     faults taken in: %s\n", fp_site_name(&r->fault_sources, x->fault_site,
+                                                                  f, sizeof(f)));
+        wrapped(out, "evidence", x->evidence);
+        wrapped(out, "advice", x->advice);
+        fprintf(out, "     saving: %s\n", fp_diag_saving_text(x, s, sizeof(s)));
+    }
+}
+
+
+int fp_report_text(FILE *out, const struct fp_report *r)
+{
+    summary_text(out, r);
+    diags_text(out, r);
+    faults_text(out, r);
+    sites_text(out, r);
+    if (r->o->threads)
+        threads_text(out, r);
+    return ferror(out) ? -1 : 0;
 }

@@ -274,8 +274,8 @@ int fp_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_sym
     return build(out, m, syms, filter, by, FP_STACK_ALLOC);
 }
 
-int fp_sites_build_faults(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
-                          const struct fp_filter *filter, enum fp_by by)
+int fp_sites_build_fault_stacks(struct fp_sites *out, const struct fp_model *m,
+                                struct fp_syms *syms, const struct fp_filter *filter, enum fp_by by)
 {
     return build(out, m, syms, filter, by, FP_STACK_FAULT);
 }

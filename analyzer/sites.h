@@ -77,9 +77,10 @@ int fp_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_sym
                    const struct fp_filter *filter, enum fp_by by);
 /* The same for fault stacks: code that took page faults, the faulting
  * function first (its ip looked up as it is), then its callers; the filter
- * folds leading allocator frames (a fault inside malloc is its caller's). */
-int fp_sites_build_faults(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
-                          const struct fp_filter *filter, enum fp_by by);
+ * folds leading allocator frames (a fault inside malloc is its caller's).
+ * A report's fault sources are these with faults.c's filter, sorted. */
+int fp_sites_build_fault_stacks(struct fp_sites *out, const struct fp_model *m,
+                                struct fp_syms *syms, const struct fp_filter *filter, enum fp_by by);
 void fp_sites_free(struct fp_sites *s);
 
 /* Sorts descending by metric (ties: allocations, then bytes, then name). */

@@ -149,9 +149,11 @@ static void test_estimates_text(void **state)
     tg_rec(&g, FP_REC_PROCESS_END, 30, "uuuuuuuuuuuuuuuuu", 1ULL, 1ULL, 0ULL, 0ULL, 0ULL, 650ULL,
            2ULL, 0ULL, 0ULL, 1ULL, 1ULL, 0ULL, 0ULL, 0ULL, 0ULL, 0ULL, 0ULL);
     struct fp_model *m = read_tg(&g);
+    struct fp_summary sum;
     struct fp_fault_info fi;
-    fp_fault_info_compute(m, &fi);
-    assert_int_equal(fi.mode, 1);
+    fp_summary_compute(m, &sum);
+    fp_fault_info_compute(m, &sum, &fi);
+    assert_int_equal(fi.mode, FP_FAULTS_PERF);
     assert_int_equal(fi.samples, 12);
     assert_int_equal(fi.est_minor, 640);
     assert_int_equal(fi.est_major, 2);
@@ -159,14 +161,14 @@ static void test_estimates_text(void **state)
     struct fp_syms *syms = fp_syms_new(m, NULL, 0);
     struct fp_filter f;
     fp_filter_defaults(&f);
-    struct fp_sites sites;
-    assert_int_equal(fp_sites_build(&sites, m, syms, &f, FP_BY_SITE), 0);
-    fp_sites_sort(&sites, FP_METRIC_ALLOCATIONS);
     struct fp_opts o = { .sort = FP_METRIC_ALLOCATIONS, .top = 20, .depth = 4, .filter = &f };
+    struct fp_report r;
+    struct fp_report_plan plan = fp_report_plan_of(&o);
+    assert_int_equal(fp_report_build(&r, m, syms, &o, &plan), 0);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    assert_int_equal(fp_report_text(out, m, &sites, &o), 0);
+    assert_int_equal(fp_report_text(out, &r), 0);
     fclose(out);
     assert_non_null(strstr(text, "Page faults: sampled with perf events, period 64\n"));
     assert_non_null(strstr(text, "exact (getrusage): minor 650, major 2; estimated from 12 "
@@ -176,8 +178,7 @@ static void test_estimates_text(void **state)
     free(text);
     text = NULL;
     out = open_memstream(&text, &len);
-    o.format = FP_FMT_JSON;
-    assert_int_equal(fp_report_json(out, m, &sites, &o), 0);
+    assert_int_equal(fp_report_json(out, &r), 0);
     fclose(out);
     assert_non_null(strstr(text, "\"page_faults\": {\"mode\": \"perf\", \"period\": 64"));
     assert_non_null(strstr(text, "\"fault_sites\": [\n    {\"function\": \"0x405123\""));
@@ -186,7 +187,7 @@ static void test_estimates_text(void **state)
                                  "blocks\", \"minor_faults\": 640, \"major_faults\": 2, "
                                  "\"samples\": 12}"));
     free(text);
-    fp_sites_free(&sites);
+    fp_report_free(&r);
     fp_filter_free(&f);
     fp_syms_free(syms);
     fp_model_free(m);
@@ -206,9 +207,11 @@ static void test_rusage_mode(void **state)
     tg_malloc(&g, 2, 100, 0x1000, 1);
     tg_rec(&g, FP_REC_RUSAGE, 3, "uu", 70ULL, 1ULL);
     struct fp_model *m = read_tg(&g);
+    struct fp_summary sum;
     struct fp_fault_info fi;
-    fp_fault_info_compute(m, &fi);
-    assert_int_equal(fi.mode, 2);
+    fp_summary_compute(m, &sum);
+    fp_fault_info_compute(m, &sum, &fi);
+    assert_int_equal(fi.mode, FP_FAULTS_RUSAGE);
     char buf[256];
     assert_string_equal(fp_fault_mode_text(&fi, buf, sizeof(buf)),
                         "counted with getrusage only: perf_event_open: Permission denied");
@@ -221,8 +224,9 @@ struct built {
     struct fp_model *m;
     struct fp_syms *syms;
     struct fp_filter f;
-    struct fp_sites sites, faults;
-    struct fp_diags d;
+    struct fp_opts o;
+    struct fp_report r;
+    struct fp_diags d;           /* r's diagnoses */
 };
 
 static void diagnose(struct built *b, struct tg *g)
@@ -230,18 +234,16 @@ static void diagnose(struct built *b, struct tg *g)
     b->m = read_tg(g);
     b->syms = fp_syms_new(b->m, NULL, 0);
     fp_filter_defaults(&b->f);
-    struct fp_opts o = { .filter = &b->f };
-    assert_int_equal(fp_sites_build(&b->sites, b->m, b->syms, &b->f, FP_BY_SITE), 0);
-    fp_sites_sort(&b->sites, FP_METRIC_ALLOCATIONS);
-    assert_int_equal(fp_fault_sites_build(&b->faults, b->m, b->syms, &o), 0);
-    assert_int_equal(fp_diagnose(b->m, &b->sites, &b->faults, &b->d), 0);
+    b->o = (struct fp_opts){ .filter = &b->f, .sort = FP_METRIC_ALLOCATIONS };
+    struct fp_report_plan plan = { .by = FP_BY_SITE, .sort = FP_METRIC_ALLOCATIONS,
+                                   .parts = FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES };
+    assert_int_equal(fp_report_build(&b->r, b->m, b->syms, &b->o, &plan), 0);
+    b->d = b->r.diags;
 }
 
 static void built_free(struct built *b)
 {
-    fp_diags_free(&b->d);
-    fp_sites_free(&b->sites);
-    fp_sites_free(&b->faults);
+    fp_report_free(&b->r);
     fp_filter_free(&b->f);
     fp_syms_free(b->syms);
     fp_model_free(b->m);

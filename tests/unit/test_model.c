@@ -319,14 +319,15 @@ static void test_json_output(void **state)
     struct fp_syms *syms = fp_syms_new(m, NULL, 0);
     struct fp_filter f;
     fp_filter_defaults(&f);
-    struct fp_sites sites;
-    assert_int_equal(fp_sites_build(&sites, m, syms, &f, FP_BY_SITE), 0);
-    fp_sites_sort(&sites, FP_METRIC_ALLOCATIONS);
-    struct fp_opts o = { .format = FP_FMT_JSON, .sort = FP_METRIC_ALLOCATIONS, .top = 20 };
+    struct fp_opts o = { .format = FP_FMT_JSON, .sort = FP_METRIC_ALLOCATIONS, .top = 20,
+                         .filter = &f };
+    struct fp_report r;
+    struct fp_report_plan plan = fp_report_plan_of(&o);
+    assert_int_equal(fp_report_build(&r, m, syms, &o, &plan), 0);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    assert_int_equal(fp_report_json(out, m, &sites, &o), 0);
+    assert_int_equal(fp_report_json(out, &r), 0);
     fclose(out);
     assert_non_null(strstr(text, "\"command\": \"k \\\"quoted\\\"\\targ\""));
     assert_non_null(strstr(text, "\"allocations\": 2, \"frees\": 1, \"bytes_allocated\": 128"));
@@ -336,7 +337,7 @@ static void test_json_output(void **state)
                                  "\"peak_bytes\": 128, \"leaked_blocks\": 1, \"leaked_bytes\": 64, "
                                  "\"temporary\": 1"));
     free(text);
-    fp_sites_free(&sites);
+    fp_report_free(&r);
     fp_filter_free(&f);
     fp_syms_free(syms);
     fp_model_free(m);
