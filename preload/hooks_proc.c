@@ -12,8 +12,6 @@
 
 #include "fp.h"
 
-void fp_after_fork_child(void);
-
 FP_EXPORT pid_t fork(void)
 {
     struct fp_thread *t = fp_enter();

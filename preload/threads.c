@@ -12,7 +12,7 @@
  * the program can hold and call nothing in libc that may take one or
  * allocate: no pthread_getattr_np, stdio, getenv-and-parse, dl_iterate_phdr
  * or pthread_setspecific past the first 32 keys.  Raw system calls and the
- * recorder's own memory (os.c, the own heap in hooks_malloc.c) are fine.
+ * recorder's own memory (os.c, the own heap in self_heap.c) are fine.
  * And they need at most a few hundred bytes of stack: unwinding and
  * compressing run on the recorder's own stack when the current one is not
  * known to have room (side_stack.c).
