@@ -128,7 +128,7 @@ struct fault_sample {
 
 /* On the recorder's own stack: the handler may have interrupted code on a
  * stack with little room left (side_stack.c). */
-static uint64_t fault_record(void *arg)
+static uint64_t write_fault(void *arg)
 {
     const struct fault_sample *s = arg;
     struct fp_thread *t = s->t;
@@ -175,7 +175,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
         s.async = true;      /* where it faulted is not known: charged to memory only */
         atomic_fetch_add_explicit(&faults_async, 1, memory_order_relaxed);
     }
-    if (!fp_side_call(t, fault_record, &s, true))
+    if (!fp_side_call(t, write_fault, &s, true))
         atomic_fetch_add_explicit(&faults_unrecorded, 1, memory_order_relaxed);
     fp_leave(t);
     errno = e;
@@ -215,8 +215,8 @@ static bool debugger_attached(void)
 
 static void rusage_mode(struct fp_thread *t, const char *why, bool say)
 {
-    fp_emit_note(t, "fault_mode", "rusage");
-    fp_emit_note(t, "fault_error", why);
+    fp_write_note(t, "fault_mode", "rusage");
+    fp_write_note(t, "fault_error", why);
     if (say)
         fp_warn("page faults are counted per thread, not sampled: %s", why);
 }
@@ -291,8 +291,8 @@ void fp_faults_start(struct fp_thread *t)
     fd_major = fmaj;
     char num[24];
     snprintf(num, sizeof(num), "%lu", (unsigned long)minor_period);
-    fp_emit_note(t, "fault_mode", "perf");
-    fp_emit_note(t, "fault_period", num);
+    fp_write_note(t, "fault_mode", "perf");
+    fp_write_note(t, "fault_period", num);
 }
 
 /* ---- the program's view of SIGTRAP while we sample */

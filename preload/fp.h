@@ -219,7 +219,7 @@ void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
                         size_t max, uint64_t now);
 void fp_rec_end(struct fp_rec *r);
 void fp_thread_flush(struct fp_thread *t);   /* the buffer as one member */
-void fp_emit_big(struct fp_thread *t, uint8_t type, const void *head, size_t head_len,
+void fp_write_big(struct fp_thread *t, uint8_t type, const void *head, size_t head_len,
                   const void *tail, size_t tail_len, uint64_t now);
 
 static inline void fp_rec_u(struct fp_rec *r, uint64_t v)
@@ -269,10 +269,10 @@ void  fp_gate_init(void);          /* at start and in a fork child */
 struct fp_thread *fp_enter_gated(struct fp_thread *t);
 
 /* ---- proc_records.c: RUSAGE, HEAP_BREAK, NOTE and PROCESS_END records */
-void fp_note_rusage(struct fp_thread *t, uint64_t now, bool force);
-void fp_note_break(struct fp_thread *t, uint64_t now);   /* when the break moved */
-void fp_break_forget(void);        /* the next fp_note_break writes */
-void fp_emit_note(struct fp_thread *t, const char *key, const char *value);
+void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force);
+void fp_write_break(struct fp_thread *t, uint64_t now);   /* when the break moved */
+void fp_break_forget(void);        /* the next fp_write_break writes */
+void fp_write_note(struct fp_thread *t, const char *key, const char *value);
 void fp_write_process_end(struct fp_thread *t, int reason);
 
 /* ---- stack.c: stacks and their ids */
@@ -324,9 +324,9 @@ uint64_t fp_faults_unrecorded(void);
 uint64_t fp_faults_async(void);    /* samples that came late: no stack */
 
 /* ---- modules.c */
-void fp_modules_emit_all(struct fp_thread *t);        /* every loaded object */
+void fp_write_modules(struct fp_thread *t);        /* every loaded object */
 void fp_modules_rescan(struct fp_thread *t);       /* after dlopen/dlclose */
-void fp_emit_maps(struct fp_thread *t);           /* a MAPS record */
+void fp_write_maps(struct fp_thread *t);           /* a MAPS record */
 
 /* ---- threads.c: a recorder per thread (read its rule for slow paths) */
 void fp_threads_init(void);

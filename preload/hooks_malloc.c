@@ -71,8 +71,8 @@ static inline unsigned sampled_flag(struct fp_thread *t, void *p, uint64_t now)
     return FP_ALLOC_SAMPLED;
 }
 
-static FP_NOINLINE void record_alloc(struct fp_thread *t, unsigned func, size_t size,
-                                     void *p, size_t align)
+static FP_NOINLINE void write_alloc(struct fp_thread *t, unsigned func, size_t size,
+                                    void *p, size_t align)
 {
     not_internal(p);
     uint64_t now = fp_now_ns();
@@ -87,11 +87,11 @@ static FP_NOINLINE void record_alloc(struct fp_thread *t, unsigned func, size_t 
     fp_rec_u(&r, sid);
     fp_rec_u(&r, align);
     fp_rec_end(&r);
-    fp_note_break(t, now);
-    fp_note_rusage(t, now, false);
+    fp_write_break(t, now);
+    fp_write_rusage(t, now, false);
 }
 
-static FP_NOINLINE void record_free(struct fp_thread *t, void *p)
+static FP_NOINLINE void write_free(struct fp_thread *t, void *p)
 {
     uint64_t now = fp_now_ns();
     struct fp_rec r;
@@ -99,13 +99,13 @@ static FP_NOINLINE void record_free(struct fp_thread *t, void *p)
     fp_rec_u(&r, mmapped_flag(p));
     fp_rec_u(&r, (uintptr_t)p);
     fp_rec_end(&r);
-    fp_note_break(t, now);   /* glibc may trim the heap after the free, but a
+    fp_write_break(t, now);   /* glibc may trim the heap after the free, but a
                                  trim before it shows here, not later */
-    fp_note_rusage(t, now, false);
+    fp_write_rusage(t, now, false);
 }
 
-static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void *old,
-                                       size_t size, void *p)
+static FP_NOINLINE void write_realloc(struct fp_thread *t, unsigned func, void *old,
+                                      size_t size, void *p)
 {
     not_internal(p);
     uint64_t now = fp_now_ns();
@@ -120,8 +120,8 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
     fp_rec_u(&r, (uintptr_t)p);
     fp_rec_u(&r, sid);
     fp_rec_end(&r);
-    fp_note_break(t, now);
-    fp_note_rusage(t, now, false);
+    fp_write_break(t, now);
+    fp_write_rusage(t, now, false);
 }
 
 /* The real call runs outside the recorder, marked by fp_in_alloc so that an
@@ -134,8 +134,8 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
 /* The recording half of alloc_done, out of line: the sampled-mode skip
  * then runs in the hook itself without this half's register saves.
  * counted: the sampled fast path has already counted the call. */
-static FP_NOINLINE void alloc_record(unsigned func, size_t n, void *p, size_t align,
-                                     bool counted)
+static FP_NOINLINE void alloc_done_slow(unsigned func, size_t n, void *p, size_t align,
+                                        bool counted)
 {
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
@@ -144,7 +144,7 @@ static FP_NOINLINE void alloc_record(unsigned func, size_t n, void *p, size_t al
             t->c_allocs++;          /* a thread's first call: sampled */
             t->c_bytes += n;
         }
-        record_alloc(t, func, n, p, align);
+        write_alloc(t, func, n, p, align);
         fp_leave(t);
         errno = e;
     }
@@ -164,7 +164,7 @@ static inline __attribute__((always_inline)) void alloc_done(unsigned func, size
             counted = true;
         }
     }
-    alloc_record(func, n, p, align, counted);
+    alloc_done_slow(func, n, p, align, counted);
 }
 
 FP_EXPORT void *malloc(size_t n)
@@ -209,7 +209,7 @@ FP_EXPORT void free(void *p)
         struct fp_thread *t = fp_enter();
         if (FP_LIKELY(t != NULL)) {
             int e = errno;
-            record_free(t, p);
+            write_free(t, p);
             fp_leave(t);
             errno = e;
         }
@@ -292,7 +292,7 @@ static inline void realloc_done(unsigned func, void *old, size_t n, void *p)
                     struct fp_thread *t = fp_enter();
                     if (t) {
                         int e = errno;
-                        record_free(t, old);
+                        write_free(t, old);
                         fp_leave(t);
                         errno = e;
                     }
@@ -304,7 +304,7 @@ static inline void realloc_done(unsigned func, void *old, size_t n, void *p)
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
         int e = errno;
-        record_realloc(t, func, old, n, p);
+        write_realloc(t, func, old, n, p);
         fp_leave(t);
         errno = e;
     }

@@ -128,12 +128,12 @@ static void start_recording(bool fork_child)
         return;
     }
     t->t_last = 0;
-    fp_modules_emit_all(t);
+    fp_write_modules(t);
     if (!fp_config.follow)
-        fp_emit_note(t, "follow", "0");
+        fp_write_note(t, "follow", "0");
     fp_faults_start(t);
-    fp_emit_maps(t);
-    fp_note_rusage(t, fp_now_ns(), true);
+    fp_write_maps(t);
+    fp_write_rusage(t, fp_now_ns(), true);
     fp_thread_flush(t);      /* modules on disk before anything can crash */
     fp_break_forget();
     atomic_store(&fp_state, FP_READY);

@@ -16,7 +16,7 @@ void fp_break_forget(void)
     atomic_store(&last_break, 0);
 }
 
-static void rusage_write(struct fp_thread *t, uint64_t now, uint64_t minflt, uint64_t majflt)
+static void write_rusage(struct fp_thread *t, uint64_t now, uint64_t minflt, uint64_t majflt)
 {
     struct fp_rec r;
     fp_rec_begin_timed(&r, t, FP_REC_RUSAGE, 2 * FP_VARINT_MAX, now);
@@ -29,7 +29,7 @@ static void rusage_write(struct fp_thread *t, uint64_t now, uint64_t minflt, uin
 
 /* Every rusage_every calls (or when forced): the thread's fault counters,
  * as a RUSAGE record when they changed. */
-void fp_note_rusage(struct fp_thread *t, uint64_t now, bool force)
+void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force)
 {
     if (!force) {
         if (fp_config.rusage_every == 0 || ++t->calls < fp_config.rusage_every)
@@ -40,12 +40,12 @@ void fp_note_rusage(struct fp_thread *t, uint64_t now, bool force)
     int e = errno;
     if (getrusage(RUSAGE_THREAD, &ru) == 0 &&
         ((uint64_t)ru.ru_minflt != t->minflt || (uint64_t)ru.ru_majflt != t->majflt))
-        rusage_write(t, now, (uint64_t)ru.ru_minflt, (uint64_t)ru.ru_majflt);
+        write_rusage(t, now, (uint64_t)ru.ru_minflt, (uint64_t)ru.ru_majflt);
     errno = e;
 }
 
 /* A HEAP_BREAK record when the program break moved since the last one. */
-void fp_note_break(struct fp_thread *t, uint64_t now)
+void fp_write_break(struct fp_thread *t, uint64_t now)
 {
     uintptr_t b = (uintptr_t)__curbrk;
     if (FP_LIKELY(b == atomic_load_explicit(&last_break, memory_order_relaxed)))
@@ -57,7 +57,7 @@ void fp_note_break(struct fp_thread *t, uint64_t now)
     fp_rec_end(&r);
 }
 
-void fp_emit_note(struct fp_thread *t, const char *key, const char *value)
+void fp_write_note(struct fp_thread *t, const char *key, const char *value)
 {
     size_t kl = strlen(key), vl = strlen(value);
     struct fp_rec r;
@@ -76,7 +76,7 @@ static uint64_t tv_ns(struct timeval tv)
 void fp_write_process_end(struct fp_thread *t, int reason)
 {
     uint64_t now = fp_now_ns();
-    fp_note_rusage(t, now, true);
+    fp_write_rusage(t, now, true);
     fp_write_counts(t, now);
     struct rusage self, kids;
     getrusage(RUSAGE_SELF, &self);
@@ -105,10 +105,10 @@ void fp_write_process_end(struct fp_thread *t, int reason)
     char num[24];
     if (lost) {
         snprintf(num, sizeof(num), "%llu", (unsigned long long)lost);
-        fp_emit_note(t, "fault_samples_unrecorded", num);
+        fp_write_note(t, "fault_samples_unrecorded", num);
     }
     if (late) {
         snprintf(num, sizeof(num), "%llu", (unsigned long long)late);
-        fp_emit_note(t, "fault_samples_late", num);
+        fp_write_note(t, "fault_samples_late", num);
     }
 }

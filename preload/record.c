@@ -23,7 +23,7 @@ void fp_thread_flush(struct fp_thread *t)
 
 /* A record too big for the buffer (a MAPS snapshot) goes out as a member of
  * its own, in the thread's order: the buffer first, then this. */
-void fp_emit_big(struct fp_thread *t, uint8_t type, const void *payload_head, size_t head_len,
+void fp_write_big(struct fp_thread *t, uint8_t type, const void *payload_head, size_t head_len,
                  const void *tail, size_t tail_len, uint64_t now)
 {
     fp_thread_flush(t);

@@ -49,7 +49,7 @@ static void write_thread_end(struct fp_thread *t)
 {
     struct rusage ru;
     uint64_t now = fp_now_ns();
-    fp_note_rusage(t, now, true);
+    fp_write_rusage(t, now, true);
     fp_write_counts(t, now);
     char name[32] = "";
     pthread_getname_np(pthread_self(), name, sizeof(name));  /* prctl: no lock */
