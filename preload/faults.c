@@ -233,8 +233,7 @@ void fp_faults_start(struct fp_thread *t)
         close(fd_major);
         fd_major = -1;
     }
-    const char *env = getenv("FAULTPROF_FAULTS");
-    if (env && strcmp(env, "0") == 0) {
+    if (!fp_config.faults) {
         rusage_mode(t, "turned off (FAULTPROF_FAULTS=0)", false);
         return;
     }
@@ -243,14 +242,11 @@ void fp_faults_start(struct fp_thread *t)
         said = true;
         return;
     }
-    const char *p = getenv("FAULTPROF_FAULT_PERIOD");
-    char *end;
-    unsigned long v = p && *p ? strtoul(p, &end, 10) : 0;
     /* sampled mode is the low-overhead one: its faults are sampled as
      * sparsely as its allocations (on bench/alloc_heavy, period 64 cost it
      * 0.02 s of 0.17, period 1024 0.008 s) */
-    unsigned long dflt = fp_config.sample_bytes ? 1024 : 64;
-    minor_period = (p && *p && *end == 0 && v >= 1 && v <= (1ul << 30)) ? v : dflt;
+    uint64_t dflt = fp_config.sample_bytes ? 1024 : 64;
+    minor_period = fp_config.fault_period ? fp_config.fault_period : dflt;
 
     resolve_sigaction();
     if (!real_sigaction) {

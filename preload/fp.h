@@ -1,7 +1,7 @@
 /* Internal interface of libfaultprof.so, in blocks, each headed by the
  * file that defines what it declares (as mimalloc's internal header).  The
- * lists behind it: the hooked functions in hooks.h, the record types in
- * faultprof/trace.h.
+ * lists behind it: the hooked functions in hooks.h, the settings in
+ * include/faultprof/settings.h, the record types in faultprof/trace.h.
  * Only self_heap.h, the own heap's inline tests for the malloc hooks, sits
  * apart (it includes this file; nothing here includes it). */
 #ifndef FP_SHIM_H
@@ -42,7 +42,8 @@ struct fp_real {
 extern struct fp_real fp_real;
 void fp_resolve(void);
 
-/* ---- settings.c: the settings, read once from FAULTPROF_* at start */
+/* ---- settings.c: the settings (include/faultprof/settings.h), read once
+ * from FAULTPROF_* at start */
 struct fp_config {
     unsigned depth;          /* FAULTPROF_DEPTH: frames kept per stack */
     unsigned rusage_every;   /* FAULTPROF_RUSAGE_EVERY: calls between getrusage */
@@ -51,6 +52,9 @@ struct fp_config {
     bool     follow;         /* FAULTPROF_FOLLOW */
     bool     ptmalloc;       /* the next malloc is glibc's: chunk headers readable */
     uint64_t sample_bytes;   /* FAULTPROF_SAMPLE_BYTES: mean bytes between samples, 0 off */
+    uint64_t fault_period;   /* FAULTPROF_FAULT_PERIOD; 0: the mode's default (faults.c) */
+    bool     faults;         /* FAULTPROF_FAULTS */
+    const char *output;      /* FAULTPROF_OUTPUT: the trace file's template */
 };
 extern struct fp_config fp_config;
 void fp_settings_read(void);

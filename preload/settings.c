@@ -1,40 +1,76 @@
-/* The shim's settings: the FAULTPROF_* variables read once from the
- * environment at start, into fp_config.  A value out of range is ignored
- * with one warning line; the setting keeps its default. */
-#include <errno.h>
+/* The shim's settings: every FAULTPROF_* row of include/faultprof/settings.h
+ * read once from the environment at start, into fp_config.  A value the
+ * table refuses is ignored with one warning line; the setting keeps its
+ * default. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fp.h"
+#include "faultprof/settings.h"
+
+static const struct fp_setting settings[] = { FP_SETTINGS(FP_SETTING_ROW) };
+
+static char output[PATH_MAX] = FP_OUTPUT_DEFAULT;
+
+/* the defaults hold before the constructor runs (a malloc that comes first) */
+#define DEFAULT(field) settings_default_##field
+#define SETTING_DEFAULT(field, var, opt, sh, kind, def, ...) DEFAULT(field) = def,
+enum { FP_SETTINGS(SETTING_DEFAULT) };
 
 struct fp_config fp_config = {
-    .depth = 64, .rusage_every = 64, .buffer_bytes = 64 * 1024,
-    .flush_ns = 1000ull * 1000 * 1000, .follow = true,
+    .depth = DEFAULT(depth), .rusage_every = DEFAULT(rusage_every),
+    .buffer_bytes = (size_t)DEFAULT(buffer_kb) * 1024,
+    .flush_ns = DEFAULT(flush_ms) * 1000000ull, .follow = DEFAULT(follow),
+    .sample_bytes = DEFAULT(sample_bytes), .faults = DEFAULT(faults), .output = output,
 };
 
-static unsigned long env_ulong(const char *name, unsigned long def, unsigned long lo,
-                               unsigned long hi)
+/* A number setting: its value, its default when unset or refused.
+ * *given: it was set to a value the table takes. */
+static unsigned long long number(int row, bool *given)
 {
-    const char *s = getenv(name);
-    if (!s || !*s)
-        return def;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) {
-        fp_warn("ignoring %s=%s (expected a number from %lu to %lu)", name, s, lo, hi);
-        return def;
+    const struct fp_setting *s = &settings[row];
+    const char *text = getenv(s->var);
+    unsigned long long v = s->def;
+    bool ok = false;
+    if (text && *text) {
+        ok = fp_setting_number(s, text, &v) == 0;
+        if (!ok) {
+            fp_warn("ignoring %s=%s: " FP_SETTING_RANGE_MSG "; using the default",
+                    s->var, text, s->min, s->max);
+            v = s->def;
+        }
     }
+    if (given)
+        *given = ok;
     return v;
+}
+
+/* A switch: on unless its variable is "0". */
+static bool on(int row)
+{
+    const char *text = getenv(settings[row].var);
+    return !(text && strcmp(text, "0") == 0);
 }
 
 void fp_settings_read(void)
 {
-    fp_config.depth = (unsigned)env_ulong("FAULTPROF_DEPTH", 64, 0, FP_MAX_DEPTH);
-    fp_config.rusage_every = (unsigned)env_ulong("FAULTPROF_RUSAGE_EVERY", 64, 0, 1u << 30);
-    fp_config.buffer_bytes = env_ulong("FAULTPROF_BUFFER_KB", 64, 16, 64 * 1024) * 1024;
-    fp_config.flush_ns = env_ulong("FAULTPROF_FLUSH_MS", 1000, 1, 3600u * 1000) * 1000000ull;
-    fp_config.sample_bytes = env_ulong("FAULTPROF_SAMPLE_BYTES", 0, 0, 1ul << 40);
-    const char *f = getenv("FAULTPROF_FOLLOW");
-    fp_config.follow = !(f && strcmp(f, "0") == 0);
+    fp_config.depth = (unsigned)number(FP_SETTING_depth, NULL);
+    fp_config.rusage_every = (unsigned)number(FP_SETTING_rusage_every, NULL);
+    fp_config.buffer_bytes = (size_t)number(FP_SETTING_buffer_kb, NULL) * 1024;
+    fp_config.flush_ns = number(FP_SETTING_flush_ms, NULL) * 1000000ull;
+    fp_config.sample_bytes = number(FP_SETTING_sample_bytes, NULL);
+    /* the fault period's default depends on the mode: 0 leaves it to
+     * faults.c, which knows whether sampled mode could start */
+    bool given;
+    uint64_t period = number(FP_SETTING_fault_period, &given);
+    fp_config.fault_period = given ? period : 0;
+    fp_config.follow = on(FP_SETTING_follow);
+    fp_config.faults = on(FP_SETTING_faults);
+    const char *text = getenv(settings[FP_SETTING_output].var);
+    if (text && *text) {
+        size_t n = strnlen(text, sizeof(output) - 1);
+        memcpy(output, text, n);
+        output[n] = 0;
+    }
 }

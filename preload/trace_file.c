@@ -187,9 +187,7 @@ static int open_unclobbered(char *path, size_t cap)
 
 int fp_trace_open(bool fork_child)
 {
-    const char *tmpl = getenv("FAULTPROF_OUTPUT");
-    if (!tmpl || !*tmpl)
-        tmpl = "faultprof.%e.%p.gz";
+    const char *tmpl = fp_config.output;
     expand_template(trace.path, sizeof(trace.path), tmpl, fp_pid);
     if (fork_child && !strstr(tmpl, "%p"))
         add_suffix(trace.path, sizeof(trace.path), (unsigned long)fp_pid);
