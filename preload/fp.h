@@ -17,6 +17,11 @@
 #include "faultprof/trace.h"
 #include "hooks.h"
 
+/* Everything declared below is the shim's own: the compiler may reach its
+ * data directly instead of through the GOT (a load per use on the hot
+ * path).  The hooks are exported by FP_EXPORT and the version script. */
+#pragma GCC visibility push(hidden)
+
 #define FP_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define FP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define FP_NOINLINE    __attribute__((noinline))
@@ -394,5 +399,7 @@ static inline void fp_leave(struct fp_thread *t)
     fp_guard = 0;
     fp_guard_sp = 0;
 }
+
+#pragma GCC visibility pop
 
 #endif /* FP_SHIM_H */

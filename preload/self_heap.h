@@ -5,6 +5,8 @@
 
 #include "fp.h"
 
+#pragma GCC visibility push(hidden)   /* as in fp.h */
+
 #define OWN_AREA    (16u << 20)
 #define OWN_CLASSES 12                 /* 32 B << 0 .. 11 */
 #define OWN_MAGIC   0x6f776e21u
@@ -80,5 +82,7 @@ static inline void *internal_if(void *p, bool ours)
         internal_add(p);
     return p;
 }
+
+#pragma GCC visibility pop
 
 #endif /* FP_SELF_HEAP_H */
