@@ -49,8 +49,13 @@ $(BUILD)/obj/preload/%.o: preload/%.c $(wildcard include/faultprof/*.h preload/*
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c $< -o $@
 
-$(BUILD)/libfaultprof.so: $(SHIM_OBJ)
-	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,now -Wl,--version-script=preload/exports.map
+$(BUILD)/libfaultprof.so: $(SHIM_OBJ) $(BUILD)/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(SHIM_LIBS) -Wl,-z,now -Wl,--version-script=$(BUILD)/exports.map
+
+# the version script: the hooked functions of preload/hooks.h, and nothing else
+$(BUILD)/exports.map: preload/exports.map.in preload/hooks.h
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -x c -Ipreload $< -o $@
 
 $(BUILD)/obj/launcher/%.o: launcher/%.c $(wildcard include/faultprof/*.h)
 	@mkdir -p $(dir $@)

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faultprof/settings.h"
 #include "faultprof/trace.h"
 
 #ifndef FAULTPROF_VERSION
@@ -65,25 +65,54 @@ static void msg(const char *fmt, ...)
     va_end(ap);
 }
 
+static const struct fp_setting settings[] = { FP_SETTINGS(FP_SETTING_ROW) };
+
+/* The option lines of --help for one row of the settings table: the
+ * option, its meaning, its range and default, the variable it sets;
+ * wrapped at 79 columns under the meaning's column, never inside the
+ * range ('\1' is a space that does not break). */
+static void usage_setting(FILE *f, const struct fp_setting *s)
+{
+    char left[64], text[512];
+    char sh[8] = "    ";
+    const int indent = 26, width = 79;
+
+    if (s->short_option)
+        snprintf(sh, sizeof(sh), "-%c, ", s->short_option);
+    snprintf(left, sizeof(left), "%s--%s%s", sh, s->option,
+             s->kind == FP_SET_NUMBER ? " N" : s->kind == FP_SET_TEXT ? " PATH" : "");
+    if (s->kind == FP_SET_NUMBER)
+        snprintf(text, sizeof(text), "%s; %llu\1to\1%llu, default %llu (%s)", s->meaning,
+                 s->min, s->max, s->def, s->var);
+    else
+        snprintf(text, sizeof(text), "%s (%s%s)", s->meaning, s->var,
+                 s->kind == FP_SET_SWITCH ? "=0" : "");
+    fprintf(f, "  %-*s", indent - 2, left);
+    int col = indent;
+    for (char *w = strtok(text, " "); w; w = strtok(NULL, " ")) {
+        int len = (int)strlen(w);
+        if (col > indent && col + 1 + len > width) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        }
+        if (col > indent)
+            col += fprintf(f, " ");
+        for (; *w; w++, col++)
+            fputc(*w == '\1' ? ' ' : *w, f);
+    }
+    fputc('\n', f);
+}
+
 static void usage(FILE *f)
 {
     fputs(
 "usage: faultprof [OPTIONS] [--] PROGRAM [ARGS...]\n"
 "Runs PROGRAM with libfaultprof.so preloaded and records its allocations,\n"
 "memory mappings and page faults into a compressed trace.\n"
-"\n"
-"  -o, --output PATH       trace file template: %p pid, %e program name, %% a %\n"
-"                          (default faultprof.%e.%p.gz)\n"
-"      --no-follow         do not trace programs that PROGRAM executes\n"
-"  -d, --depth N           stack frames per event, 0-256 (default 64; 0: none)\n"
-"      --rusage-every N    fault counters every N intercepted calls (default 64;\n"
-"                          0: only at thread and process end)\n"
-"      --buffer-kb N       per-thread record buffer in KiB, 16-65536 (default 64)\n"
-"      --flush-ms N        write buffered records older than N ms (default 1000)\n"
-"      --sample-bytes N    sample one allocation per N bytes (default 0: all)\n"
-"      --fault-period N    sample one page fault in N (default 64; 1024 with\n"
-"                          --sample-bytes)\n"
-"      --no-faults         no page-fault sampling\n"
+"\n", f);
+    for (size_t i = 0; i < FP_SETTINGS_COUNT; i++)
+        usage_setting(f, &settings[i]);
+    fputs(
 "      --lib PATH          the libfaultprof.so to preload\n"
 "  -q, --quiet             do not list the trace files at the end\n"
 "  -h, --help              show this help\n"
@@ -113,46 +142,75 @@ static void set_env(const char *name, const char *value)
     }
 }
 
-/* Parses a decimal number in [min, max] and exports it, normalised, as the
- * variable the shim reads; anything else is a usage error. */
-static void set_env_number(const char *name, const char *opt, const char *arg,
-                           uint64_t min, uint64_t max)
+/* A setting's option becomes its variable: a number in the table's range
+ * exported normalised, a switch as "0", a text as given; anything else is
+ * a usage error. */
+static void set_env_setting(const struct fp_setting *s, const char *arg)
 {
     char buf[32];
-    char *end;
-    uint64_t v;
+    unsigned long long v;
 
-    errno = 0;
-    v = strtoull(arg, &end, 10);
-    if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno == ERANGE ||
-        v < min || v > max)
-        usage_error("%s: expected a whole number from %" PRIu64 " to %" PRIu64
-                    ", got '%s'", opt, min, max, arg);
-    snprintf(buf, sizeof(buf), "%" PRIu64, v);
-    set_env(name, buf);
+    switch (s->kind) {
+    case FP_SET_SWITCH:
+        set_env(s->var, "0");
+        break;
+    case FP_SET_TEXT:          /* a path: the trace template */
+        if (arg[0] == '\0')
+            usage_error("-%c: the %s path is empty", s->short_option, s->option);
+        set_env(s->var, arg);
+        break;
+    case FP_SET_NUMBER:
+        if (fp_setting_number(s, arg, &v) < 0)
+            usage_error("--%s: " FP_SETTING_RANGE_MSG ", got '%s'", s->option,
+                        s->min, s->max, arg);
+        snprintf(buf, sizeof(buf), "%llu", v);
+        set_env(s->var, buf);
+        break;
+    }
 }
 
-enum {
-    OPT_NO_FOLLOW = 256, OPT_RUSAGE_EVERY, OPT_BUFFER_KB, OPT_FLUSH_MS,
-    OPT_SAMPLE_BYTES, OPT_FAULT_PERIOD, OPT_NO_FAULTS, OPT_LIB, OPT_VERSION,
-};
+/* getopt's value for a setting without a short option: OPT_SETTING + its row */
+enum { OPT_SETTING = 256, OPT_LIB = OPT_SETTING + FP_SETTINGS_COUNT, OPT_VERSION };
 
+#define SETTING_OPTION(field, var, opt, sh, kind, ...) \
+    { opt, kind == FP_SET_SWITCH ? no_argument : required_argument, NULL, \
+      sh ? sh : OPT_SETTING + FP_SETTING_##field },
 static const struct option long_options[] = {
-    { "output",       required_argument, NULL, 'o' },
-    { "no-follow",    no_argument,       NULL, OPT_NO_FOLLOW },
-    { "depth",        required_argument, NULL, 'd' },
-    { "rusage-every", required_argument, NULL, OPT_RUSAGE_EVERY },
-    { "buffer-kb",    required_argument, NULL, OPT_BUFFER_KB },
-    { "flush-ms",     required_argument, NULL, OPT_FLUSH_MS },
-    { "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
-    { "fault-period", required_argument, NULL, OPT_FAULT_PERIOD },
-    { "no-faults",    no_argument,       NULL, OPT_NO_FAULTS },
+    FP_SETTINGS(SETTING_OPTION)
     { "lib",          required_argument, NULL, OPT_LIB },
     { "quiet",        no_argument,       NULL, 'q' },
     { "help",         no_argument,       NULL, 'h' },
     { "version",      no_argument,       NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
 };
+
+/* The settings row of getopt's value c, or -1. */
+static int setting_of(int c)
+{
+    for (int i = 0; i < FP_SETTINGS_COUNT; i++)
+        if (settings[i].short_option ? c == settings[i].short_option : c == OPT_SETTING + i)
+            return i;
+    return -1;
+}
+
+/* getopt's short options: the settings' from the table, then -q and -h.
+ * '+': stop at the first non-option, which is the program; its own
+ * options are its business.  ':': report a missing argument as ':'. */
+static const char *short_options(void)
+{
+    static char opts[2 * FP_SETTINGS_COUNT + 8] = "+:";
+    size_t n = 2;
+
+    for (int i = 0; i < FP_SETTINGS_COUNT; i++) {
+        if (!settings[i].short_option)
+            continue;
+        opts[n++] = (char)settings[i].short_option;
+        if (settings[i].kind != FP_SET_SWITCH)
+            opts[n++] = ':';
+    }
+    memcpy(opts + n, "qh", 3);
+    return opts;
+}
 
 /* Options become environment variables at once: the child inherits them and
  * variables the user set beforehand stay in force for options not given. */
@@ -162,39 +220,8 @@ static void options_parse(struct options *o, int argc, char **argv)
 
     memset(o, 0, sizeof(*o));
     opterr = 0;
-    /* '+': stop at the first non-option, which is the program; its own
-     * options are its business.  ':': report a missing argument as ':'. */
-    while ((c = getopt_long(argc, argv, "+:o:d:qh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_options(), long_options, NULL)) != -1) {
         switch (c) {
-        case 'o':
-            if (optarg[0] == '\0')
-                usage_error("-o: the output path is empty");
-            set_env("FAULTPROF_OUTPUT", optarg);
-            break;
-        case OPT_NO_FOLLOW:
-            set_env("FAULTPROF_FOLLOW", "0");
-            break;
-        case 'd':
-            set_env_number("FAULTPROF_DEPTH", "--depth", optarg, 0, FP_MAX_DEPTH);
-            break;
-        case OPT_RUSAGE_EVERY:
-            set_env_number("FAULTPROF_RUSAGE_EVERY", "--rusage-every", optarg, 0, 1u << 30);
-            break;
-        case OPT_BUFFER_KB:
-            set_env_number("FAULTPROF_BUFFER_KB", "--buffer-kb", optarg, 16, 64 * 1024);
-            break;
-        case OPT_FLUSH_MS:
-            set_env_number("FAULTPROF_FLUSH_MS", "--flush-ms", optarg, 1, 3600u * 1000);
-            break;
-        case OPT_SAMPLE_BYTES:
-            set_env_number("FAULTPROF_SAMPLE_BYTES", "--sample-bytes", optarg, 0, UINT64_MAX);
-            break;
-        case OPT_FAULT_PERIOD:
-            set_env_number("FAULTPROF_FAULT_PERIOD", "--fault-period", optarg, 1, UINT32_MAX);
-            break;
-        case OPT_NO_FAULTS:
-            set_env("FAULTPROF_FAULTS", "0");
-            break;
         case OPT_LIB:
             o->lib = optarg;
             break;
@@ -211,6 +238,10 @@ static void options_parse(struct options *o, int argc, char **argv)
         case ':':
             usage_error("option '%s' needs an argument", argv[optind - 1]);
         default:
+            if (setting_of(c) >= 0) {
+                set_env_setting(&settings[setting_of(c)], optarg);
+                break;
+            }
             if (optopt)
                 usage_error("unknown option '-%c'", optopt);
             usage_error("unknown option '%s'", argv[optind - 1]);

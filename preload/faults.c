@@ -128,7 +128,7 @@ struct fault_sample {
 
 /* On the recorder's own stack: the handler may have interrupted code on a
  * stack with little room left (side_stack.c). */
-static uint64_t fault_record(void *arg)
+static uint64_t write_fault(void *arg)
 {
     const struct fault_sample *s = arg;
     struct fp_thread *t = s->t;
@@ -179,7 +179,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
         s.async = true;      /* where it faulted is not known: charged to memory only */
         atomic_fetch_add_explicit(&faults_async, 1, memory_order_relaxed);
     }
-    if (!fp_side_call(t, fault_record, &s, true))
+    if (!fp_side_call(t, write_fault, &s, true))
         atomic_fetch_add_explicit(&faults_unrecorded, 1, memory_order_relaxed);
     fp_leave(t);
     errno = e;
@@ -219,8 +219,8 @@ static bool debugger_attached(void)
 
 static void rusage_mode(struct fp_thread *t, const char *why, bool say)
 {
-    fp_emit_note(t, "fault_mode", "rusage");
-    fp_emit_note(t, "fault_error", why);
+    fp_write_note(t, "fault_mode", "rusage");
+    fp_write_note(t, "fault_error", why);
     if (say)
         fp_warn("page faults are counted per thread, not sampled: %s", why);
 }
@@ -237,8 +237,7 @@ void fp_faults_start(struct fp_thread *t)
         close(fd_major);
         fd_major = -1;
     }
-    const char *env = getenv("FAULTPROF_FAULTS");
-    if (env && strcmp(env, "0") == 0) {
+    if (!fp_config.faults) {
         rusage_mode(t, "turned off (FAULTPROF_FAULTS=0)", false);
         return;
     }
@@ -247,14 +246,11 @@ void fp_faults_start(struct fp_thread *t)
         said = true;
         return;
     }
-    const char *p = getenv("FAULTPROF_FAULT_PERIOD");
-    char *end;
-    unsigned long v = p && *p ? strtoul(p, &end, 10) : 0;
     /* sampled mode is the low-overhead one: its faults are sampled as
      * sparsely as its allocations (on bench/alloc_heavy, period 64 cost it
      * 0.02 s of 0.17, period 1024 0.008 s) */
-    unsigned long dflt = fp_config.sample_bytes ? 1024 : 64;
-    minor_period = (p && *p && *end == 0 && v >= 1 && v <= (1ul << 30)) ? v : dflt;
+    uint64_t dflt = fp_config.sample_bytes ? 1024 : 64;
+    minor_period = fp_config.fault_period ? fp_config.fault_period : dflt;
 
     resolve_sigaction();
     if (!real_sigaction) {
@@ -295,8 +291,8 @@ void fp_faults_start(struct fp_thread *t)
     fd_major = fmaj;
     char num[24];
     snprintf(num, sizeof(num), "%lu", (unsigned long)minor_period);
-    fp_emit_note(t, "fault_mode", "perf");
-    fp_emit_note(t, "fault_period", num);
+    fp_write_note(t, "fault_mode", "perf");
+    fp_write_note(t, "fault_period", num);
 }
 
 /* ---- the program's view of SIGTRAP while we sample */

@@ -1,6 +1,9 @@
-/* Internal interface of libfaultprof.so: the per-thread recorder state, the
- * pointers to the real functions, and the modules that share them
- * (os, buffer, stack, modules, hooks_*, init). */
+/* Internal interface of libfaultprof.so, in blocks, each headed by the
+ * file that defines what it declares (as mimalloc's internal header).  The
+ * lists behind it: the hooked functions in hooks.h, the settings in
+ * include/faultprof/settings.h, the record types in faultprof/trace.h.
+ * Only self_heap.h, the own heap's inline tests for the malloc hooks, sits
+ * apart (it includes this file; nothing here includes it). */
 #ifndef FP_SHIM_H
 #define FP_SHIM_H
 
@@ -12,6 +15,12 @@
 #include <sys/types.h>
 
 #include "faultprof/trace.h"
+#include "hooks.h"
+
+/* Everything declared below is the shim's own: the compiler may reach its
+ * data directly instead of through the GOT (a load per use on the hot
+ * path).  The hooks are exported by FP_EXPORT and the version script. */
+#pragma GCC visibility push(hidden)
 
 #define FP_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define FP_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -29,38 +38,17 @@
 #define FP_A64_POP  "    ldp x29, x30, [sp], #16\n.cfi_restore x29\n.cfi_restore x30\n" \
                     ".cfi_def_cfa_offset 0\n"
 
-/* ---- the real functions, resolved with dlsym(RTLD_NEXT) (init.c) */
+/* ---- real.c: the next definition of each hook of FP_HOOKS_REAL (hooks.h),
+ * resolved with dlsym(RTLD_NEXT) */
+#define FP_REAL_FIELD(name, ret, params, attr) ret (*name) params attr;
 struct fp_real {
-    void *(*malloc)(size_t);
-    void *(*calloc)(size_t, size_t);
-    void *(*realloc)(void *, size_t);
-    void  (*free)(void *);
-    int   (*posix_memalign)(void **, size_t, size_t);
-    void *(*aligned_alloc)(size_t, size_t);
-    void *(*memalign)(size_t, size_t);
-    void *(*valloc)(size_t);
-    void *(*pvalloc)(size_t);
-    void *(*mmap)(void *, size_t, int, int, int, off_t);
-    int   (*munmap)(void *, size_t);
-    void *(*mremap)(void *, size_t, size_t, int, ...);
-    int   (*brk)(void *);
-    void *(*sbrk)(intptr_t);
-    pid_t (*fork)(void);
-    void  (*_exit)(int) __attribute__((noreturn));
-    void  (*_Exit)(int) __attribute__((noreturn));
-    void  (*abort)(void) __attribute__((noreturn));
-    int   (*execve)(const char *, char *const[], char *const[]);
-    int   (*execvpe)(const char *, char *const[], char *const[]);
-    int   (*fexecve)(int, char *const[], char *const[]);
-    int   (*execveat)(int, const char *, char *const[], char *const[], int);
-    void *(*dlopen)(const char *, int);
-    void *(*dlmopen)(long, const char *, int);
-    int   (*dlclose)(void *);
-    int   (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    FP_HOOKS_REAL(FP_REAL_FIELD)
 };
 extern struct fp_real fp_real;
+void fp_resolve(void);
 
-/* ---- configuration, read once from FAULTPROF_* at start (init.c) */
+/* ---- settings.c: the settings (include/faultprof/settings.h), read once
+ * from FAULTPROF_* at start */
 struct fp_config {
     unsigned depth;          /* FAULTPROF_DEPTH: frames kept per stack */
     unsigned rusage_every;   /* FAULTPROF_RUSAGE_EVERY: calls between getrusage */
@@ -69,20 +57,36 @@ struct fp_config {
     bool     follow;         /* FAULTPROF_FOLLOW */
     bool     ptmalloc;       /* the next malloc is glibc's: chunk headers readable */
     uint64_t sample_bytes;   /* FAULTPROF_SAMPLE_BYTES: mean bytes between samples, 0 off */
+    uint64_t fault_period;   /* FAULTPROF_FAULT_PERIOD; 0: the mode's default (faults.c) */
+    bool     faults;         /* FAULTPROF_FAULTS */
+    const char *output;      /* FAULTPROF_OUTPUT: the trace file's template */
 };
 extern struct fp_config fp_config;
+void fp_settings_read(void);
 
-/* ---- lifecycle: passes straight through unless READY */
+/* ---- init.c: start-up and shut-down.  Hooks pass straight through unless
+ * READY. */
 enum fp_state { FP_UNINIT = 0, FP_INITIALIZING, FP_READY, FP_SHUTDOWN, FP_DISABLED };
 extern _Atomic int fp_state;
-extern FP_TLS int fp_internal;   /* the recorder called out (libunwind, ...) */
-extern _Atomic uint64_t fp_dropped;
+extern bool fp_is_fork_child;
+extern uint64_t fp_t0;             /* CLOCK_MONOTONIC at start */
+extern pid_t fp_pid;
+void fp_process_end(int reason);
+void fp_after_fork_child(void);
 
 /* Code the recorder calls into (libunwind, liblzma, ld.so, libc): a call
  * that meets the guard while fp_internal is set and comes from there is
  * the recorder's own; from anywhere else it is a signal handler's. */
 #define FP_INTERNAL_RANGES 4
 extern uintptr_t fp_internal_lo[FP_INTERNAL_RANGES], fp_internal_hi[FP_INTERNAL_RANGES];
+/* libunwind's own code (its key destructor's calls are the profiler's) */
+extern uintptr_t fp_unwind_lo, fp_unwind_hi;
+
+/* a call made by libunwind itself, outside any hook (its key destructor) */
+static inline bool fp_from_unwinder(const void *ra)
+{
+    return (uintptr_t)ra >= fp_unwind_lo && (uintptr_t)ra < fp_unwind_hi;
+}
 
 static inline bool fp_internal_caller(const void *ra)
 {
@@ -92,6 +96,19 @@ static inline bool fp_internal_caller(const void *ra)
             return true;
     return false;
 }
+
+/* ---- guard.c: the re-entry guard, per thread in initial-exec TLS */
+struct fp_thread;
+extern FP_TLS struct fp_thread *fp_self;
+extern FP_TLS int fp_guard;      /* inside the recorder: pass through */
+extern FP_TLS uintptr_t fp_guard_sp;  /* frame of the hook that set fp_guard */
+extern FP_TLS uintptr_t fp_alloc_sp;  /* frame of the hook inside the allocator */
+extern FP_TLS int fp_in_alloc;   /* inside the next allocator's call */
+extern FP_TLS int fp_internal;   /* the recorder called out (libunwind, ...) */
+extern _Atomic uint64_t fp_dropped;
+bool fp_guard_stale(uintptr_t sp);
+void fp_guard_reset(void);
+bool fp_in_alloc_stale(uintptr_t sp);
 
 /* A hook met the guard.  The recorder's own callees allocating is expected;
  * anything else is a signal handler that interrupted the recorder: counted,
@@ -105,16 +122,59 @@ static inline bool fp_count_dropped(const void *ra)
     return false;
 }
 
+/* The guard is set: a nested call (a signal handler that interrupted the
+ * recorder, or the recorder's own callees)... unless a handler longjmp'd
+ * out of the recorder and left it set: then this call is above the frame
+ * that set it, on the thread's own stack, and the guard is dropped. */
+static inline bool fp_guarded(void)
+{
+    return FP_UNLIKELY(fp_guard) &&
+           !fp_guard_stale((uintptr_t)__builtin_frame_address(0));
+}
+
+/* Inside the next allocator (its own mmaps are not the program's), with the
+ * same care for a longjmp out of it. */
+static inline bool fp_allocating(void)
+{
+    return FP_UNLIKELY(fp_in_alloc) &&
+           !fp_in_alloc_stale((uintptr_t)__builtin_frame_address(0));
+}
+
+/* ---- os.c: the only code that talks to the kernel for the shim itself */
 /* A spin lock for rare paths (never taken on the hot path).  Each thread
  * remembers the locks it holds, so that a signal handler that longjmps out
  * of the recorder does not leave them taken (fp_release_held). */
 typedef struct { _Atomic int v; } fp_lock_t;
 
-/* ---- a thread's recorder (buffer.c).  Allocated from the shim's own
+void *fp_os_map(size_t size);
+void  fp_os_unmap(void *p, size_t size);
+int   fp_os_write_all(int fd, const void *buf, size_t len);
+uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC (through the TSC once calibrated) */
+void fp_clock_init(void);          /* at start: can the TSC serve? */
+void fp_clock_calibrate(void);     /* now and then: switches to the TSC after 50 ms */
+uint64_t fp_realtime_ns(void);
+pid_t fp_gettid(void);
+size_t fp_read_file(const char *path, char *buf, size_t cap);
+void  fp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* a bump allocator over mmap'd chunks, freed as a whole */
+struct fp_pool {
+    struct fp_pool_chunk *chunks;
+    uint8_t *cur, *end;
+};
+void *fp_pool_alloc(struct fp_pool *pool, size_t size);
+void  fp_pool_reset(struct fp_pool *pool);   /* empties it, keeping its first chunk */
+/* small allocations that live as long as the process */
+void *fp_perm_alloc(size_t size);
+
+void fp_lock(fp_lock_t *l);
+void fp_unlock(fp_lock_t *l);
+void fp_release_held(void);
+
+/* ---- thread_list.c: a thread's recorder.  Allocated from the shim's own
  * mmap'd memory, listed globally so exit can flush every thread, recycled
  * when a thread ends. */
 struct fp_stack_entry;
-struct fp_pool;
 struct stack_cache;
 
 struct fp_thread {
@@ -146,55 +206,8 @@ struct fp_thread {
     struct fp_thread *next;  /* global list, never unlinked */
 };
 
-/* per-thread fast state in initial-exec TLS */
-extern FP_TLS struct fp_thread *fp_self;
-extern FP_TLS int fp_guard;      /* inside the recorder: pass through */
-extern FP_TLS uintptr_t fp_guard_sp;  /* frame of the hook that set fp_guard */
-extern FP_TLS uintptr_t fp_alloc_sp;  /* frame of the hook inside the allocator */
-extern FP_TLS int fp_in_alloc;   /* inside the next allocator's call */
-
-
-
-/* ---- os.c: the only code that talks to the kernel for the shim itself */
-void *fp_os_map(size_t size);
-void  fp_os_unmap(void *p, size_t size);
-int   fp_os_write_all(int fd, const void *buf, size_t len);
-uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC (through the TSC once calibrated) */
-void fp_clock_init(void);          /* at start: can the TSC serve? */
-void fp_clock_calibrate(void);     /* now and then: switches to the TSC after 50 ms */
-uint64_t fp_realtime_ns(void);
-pid_t fp_gettid(void);
-size_t fp_read_file(const char *path, char *buf, size_t cap);
-void  fp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* a bump allocator over mmap'd chunks, freed as a whole */
-struct fp_pool {
-    struct fp_pool_chunk *chunks;
-    uint8_t *cur, *end;
-};
-void *fp_pool_alloc(struct fp_pool *pool, size_t size);
-void  fp_pool_reset(struct fp_pool *pool);   /* empties it, keeping its first chunk */
-/* small allocations that live as long as the process */
-void *fp_perm_alloc(size_t size);
-
-void fp_lock(fp_lock_t *l);
-void fp_unlock(fp_lock_t *l);
-void fp_release_held(void);
-
-/* ---- buffer.c: appending records, flushing members, the trace file */
-extern uint64_t fp_t0;             /* CLOCK_MONOTONIC at start */
-extern pid_t fp_pid;
-int   fp_trace_open(bool fork_child);
-void  fp_trace_write_first(void);   /* header + PROCESS */
-int   fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
-                            uint32_t seq, uint64_t t_first, uint64_t t_last);
-void  fp_trace_close(void);
-bool  fp_trace_ok(void);
-
+extern struct fp_thread *fp_threads_all;   /* newest first, never unlinked */
 struct fp_thread *fp_thread_register(void);
-void  fp_thread_flush(struct fp_thread *t);
-void  fp_emit_big(struct fp_thread *t, uint8_t type, const void *head, size_t head_len,
-                  const void *tail, size_t tail_len, uint64_t now);
 void  fp_thread_end(struct fp_thread *t);
 void  fp_flush_all(void);
 void  fp_atfork_child_threads(struct fp_thread *self);
@@ -202,15 +215,10 @@ void  fp_threads_lock(void);
 void  fp_threads_unlock(void);
 uint32_t fp_threads_total(void);
 uint32_t fp_threads_peak(void);
-bool  fp_fork_gate_close(struct fp_thread *self);
-void  fp_fork_gate_open(void);
-bool  fp_fork_gate_wait(void);   /* false: still closed after 100 ms */
-extern _Atomic int fp_fork_gate;
-extern _Atomic int fp_gate_asym;   /* the gate's side uses membarrier */
-void  fp_gate_init(void);          /* at start and in a fork child */
 
-/* record writing: reserve room for one record of at most max payload bytes,
- * write fields with fp_rec_* and finish with fp_rec_end */
+/* ---- record.c: writing records into the thread's buffer: reserve room for
+ * one record of at most max payload bytes, write fields with fp_rec_* and
+ * finish with fp_rec_end */
 struct fp_rec {
     struct fp_thread *t;
     uint8_t *start;          /* record type byte */
@@ -220,6 +228,9 @@ void fp_rec_begin(struct fp_rec *r, struct fp_thread *t, uint8_t type, size_t ma
 void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
                         size_t max, uint64_t now);
 void fp_rec_end(struct fp_rec *r);
+void fp_thread_flush(struct fp_thread *t);   /* the buffer as one member */
+void fp_write_big(struct fp_thread *t, uint8_t type, const void *head, size_t head_len,
+                  const void *tail, size_t tail_len, uint64_t now);
 
 static inline void fp_rec_u(struct fp_rec *r, uint64_t v)
 {
@@ -236,6 +247,48 @@ static inline void fp_rec_str(struct fp_rec *r, const void *s, size_t n)
     r->p += n;
 }
 
+/* ---- trace_file.c: the trace file */
+int   fp_trace_open(bool fork_child);
+void  fp_trace_write_first(void);   /* header + PROCESS */
+int   fp_trace_write_member(const uint8_t *raw, size_t len, uint32_t tid,
+                            uint32_t seq, uint64_t t_first, uint64_t t_last);
+void  fp_trace_close(void);
+bool  fp_trace_ok(void);
+
+/* ---- compress.c: the compressor pool and the gzip member */
+struct fp_zc {
+    struct libdeflate_compressor *c;
+    uint8_t *out;
+    size_t out_cap;
+    struct fp_zc *next;
+};
+struct fp_zc *fp_zc_get(size_t raw_len);   /* room for a member of raw_len bytes */
+void   fp_zc_put(struct fp_zc *z);
+size_t fp_zc_member(struct fp_zc *z, const uint8_t *raw, size_t len, uint32_t tid,
+                    uint32_t seq, uint64_t t_first, uint64_t t_last);
+void  *fp_zc_zalloc(void *opaque, unsigned items, unsigned size);  /* zlib's, from mmap */
+void   fp_zc_zfree(void *opaque, void *addr);
+
+/* ---- hooks_proc.c: the fork gate's atfork handlers, registered at start
+ * before any of the program's */
+void  fp_fork_handlers_init(void);
+
+/* ---- fork_gate.c: fork, exec and exit wait for no thread inside the shim */
+bool  fp_fork_gate_close(struct fp_thread *self);
+void  fp_fork_gate_open(void);
+bool  fp_fork_gate_wait(void);   /* false: still closed after 100 ms */
+extern _Atomic int fp_fork_gate;
+extern _Atomic int fp_gate_asym;   /* the gate's side uses membarrier */
+void  fp_gate_init(void);          /* at start and in a fork child */
+struct fp_thread *fp_enter_gated(struct fp_thread *t);
+
+/* ---- proc_records.c: RUSAGE, HEAP_BREAK, NOTE and PROCESS_END records */
+void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force);
+void fp_write_break(struct fp_thread *t, uint64_t now);   /* when the break moved */
+void fp_break_forget(void);        /* the next fp_write_break writes */
+void fp_write_note(struct fp_thread *t, const char *key, const char *value);
+void fp_write_process_end(struct fp_thread *t, int reason);
+
 /* ---- stack.c: stacks and their ids */
 int      fp_unwind_init(void);
 uint64_t fp_stack_id(struct fp_thread *t);  /* unwinds the caller; 0 if none */
@@ -243,13 +296,6 @@ uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext); /* from a sig
 void     fp_stacks_reset(struct fp_thread *t);
 void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);
 void    *fp_unwind_symbol(void);
-extern uintptr_t fp_unwind_lo, fp_unwind_hi;
-
-/* a call made by libunwind itself, outside any hook (its key destructor) */
-static inline bool fp_from_unwinder(const void *ra)
-{
-    return (uintptr_t)ra >= fp_unwind_lo && (uintptr_t)ra < fp_unwind_hi;
-}
 
 /* ---- sample.c: FAULTPROF_SAMPLE_BYTES */
 void fp_sample_next(struct fp_thread *t);
@@ -292,16 +338,17 @@ uint64_t fp_faults_unrecorded(void);
 uint64_t fp_faults_async(void);    /* samples that came late: no stack */
 
 /* ---- modules.c */
-void fp_modules_emit_all(struct fp_thread *t);     /* every loaded object */
+void fp_write_modules(struct fp_thread *t);        /* every loaded object */
 void fp_modules_rescan(struct fp_thread *t);       /* after dlopen/dlclose */
-void fp_emit_maps(struct fp_thread *t);            /* a MAPS record */
+void fp_write_maps(struct fp_thread *t);           /* a MAPS record */
 
 /* ---- threads.c: a recorder per thread (read its rule for slow paths) */
 void fp_threads_init(void);
-void fp_fork_handlers_init(void);  /* hooks_proc.c: before any of the program's */
 struct fp_thread *fp_thread_register_main(void);
+struct fp_thread *fp_enter_slow(void);   /* a thread's first call */
 
-/* ---- hooks_malloc.c: the recorder's own heap, for its own small blocks */
+/* ---- self_heap.c: the recorder's own heap, for its own small blocks
+ * (the malloc hooks' inline tests are in self_heap.h) */
 void *fp_own_alloc(size_t n);      /* inside the recorder (fork gate); NULL if none */
 void  fp_own_free(void *p);        /* anywhere: lock-free */
 
@@ -323,41 +370,10 @@ static inline bool fp_side_wanted(const struct fp_thread *t)
     return !fp_on_side(t, sp);
 }
 
-/* ---- init.c: entering and leaving the shim from a hook */
-void fp_resolve(void);
-void fp_note_rusage(struct fp_thread *t, uint64_t now, bool force);
-void fp_note_break(struct fp_thread *t, uint64_t now);
-void fp_process_end(int reason);
-void fp_write_process_end(struct fp_thread *t, int reason);
-void fp_emit_note(struct fp_thread *t, const char *key, const char *value);
-
-/* Enter the shim from a hook.  Returns the thread's recorder, or NULL when
- * the call must pass straight through (not ready, already inside the shim,
+/* ---- entering and leaving the shim from a hook (guard.c, fork_gate.c,
+ * threads.c).  fp_enter returns the thread's recorder, or NULL when the
+ * call must pass straight through (not ready, already inside the shim,
  * thread torn down). */
-struct fp_thread *fp_enter_slow(void);
-bool fp_guard_stale(uintptr_t sp);
-void fp_guard_reset(void);
-bool fp_in_alloc_stale(uintptr_t sp);
-
-/* The guard is set: a nested call (a signal handler that interrupted the
- * recorder, or the recorder's own callees)... unless a handler longjmp'd
- * out of the recorder and left it set: then this call is above the frame
- * that set it, on the thread's own stack, and the guard is dropped. */
-static inline bool fp_guarded(void)
-{
-    return FP_UNLIKELY(fp_guard) &&
-           !fp_guard_stale((uintptr_t)__builtin_frame_address(0));
-}
-
-/* Inside the next allocator (its own mmaps are not the program's), with the
- * same care for a longjmp out of it. */
-static inline bool fp_allocating(void)
-{
-    return FP_UNLIKELY(fp_in_alloc) &&
-           !fp_in_alloc_stale((uintptr_t)__builtin_frame_address(0));
-}
-struct fp_thread *fp_enter_gated(struct fp_thread *t);
-
 static inline struct fp_thread *fp_enter(void)
 {
     if (fp_guarded())
@@ -388,5 +404,7 @@ static inline void fp_leave(struct fp_thread *t)
     fp_guard = 0;
     fp_guard_sp = 0;
 }
+
+#pragma GCC visibility pop
 
 #endif /* FP_SHIM_H */

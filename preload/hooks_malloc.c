@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fp.h"
+#include "self_heap.h"
 
 /* ---- bootstrap: dlsym may allocate before the real malloc is known */
 static uint8_t boot_area[64 * 1024] __attribute__((aligned(64)));
@@ -33,195 +34,6 @@ static void *boot_alloc(size_t n, size_t align)
 static inline bool is_boot(const void *p)
 {
     return (const uint8_t *)p >= boot_area && (const uint8_t *)p < boot_area + sizeof(boot_area);
-}
-
-/* ---- the recorder's own heap.  What the recorder's callees allocate
- * (pthread_getattr_np's cpu set, the thread-local block ld.so makes for
- * libunwind) comes from here, not from the program's allocator: taken from
- * the program's arenas, those blocks moved its later ones, and one of
- * bench/alloc_heavy's two threads then trimmed its heap 10% more often
- * (2,100 more page faults).  A region reserved once, power-of-two classes
- * of 32 B to 64 KiB with a 16-byte header; freed blocks go on a list per
- * class.  Frees push without a lock (a thread's exit frees its blocks
- * outside the recorder, where the fork gate does not look); pops happen
- * inside the recorder, one at a time under own_lock, so a popped block
- * cannot come back while another pop looks at it.  A block too big for
- * the classes, or a full region, comes from the next allocator instead and
- * goes into the internal set below. */
-#define OWN_AREA    (16u << 20)
-#define OWN_CLASSES 12                 /* 32 B << 0 .. 11 */
-#define OWN_MAGIC   0x6f776e21u
-
-struct own_free {
-    struct own_free *next;
-};
-
-static _Atomic(uint8_t *) own_base;
-static _Atomic size_t own_used;
-static _Atomic(struct own_free *) own_list[OWN_CLASSES];
-static fp_lock_t own_lock;
-
-static inline bool is_own(const void *p)
-{
-    const uint8_t *b = atomic_load_explicit(&own_base, memory_order_relaxed);
-    return b && (const uint8_t *)p >= b && (const uint8_t *)p < b + OWN_AREA;
-}
-
-static inline uint32_t *own_header(void *p)
-{
-    return (uint32_t *)((uint8_t *)p - 16);
-}
-
-static size_t own_usable(void *p)
-{
-    return ((size_t)32 << own_header(p)[0]) - 16;
-}
-
-/* A block of at least n bytes, or NULL (then the caller uses the next
- * allocator). */
-static void *own_alloc(size_t n, bool zero)
-{
-    unsigned k = 0;
-    while (k < OWN_CLASSES && ((size_t)32 << k) - 16 < n)
-        k++;
-    if (k == OWN_CLASSES)
-        return NULL;
-    uint8_t *base = atomic_load(&own_base);
-    if (!base) {
-        uint8_t *b = fp_os_map(OWN_AREA);
-        if (!b)
-            return NULL;
-        if (!atomic_compare_exchange_strong(&own_base, &base, b))
-            fp_os_unmap(b, OWN_AREA);       /* another thread mapped it first */
-        base = atomic_load(&own_base);
-    }
-    fp_lock(&own_lock);
-    struct own_free *f = atomic_load_explicit(&own_list[k], memory_order_acquire);
-    while (f && !atomic_compare_exchange_weak_explicit(&own_list[k], &f, f->next,
-                                                       memory_order_acquire,
-                                                       memory_order_acquire))
-        ;
-    fp_unlock(&own_lock);
-    if (f) {
-        if (zero)
-            memset(f, 0, ((size_t)32 << k) - 16);
-        return f;
-    }
-    size_t size = (size_t)32 << k, at = atomic_load(&own_used);
-    do {
-        if (at + size > OWN_AREA)
-            return NULL;
-    } while (!atomic_compare_exchange_weak(&own_used, &at, at + size));
-    uint32_t *h = (uint32_t *)(base + at);
-    h[0] = k;
-    h[1] = OWN_MAGIC;
-    return base + at + 16;              /* fresh pages: already zero */
-}
-
-static void own_free(void *p)
-{
-    uint32_t *h = own_header(p);
-    if (h[1] != OWN_MAGIC || h[0] >= OWN_CLASSES)
-        return;                         /* not a block start: leave it */
-    struct own_free *f = p, *head = atomic_load_explicit(&own_list[h[0]], memory_order_relaxed);
-    do
-        f->next = head;
-    while (!atomic_compare_exchange_weak_explicit(&own_list[h[0]], &head, f,
-                                                  memory_order_release, memory_order_relaxed));
-}
-
-void *fp_own_alloc(size_t n)
-{
-    return own_alloc(n, false);
-}
-
-void fp_own_free(void *p)
-{
-    if (is_own(p))
-        own_free(p);
-}
-
-/* ---- blocks the recorder's own callees allocated (libunwind's dynamic TLS,
- * pthread attribute extensions): never recorded, so their frees must not be
- * either, whichever thread makes them (a joined thread's TLS is freed by the
- * joiner).  A small open-addressing set; 1 marks a deleted slot. */
-#define INTERNAL_SLOTS 4096
-static _Atomic uintptr_t internal_blocks[INTERNAL_SLOTS];
-static _Atomic int internal_count;
-/* a bit per slot that ever held a block: most frees stop at a clear bit */
-static _Atomic uint64_t internal_seen[INTERNAL_SLOTS / 64];
-
-static inline unsigned internal_slot(uintptr_t p)
-{
-    return (unsigned)((p >> 4) * 0x9e3779b97f4a7c15ull >> 52) & (INTERNAL_SLOTS - 1);
-}
-
-static void internal_add(void *p)
-{
-    if (!p)
-        return;
-    unsigned i = internal_slot((uintptr_t)p);
-    for (int probe = 0; probe < 64; probe++, i = (i + 1) & (INTERNAL_SLOTS - 1)) {
-        uintptr_t cur = atomic_load_explicit(&internal_blocks[i], memory_order_relaxed);
-        if ((cur == 0 || cur == 1) &&
-            atomic_compare_exchange_strong(&internal_blocks[i], &cur, (uintptr_t)p)) {
-            unsigned h = internal_slot((uintptr_t)p);
-            atomic_fetch_or(&internal_seen[h / 64], 1ull << (h % 64));
-            atomic_fetch_add(&internal_count, 1);
-            return;
-        }
-    }
-}
-
-static FP_NOINLINE bool internal_take_slow(void *p);
-
-/* Most frees stop at the bit here, without a call. */
-static inline bool internal_take(void *p)
-{
-    unsigned i = internal_slot((uintptr_t)p);
-    if (!(atomic_load_explicit(&internal_seen[i / 64], memory_order_relaxed) & (1ull << (i % 64))))
-        return false;
-    return internal_take_slow(p);
-}
-
-static FP_NOINLINE bool internal_take_slow(void *p)
-{
-    unsigned i = internal_slot((uintptr_t)p);
-    for (int probe = 0; probe < 64; probe++, i = (i + 1) & (INTERNAL_SLOTS - 1)) {
-        uintptr_t cur = atomic_load_explicit(&internal_blocks[i], memory_order_relaxed);
-        if (cur == 0)
-            return false;
-        if (cur == (uintptr_t)p &&
-            atomic_compare_exchange_strong(&internal_blocks[i], &cur, (uintptr_t)1)) {
-            atomic_fetch_sub(&internal_count, 1);
-            return true;
-        }
-    }
-    return false;
-}
-
-static inline bool is_internal(void *p)
-{
-    return FP_UNLIKELY(atomic_load_explicit(&internal_count, memory_order_relaxed) > 0) &&
-           internal_take(p);
-}
-
-/* A block handed to the program cannot be one of ours any more: if it was,
- * it was freed where no hook saw it.  Keeps the set from eating a later
- * free of the same address. */
-static void not_internal(void *p)
-{
-    if (FP_UNLIKELY(atomic_load_explicit(&internal_count, memory_order_relaxed) > 0) && p)
-        internal_take(p);
-}
-
-/* A block from the next allocator for a call that met the guard: when the
- * call came from the recorder's callees (ours), into the internal set. */
-static inline void *internal_if(void *p, bool ours)
-{
-    if (ours)
-        internal_add(p);
-    return p;
 }
 
 /* a call that met the guard: the recorder's callee, or a signal handler */
@@ -248,8 +60,6 @@ static inline unsigned mmapped_flag(const void *p)
     return (((const size_t *)p)[-1] & 2) ? FP_ALLOC_MMAPPED : 0;
 }
 
-static void not_internal(void *p);
-
 /* sampled mode: the record stands for others; its block is remembered so
  * its free is recorded too; the counts go out with it */
 static inline unsigned sampled_flag(struct fp_thread *t, void *p, uint64_t now)
@@ -261,8 +71,8 @@ static inline unsigned sampled_flag(struct fp_thread *t, void *p, uint64_t now)
     return FP_ALLOC_SAMPLED;
 }
 
-static FP_NOINLINE void record_alloc(struct fp_thread *t, unsigned func, size_t size,
-                                     void *p, size_t align)
+static FP_NOINLINE void write_alloc(struct fp_thread *t, unsigned func, size_t size,
+                                    void *p, size_t align)
 {
     not_internal(p);
     uint64_t now = fp_now_ns();
@@ -277,11 +87,11 @@ static FP_NOINLINE void record_alloc(struct fp_thread *t, unsigned func, size_t 
     fp_rec_u(&r, sid);
     fp_rec_u(&r, align);
     fp_rec_end(&r);
-    fp_note_break(t, now);
-    fp_note_rusage(t, now, false);
+    fp_write_break(t, now);
+    fp_write_rusage(t, now, false);
 }
 
-static FP_NOINLINE void record_free(struct fp_thread *t, void *p)
+static FP_NOINLINE void write_free(struct fp_thread *t, void *p)
 {
     uint64_t now = fp_now_ns();
     struct fp_rec r;
@@ -289,13 +99,13 @@ static FP_NOINLINE void record_free(struct fp_thread *t, void *p)
     fp_rec_u(&r, mmapped_flag(p));
     fp_rec_u(&r, (uintptr_t)p);
     fp_rec_end(&r);
-    fp_note_break(t, now);   /* glibc may trim the heap after the free, but a
+    fp_write_break(t, now);   /* glibc may trim the heap after the free, but a
                                  trim before it shows here, not later */
-    fp_note_rusage(t, now, false);
+    fp_write_rusage(t, now, false);
 }
 
-static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void *old,
-                                       size_t size, void *p)
+static FP_NOINLINE void write_realloc(struct fp_thread *t, unsigned func, void *old,
+                                      size_t size, void *p)
 {
     not_internal(p);
     uint64_t now = fp_now_ns();
@@ -310,8 +120,8 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
     fp_rec_u(&r, (uintptr_t)p);
     fp_rec_u(&r, sid);
     fp_rec_end(&r);
-    fp_note_break(t, now);
-    fp_note_rusage(t, now, false);
+    fp_write_break(t, now);
+    fp_write_rusage(t, now, false);
 }
 
 /* The real call runs outside the recorder, marked by fp_in_alloc so that an
@@ -324,8 +134,8 @@ static FP_NOINLINE void record_realloc(struct fp_thread *t, unsigned func, void 
 /* The recording half of alloc_done, out of line: the sampled-mode skip
  * then runs in the hook itself without this half's register saves.
  * counted: the sampled fast path has already counted the call. */
-static FP_NOINLINE void alloc_record(unsigned func, size_t n, void *p, size_t align,
-                                     bool counted)
+static FP_NOINLINE void alloc_done_slow(unsigned func, size_t n, void *p, size_t align,
+                                        bool counted)
 {
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
@@ -334,7 +144,7 @@ static FP_NOINLINE void alloc_record(unsigned func, size_t n, void *p, size_t al
             t->c_allocs++;          /* a thread's first call: sampled */
             t->c_bytes += n;
         }
-        record_alloc(t, func, n, p, align);
+        write_alloc(t, func, n, p, align);
         fp_leave(t);
         errno = e;
     }
@@ -354,7 +164,7 @@ static inline __attribute__((always_inline)) void alloc_done(unsigned func, size
             counted = true;
         }
     }
-    alloc_record(func, n, p, align, counted);
+    alloc_done_slow(func, n, p, align, counted);
 }
 
 FP_EXPORT void *malloc(size_t n)
@@ -399,7 +209,7 @@ FP_EXPORT void free(void *p)
         struct fp_thread *t = fp_enter();
         if (FP_LIKELY(t != NULL)) {
             int e = errno;
-            record_free(t, p);
+            write_free(t, p);
             fp_leave(t);
             errno = e;
         }
@@ -482,7 +292,7 @@ static inline void realloc_done(unsigned func, void *old, size_t n, void *p)
                     struct fp_thread *t = fp_enter();
                     if (t) {
                         int e = errno;
-                        record_free(t, old);
+                        write_free(t, old);
                         fp_leave(t);
                         errno = e;
                     }
@@ -494,7 +304,7 @@ static inline void realloc_done(unsigned func, void *old, size_t n, void *p)
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
         int e = errno;
-        record_realloc(t, func, old, n, p);
+        write_realloc(t, func, old, n, p);
         fp_leave(t);
         errno = e;
     }

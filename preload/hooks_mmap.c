@@ -54,7 +54,7 @@ FP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
     fp_rec_u(&r, p == MAP_FAILED ? (unsigned)e : 0);
     fp_rec_u(&r, sid);
     fp_rec_end(&r);
-    fp_note_rusage(t, now, false);
+    fp_write_rusage(t, now, false);
     fp_leave(t);
     errno = e;
     return p;
@@ -86,7 +86,7 @@ FP_EXPORT int munmap(void *addr, size_t len)
     fp_rec_u(&r, rc != 0 ? (unsigned)e : 0);
     fp_rec_u(&r, sid);
     fp_rec_end(&r);
-    fp_note_rusage(t, now, false);
+    fp_write_rusage(t, now, false);
     fp_leave(t);
     errno = e;
     return rc;
@@ -125,13 +125,13 @@ FP_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
     fp_rec_u(&r, p == MAP_FAILED ? (unsigned)e : 0);
     fp_rec_u(&r, sid);
     fp_rec_end(&r);
-    fp_note_rusage(t, now, false);
+    fp_write_rusage(t, now, false);
     fp_leave(t);
     errno = e;
     return p;
 }
 
-static void record_brk(struct fp_thread *t, unsigned func, uint64_t arg, uintptr_t old_brk, int err)
+static void write_brk(struct fp_thread *t, unsigned func, uint64_t arg, uintptr_t old_brk, int err)
 {
     uint64_t now = fp_now_ns();
     uint64_t sid = fp_stack_id(t);
@@ -144,7 +144,7 @@ static void record_brk(struct fp_thread *t, unsigned func, uint64_t arg, uintptr
     fp_rec_u(&r, (unsigned)err);
     fp_rec_u(&r, sid);
     fp_rec_end(&r);
-    fp_note_break(t, now);
+    fp_write_break(t, now);
 }
 
 FP_EXPORT int brk(void *addr)
@@ -158,7 +158,7 @@ FP_EXPORT int brk(void *addr)
     int e = errno;
     struct fp_thread *t = fp_enter();
     if (t) {
-        record_brk(t, FP_BRK_BRK, (uintptr_t)addr, old, rc != 0 ? e : 0);
+        write_brk(t, FP_BRK_BRK, (uintptr_t)addr, old, rc != 0 ? e : 0);
         fp_leave(t);
     }
     errno = e;
@@ -176,7 +176,7 @@ FP_EXPORT void *sbrk(intptr_t incr)
     int e = errno;
     struct fp_thread *t = fp_enter();
     if (t) {
-        record_brk(t, FP_BRK_SBRK, fp_zigzag(incr), old, p == (void *)-1 ? e : 0);
+        write_brk(t, FP_BRK_SBRK, fp_zigzag(incr), old, p == (void *)-1 ? e : 0);
         fp_leave(t);
     }
     errno = e;

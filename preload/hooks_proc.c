@@ -13,8 +13,6 @@
 
 #include "fp.h"
 
-void fp_after_fork_child(void);
-
 /* No other thread may hold a lock of ours or libunwind's in the child: the
  * fork gate is closed around the fork.  It closes in an atfork prepare
  * handler of ours, registered at start-up before the program's, so that it
@@ -95,7 +93,7 @@ static inline bool foreign_process(void)
     return fp_pid != 0 && getpid() != fp_pid;
 }
 
-static void record_exec(struct fp_thread *t, const char *path, int err)
+static void write_exec(struct fp_thread *t, const char *path, int err)
 {
     size_t n = path ? strnlen(path, 4096) : 0;
     struct fp_rec r;
@@ -125,7 +123,7 @@ static char *const *exec_env(char *const *envp, char **scratch, size_t cap)
  * buffer to disk.  If the exec fails, recording simply goes on. */
 static void exec_prepare(struct fp_thread *t, const char *path)
 {
-    record_exec(t, path, 0);
+    write_exec(t, path, 0);
     fp_write_process_end(t, 3);
     fp_fork_gate_close(t);
     fp_flush_all();
@@ -134,7 +132,7 @@ static void exec_prepare(struct fp_thread *t, const char *path)
 static void exec_failed(struct fp_thread *t, const char *path, int err)
 {
     fp_fork_gate_open();
-    record_exec(t, path, err);
+    write_exec(t, path, err);
 }
 
 #define ENV_SCRATCH 4096
@@ -289,7 +287,7 @@ static void modules_changed(void)
     if (!t)
         return;
     fp_modules_rescan(t);
-    fp_emit_maps(t);      /* writes the buffer too: modules on disk for what follows */
+    fp_write_maps(t);      /* writes the buffer too: modules on disk for what follows */
     fp_leave(t);
 }
 

@@ -57,7 +57,7 @@ static size_t find_build_id(const struct dl_phdr_info *info, const uint8_t **out
     return 0;
 }
 
-static void emit_module(struct fp_thread *t, const struct dl_phdr_info *info,
+static void write_module(struct fp_thread *t, const struct dl_phdr_info *info,
                         uintptr_t start, uintptr_t end)
 {
     char exe[PATH_MAX];
@@ -114,7 +114,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
         known[nknown].seen = generation;
         nknown++;
     }
-    emit_module(ctx->t, info, lo, hi);
+    write_module(ctx->t, info, lo, hi);
     ctx->new_count++;
     return 0;
 }
@@ -145,7 +145,7 @@ static void scan(struct fp_thread *t)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-void fp_modules_emit_all(struct fp_thread *t)
+void fp_write_modules(struct fp_thread *t)
 {
     fp_lock(&modules_lock);
     nknown = 0;
@@ -161,7 +161,7 @@ void fp_modules_rescan(struct fp_thread *t)
 /* /proc/self/maps as it is now, so the analyzer can tell what any faulting
  * address was (heap, stack, a file, anonymous memory).  At start and after
  * dlopen/dlclose. */
-void fp_emit_maps(struct fp_thread *t)
+void fp_write_maps(struct fp_thread *t)
 {
     size_t cap = 1u << 20;          /* FP_MAX_RECORD */
     char *text = fp_os_map(cap);
@@ -170,6 +170,6 @@ void fp_emit_maps(struct fp_thread *t)
     size_t n = fp_read_file("/proc/self/maps", text, cap - 64);
     uint8_t len[FP_VARINT_MAX];
     size_t ll = fp_put_varint(len, n);
-    fp_emit_big(t, FP_REC_MAPS, len, ll, text, n, fp_now_ns());
+    fp_write_big(t, FP_REC_MAPS, len, ll, text, n, fp_now_ns());
     fp_os_unmap(text, cap);
 }

@@ -12,7 +12,7 @@
  * the program can hold and call nothing in libc that may take one or
  * allocate: no pthread_getattr_np, stdio, getenv-and-parse, dl_iterate_phdr
  * or pthread_setspecific past the first 32 keys.  Raw system calls and the
- * recorder's own memory (os.c, the own heap in hooks_malloc.c) are fine.
+ * recorder's own memory (os.c, the own heap in self_heap.c) are fine.
  * And they need at most a few hundred bytes of stack: unwinding and
  * compressing run on the recorder's own stack when the current one is not
  * known to have room (side_stack.c).
@@ -49,7 +49,7 @@ static void write_thread_end(struct fp_thread *t)
 {
     struct rusage ru;
     uint64_t now = fp_now_ns();
-    fp_note_rusage(t, now, true);
+    fp_write_rusage(t, now, true);
     fp_write_counts(t, now);
     char name[32] = "";
     pthread_getname_np(pthread_self(), name, sizeof(name));  /* prctl: no lock */

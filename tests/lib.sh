@@ -74,6 +74,14 @@ require_shim() {
     [ -f "$SHIM" ] || skip "$SHIM not built yet"
 }
 
+# run_launcher ARGS...: runs the launcher; sets rc, out, err
+run_launcher() {
+    rc=0
+    "$LAUNCHER" "$@" >"$TMPDIR/out" 2>"$TMPDIR/err" || rc=$?
+    out=$(cat "$TMPDIR/out")
+    err=$(cat "$TMPDIR/err")
+}
+
 require_report() {
     [ -x "$REPORT" ] || skip "$REPORT not built yet"
 }

@@ -9,14 +9,6 @@ require_launcher
 fake=$TMPDIR/fake/libfaultprof.so
 mkdir -p "$TMPDIR/fake" && : >"$fake"
 
-# run_launcher ARGS...: sets rc, out, err
-run_launcher() {
-    rc=0
-    "$LAUNCHER" "$@" >"$TMPDIR/out" 2>"$TMPDIR/err" || rc=$?
-    out=$(cat "$TMPDIR/out")
-    err=$(cat "$TMPDIR/err")
-}
-
 # --- usage errors: message and usage on stderr, nothing on stdout, exit 2
 run_launcher --bogus true
 assert_eq "$rc" 2 "exit status for an unknown option"

@@ -1,0 +1,41 @@
+/* The real functions: the next definition of every hook of FP_HOOKS_REAL
+ * (hooks.h), found with dlsym(RTLD_NEXT) once, before anything else. */
+#include <dlfcn.h>
+#include <string.h>
+
+#include "fp.h"
+
+struct fp_real fp_real;
+
+static void resolve_one(void **slot, const char *name)
+{
+    void *p = dlsym(RTLD_NEXT, name);
+    if (p)
+        *slot = p;
+}
+
+#define RESOLVE(name, ...) resolve_one((void **)&tmp.name, #name);
+
+/* Runs once, possibly from the first malloc of the process (before our
+ * constructor).  dlsym may itself allocate: until fp_real.malloc is
+ * published (last), hooks serve those calls from a static bootstrap area
+ * (hooks_malloc.c). */
+void fp_resolve(void)
+{
+    static _Atomic int once;
+    if (atomic_exchange(&once, 1))
+        return;
+    struct fp_real tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    int saved = fp_guard;
+    fp_guard = 1;
+    FP_HOOKS_REAL(RESOLVE)
+    /* glibc's malloc is the one whose chunk headers can be read */
+    void *libc_malloc = dlsym(RTLD_DEFAULT, "__libc_malloc");
+    fp_config.ptmalloc = libc_malloc && libc_malloc == (void *)tmp.malloc;
+    void *(*real_malloc)(size_t) = tmp.malloc;
+    tmp.malloc = NULL;
+    fp_real = tmp;
+    __atomic_store_n(&fp_real.malloc, real_malloc, __ATOMIC_RELEASE);
+    fp_guard = saved;
+}
