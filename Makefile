@@ -11,6 +11,8 @@ CXX     ?= c++
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+# WERROR=1 (what CI builds with): a warning fails the build
+WARN    += $(if $(WERROR),-Werror)
 CFLAGS  ?=
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
 BASE_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(CFLAGS)
