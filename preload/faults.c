@@ -38,17 +38,12 @@ static _Atomic int sampling;                 /* our handler owns SIGTRAP */
 static struct sigaction prog_action;         /* what the program asked for */
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static _Atomic uint64_t faults_unrecorded;   /* samples met inside the shim */
-static _Atomic uint64_t faults_async;        /* delivered after SIGTRAP was unblocked */
 
 uint64_t fp_faults_unrecorded(void)
 {
     return atomic_load(&faults_unrecorded);
 }
 
-uint64_t fp_faults_async(void)
-{
-    return atomic_load(&faults_async);
-}
 
 /* The kernel's siginfo for TRAP_PERF carries sig_data right after si_addr
  * (union _perf in asm-generic/siginfo.h); glibc 2.36 has no name for it. */
@@ -174,11 +169,9 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
         errno = e;
         return;
     }
-    struct fault_sample s = { t, si, ucv, data == SIG_MAJOR, false };
-    if (perf_sig_flags(si) & PERF_FLAG_ASYNC) {
-        s.async = true;      /* where it faulted is not known: charged to memory only */
-        atomic_fetch_add_explicit(&faults_async, 1, memory_order_relaxed);
-    }
+    /* a late sample: where it faulted is not known, charged to memory only */
+    struct fault_sample s = { t, si, ucv, data == SIG_MAJOR,
+                              (perf_sig_flags(si) & PERF_FLAG_ASYNC) != 0 };
     if (!fp_side_call(t, write_fault, &s, true))
         atomic_fetch_add_explicit(&faults_unrecorded, 1, memory_order_relaxed);
     fp_leave(t);

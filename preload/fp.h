@@ -335,7 +335,6 @@ static inline bool fp_sample_skip(struct fp_thread *t, size_t n)
 /* ---- faults.c */
 void fp_faults_start(struct fp_thread *t);
 uint64_t fp_faults_unrecorded(void);
-uint64_t fp_faults_async(void);    /* samples that came late: no stack */
 
 /* ---- modules.c */
 void fp_write_modules(struct fp_thread *t);        /* every loaded object */
@@ -359,6 +358,7 @@ void  fp_own_free(void *p);        /* anywhere: lock-free */
  * cannot be had. */
 #define FP_STACK_ROOM (32u * 1024)   /* what unwinding + compressing may need */
 bool     fp_on_side(const struct fp_thread *t, uintptr_t sp);
+bool     fp_on_alternate_stack(void);   /* on the thread's sigaltstack (errno kept) */
 uint64_t fp_side_call(struct fp_thread *t, uint64_t (*fn)(void *), void *arg, bool quiet);
 void    *fp_side_ctx(struct fp_thread *t);  /* room for an unwind context */
 

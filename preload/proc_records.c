@@ -101,14 +101,10 @@ void fp_write_process_end(struct fp_thread *t, int reason)
     fp_rec_u(&r, (uint64_t)kids.ru_majflt);
     fp_rec_u(&r, atomic_load(&fp_dropped));
     fp_rec_end(&r);
-    uint64_t lost = fp_faults_unrecorded(), late = fp_faults_async();
-    char num[24];
+    uint64_t lost = fp_faults_unrecorded();
     if (lost) {
+        char num[24];
         snprintf(num, sizeof(num), "%llu", (unsigned long long)lost);
         fp_write_note(t, "fault_samples_unrecorded", num);
-    }
-    if (late) {
-        snprintf(num, sizeof(num), "%llu", (unsigned long long)late);
-        fp_write_note(t, "fault_samples_late", num);
     }
 }

@@ -99,7 +99,7 @@ void *fp_side_ctx(struct fp_thread *t)
     return t->side + page_size() + SIDE_SIZE - SIDE_CTX;
 }
 
-static bool on_alternate_stack(void)
+bool fp_on_alternate_stack(void)
 {
     stack_t ss;
     int e = errno;
@@ -115,7 +115,7 @@ uint64_t fp_side_call(struct fp_thread *t, uint64_t (*fn)(void *), void *arg,
     if (!ctx)
         return 0;
     void *top = (void *)(((uintptr_t)ctx - 64) & ~(uintptr_t)15);
-    if (signals_blocked || !on_alternate_stack())
+    if (signals_blocked || !fp_on_alternate_stack())
         return fp_call_on_stack(arg, fn, top);
     sigset_t all, old;
     sigfillset(&all);

@@ -222,12 +222,11 @@ static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *
  * its cache. */
 #define STEP_UNWINDS 32
 
-static FP_NOINLINE int step_backtrace(void **ips, int max)
+/* Up to max frames from a cursor started at uc; -1 when it cannot start. */
+static int cursor_walk(unw_context_t *uc, void **ips, int max)
 {
-    unw_context_t uc;
     unw_cursor_t cur;
-    if (!getcontext_fn || !init_local_fn || !step_fn || !get_reg_fn ||
-        getcontext_fn(&uc) < 0 || init_local_fn(&cur, &uc) < 0)
+    if (!init_local_fn || !step_fn || !get_reg_fn || init_local_fn(&cur, uc) < 0)
         return -1;
     int n = 0;
     do {
@@ -237,6 +236,28 @@ static FP_NOINLINE int step_backtrace(void **ips, int max)
         ips[n++] = (void *)ip;
     } while (n < max && step_fn(&cur) > 0);
     return n;
+}
+
+static FP_NOINLINE int step_backtrace(void **ips, int max)
+{
+    unw_context_t uc;
+    if (!getcontext_fn || getcontext_fn(&uc) < 0)
+        return -1;
+    return cursor_walk(&uc, ips, max);
+}
+
+/* The id of a walk's frames past the shim's own, at most depth of them. */
+static uint64_t program_stack_id(struct fp_thread *t, void **ips, int n)
+{
+    int skip = 0;
+    while (skip < n && (uintptr_t)ips[skip] >= shim_lo && (uintptr_t)ips[skip] < shim_hi)
+        skip++;
+    int keep = n - skip;
+    if (keep > (int)fp_config.depth)
+        keep = (int)fp_config.depth;
+    if (keep <= 0)
+        return 0;
+    return stack_lookup(t, (uintptr_t *)(ips + skip), (uint32_t)keep);
 }
 
 static uint64_t backtrace_id(struct fp_thread *t)
@@ -251,15 +272,7 @@ static uint64_t backtrace_id(struct fp_thread *t)
     if (n < 0)
         n = unw_backtrace_fn(ips, (int)fp_config.depth + 16);
     fp_internal--;
-    int skip = 0;
-    while (skip < n && (uintptr_t)ips[skip] >= shim_lo && (uintptr_t)ips[skip] < shim_hi)
-        skip++;
-    int keep = n - skip;
-    if (keep > (int)fp_config.depth)
-        keep = (int)fp_config.depth;
-    if (keep <= 0)
-        return 0;
-    return stack_lookup(t, (uintptr_t *)(ips + skip), (uint32_t)keep);
+    return program_stack_id(t, ips, n);
 }
 
 /* ---- unwinding on the recorder's own stack, for a hook called on a stack
@@ -275,31 +288,15 @@ struct side_walk {
 static uint64_t side_walk(void *arg)
 {
     struct side_walk *w = arg;
-    struct fp_thread *t = w->t;
-    unw_cursor_t cur;
-    if (init_local_fn(&cur, w->uc) < 0)
-        return 0;
-    uintptr_t ips[FP_MAX_DEPTH];
-    uint32_t n = 0, depth = fp_config.depth;
-    bool in_program = false;
-    for (int guard = 0; guard < FP_MAX_DEPTH + 32 && n < depth; guard++) {
-        unw_word_t ip;
-        if (get_reg_fn(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
-            break;
-        if (in_program || ip < shim_lo || ip >= shim_hi) {
-            in_program = true;
-            ips[n++] = ip;
-        }
-        if (step_fn(&cur) <= 0)
-            break;
-    }
-    return n ? stack_lookup(t, ips, n) : 0;
+    void *ips[FP_MAX_DEPTH + 16];
+    int n = cursor_walk(w->uc, ips, (int)fp_config.depth + 16);
+    return program_stack_id(w->t, ips, n);
 }
 
 static FP_NOINLINE uint64_t side_stack_id(struct fp_thread *t)
 {
     unw_context_t *uc = fp_side_ctx(t);
-    if (!uc || !getcontext_fn || !init_local_fn || !step_fn || !get_reg_fn)
+    if (!uc || !getcontext_fn)
         return 0;
     uint64_t id = 0;
     fp_internal++;
