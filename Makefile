@@ -1,6 +1,7 @@
 # faultprof: the preload shim, the launcher, the analyzer, and their tests.
 # `make` builds build/; `make check` runs every test; `make asan` builds the
-# analyzer and unit tests with ASan+UBSan into build-asan/.
+# analyzer and unit tests (the recorder's among them) with ASan+UBSan into
+# build-asan/; `make check-tsan` runs the recorder's unit test under TSan.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -73,9 +74,18 @@ $(BUILD)/obj/analyzer/%.o: analyzer/%.c $(wildcard include/faultprof/*.h analyze
 $(BUILD)/faultprof-report: $(BUILD)/obj/analyzer/main.o $(AN_LIB_OBJ)
 	$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(AN_LIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(AN_LIB_OBJ) $(wildcard include/faultprof/*.h analyzer/*.h preload/*.h)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(AN_LIB_OBJ) $(wildcard include/faultprof/*.h analyzer/*.h preload/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Ianalyzer -Ipreload $(BASE_CFLAGS) -o $@ $< $(AN_LIB_OBJ) -lcmocka $(AN_LIBS) -pthread
+
+# the recorder's writing path (no hooks), linked straight into its unit test
+RECORDER_OBJ := $(addprefix $(BUILD)/obj/preload/,record.o trace_file.o compress.o os.o \
+                  settings.o side_stack.o guard.o fork_gate.o thread_list.o)
+$(BUILD)/tests/unit/test_recorder: tests/unit/test_recorder.c $(RECORDER_OBJ) $(AN_LIB_OBJ) \
+                                   $(wildcard include/faultprof/*.h analyzer/*.h preload/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ianalyzer -Ipreload $(BASE_CFLAGS) -o $@ $< $(RECORDER_OBJ) $(AN_LIB_OBJ) \
+	    -lcmocka $(AN_LIBS) $(SHIM_LIBS)
 
 # test programs: -O2 -g with frame pointers off, as users build them
 $(BUILD)/tests/progs/%: tests/progs/%.c
@@ -103,6 +113,14 @@ asan:
 check-asan: asan
 	BUILD=build-asan tests/run.sh --unit-only
 
+# ThreadSanitizer on the recorder's threaded writing path.  The shim itself
+# cannot run preloaded under TSan: TSan's runtime must come first and then
+# serves malloc itself, so the shim's hooks would never run.
+check-tsan:
+	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
+	    build-tsan/tests/unit/test_recorder
+	TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/unit/test_recorder
+
 # --- fuzzing the trace reader with libFuzzer (clang); FUZZ_SECONDS per run
 FUZZ_SRC := tests/fuzz/fuzz_reader.c analyzer/reader.c analyzer/event.c analyzer/model.c analyzer/itree.c
 $(BUILD)/fuzz/fuzz_reader: $(FUZZ_SRC) $(wildcard include/faultprof/*.h analyzer/*.h)
@@ -116,6 +134,14 @@ fuzz: $(BUILD)/fuzz/fuzz_reader
 
 demo: all
 	scripts/demo.sh
+
+# the record layout table of faultprof-trace(5), from include/faultprof/records.h
+man-layouts: $(BUILD)/tests/unit/test_records
+	$< --man > $(BUILD)/layouts.man
+	awk -v gen=$(BUILD)/layouts.man \
+	    '/^\.\\" END record layouts/ { while ((getline l < gen) > 0) print l; skip = 0 } \
+	     !skip { print } /^\.\\" BEGIN record layouts/ { skip = 1 }' \
+	    man/faultprof-trace.5 > $(BUILD)/faultprof-trace.5 && mv $(BUILD)/faultprof-trace.5 man/
 
 bench: all
 	bench/run
@@ -131,5 +157,5 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all tests check asan check-asan demo bench install clean fuzz
+.PHONY: all tests check asan check-asan check-tsan demo bench install clean fuzz man-layouts
 .SECONDARY:

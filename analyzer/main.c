@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "faultprof/trace.h"
+#include "faultprof/version.h"
 #include "model.h"
 #include "report.h"
 #include "sites.h"
@@ -220,7 +221,7 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
     case 'q': o->warn = NULL; break;
     case 'h': usage(stdout); return 0;
     case OPT_VERSION:
-        printf("faultprof-report 0.1 (trace format %d.%d)\n", FP_VERSION_MAJOR,
+        printf("faultprof-report %s (trace format %d.%d)\n", FAULTPROF_VERSION, FP_VERSION_MAJOR,
                FP_VERSION_MINOR);
         return 0;
     default: usage(stderr); return 1;

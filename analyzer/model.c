@@ -12,7 +12,7 @@
 
 #include "event.h"
 #include "reader.h"
-#include "faultprof/trace.h"
+#include "faultprof/records.h"
 
 /* MAP_ANONYMOUS on Linux (all architectures we trace): the trace carries the
  * program's flags as given */
@@ -963,7 +963,7 @@ static int on_process(struct fp_model *m, uint32_t pi, uint32_t ti, const struct
 {
     struct fp_proc *p = &m->procs[pi];
     const __typeof__(ev->u.process) *x = &ev->u.process;
-    p->pid = x->pid, p->ppid = x->ppid, p->flags = x->flags, p->t0_real = x->t0_real;
+    p->pid = x->pid, p->ppid = x->ppid, p->flags = x->flags, p->t0_real = x->t0_realtime;
     p->page_size = x->page_size, p->depth_limit = x->depth_limit;
     p->rusage_every = x->rusage_every;
     p->sample_bytes = x->sample_bytes;
@@ -1021,7 +1021,8 @@ static int on_module_unload(struct fp_model *m, uint32_t pi, uint32_t ti, const 
 
 static int on_stack(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
 {
-    int64_t si = stack_intern(m, pi, FP_STACK_ALLOC, ev->u.stack.frames, (uint32_t)ev->u.stack.n);
+    int64_t si = stack_intern(m, pi, FP_STACK_ALLOC, ev->u.stack.frames.v,
+                              (uint32_t)ev->u.stack.frames.n);
     if (si < 0)
         return -1;
     struct fp_model_thread *th = &m->threads[ti];
@@ -1079,7 +1080,7 @@ static int on_counts(struct fp_model *m, uint32_t pi, uint32_t ti, const struct 
     /* running totals: the last one holds the thread's */
     struct fp_model_thread *th = &m->threads[ti];
     th->has_counts = 1;
-    th->cnt_allocs = ev->u.counts.allocs;
+    th->cnt_allocs = ev->u.counts.allocations;
     th->cnt_bytes = ev->u.counts.bytes;
     th->cnt_frees = ev->u.counts.frees;
     return 0;
@@ -1124,7 +1125,7 @@ static inline uint32_t live_flags(const struct fp_proc *p, uint64_t flags)
 
 /* ALLOC; read_reader calls it straight from the record, apply from an event. */
 static int on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t,
-                    const struct fp_alloc_fields *x)
+                    const struct fp_rec_alloc *x)
 {
     struct fp_proc *p = &m->procs[pi];
     int64_t si = call_stack(m, pi, ti, x->stack);
@@ -1280,11 +1281,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         return -1;
     uint32_t ti = (uint32_t)sti;
     switch (ev->type) {
-    case FP_REC_ALLOC: {
-        struct fp_alloc_fields x = { ev->u.alloc.func, ev->u.alloc.flags, ev->u.alloc.size,
-                                     ev->u.alloc.addr, ev->u.alloc.stack, ev->u.alloc.align };
-        return on_alloc(m, pi, ti, ev->t, &x);
-    }
+    case FP_REC_ALLOC: return on_alloc(m, pi, ti, ev->t, &ev->u.alloc);
     case FP_REC_FREE:
         on_free(m, pi, ti, ev->t, ev->u.free.addr);
         return 0;
@@ -1365,20 +1362,20 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
                     m->modules_known(m, pi);
                 p = &m->procs[pi];
             }
-            struct fp_alloc_fields x;
-            if (fp_decode_alloc(rec, &x) < 0)
+            struct fp_rec_alloc x;
+            if (fp_dec_alloc(rec->p, rec->end, &x) < 0)
                 goto corrupt;
             int64_t ti = event_thread(m, pi, rec->tid, rec->t);
             if (ti < 0 || on_alloc(m, pi, (uint32_t)ti, rec->t, &x) < 0)
                 goto oom;
         } else if (rec->type == FP_REC_FREE) {
-            uint64_t flags, addr;
-            if (fp_decode_free(rec, &flags, &addr) < 0)
+            struct fp_rec_free x;
+            if (fp_dec_free(rec->p, rec->end, &x) < 0)
                 goto corrupt;
             int64_t ti = event_thread(m, pi, rec->tid, rec->t);
             if (ti < 0)
                 goto oom;
-            on_free(m, pi, (uint32_t)ti, rec->t, addr);
+            on_free(m, pi, (uint32_t)ti, rec->t, x.addr);
         } else {
             int d = fp_event_decode(rec, &ev);
             if (d < 0)

@@ -17,7 +17,7 @@
 #include <libdeflate.h>
 #include <zlib.h>
 
-#include "faultprof/trace.h"
+#include "faultprof/records.h"
 
 #define IN_CHUNK   (64u * 1024)
 #define OUT_CHUNK  (128u * 1024)
@@ -78,15 +78,14 @@ struct fp_reader {
 };
 
 static const char *const rec_names[256] = {
-#define FP_X(name, val) [val] = #name,
+#define FP_X(NAME, name, code, timed) [code] = #NAME,
     FP_RECORD_LIST(FP_X)
 #undef FP_X
 };
 
-/* known and timed: every record but PROCESS, BLOCK and STACK carries dt */
+/* known and timed (the record's payload begins with dt) */
 static const uint8_t rec_timed[256] = {
-#define FP_X(name, val) [val] = val != FP_REC_PROCESS && val != FP_REC_BLOCK && \
-                                val != FP_REC_STACK,
+#define FP_X(NAME, name, code, timed) [code] = timed,
     FP_RECORD_LIST(FP_X)
 #undef FP_X
 };
@@ -94,11 +93,6 @@ static const uint8_t rec_timed[256] = {
 const char *fp_record_name(unsigned type)
 {
     return type < 256 ? rec_names[type] : NULL;
-}
-
-int fp_record_is_timed(unsigned type)
-{
-    return type != FP_REC_PROCESS && type != FP_REC_BLOCK && type != FP_REC_STACK;
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -248,15 +242,15 @@ static int scan_member(struct fp_reader *r, struct member *m)
         m->tid = 0, m->seq = 0, m->t_first = 0;
     } else {
         const uint8_t *p = headbuf, *end = headbuf + headlen;
-        uint64_t len, tid, seq, tb;
+        uint64_t len;
+        struct fp_rec_block b;
         if (headlen < 2 || *p++ != FP_REC_BLOCK || fp_get_varint(&p, end, &len) ||
-            fp_get_varint(&p, end, &tid) || fp_get_varint(&p, end, &seq) ||
-            fp_get_varint(&p, end, &tb)) {
+            len > (uint64_t)(end - p) || fp_dec_block(p, p + len, &b) < 0) {
             ret = fail(r, "member at byte %llu does not begin with a BLOCK record",
                        (unsigned long long)m->off);
             goto out;
         }
-        m->tid = (uint32_t)tid, m->seq = (uint32_t)seq, m->t_first = tb;
+        m->tid = (uint32_t)b.block_tid, m->seq = (uint32_t)b.seq, m->t_first = b.t_base;
     }
 out:
     inflateEnd(&zs);
@@ -888,14 +882,12 @@ static int cursor_peek_slow(struct cursor *c)
     rec->member_off = c->cur_member_off;
     rec->timed = 0;
     if (type == FP_REC_BLOCK) {
-        const uint8_t *q = p;
-        uint64_t tid, seq, tb;
-        if (fp_get_varint(&q, end, &tid) || fp_get_varint(&q, end, &seq) ||
-            fp_get_varint(&q, end, &tb))
+        struct fp_rec_block b;
+        if (fp_dec_block(p, end, &b) < 0)
             return fail(r, "corrupt BLOCK record in member at byte %llu",
                         (unsigned long long)c->cur_member_off);
-        c->tid = (uint32_t)tid;
-        c->t = tb;
+        c->tid = (uint32_t)b.block_tid;
+        c->t = b.t_base;
     } else if (rec_timed[type]) {
         uint64_t dt;
         if (fp_get_varint(&p, end, &dt))

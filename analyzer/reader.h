@@ -53,7 +53,6 @@ void fp_reader_close(struct fp_reader *r);
  * FAULTPROF_REPORT_THREADS is not 1 (faultprof-report(1)). */
 int fp_report_threads(void);
 
-int fp_record_is_timed(unsigned type);
 const char *fp_record_name(unsigned type);
 
 #endif

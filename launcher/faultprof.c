@@ -19,10 +19,8 @@
 
 #include "faultprof/settings.h"
 #include "faultprof/trace.h"
+#include "faultprof/version.h"
 
-#ifndef FAULTPROF_VERSION
-#define FAULTPROF_VERSION "0.1"
-#endif
 
 #define LIB_NAME "libfaultprof.so"
 

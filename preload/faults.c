@@ -135,14 +135,11 @@ static uint64_t write_fault(void *arg)
         sid = fp_stack_id_callers(t, s->uc);
     }
     uint64_t now = fp_now_ns();
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_FAULT, 5 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, s->major ? FP_FAULT_MAJOR : FP_FAULT_MINOR);
-    fp_rec_u(&r, (uintptr_t)s->si->si_addr);
-    fp_rec_u(&r, ip);
-    fp_rec_u(&r, sid);
-    fp_rec_u(&r, s->major ? 1 : minor_period);
-    fp_rec_end(&r);
+    struct fp_rec_fault x = {
+        .kind = s->major ? FP_FAULT_MAJOR : FP_FAULT_MINOR, .addr = (uintptr_t)s->si->si_addr,
+        .ip = ip, .stack = sid, .weight = s->major ? 1 : minor_period,
+    };
+    fp_put_fault(t, &x, now);
     return 1;
 }
 

@@ -78,22 +78,27 @@ bool fp_fork_gate_close(struct fp_thread *self)
 
 struct fp_thread *fp_enter_gated(struct fp_thread *t)
 {
-    atomic_store_explicit(&t->in_shim, 0, memory_order_release);
-    /* a thread that gave up waiting passes through at once until the gate
-     * has opened: it may be holding the lock the fork waits for */
-    uint64_t closing = atomic_load(&gate_closings);
-    bool open = t->gate_gave_up != closing && fp_fork_gate_wait();
-    if (!open && atomic_load_explicit(&fp_fork_gate, memory_order_acquire))
-        t->gate_gave_up = closing;
-    if (!open || atomic_load(&fp_state) != FP_READY) {
-        if (atomic_load(&fp_state) == FP_READY)
-            atomic_fetch_add_explicit(&fp_dropped, 1, memory_order_relaxed);
-        fp_guard = 0;
-        fp_guard_sp = 0;
-        return NULL;
+    for (;;) {
+        atomic_store_explicit(&t->in_shim, 0, memory_order_release);
+        /* a thread that gave up waiting passes through at once until the
+         * gate has opened: it may be holding the lock the fork waits for */
+        uint64_t closing = atomic_load(&gate_closings);
+        bool open = t->gate_gave_up != closing && fp_fork_gate_wait();
+        if (!open && atomic_load_explicit(&fp_fork_gate, memory_order_acquire))
+            t->gate_gave_up = closing;
+        if (!open || atomic_load(&fp_state) != FP_READY) {
+            if (atomic_load(&fp_state) == FP_READY)
+                atomic_fetch_add_explicit(&fp_dropped, 1, memory_order_relaxed);
+            fp_guard = 0;
+            fp_guard_sp = 0;
+            return NULL;
+        }
+        /* the Dekker pair again: the gate may have closed between the
+         * wait and this store, its closer then saw in_shim 0 */
+        atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
+        if (!atomic_load_explicit(&fp_fork_gate, memory_order_seq_cst))
+            return t;
     }
-    atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
-    return t;
 }
 
 void fp_fork_gate_open(void)

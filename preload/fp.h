@@ -1,7 +1,7 @@
 /* Internal interface of libfaultprof.so, in blocks, each headed by the
  * file that defines what it declares (as mimalloc's internal header).  The
  * lists behind it: the hooked functions in hooks.h, the settings in
- * include/faultprof/settings.h, the record types in faultprof/trace.h.
+ * include/faultprof/settings.h, the record types in faultprof/records.h.
  * Only self_heap.h, the own heap's inline tests for the malloc hooks, sits
  * apart (it includes this file; nothing here includes it). */
 #ifndef FP_SHIM_H
@@ -12,9 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
-#include "faultprof/trace.h"
+#include "faultprof/records.h"
 #include "hooks.h"
 
 /* Everything declared below is the shim's own: the compiler may reach its
@@ -153,6 +154,10 @@ uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC (through the TSC once cali
 void fp_clock_init(void);          /* at start: can the TSC serve? */
 void fp_clock_calibrate(void);     /* now and then: switches to the TSC after 50 ms */
 uint64_t fp_realtime_ns(void);
+static inline uint64_t fp_tv_ns(struct timeval tv)
+{
+    return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
+}
 pid_t fp_gettid(void);
 size_t fp_read_file(const char *path, char *buf, size_t cap);
 void  fp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -216,9 +221,10 @@ void  fp_threads_unlock(void);
 uint32_t fp_threads_total(void);
 uint32_t fp_threads_peak(void);
 
-/* ---- record.c: writing records into the thread's buffer: reserve room for
- * one record of at most max payload bytes, write fields with fp_rec_* and
- * finish with fp_rec_end */
+/* ---- record.c: writing records into the thread's buffer.  Each record
+ * type of include/faultprof/records.h gets a writer, fp_put_<name>(t, &x,
+ * now), which reserves room for the record, encodes x and ends it; now is
+ * ignored by the untimed ones. */
 struct fp_rec {
     struct fp_thread *t;
     uint8_t *start;          /* record type byte */
@@ -229,23 +235,24 @@ void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
                         size_t max, uint64_t now);
 void fp_rec_end(struct fp_rec *r);
 void fp_thread_flush(struct fp_thread *t);   /* the buffer as one member */
-void fp_write_big(struct fp_thread *t, uint8_t type, const void *head, size_t head_len,
-                  const void *tail, size_t tail_len, uint64_t now);
+/* a MAPS record, which may not fit the buffer: as a member of its own */
+void fp_put_maps_member(struct fp_thread *t, const struct fp_rec_maps *x, uint64_t now);
 
-static inline void fp_rec_u(struct fp_rec *r, uint64_t v)
-{
-    r->p += fp_put_varint(r->p, v);
-}
-static inline void fp_rec_s(struct fp_rec *r, int64_t v)
-{
-    r->p += fp_put_varint(r->p, fp_zigzag(v));
-}
-static inline void fp_rec_str(struct fp_rec *r, const void *s, size_t n)
-{
-    r->p += fp_put_varint(r->p, n);
-    __builtin_memcpy(r->p, s, n);
-    r->p += n;
-}
+#define FP_X(NAME, name, code, timed)                                                   \
+    static inline void fp_put_##name(struct fp_thread *t, const struct fp_rec_##name *x, \
+                                     uint64_t now)                                      \
+    {                                                                                   \
+        struct fp_rec r;                                                                \
+        if (timed)                                                                      \
+            fp_rec_begin_timed(&r, t, code, fp_max_##name(x), now);                     \
+        else                                                                            \
+            fp_rec_begin(&r, t, code, fp_max_##name(x));                                \
+        (void)now;                                                                      \
+        r.p = fp_enc_##name(r.p, x);                                                    \
+        fp_rec_end(&r);                                                                 \
+    }
+FP_RECORD_LIST(FP_X)
+#undef FP_X
 
 /* ---- trace_file.c: the trace file */
 int   fp_trace_open(bool fork_child);

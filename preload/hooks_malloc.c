@@ -78,15 +78,11 @@ static FP_NOINLINE void write_alloc(struct fp_thread *t, unsigned func, size_t s
     uint64_t now = fp_now_ns();
     unsigned flags = mmapped_flag(p) | sampled_flag(t, p, now);
     uint64_t sid = fp_stack_id(t);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_ALLOC, 6 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, func);
-    fp_rec_u(&r, flags);
-    fp_rec_u(&r, size);
-    fp_rec_u(&r, (uintptr_t)p);
-    fp_rec_u(&r, sid);
-    fp_rec_u(&r, align);
-    fp_rec_end(&r);
+    struct fp_rec_alloc x = {
+        .func = func, .flags = flags, .size = size, .addr = (uintptr_t)p, .stack = sid,
+        .align = align,
+    };
+    fp_put_alloc(t, &x, now);
     fp_write_break(t, now);
     fp_write_rusage(t, now, false);
 }
@@ -94,11 +90,8 @@ static FP_NOINLINE void write_alloc(struct fp_thread *t, unsigned func, size_t s
 static FP_NOINLINE void write_free(struct fp_thread *t, void *p)
 {
     uint64_t now = fp_now_ns();
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_FREE, 2 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, mmapped_flag(p));
-    fp_rec_u(&r, (uintptr_t)p);
-    fp_rec_end(&r);
+    struct fp_rec_free x = { .flags = mmapped_flag(p), .addr = (uintptr_t)p };
+    fp_put_free(t, &x, now);
     fp_write_break(t, now);   /* glibc may trim the heap after the free, but a
                                  trim before it shows here, not later */
     fp_write_rusage(t, now, false);
@@ -111,15 +104,11 @@ static FP_NOINLINE void write_realloc(struct fp_thread *t, unsigned func, void *
     uint64_t now = fp_now_ns();
     unsigned flags = mmapped_flag(p) | (p ? sampled_flag(t, p, now) : 0);
     uint64_t sid = fp_stack_id(t);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_REALLOC, 6 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, func);
-    fp_rec_u(&r, flags);
-    fp_rec_u(&r, (uintptr_t)old);
-    fp_rec_u(&r, size);
-    fp_rec_u(&r, (uintptr_t)p);
-    fp_rec_u(&r, sid);
-    fp_rec_end(&r);
+    struct fp_rec_realloc x = {
+        .func = func, .flags = flags, .old_addr = (uintptr_t)old, .size = size,
+        .new_addr = (uintptr_t)p, .stack = sid,
+    };
+    fp_put_realloc(t, &x, now);
     fp_write_break(t, now);
     fp_write_rusage(t, now, false);
 }

@@ -42,18 +42,12 @@ FP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
         return p;
     uint64_t now = fp_now_ns();
     uint64_t sid = fp_stack_id(t);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_MMAP, 9 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, (uintptr_t)addr);
-    fp_rec_u(&r, len);
-    fp_rec_u(&r, (unsigned)prot);
-    fp_rec_u(&r, (unsigned)flags);
-    fp_rec_s(&r, fd);
-    fp_rec_u(&r, (uint64_t)off);
-    fp_rec_u(&r, (uintptr_t)p);
-    fp_rec_u(&r, p == MAP_FAILED ? (unsigned)e : 0);
-    fp_rec_u(&r, sid);
-    fp_rec_end(&r);
+    struct fp_rec_mmap x = {
+        .addr = (uintptr_t)addr, .length = len, .prot = (unsigned)prot,
+        .flags = (unsigned)flags, .fd = fd, .offset = (uint64_t)off, .result = (uintptr_t)p,
+        .err = p == MAP_FAILED ? (unsigned)e : 0, .stack = sid,
+    };
+    fp_put_mmap(t, &x, now);
     fp_write_rusage(t, now, false);
     fp_leave(t);
     errno = e;
@@ -79,13 +73,10 @@ FP_EXPORT int munmap(void *addr, size_t len)
         return rc;
     }
     uint64_t sid = fp_stack_id(t);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_MUNMAP, 4 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, (uintptr_t)addr);
-    fp_rec_u(&r, len);
-    fp_rec_u(&r, rc != 0 ? (unsigned)e : 0);
-    fp_rec_u(&r, sid);
-    fp_rec_end(&r);
+    struct fp_rec_munmap x = {
+        .addr = (uintptr_t)addr, .length = len, .err = rc != 0 ? (unsigned)e : 0, .stack = sid,
+    };
+    fp_put_munmap(t, &x, now);
     fp_write_rusage(t, now, false);
     fp_leave(t);
     errno = e;
@@ -114,36 +105,27 @@ FP_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
     }
     uint64_t now = fp_now_ns();
     uint64_t sid = fp_stack_id(t);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_MREMAP, 8 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, (uintptr_t)old);
-    fp_rec_u(&r, old_len);
-    fp_rec_u(&r, new_len);
-    fp_rec_u(&r, (unsigned)flags);
-    fp_rec_u(&r, (uintptr_t)want);
-    fp_rec_u(&r, (uintptr_t)p);
-    fp_rec_u(&r, p == MAP_FAILED ? (unsigned)e : 0);
-    fp_rec_u(&r, sid);
-    fp_rec_end(&r);
+    struct fp_rec_mremap x = {
+        .old_addr = (uintptr_t)old, .old_length = old_len, .new_length = new_len,
+        .flags = (unsigned)flags, .new_addr = (uintptr_t)want, .result = (uintptr_t)p,
+        .err = p == MAP_FAILED ? (unsigned)e : 0, .stack = sid,
+    };
+    fp_put_mremap(t, &x, now);
     fp_write_rusage(t, now, false);
     fp_leave(t);
     errno = e;
     return p;
 }
 
-static void write_brk(struct fp_thread *t, unsigned func, uint64_t arg, uintptr_t old_brk, int err)
+static void write_brk(struct fp_thread *t, unsigned func, int64_t arg, uintptr_t old_brk, int err)
 {
     uint64_t now = fp_now_ns();
     uint64_t sid = fp_stack_id(t);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_BRK, 6 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, func);
-    fp_rec_u(&r, arg);
-    fp_rec_u(&r, old_brk);
-    fp_rec_u(&r, (uintptr_t)__curbrk);
-    fp_rec_u(&r, (unsigned)err);
-    fp_rec_u(&r, sid);
-    fp_rec_end(&r);
+    struct fp_rec_brk x = {
+        .func = func, .arg = fp_brk_arg_encode(func, arg), .old_break = old_brk,
+        .new_break = (uintptr_t)__curbrk, .err = (unsigned)err, .stack = sid,
+    };
+    fp_put_brk(t, &x, now);
     fp_write_break(t, now);
 }
 
@@ -158,7 +140,7 @@ FP_EXPORT int brk(void *addr)
     int e = errno;
     struct fp_thread *t = fp_enter();
     if (t) {
-        write_brk(t, FP_BRK_BRK, (uintptr_t)addr, old, rc != 0 ? e : 0);
+        write_brk(t, FP_BRK_BRK, (int64_t)(uintptr_t)addr, old, rc != 0 ? e : 0);
         fp_leave(t);
     }
     errno = e;
@@ -176,7 +158,7 @@ FP_EXPORT void *sbrk(intptr_t incr)
     int e = errno;
     struct fp_thread *t = fp_enter();
     if (t) {
-        write_brk(t, FP_BRK_SBRK, fp_zigzag(incr), old, p == (void *)-1 ? e : 0);
+        write_brk(t, FP_BRK_SBRK, (int64_t)incr, old, p == (void *)-1 ? e : 0);
         fp_leave(t);
     }
     errno = e;

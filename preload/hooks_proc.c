@@ -74,10 +74,8 @@ FP_EXPORT pid_t fork(void)
         }
     } else {
         if (pid > 0) {
-            struct fp_rec r;
-            fp_rec_begin_timed(&r, t, FP_REC_FORK, FP_VARINT_MAX, fp_now_ns());
-            fp_rec_u(&r, (uint64_t)pid);
-            fp_rec_end(&r);
+            struct fp_rec_fork x = { .child_pid = (uint64_t)pid };
+            fp_put_fork(t, &x, fp_now_ns());
         }
     }
     fp_leave(t);
@@ -96,11 +94,8 @@ static inline bool foreign_process(void)
 static void write_exec(struct fp_thread *t, const char *path, int err)
 {
     size_t n = path ? strnlen(path, 4096) : 0;
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_EXEC, 2 * FP_VARINT_MAX + n, fp_now_ns());
-    fp_rec_u(&r, (unsigned)err);
-    fp_rec_str(&r, path ? path : "", n);
-    fp_rec_end(&r);
+    struct fp_rec_exec x = { .err = (unsigned)err, .path = { path ? path : "", (uint32_t)n } };
+    fp_put_exec(t, &x, fp_now_ns());
 }
 
 /* With following off, LD_PRELOAD entries naming us are dropped from the

@@ -77,14 +77,11 @@ static void write_module(struct fp_thread *t, const struct dl_phdr_info *info,
     if (bid_len > 64)
         bid_len = 64;
     size_t plen = strnlen(path, PATH_MAX);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_MODULE, 5 * FP_VARINT_MAX + bid_len + plen, fp_now_ns());
-    fp_rec_u(&r, info->dlpi_addr);
-    fp_rec_u(&r, start);
-    fp_rec_u(&r, end);
-    fp_rec_str(&r, bid, bid_len);
-    fp_rec_str(&r, path, plen);
-    fp_rec_end(&r);
+    struct fp_rec_module x = {
+        .base = info->dlpi_addr, .start = start, .end = end,
+        .build_id = { (const char *)bid, (uint32_t)bid_len }, .path = { path, (uint32_t)plen },
+    };
+    fp_put_module(t, &x, fp_now_ns());
 }
 
 static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
@@ -132,10 +129,8 @@ static void scan(struct fp_thread *t)
     /* modules no longer listed were unloaded */
     for (int i = 0; i < nknown;) {
         if (known[i].seen != generation) {
-            struct fp_rec r;
-            fp_rec_begin_timed(&r, t, FP_REC_MODULE_UNLOAD, FP_VARINT_MAX, fp_now_ns());
-            fp_rec_u(&r, known[i].base);
-            fp_rec_end(&r);
+            struct fp_rec_module_unload x = { .base = known[i].base };
+            fp_put_module_unload(t, &x, fp_now_ns());
             known[i] = known[--nknown];
             continue;
         }
@@ -168,8 +163,7 @@ void fp_write_maps(struct fp_thread *t)
     if (!text)
         return;
     size_t n = fp_read_file("/proc/self/maps", text, cap - 64);
-    uint8_t len[FP_VARINT_MAX];
-    size_t ll = fp_put_varint(len, n);
-    fp_write_big(t, FP_REC_MAPS, len, ll, text, n, fp_now_ns());
+    struct fp_rec_maps x = { .text = { text, (uint32_t)n } };
+    fp_put_maps_member(t, &x, fp_now_ns());
     fp_os_unmap(text, cap);
 }

@@ -18,11 +18,8 @@ void fp_break_forget(void)
 
 static void write_rusage(struct fp_thread *t, uint64_t now, uint64_t minflt, uint64_t majflt)
 {
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_RUSAGE, 2 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, minflt);
-    fp_rec_u(&r, majflt);
-    fp_rec_end(&r);
+    struct fp_rec_rusage x = { .minflt = minflt, .majflt = majflt };
+    fp_put_rusage(t, &x, now);
     t->minflt = minflt;
     t->majflt = majflt;
 }
@@ -51,25 +48,16 @@ void fp_write_break(struct fp_thread *t, uint64_t now)
     if (FP_LIKELY(b == atomic_load_explicit(&last_break, memory_order_relaxed)))
         return;
     atomic_store_explicit(&last_break, b, memory_order_relaxed);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_HEAP_BREAK, FP_VARINT_MAX, now);
-    fp_rec_u(&r, b);
-    fp_rec_end(&r);
+    struct fp_rec_heap_break x = { .brk = b };
+    fp_put_heap_break(t, &x, now);
 }
 
 void fp_write_note(struct fp_thread *t, const char *key, const char *value)
 {
-    size_t kl = strlen(key), vl = strlen(value);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_NOTE, 2 * FP_VARINT_MAX + kl + vl, fp_now_ns());
-    fp_rec_str(&r, key, kl);
-    fp_rec_str(&r, value, vl);
-    fp_rec_end(&r);
-}
-
-static uint64_t tv_ns(struct timeval tv)
-{
-    return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
+    struct fp_rec_note x = {
+        .key = { key, (uint32_t)strlen(key) }, .value = { value, (uint32_t)strlen(value) },
+    };
+    fp_put_note(t, &x, fp_now_ns());
 }
 
 /* The figures /usr/bin/time -v shows, as a PROCESS_END record. */
@@ -81,26 +69,18 @@ void fp_write_process_end(struct fp_thread *t, int reason)
     struct rusage self, kids;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &kids);
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_PROCESS_END, 20 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, (uint64_t)reason);
-    fp_rec_u(&r, now - fp_t0);
-    fp_rec_u(&r, tv_ns(self.ru_utime));
-    fp_rec_u(&r, tv_ns(self.ru_stime));
-    fp_rec_u(&r, (uint64_t)self.ru_maxrss);
-    fp_rec_u(&r, (uint64_t)self.ru_minflt);
-    fp_rec_u(&r, (uint64_t)self.ru_majflt);
-    fp_rec_u(&r, (uint64_t)self.ru_nvcsw);
-    fp_rec_u(&r, (uint64_t)self.ru_nivcsw);
-    fp_rec_u(&r, fp_threads_total());
-    fp_rec_u(&r, fp_threads_peak());
-    fp_rec_u(&r, tv_ns(kids.ru_utime));
-    fp_rec_u(&r, tv_ns(kids.ru_stime));
-    fp_rec_u(&r, (uint64_t)kids.ru_maxrss);
-    fp_rec_u(&r, (uint64_t)kids.ru_minflt);
-    fp_rec_u(&r, (uint64_t)kids.ru_majflt);
-    fp_rec_u(&r, atomic_load(&fp_dropped));
-    fp_rec_end(&r);
+    struct fp_rec_process_end x = {
+        .reason = (uint64_t)reason, .wall_ns = now - fp_t0,
+        .utime_ns = fp_tv_ns(self.ru_utime), .stime_ns = fp_tv_ns(self.ru_stime),
+        .maxrss_kb = (uint64_t)self.ru_maxrss, .minflt = (uint64_t)self.ru_minflt,
+        .majflt = (uint64_t)self.ru_majflt, .nvcsw = (uint64_t)self.ru_nvcsw,
+        .nivcsw = (uint64_t)self.ru_nivcsw,
+        .threads_total = fp_threads_total(), .threads_peak = fp_threads_peak(),
+        .c_utime_ns = fp_tv_ns(kids.ru_utime), .c_stime_ns = fp_tv_ns(kids.ru_stime),
+        .c_maxrss_kb = (uint64_t)kids.ru_maxrss, .c_minflt = (uint64_t)kids.ru_minflt,
+        .c_majflt = (uint64_t)kids.ru_majflt, .dropped = atomic_load(&fp_dropped),
+    };
+    fp_put_process_end(t, &x, now);
     uint64_t lost = fp_faults_unrecorded();
     if (lost) {
         char num[24];

@@ -21,13 +21,22 @@ void fp_thread_flush(struct fp_thread *t)
     fp_unlock(&t->flush_lock);
 }
 
-/* A record too big for the buffer (a MAPS snapshot) goes out as a member of
+/* The BLOCK record that begins each member, at p; returns its end. */
+static uint8_t *block_record(uint8_t *p, const struct fp_thread *t)
+{
+    struct fp_rec_block b = { .block_tid = t->tid, .seq = t->seq, .t_base = t->t_last };
+    uint8_t *q = fp_enc_block(p + 2, &b);   /* a BLOCK payload is < 0x80 bytes */
+    p[0] = FP_REC_BLOCK;
+    p[1] = (uint8_t)(q - (p + 2));
+    return q;
+}
+
+/* A MAPS record may be bigger than the buffer: it goes out as a member of
  * its own, in the thread's order: the buffer first, then this. */
-void fp_write_big(struct fp_thread *t, uint8_t type, const void *payload_head, size_t head_len,
-                 const void *tail, size_t tail_len, uint64_t now)
+void fp_put_maps_member(struct fp_thread *t, const struct fp_rec_maps *x, uint64_t now)
 {
     fp_thread_flush(t);
-    size_t cap = 64 + head_len + tail_len + 4 * FP_VARINT_MAX;
+    size_t cap = 64 + 2 * FP_VARINT_MAX + fp_max_maps(x);
     cap = (cap + 4095) & ~(size_t)4095;
     uint8_t *buf = fp_os_map(cap);
     if (!buf)
@@ -35,26 +44,15 @@ void fp_write_big(struct fp_thread *t, uint8_t type, const void *payload_head, s
     uint64_t rel = now - fp_t0;
     if (rel < t->t_last)
         rel = t->t_last;
-    uint8_t *p = buf;
-    uint8_t blk[3 * FP_VARINT_MAX];
-    size_t n = 0;
-    n += fp_put_varint(blk + n, t->tid);
-    n += fp_put_varint(blk + n, t->seq);
-    n += fp_put_varint(blk + n, t->t_last);
-    *p++ = FP_REC_BLOCK;
-    p += fp_put_varint(p, n);
-    memcpy(p, blk, n);
-    p += n;
-    uint8_t dt[FP_VARINT_MAX];
-    size_t dl = fp_put_varint(dt, rel - t->t_last);
-    *p++ = type;
-    p += fp_put_varint(p, dl + head_len + tail_len);
-    memcpy(p, dt, dl);
-    p += dl;
-    memcpy(p, payload_head, head_len);
-    p += head_len;
-    memcpy(p, tail, tail_len);
-    p += tail_len;
+    uint8_t *rec = block_record(buf, t);
+    uint8_t *pay = rec + 1 + FP_VARINT_MAX;          /* room for any length */
+    uint8_t *end = pay + fp_put_varint(pay, rel - t->t_last);   /* dt */
+    end = fp_enc_maps(end, x);
+    size_t plen = (size_t)(end - pay);
+    rec[0] = FP_REC_MAPS;
+    size_t vl = fp_put_varint(rec + 1, plen);
+    memmove(rec + 1 + vl, pay, plen);
+    uint8_t *p = rec + 1 + vl + plen;
     fp_trace_write_member(buf, (size_t)(p - buf), t->tid, t->seq, rel, rel);
     t->seq++;
     t->t_last = rel;
@@ -63,17 +61,9 @@ void fp_write_big(struct fp_thread *t, uint8_t type, const void *payload_head, s
 
 static void block_start(struct fp_thread *t)
 {
-    uint8_t *p = t->data;
-    uint8_t payload[3 * FP_VARINT_MAX];
-    size_t n = 0;
-    n += fp_put_varint(payload + n, t->tid);
-    n += fp_put_varint(payload + n, t->seq);
-    n += fp_put_varint(payload + n, t->t_last);
-    p[0] = FP_REC_BLOCK;
-    p[1] = (uint8_t)n;
-    memcpy(p + 2, payload, n);
+    uint8_t *end = block_record(t->data, t);
     t->t_first = UINT64_MAX;  /* set by the block's first timed record */
-    atomic_store_explicit(&t->len, 2 + n, memory_order_relaxed);
+    atomic_store_explicit(&t->len, (size_t)(end - t->data), memory_order_relaxed);
 }
 
 static FP_NOINLINE void rec_make_room(struct fp_thread *t, size_t need)
@@ -108,7 +98,7 @@ void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
     uint64_t rel = now - fp_t0;
     if (rel < t->t_last)
         rel = t->t_last;     /* clocks never go back within a block */
-    fp_rec_u(r, rel - t->t_last);
+    r->p = fp_enc_U(r->p, rel - t->t_last);   /* dt */
     t->t_last = rel;
     if (t->t_first == UINT64_MAX)
         t->t_first = rel;

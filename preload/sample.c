@@ -181,11 +181,8 @@ void fp_write_counts(struct fp_thread *t, uint64_t now)
 {
     if (!fp_config.sample_bytes || t->c_allocs + t->c_frees == t->c_written)
         return;
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_COUNTS, 3 * FP_VARINT_MAX, now);
-    fp_rec_u(&r, t->c_allocs);
-    fp_rec_u(&r, t->c_bytes);
-    fp_rec_u(&r, t->c_frees);
-    fp_rec_end(&r);
+    struct fp_rec_counts x = { .allocations = t->c_allocs, .bytes = t->c_bytes,
+                               .frees = t->c_frees };
+    fp_put_counts(t, &x, now);
     t->c_written = t->c_allocs + t->c_frees;
 }

@@ -66,10 +66,13 @@ uint64_t fp_call_on_stack(void *arg, uint64_t (*fn)(void *), void *top)
 
 static size_t page_size(void)
 {
-    static size_t page;
-    if (!page)
-        page = (size_t)sysconf(_SC_PAGESIZE);   /* read from the loader: no lock */
-    return page;
+    static _Atomic size_t page;   /* threads may race to set it, to one value */
+    size_t p = atomic_load_explicit(&page, memory_order_relaxed);
+    if (!p) {
+        p = (size_t)sysconf(_SC_PAGESIZE);   /* read from the loader: no lock */
+        atomic_store_explicit(&page, p, memory_order_relaxed);
+    }
+    return p;
 }
 
 bool fp_on_side(const struct fp_thread *t, uintptr_t sp)

@@ -411,12 +411,7 @@ static FP_NOINLINE uint64_t stack_define(struct fp_thread *t, uintptr_t *frames,
     if (uthash_oom)
         return 0;
 
-    struct fp_rec r;
-    fp_rec_begin(&r, t, FP_REC_STACK, 2 * FP_VARINT_MAX + (size_t)n * FP_VARINT_MAX);
-    fp_rec_u(&r, e->id);
-    fp_rec_u(&r, n);
-    for (uint32_t i = 0; i < n; i++)
-        fp_rec_u(&r, frames[i]);
-    fp_rec_end(&r);
+    struct fp_rec_stack x = { .id = e->id, .frames = { n, (uint64_t *)e->frames } };
+    fp_put_stack(t, &x, 0);
     return e->id;
 }

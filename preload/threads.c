@@ -54,15 +54,12 @@ static void write_thread_end(struct fp_thread *t)
     char name[32] = "";
     pthread_getname_np(pthread_self(), name, sizeof(name));  /* prctl: no lock */
     getrusage(RUSAGE_THREAD, &ru);
-    struct fp_rec r;
-    size_t nl = strnlen(name, sizeof(name));
-    fp_rec_begin_timed(&r, t, FP_REC_THREAD_END, 5 * FP_VARINT_MAX + nl, now);
-    fp_rec_u(&r, (uint64_t)ru.ru_minflt);
-    fp_rec_u(&r, (uint64_t)ru.ru_majflt);
-    fp_rec_u(&r, (uint64_t)ru.ru_utime.tv_sec * 1000000000u + (uint64_t)ru.ru_utime.tv_usec * 1000u);
-    fp_rec_u(&r, (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u);
-    fp_rec_str(&r, name, nl);
-    fp_rec_end(&r);
+    struct fp_rec_thread_end x = {
+        .minflt = (uint64_t)ru.ru_minflt, .majflt = (uint64_t)ru.ru_majflt,
+        .utime_ns = fp_tv_ns(ru.ru_utime), .stime_ns = fp_tv_ns(ru.ru_stime),
+        .name = { name, (uint32_t)strnlen(name, sizeof(name)) },
+    };
+    fp_put_thread_end(t, &x, now);
 }
 
 static void thread_destructor(void *arg)
@@ -138,11 +135,8 @@ static struct fp_thread *thread_new(bool bounds, bool is_main)
         pthread_setspecific(thread_key, t);
         fp_internal--;
     }
-    struct fp_rec r;
-    fp_rec_begin_timed(&r, t, FP_REC_THREAD_START, 2 * FP_VARINT_MAX, fp_now_ns());
-    fp_rec_u(&r, t->stack_lo);
-    fp_rec_u(&r, t->stack_hi);
-    fp_rec_end(&r);
+    struct fp_rec_thread_start x = { .stack_lo = t->stack_lo, .stack_hi = t->stack_hi };
+    fp_put_thread_start(t, &x, fp_now_ns());
     return t;
 }
 

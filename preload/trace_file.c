@@ -152,6 +152,9 @@ static pid_t trace_file_pid(const char *path)
     inflate(&zs, Z_SYNC_FLUSH);
     size_t got = sizeof(out) - zs.avail_out;
     inflateEnd(&zs);
+    /* only the first field of PROCESS is read: the rest may not have been
+     * inflated (out is small) */
+    _Static_assert(FP_FIELD_process_pid == 0, "PROCESS begins with pid");
     uint64_t len, pid;
     const uint8_t *p = out + FP_HEADER_SIZE + 1, *end = out + got;
     if (got < FP_HEADER_SIZE + 4 || memcmp(out, FP_MAGIC, FP_MAGIC_LEN) != 0 ||
@@ -373,24 +376,20 @@ void fp_trace_write_first(void)
     if (el < 0)
         el = 0;
 
-    uint8_t payload[64 * 1024 - 64];
-    struct fp_rec r = { .p = payload };
+    static uint8_t payload[sizeof(cmdline) + sizeof(exe) + 256];
     uint64_t flags = 0;
     if (fp_config.ptmalloc) flags |= FP_PROC_PTMALLOC;
     if (!fp_config.follow) flags |= FP_PROC_NO_FOLLOW;
     if (fp_is_fork_child) flags |= FP_PROC_FORK_CHILD;
-    fp_rec_u(&r, (uint64_t)fp_pid);
-    fp_rec_u(&r, (uint64_t)getppid());
-    fp_rec_u(&r, flags);
-    fp_rec_u(&r, fp_t0);
-    fp_rec_u(&r, fp_realtime_ns());
-    fp_rec_u(&r, (uint64_t)sysconf(_SC_PAGESIZE));
-    fp_rec_u(&r, fp_config.depth);
-    fp_rec_u(&r, fp_config.rusage_every);
-    fp_rec_str(&r, exe, (size_t)el);
-    fp_rec_str(&r, cmdline, cl);
-    fp_rec_u(&r, fp_config.sample_bytes);
-    size_t plen = (size_t)(r.p - payload);
+    struct fp_rec_process x = {
+        .pid = (uint64_t)fp_pid, .ppid = (uint64_t)getppid(), .flags = flags,
+        .t0_monotonic = fp_t0, .t0_realtime = fp_realtime_ns(),
+        .page_size = (uint64_t)sysconf(_SC_PAGESIZE), .depth_limit = fp_config.depth,
+        .rusage_every = fp_config.rusage_every,
+        .exe = { exe, (uint32_t)el }, .cmdline = { cmdline, (uint32_t)cl },
+        .sample_bytes = fp_config.sample_bytes,
+    };
+    size_t plen = (size_t)(fp_enc_process(payload, &x) - payload);
     *p++ = FP_REC_PROCESS;
     p += fp_put_varint(p, plen);
     memcpy(p, payload, plen);

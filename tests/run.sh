@@ -73,6 +73,7 @@ run_one() {
 }
 
 # --- unit tests: cmocka binaries, each exits with its number of failures
+export TESTS=$ROOT/tests     # where a test finds the source tree's files
 for bin in "$BUILD"/tests/unit/test_*; do
     { [ -f "$bin" ] && [ -x "$bin" ]; } || continue
     name=unit/${bin##*/}
@@ -88,7 +89,6 @@ if [ "$unit_only" = 0 ]; then
     export LAUNCHER=$BUILD/faultprof
     export PROGS=$BUILD/tests/progs
     export DEMOS=$BUILD/demo
-    export TESTS=$ROOT/tests
     for script in tests/integration/*.sh; do
         [ -f "$script" ] || continue
         name=integration/$(basename "$script" .sh)

@@ -21,37 +21,7 @@
 #define FP_GZ_EXTRA_LEN  32  /* u32 member_size, u32 raw_size, u32 tid, u32 seq,
                                 u64 t_first, u64 t_last */
 
-/* ---- record types: one list generates the enum and the names */
-#define FP_RECORD_LIST(X)           \
-    X(PROCESS,        0x01)         \
-    X(BLOCK,          0x02)         \
-    X(MODULE,         0x03)         \
-    X(MODULE_UNLOAD,  0x04)         \
-    X(STACK,          0x05)         \
-    X(THREAD_START,   0x06)         \
-    X(THREAD_END,     0x07)         \
-    X(RUSAGE,         0x08)         \
-    X(PROCESS_END,    0x09)         \
-    X(FORK,           0x0a)         \
-    X(EXEC,           0x0b)         \
-    X(NOTE,           0x0c)         \
-    X(ALLOC,          0x10)         \
-    X(FREE,           0x11)         \
-    X(REALLOC,        0x12)         \
-    X(MMAP,           0x13)         \
-    X(MUNMAP,         0x14)         \
-    X(MREMAP,         0x15)         \
-    X(BRK,            0x16)         \
-    X(HEAP_BREAK,     0x17)         \
-    X(FAULT,          0x18)         \
-    X(MAPS,           0x19)         \
-    X(COUNTS,         0x1a)
-
-enum fp_record_type {
-#define FP_X(name, val) FP_REC_##name = val,
-    FP_RECORD_LIST(FP_X)
-#undef FP_X
-};
+/* ---- record types and their fields: faultprof/records.h */
 
 /* ALLOC/REALLOC "func" field: which entry point the program called */
 #define FP_FUNC_LIST(X)             \

@@ -75,3 +75,13 @@ while read -r var opt kind min max def; do
             "the library's warning for $var=$bad"
     done
 done <"$TMPDIR/rows.txt"
+
+# one version (include/faultprof/version.h): both programs and every man page
+ver=$(sed -n 's/^#define FAULTPROF_VERSION "\(.*\)"/\1/p' "$root/include/faultprof/version.h")
+[ -n "$ver" ] || die "no FAULTPROF_VERSION in include/faultprof/version.h"
+assert_contains "$(timeout 10 "$BUILD/faultprof" --version)" "faultprof $ver " "faultprof --version"
+assert_contains "$(timeout 10 "$BUILD/faultprof-report" --version)" "faultprof-report $ver " \
+    "faultprof-report --version"
+for page in "$root"/man/*.[15]; do
+    grep -q "^\.TH .* \"faultprof $ver\"" "$page" || die "$page's .TH does not say faultprof $ver"
+done

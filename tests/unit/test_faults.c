@@ -43,15 +43,21 @@ static const struct fp_rawstack *stack_at(const struct fp_model *m, uint32_t kin
 
 static void fault(struct tg *g, uint64_t t, unsigned kind, uint64_t addr, uint64_t weight)
 {
-    tg_rec(g, FP_REC_FAULT, t, "uuuuu", (uint64_t)kind, addr, IP, (uint64_t)3, weight);
+    tg_put_fault(g, t, &(struct fp_rec_fault){
+        .kind = (uint64_t)kind, .addr = addr, .ip = IP, .stack = (uint64_t)3, .weight = weight,
+    });
 }
 
 static void start(struct tg *g)
 {
     tg_start(g, 10, FP_PROC_PTMALLOC, "/bin/f", "f");
     tg_block(g, 10, 0);
-    tg_rec(g, FP_REC_NOTE, 1, "ss", "fault_mode", "perf");
-    tg_rec(g, FP_REC_NOTE, 1, "ss", "fault_period", "64");
+    tg_put_note(g, 1, &(struct fp_rec_note){
+        .key = TG_STR("fault_mode"), .value = TG_STR("perf"),
+    });
+    tg_put_note(g, 1, &(struct fp_rec_note){
+        .key = TG_STR("fault_period"), .value = TG_STR("64"),
+    });
     tg_stack(g, 1, 1, FA);
     tg_stack(g, 2, 1, FB);
     tg_stack(g, 3, 2, FCALL);
@@ -103,22 +109,31 @@ static void test_regions(void **state)
     (void)state;
     struct tg g;
     start(&g);
-    tg_rec(&g, FP_REC_MODULE, 1, "uuubs", 0x400000ULL, 0x400000ULL, 0x500000ULL, "", (size_t)0,
-           "/bin/f");
-    tg_rec(&g, FP_REC_HEAP_BREAK, 2, "u", 0x600000ULL);
-    tg_rec(&g, FP_REC_HEAP_BREAK, 3, "u", 0x640000ULL);
-    tg_rec(&g, FP_REC_MMAP, 4, "uuuuzuuuu", 0ULL, 0x100000ULL, 3ULL, 0x22ULL, (int64_t)-1, 0ULL,
-           0x7000000ULL, 0ULL, 1ULL);
-    tg_rec(&g, FP_REC_MMAP, 5, "uuuuzuuuu", 0ULL, 0x10000ULL, 1ULL, 0x2ULL, (int64_t)3, 0ULL,
-           0x7200000ULL, 0ULL, 1ULL);
-    tg_rec(&g, FP_REC_MUNMAP, 6, "uuuu", 0x7080000ULL, 0x80000ULL, 0ULL, 1ULL);
+    tg_put_module(&g, 1, &(struct fp_rec_module){
+        .base = 0x400000ULL, .start = 0x400000ULL, .end = 0x500000ULL, .path = TG_STR("/bin/f"),
+    });
+    tg_put_heap_break(&g, 2, &(struct fp_rec_heap_break){ .brk = 0x600000ULL });
+    tg_put_heap_break(&g, 3, &(struct fp_rec_heap_break){ .brk = 0x640000ULL });
+    tg_put_mmap(&g, 4, &(struct fp_rec_mmap){
+        .length = 0x100000ULL, .prot = 3ULL, .flags = 0x22ULL, .fd = (int64_t)-1,
+        .result = 0x7000000ULL, .stack = 1ULL,
+    });
+    tg_put_mmap(&g, 5, &(struct fp_rec_mmap){
+        .length = 0x10000ULL, .prot = 1ULL, .flags = 0x2ULL, .fd = (int64_t)3,
+        .result = 0x7200000ULL, .stack = 1ULL,
+    });
+    tg_put_munmap(&g, 6, &(struct fp_rec_munmap){
+        .addr = 0x7080000ULL, .length = 0x80000ULL, .stack = 1ULL,
+    });
     fault(&g, 7, FP_FAULT_MINOR, 0x7000000 + 4096, 64);    /* anon */
     fault(&g, 8, FP_FAULT_MINOR, 0x7090000, 64);           /* unmapped half: other */
     fault(&g, 9, FP_FAULT_MAJOR, 0x7200000, 1);            /* file */
     fault(&g, 10, FP_FAULT_MINOR, 0x620000, 64);           /* brk heap */
     fault(&g, 11, FP_FAULT_MINOR, 0x480000, 64);           /* module */
     tg_block(&g, 11, 20);
-    tg_rec(&g, FP_REC_THREAD_START, 21, "uu", 0x7f0000000000ULL, 0x7f0000800000ULL);
+    tg_put_thread_start(&g, 21, &(struct fp_rec_thread_start){
+        .stack_lo = 0x7f0000000000ULL, .stack_hi = 0x7f0000800000ULL,
+    });
     tg_stack(&g, 3, 2, FCALL);
     fault(&g, 22, FP_FAULT_MINOR, 0x7f00007ff000ULL, 64);  /* the thread's stack */
     struct fp_model *m = read_tg(&g);
@@ -146,8 +161,10 @@ static void test_estimates_text(void **state)
         fault(&g, 3 + (uint64_t)i, FP_FAULT_MINOR, 0x100000 + 4096 * (uint64_t)i, 64);
     fault(&g, 20, FP_FAULT_MAJOR, 0x100000, 1);
     fault(&g, 21, FP_FAULT_MAJOR, 0x100000, 1);
-    tg_rec(&g, FP_REC_PROCESS_END, 30, "uuuuuuuuuuuuuuuuu", 1ULL, 1ULL, 0ULL, 0ULL, 0ULL, 650ULL,
-           2ULL, 0ULL, 0ULL, 1ULL, 1ULL, 0ULL, 0ULL, 0ULL, 0ULL, 0ULL, 0ULL);
+    tg_put_process_end(&g, 30, &(struct fp_rec_process_end){
+        .reason = 1ULL, .wall_ns = 1ULL, .minflt = 650ULL, .majflt = 2ULL, .threads_total = 1ULL,
+        .threads_peak = 1ULL,
+    });
     struct fp_model *m = read_tg(&g);
     struct fp_summary sum;
     struct fp_fault_info fi;
@@ -201,11 +218,15 @@ static void test_rusage_mode(void **state)
     struct tg g;
     tg_start(&g, 10, 0, "/bin/r", "r");
     tg_block(&g, 10, 0);
-    tg_rec(&g, FP_REC_NOTE, 1, "ss", "fault_mode", "rusage");
-    tg_rec(&g, FP_REC_NOTE, 1, "ss", "fault_error", "perf_event_open: Permission denied");
+    tg_put_note(&g, 1, &(struct fp_rec_note){
+        .key = TG_STR("fault_mode"), .value = TG_STR("rusage"),
+    });
+    tg_put_note(&g, 1, &(struct fp_rec_note){
+        .key = TG_STR("fault_error"), .value = TG_STR("perf_event_open: Permission denied"),
+    });
     tg_stack(&g, 1, 1, FA);
     tg_malloc(&g, 2, 100, 0x1000, 1);
-    tg_rec(&g, FP_REC_RUSAGE, 3, "uu", 70ULL, 1ULL);
+    tg_put_rusage(&g, 3, &(struct fp_rec_rusage){ .minflt = 70ULL, .majflt = 1ULL });
     struct fp_model *m = read_tg(&g);
     struct fp_summary sum;
     struct fp_fault_info fi;
@@ -258,11 +279,15 @@ static void test_diag_mmap_churn(void **state)
     start(&g);
     uint64_t t = 2;
     for (int i = 0; i < 20; i++) {
-        tg_rec(&g, FP_REC_ALLOC, t++, "uuuuuu", (uint64_t)FP_FUNC_MALLOC, (uint64_t)FP_ALLOC_MMAPPED,
-               (uint64_t)1 << 20, 0x7000010ULL, 1ULL, 0ULL);
+        tg_put_alloc(&g, t++, &(struct fp_rec_alloc){
+            .func = (uint64_t)FP_FUNC_MALLOC, .flags = (uint64_t)FP_ALLOC_MMAPPED,
+            .size = (uint64_t)1 << 20, .addr = 0x7000010ULL, .stack = 1ULL,
+        });
         for (int k = 0; k < 4; k++)
             fault(&g, t++, FP_FAULT_MINOR, 0x7000010 + 0x40000 * (uint64_t)k, 64);
-        tg_rec(&g, FP_REC_FREE, t++, "uu", (uint64_t)FP_ALLOC_MMAPPED, 0x7000010ULL);
+        tg_put_free(&g, t++, &(struct fp_rec_free){
+            .flags = (uint64_t)FP_ALLOC_MMAPPED, .addr = 0x7000010ULL,
+        });
     }
     struct built b;
     diagnose(&b, &g);
@@ -288,11 +313,11 @@ static void test_diag_heap_trim(void **state)
     uint64_t t = 2;
     for (int i = 0; i < 10; i++) {
         tg_malloc(&g, t++, 1 << 20, 0x600010, 1);
-        tg_rec(&g, FP_REC_HEAP_BREAK, t++, "u", 0x720000ULL);
+        tg_put_heap_break(&g, t++, &(struct fp_rec_heap_break){ .brk = 0x720000ULL });
         for (int k = 0; k < 4; k++)
             fault(&g, t++, FP_FAULT_MINOR, 0x600010 + 0x40000 * (uint64_t)k, 64);
         tg_free(&g, t++, 0x600010);
-        tg_rec(&g, FP_REC_HEAP_BREAK, t++, "u", 0x621000ULL);
+        tg_put_heap_break(&g, t++, &(struct fp_rec_heap_break){ .brk = 0x621000ULL });
     }
     struct built b;
     diagnose(&b, &g);
@@ -337,8 +362,10 @@ static void test_diag_zeroed(void **state)
     (void)state;
     struct tg g;
     start(&g);
-    tg_rec(&g, FP_REC_ALLOC, 2, "uuuuuu", (uint64_t)FP_FUNC_CALLOC, (uint64_t)FP_ALLOC_MMAPPED,
-           (uint64_t)2 << 20, 0x7000010ULL, 1ULL, 0ULL);
+    tg_put_alloc(&g, 2, &(struct fp_rec_alloc){
+        .func = (uint64_t)FP_FUNC_CALLOC, .flags = (uint64_t)FP_ALLOC_MMAPPED,
+        .size = (uint64_t)2 << 20, .addr = 0x7000010ULL, .stack = 1ULL,
+    });
     for (int k = 0; k < 8; k++)
         fault(&g, 3 + (uint64_t)k, FP_FAULT_MINOR, 0x7000010 + 0x40000 * (uint64_t)k, 64);
     struct built b;
@@ -357,9 +384,13 @@ static void test_diag_quiet(void **state)
     start(&g);
     uint64_t t = 2;
     for (int i = 0; i < 3; i++) {
-        tg_rec(&g, FP_REC_ALLOC, t++, "uuuuuu", (uint64_t)FP_FUNC_MALLOC, (uint64_t)FP_ALLOC_MMAPPED,
-               (uint64_t)1 << 20, 0x7000010ULL, 1ULL, 0ULL);
-        tg_rec(&g, FP_REC_FREE, t++, "uu", (uint64_t)FP_ALLOC_MMAPPED, 0x7000010ULL);
+        tg_put_alloc(&g, t++, &(struct fp_rec_alloc){
+            .func = (uint64_t)FP_FUNC_MALLOC, .flags = (uint64_t)FP_ALLOC_MMAPPED,
+            .size = (uint64_t)1 << 20, .addr = 0x7000010ULL, .stack = 1ULL,
+        });
+        tg_put_free(&g, t++, &(struct fp_rec_free){
+            .flags = (uint64_t)FP_ALLOC_MMAPPED, .addr = 0x7000010ULL,
+        });
     }
     tg_malloc(&g, t++, 1 << 20, 0x600010, 1);
     fault(&g, t++, FP_FAULT_MINOR, 0x600010, 64);

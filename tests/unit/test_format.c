@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "faultprof/trace.h"
+#include "faultprof/records.h"
 
 static void test_varint_roundtrip(void **state)
 {

@@ -55,8 +55,10 @@ static void test_known_counts(void **state)
         tg_free(&g, t++, 0x10000 + 0x100 * (uint64_t)i);
     }
     for (int i = 0; i < 50; i++)
-        tg_rec(&g, FP_REC_ALLOC, t++, "uuuuuu", (uint64_t)FP_FUNC_CALLOC, 0ULL, 24ULL,
-               0x50000 + 0x100 * (uint64_t)i, 2ULL, 0ULL);
+        tg_put_alloc(&g, t++, &(struct fp_rec_alloc){
+            .func = (uint64_t)FP_FUNC_CALLOC, .size = 24ULL, .addr = 0x50000 + 0x100 * (uint64_t)i,
+            .stack = 2ULL,
+        });
     for (int i = 0; i < 7; i++)
         tg_malloc(&g, t++, 32, 0x90000 + 0x100 * (uint64_t)i, 3);
     for (int i = 0; i < 50; i++)
@@ -100,20 +102,30 @@ static void test_sampled_estimates(void **state)
     uint64_t t = 1;
     /* a: 3 sampled blocks of 100 B, freed; b: 2 of 8192 B, one leaked */
     for (int i = 0; i < 3; i++) {
-        tg_rec(&g, FP_REC_ALLOC, t++, "uuuuuu", (uint64_t)FP_FUNC_MALLOC,
-               (uint64_t)FP_ALLOC_SAMPLED, 100ULL, 0x10000 + 0x100 * (uint64_t)i, 1ULL, 0ULL);
-        tg_rec(&g, FP_REC_COUNTS, t++, "uuu", 1000ULL * (uint64_t)(i + 1), 9000ULL, 0ULL);
+        tg_put_alloc(&g, t++, &(struct fp_rec_alloc){
+            .func = (uint64_t)FP_FUNC_MALLOC, .flags = (uint64_t)FP_ALLOC_SAMPLED, .size = 100ULL,
+            .addr = 0x10000 + 0x100 * (uint64_t)i, .stack = 1ULL,
+        });
+        tg_put_counts(&g, t++, &(struct fp_rec_counts){
+            .allocations = 1000ULL * (uint64_t)(i + 1), .bytes = 9000ULL,
+        });
         tg_free(&g, t++, 0x10000 + 0x100 * (uint64_t)i);
     }
     tg_free(&g, t++, 0x777000);     /* not sampled: ignored */
     for (int i = 0; i < 2; i++)
-        tg_rec(&g, FP_REC_ALLOC, t++, "uuuuuu", (uint64_t)FP_FUNC_MALLOC,
-               (uint64_t)FP_ALLOC_SAMPLED, 8192ULL, 0x100000 + 0x10000 * (uint64_t)i, 2ULL, 0ULL);
+        tg_put_alloc(&g, t++, &(struct fp_rec_alloc){
+            .func = (uint64_t)FP_FUNC_MALLOC, .flags = (uint64_t)FP_ALLOC_SAMPLED, .size = 8192ULL,
+            .addr = 0x100000 + 0x10000 * (uint64_t)i, .stack = 2ULL,
+        });
     tg_free(&g, t++, 0x100000);
-    tg_rec(&g, FP_REC_COUNTS, t++, "uuu", 5000ULL, 123456ULL, 4000ULL);
+    tg_put_counts(&g, t++, &(struct fp_rec_counts){
+        .allocations = 5000ULL, .bytes = 123456ULL, .frees = 4000ULL,
+    });
     tg_block(&g, 11, t);
     tg_rec(&g, FP_REC_THREAD_START, t++, "");
-    tg_rec(&g, FP_REC_COUNTS, t++, "uuu", 7ULL, 70ULL, 6ULL);
+    tg_put_counts(&g, t++, &(struct fp_rec_counts){
+        .allocations = 7ULL, .bytes = 70ULL, .frees = 6ULL,
+    });
     struct fp_model *m = read_tg(&g);
     const struct fp_proc *p = &m->procs[0];
     assert_int_equal(p->sample_bytes, 4096);
@@ -246,18 +258,30 @@ static void test_mmap_brk(void **state)
     tg_start(&g, 10, FP_PROC_PTMALLOC, "/bin/k", "k");
     tg_block(&g, 10, 0);
     tg_stack(&g, 1, 1, FA);
-    tg_rec(&g, FP_REC_ALLOC, 1, "uuuuuu", 1ULL, (uint64_t)FP_ALLOC_MMAPPED, 1ULL << 20,
-           0x7f0000001000ULL, 1ULL, 0ULL);
-    tg_rec(&g, FP_REC_FREE, 2, "uu", (uint64_t)FP_ALLOC_MMAPPED, 0x7f0000001000ULL);
-    tg_rec(&g, FP_REC_MMAP, 3, "uuuuzuuuu", 0ULL, 8192ULL, 3ULL, 0x22ULL, (int64_t)-1, 0ULL,
-           0x7f0000100000ULL, 0ULL, 1ULL);
-    tg_rec(&g, FP_REC_MMAP, 4, "uuuuzuuuu", 0ULL, 8192ULL, 3ULL, 0x22ULL, (int64_t)-1, 0ULL,
-           UINT64_MAX, 12ULL, 1ULL);   /* failed */
-    tg_rec(&g, FP_REC_MUNMAP, 5, "uuuu", 0x7f0000100000ULL, 4096ULL, 0ULL, 1ULL);
-    tg_rec(&g, FP_REC_HEAP_BREAK, 6, "u", 0x600000ULL);
-    tg_rec(&g, FP_REC_BRK, 7, "uzuuuu", (uint64_t)FP_BRK_SBRK, (int64_t)4096, 0x600000ULL,
-           0x601000ULL, 0ULL, 1ULL);
-    tg_rec(&g, FP_REC_HEAP_BREAK, 8, "u", 0x621000ULL);
+    tg_put_alloc(&g, 1, &(struct fp_rec_alloc){
+        .func = 1ULL, .flags = (uint64_t)FP_ALLOC_MMAPPED, .size = 1ULL << 20,
+        .addr = 0x7f0000001000ULL, .stack = 1ULL,
+    });
+    tg_put_free(&g, 2, &(struct fp_rec_free){
+        .flags = (uint64_t)FP_ALLOC_MMAPPED, .addr = 0x7f0000001000ULL,
+    });
+    tg_put_mmap(&g, 3, &(struct fp_rec_mmap){
+        .length = 8192ULL, .prot = 3ULL, .flags = 0x22ULL, .fd = (int64_t)-1,
+        .result = 0x7f0000100000ULL, .stack = 1ULL,
+    });
+    tg_put_mmap(&g, 4, &(struct fp_rec_mmap){
+        .length = 8192ULL, .prot = 3ULL, .flags = 0x22ULL, .fd = (int64_t)-1, .result = UINT64_MAX,
+        .err = 12ULL, .stack = 1ULL,
+    });   /* failed */
+    tg_put_munmap(&g, 5, &(struct fp_rec_munmap){
+        .addr = 0x7f0000100000ULL, .length = 4096ULL, .stack = 1ULL,
+    });
+    tg_put_heap_break(&g, 6, &(struct fp_rec_heap_break){ .brk = 0x600000ULL });
+    tg_put_brk(&g, 7, &(struct fp_rec_brk){
+        .func = (uint64_t)FP_BRK_SBRK, .arg = fp_zigzag((int64_t)4096), .old_break = 0x600000ULL,
+        .new_break = 0x601000ULL, .stack = 1ULL,
+    });
+    tg_put_heap_break(&g, 8, &(struct fp_rec_heap_break){ .brk = 0x621000ULL });
     struct fp_model *m = read_tg(&g);
     const struct fp_proc *p = &m->procs[0];
     assert_int_equal(p->mmapped, 1);
@@ -283,15 +307,17 @@ static void test_faults_and_unknown(void **state)
     tg_block(&g, 10, 0);
     tg_stack(&g, 1, 1, FA);
     tg_stack(&g, 2, 1, FB);
-    tg_rec(&g, FP_REC_RUSAGE, 1, "uu", 5ULL, 0ULL);          /* before any call */
+    tg_put_rusage(&g, 1, &(struct fp_rec_rusage){ .minflt = 5ULL });          /* before any call */
     tg_malloc(&g, 2, 8, 0x1000, 1);
-    tg_rec(&g, FP_REC_RUSAGE, 3, "uu", 25ULL, 1ULL);         /* +20, +1 to A */
+    tg_put_rusage(&g, 3, &(struct fp_rec_rusage){ .minflt = 25ULL, .majflt = 1ULL });         /* +20, +1 to A */
     tg_rec(&g, 0x7e, 4, "uuu", 1ULL, 2ULL, 3ULL);            /* unknown type */
     tg_rec(&g, FP_REC_ALLOC, 5, "uuuuuuuu", 1ULL, 0ULL, 16ULL, 0x2000ULL, 2ULL, 0ULL,
            99ULL, 98ULL);                                    /* two future fields */
-    tg_rec(&g, FP_REC_RUSAGE, 6, "uu", 30ULL, 1ULL);         /* +5 to B */
-    tg_rec(&g, FP_REC_FAULT, 7, "uuuuu", (uint64_t)FP_FAULT_MAJOR, 0x2000ULL, 0x401000ULL, 1ULL,
-           10ULL);
+    tg_put_rusage(&g, 6, &(struct fp_rec_rusage){ .minflt = 30ULL, .majflt = 1ULL });         /* +5 to B */
+    tg_put_fault(&g, 7, &(struct fp_rec_fault){
+        .kind = (uint64_t)FP_FAULT_MAJOR, .addr = 0x2000ULL, .ip = 0x401000ULL, .stack = 1ULL,
+        .weight = 10ULL,
+    });
     struct fp_model *m = read_tg(&g);
     assert_int_equal(stack_at(m, FA[0])->c.minflt, 20);
     assert_int_equal(stack_at(m, FA[0])->c.majflt, 1);
@@ -354,14 +380,16 @@ static void test_module_generations(void **state)
     struct tg g;
     tg_start(&g, 10, 0, "/bin/k", "k");
     tg_block(&g, 10, 0);
-    tg_rec(&g, FP_REC_MODULE, 1, "uuubs", base, base + 0x1000, base + 0x3000, "", (size_t)0,
-           "/x/liba.so");
+    tg_put_module(&g, 1, &(struct fp_rec_module){
+        .base = base, .start = base + 0x1000, .end = base + 0x3000, .path = TG_STR("/x/liba.so"),
+    });
     tg_stack(&g, 1, 1, fr);
     tg_malloc(&g, 2, 16, 0x1000, 1);
     tg_malloc(&g, 3, 16, 0x2000, 1);
-    tg_rec(&g, FP_REC_MODULE_UNLOAD, 4, "u", base);
-    tg_rec(&g, FP_REC_MODULE, 5, "uuubs", base, base + 0x1000, base + 0x3000, "", (size_t)0,
-           "/x/libb.so");
+    tg_put_module_unload(&g, 4, &(struct fp_rec_module_unload){ .base = base });
+    tg_put_module(&g, 5, &(struct fp_rec_module){
+        .base = base, .start = base + 0x1000, .end = base + 0x3000, .path = TG_STR("/x/libb.so"),
+    });
     tg_stack(&g, 2, 1, fr);
     for (uint64_t i = 0; i < 3; i++)
         tg_malloc(&g, 6 + i, 16, 0x3000 + 0x100 * i, 2);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "faultprof/trace.h"
+#include "faultprof/records.h"
 
 #define TG_UNTIMED UINT64_MAX
 
@@ -89,18 +89,50 @@ static inline void tg_flush(struct tg *g)
     g->first_done = 1;
 }
 
-/* A record: fmt letters u (u64), z (i64, zigzag), s (C string), b (ptr, len). */
-static inline void tg_rec(struct tg *g, unsigned type, uint64_t t, const char *fmt, ...)
+/* Appends one record: the type, its length and the payload, after dt for a
+ * timed record (t != TG_UNTIMED). */
+static inline void tg_record(struct tg *g, unsigned type, uint64_t t, const uint8_t *pay, size_t n)
 {
-    static uint8_t pay[FP_MAX_RECORD + 64];
-    size_t n = 0;
+    uint8_t hdr[1 + 2 * FP_VARINT_MAX], dt[FP_VARINT_MAX];
+    size_t dl = 0;
     if (t != TG_UNTIMED) {
-        n += fp_put_varint(pay + n, t - g->t_cur);
+        dl = fp_put_varint(dt, t - g->t_cur);
         g->t_cur = t;
         if (!g->have_time)
             g->t_first = t, g->have_time = 1;
         g->t_last = t;
     }
+    hdr[0] = (uint8_t)type;
+    size_t h = 1 + fp_put_varint(hdr + 1, dl + n);
+    memcpy(hdr + h, dt, dl);
+    tg_raw(g, hdr, h + dl);
+    tg_raw(g, pay, n);
+}
+
+/* A well-formed record of each type, from its fields: tg_put_alloc(g, t,
+ * &(struct fp_rec_alloc){ .size = 16, ... }); t is ignored for untimed
+ * types.  Generated from include/faultprof/records.h. */
+#define FP_X(NAME, name, code, timed)                                                 \
+    static inline void tg_put_##name(struct tg *g, uint64_t t,                        \
+                                     const struct fp_rec_##name *x)                   \
+    {                                                                                 \
+        static uint8_t pay[FP_MAX_RECORD + 64];                                       \
+        size_t n = (size_t)(fp_enc_##name(pay, x) - pay);                             \
+        tg_record(g, code, timed ? t : TG_UNTIMED, pay, n);                           \
+    }
+FP_RECORD_LIST(FP_X)
+#undef FP_X
+
+/* a C string as a string field */
+#define TG_STR(cs) ((struct fp_str){ (cs), (uint32_t)strlen(cs) })
+
+/* A record whose payload breaks its layout on purpose (too short, an old
+ * minor's, an unknown type), field by field: fmt letters u (u64), z (i64,
+ * zigzag), s (C string), b (ptr, len).  Well-formed records use tg_put_*. */
+static inline void tg_rec(struct tg *g, unsigned type, uint64_t t, const char *fmt, ...)
+{
+    static uint8_t pay[FP_MAX_RECORD + 64];
+    size_t n = 0;
     va_list ap;
     va_start(ap, fmt);
     for (const char *f = fmt; *f; f++) {
@@ -117,11 +149,7 @@ static inline void tg_rec(struct tg *g, unsigned type, uint64_t t, const char *f
         }
     }
     va_end(ap);
-    uint8_t hdr[1 + FP_VARINT_MAX];
-    hdr[0] = (uint8_t)type;
-    size_t h = 1 + fp_put_varint(hdr + 1, n);
-    tg_raw(g, hdr, h);
-    tg_raw(g, pay, n);
+    tg_record(g, type, t, pay, n);
 }
 
 /* The first member: stream header and PROCESS record (cmdline args
@@ -143,14 +171,20 @@ static inline void tg_start_sampled(struct tg *g, uint64_t pid, uint64_t flags, 
     for (size_t i = 0; i < cl; i++)
         if (cmdline[i] == ' ')
             cmdline[i] = 0;
-    if (sample_bytes)
-        tg_rec(g, FP_REC_PROCESS, TG_UNTIMED, "uuuuuuuusbu", pid, (uint64_t)1, flags,
-               (uint64_t)1000, (uint64_t)1700000000000000000ULL, (uint64_t)4096, (uint64_t)64,
-               (uint64_t)64, exe, cmdline, cl, sample_bytes);
-    else
-        tg_rec(g, FP_REC_PROCESS, TG_UNTIMED, "uuuuuuuusb", pid, (uint64_t)1, flags,
-               (uint64_t)1000, (uint64_t)1700000000000000000ULL, (uint64_t)4096, (uint64_t)64,
-               (uint64_t)64, exe, cmdline, cl);
+    struct fp_rec_process x = {
+        .pid = pid, .ppid = 1, .flags = flags, .t0_monotonic = 1000,
+        .t0_realtime = 1700000000000000000ULL, .page_size = 4096, .depth_limit = 64,
+        .rusage_every = 64, .exe = TG_STR(exe), .cmdline = { cmdline, (uint32_t)cl },
+        .sample_bytes = sample_bytes,
+    };
+    if (sample_bytes) {
+        tg_put_process(g, TG_UNTIMED, &x);
+    } else {
+        /* as a 1.0 recorder wrote it: sample_bytes (since 1.1) absent */
+        static uint8_t pay[FP_MAX_RECORD];
+        size_t n = (size_t)(fp_enc_process(pay, &x) - pay) - 1;
+        tg_record(g, FP_REC_PROCESS, TG_UNTIMED, pay, n);
+    }
 }
 
 static inline void tg_start(struct tg *g, uint64_t pid, uint64_t flags, const char *exe, const char *cmd)
@@ -168,41 +202,34 @@ static inline void tg_block(struct tg *g, uint32_t tid, uint64_t t_base)
     g->have_time = 0;
     g->t_first = g->t_last = t_base;
     uint32_t seq = g->seq_next[tid % 64]++;
-    tg_rec(g, FP_REC_BLOCK, TG_UNTIMED, "uuu", (uint64_t)tid, (uint64_t)seq, t_base);
+    tg_put_block(g, TG_UNTIMED, &(struct fp_rec_block){ .block_tid = tid, .seq = seq,
+                                                        .t_base = t_base });
 }
 
 /* Convenience records */
 static inline void tg_stack(struct tg *g, uint64_t id, int n, const uint64_t *frames)
 {
-    uint8_t pay[16 + FP_MAX_DEPTH * FP_VARINT_MAX];
-    size_t k = 0;
-    k += fp_put_varint(pay + k, id);
-    k += fp_put_varint(pay + k, (uint64_t)n);
-    for (int i = 0; i < n; i++)
-        k += fp_put_varint(pay + k, frames[i]);
-    uint8_t hdr[1 + FP_VARINT_MAX];
-    hdr[0] = FP_REC_STACK;
-    size_t h = 1 + fp_put_varint(hdr + 1, k);
-    tg_raw(g, hdr, h);
-    tg_raw(g, pay, k);
+    struct fp_rec_stack x = { .id = id, .frames = { (uint64_t)n, (uint64_t *)frames } };
+    tg_put_stack(g, TG_UNTIMED, &x);
 }
 
 static inline void tg_malloc(struct tg *g, uint64_t t, uint64_t size, uint64_t addr, uint64_t stack)
 {
-    tg_rec(g, FP_REC_ALLOC, t, "uuuuuu", (uint64_t)FP_FUNC_MALLOC, (uint64_t)0, size, addr, stack,
-           (uint64_t)0);
+    tg_put_alloc(g, t, &(struct fp_rec_alloc){ .func = FP_FUNC_MALLOC, .size = size, .addr = addr,
+                                              .stack = stack });
 }
 
 static inline void tg_free(struct tg *g, uint64_t t, uint64_t addr)
 {
-    tg_rec(g, FP_REC_FREE, t, "uu", (uint64_t)0, addr);
+    tg_put_free(g, t, &(struct fp_rec_free){ .addr = addr });
 }
 
 static inline void tg_realloc(struct tg *g, uint64_t t, uint64_t old, uint64_t size, uint64_t new_addr,
                        uint64_t stack)
 {
-    tg_rec(g, FP_REC_REALLOC, t, "uuuuuu", (uint64_t)FP_FUNC_REALLOC, (uint64_t)0, old, size,
-           new_addr, stack);
+    tg_put_realloc(g, t, &(struct fp_rec_realloc){ .func = FP_FUNC_REALLOC, .old_addr = old,
+                                                  .size = size, .new_addr = new_addr,
+                                                  .stack = stack });
 }
 
 /* Finishes the file; the caller owns g->buf (free it). */

@@ -1,0 +1,267 @@
+/* Record layouts (include/faultprof/records.h) round trip: every record type
+ * is written with edge values (0, one- and two-byte varint bounds, 2^64-1,
+ * negative zigzag values, empty, NUL-holding and long strings, no frames and
+ * FP_MAX_DEPTH frames), as a recorder of each minor version would, through
+ * a real trace file, and read back field by field; with bytes appended (a
+ * later minor's fields, to be ignored) and cut (corrupt, to be refused);
+ * and --dump prints every field.  Nothing here names a record type: a type
+ * added to the table is covered as it is.
+ *
+ * With --man it prints the layout table of man/faultprof-trace.5 (make
+ * man-layouts); the test fails when the man page's copy differs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tracegen.h"
+#include "rt_table.h"
+#include "event.h"
+#include "reader.h"
+#include "report.h"
+
+static uint8_t pay[FP_MAX_RECORD + 64];
+
+/* decodes payload [p, p+n) of type rt through the analyzer's decoder */
+static int decode(const struct rtype *rt, const uint8_t *p, size_t n, struct fp_event *ev)
+{
+    struct fp_record rec = { .type = rt->code, .timed = (int)rt->timed, .p = p, .end = p + n };
+    return fp_event_decode(&rec, ev);
+}
+
+/* Every type, every variant, as minor 0 and as the current minor: decodes
+ * to what was written (a field the writer's minor lacked reads as 0); with
+ * bytes appended, the same; cut by a byte, corrupt, unless only fields of a
+ * later minor were cut. */
+static void test_round_trip_payloads(void **state)
+{
+    (void)state;
+    static struct fp_event ev;
+    static union fp_any want;
+    for (size_t i = 0; i < NTYPES; i++) {
+        const struct rtype *rt = &types[i];
+        assert_true(rt->nfields > 0);
+        for (int v = 0; v < VARIANTS; v++) {
+            for (unsigned minor = 0; minor <= MINOR_NOW; minor++) {
+                rt->fill(&want, v);
+                size_t n = rt->enc(pay, &want, minor);
+                rt->zero_newer(&want, minor);
+                assert_int_equal(decode(rt, pay, n, &ev), 1);
+                if (!rt->same(&want, (const union fp_any *)&ev.u))
+                    fail_msg("%s variant %d minor %u: read back differs", rt->name, v, minor);
+                if (minor == MINOR_NOW) {
+                    memcpy(pay + n, "\x05\x81\x01", 3);    /* a later minor's fields */
+                    assert_int_equal(decode(rt, pay, n + 3, &ev), 1);
+                    assert_true(rt->same(&want, (const union fp_any *)&ev.u));
+                }
+                /* one byte short: corrupt, or a field of a later minor gone */
+                if (n == 0)
+                    continue;
+                int d = decode(rt, pay, n - 1, &ev);
+                size_t n_old = rt->enc(pay, &want, 0);
+                if (minor == 0 || n - 1 < n_old)
+                    assert_int_equal(d, -1);
+                else if (d != -1)
+                    assert_int_equal(d, 1);
+            }
+        }
+    }
+}
+
+/* The encoder stays within the bound writers reserve. */
+static void test_max_bounds_encoding(void **state)
+{
+    (void)state;
+    static union fp_any x;
+    for (size_t i = 0; i < NTYPES; i++) {
+        for (int v = 0; v < VARIANTS; v++) {
+            types[i].fill(&x, v);
+            size_t n = types[i].enc(pay, &x, MINOR_NOW);
+            size_t max = 0;
+            switch (types[i].code) {
+#define FP_X(NAME, name, code, timed) case code: max = fp_max_##name(&x.name); break;
+            FP_RECORD_LIST(FP_X)
+#undef FP_X
+            }
+            assert_true(n <= max);
+            assert_true(max <= FP_MAX_RECORD);
+        }
+    }
+}
+
+/* Every type, written through tracegen into a trace file, read back by the
+ * reader (framing, dt) in file order.  BLOCK goes as tracegen writes it, at
+ * each member's start: edge values there would move the reader's clock. */
+static void test_round_trip_trace(void **state)
+{
+    (void)state;
+    static union fp_any want[NTYPES][VARIANTS];
+    struct tg g;
+    tg_start(&g, 77, 0, "/bin/rt", "rt");
+    tg_block(&g, 77, 100);
+    uint64_t t = 100;
+    for (size_t i = 0; i < NTYPES; i++) {
+        if (types[i].code == FP_REC_BLOCK)
+            continue;
+        for (int v = 0; v < VARIANTS; v++) {
+            types[i].fill(&want[i][v], v);
+            size_t n = types[i].enc(pay, &want[i][v], MINOR_NOW);
+            tg_record(&g, types[i].code, types[i].timed ? ++t : TG_UNTIMED, pay, n);
+        }
+        tg_block(&g, 77, t);
+    }
+    tg_finish(&g);
+    char path[] = "/tmp/fp-records-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(tg_write_file(&g, path), 0);
+
+    struct fp_reader *r;
+    char err[256];
+    assert_int_equal(fp_reader_open(&r, path, FP_ORDER_FILE, err, sizeof(err)), 0);
+    const struct fp_record *rec;
+    static struct fp_event ev;
+    size_t seen[NTYPES] = { 0 };
+    int first = 1;         /* tg_start's PROCESS */
+    uint64_t t_want = 100;
+    while (fp_reader_next(r, &rec) > 0) {
+        if (first || rec->type == FP_REC_BLOCK) {
+            first = 0;
+            continue;
+        }
+        size_t i = 0;
+        while (i < NTYPES && types[i].code != rec->type)
+            i++;
+        assert_true(i < NTYPES);
+        size_t v = seen[i]++;
+        assert_true(v < VARIANTS);
+        assert_int_equal(fp_event_decode(rec, &ev), 1);
+        if (!types[i].same(&want[i][v], (const union fp_any *)&ev.u))
+            fail_msg("%s variant %zu: read back from the trace differs", types[i].name, v);
+        if (types[i].timed)
+            assert_int_equal(rec->t, ++t_want);
+    }
+    for (size_t i = 0; i < NTYPES; i++)
+        if (types[i].code != FP_REC_BLOCK && seen[i] != VARIANTS)
+            fail_msg("%s: %zu of %d records read back", types[i].name, seen[i], VARIANTS);
+    assert_int_equal(fp_reader_truncation(r, NULL, NULL), 0);
+    fp_reader_close(r);
+
+    /* --dump prints every record with every field of the table */
+    char *dump = NULL;
+    size_t dlen = 0;
+    FILE *out = open_memstream(&dump, &dlen);
+    assert_int_equal(fp_dump(out, path, 1, 0, err, sizeof(err)), 0);
+    fclose(out);
+    for (size_t i = 0; i < NTYPES; i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "\n%s t=", types[i].name);
+        const char *at = strstr(dump, line);
+        if (!at)
+            fail_msg("--dump shows no %s record", types[i].name);
+        const char *eol = strchr(at + 1, '\n');
+        char fields[512];
+        snprintf(fields, sizeof(fields), "%s", types[i].fields);
+        for (char *f = strtok(fields, " "); f; f = strtok(NULL, " ")) {
+            char key[80];
+            snprintf(key, sizeof(key), " %s=", strcmp(f, "frames") ? f : "n");
+            const char *k = strstr(at, key);
+            if (!k || k > eol)
+                fail_msg("--dump's %s line lacks %s", types[i].name, key);
+        }
+    }
+    free(dump);
+    unlink(path);
+    free(g.buf);
+}
+
+/* ---- the man page's layout table */
+static const char *encoding_note(char enc)
+{
+    switch (enc) {
+    case 'Z': return " (zz)";
+    case 'S': return " (str)";
+    case 'A': return " (n, then n varints)";
+    default: return "";
+    }
+}
+
+#define MAN_FIELD(c, f, enc, show, since)                                               \
+    pos += snprintf(buf + pos, cap - pos, "%s%s%s", k++ ? ", " : "", #f, encoding_note(#enc[0])); \
+    if (since)                                                                          \
+        pos += snprintf(buf + pos, cap - pos, " (since 1.%d)", since);
+static size_t man_table(char *buf, size_t cap)
+{
+    size_t pos = 0;
+    int k;
+    pos += snprintf(buf + pos, cap - pos,
+                    ".\\\" generated from include/faultprof/records.h by make man-layouts\n"
+                    ".TS\nl l l lx.\ntype\trecord\ttimed\tfields, in order\n");
+#define FP_X(NAME, name, code, timed)                                                   \
+    k = 0;                                                                              \
+    pos += snprintf(buf + pos, cap - pos, "0x%02x\t%s\t%s\tT{\n", code, #NAME,          \
+                    timed ? "yes" : "no");                                              \
+    FP_FIELDS_##name(MAN_FIELD, name)                                                   \
+    pos += snprintf(buf + pos, cap - pos, "\nT}\n");
+    FP_RECORD_LIST(FP_X)
+#undef FP_X
+    pos += snprintf(buf + pos, cap - pos, ".TE\n");
+    return pos;
+}
+
+#define MAN_BEGIN ".\\\" BEGIN record layouts\n"
+#define MAN_END   ".\\\" END record layouts\n"
+
+static void test_man_page_table(void **state)
+{
+    (void)state;
+    static char want[32768], page[262144];
+    man_table(want, sizeof(want));
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/../man/faultprof-trace.5",
+             getenv("TESTS") ? getenv("TESTS") : "tests");   /* tests/run.sh sets TESTS */
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    size_t n = fread(page, 1, sizeof(page) - 1, f);
+    fclose(f);
+    page[n] = 0;
+    char *a = strstr(page, MAN_BEGIN), *b = a ? strstr(a, MAN_END) : NULL;
+    if (!a || !b)
+        fail_msg("man/faultprof-trace.5 has no generated layout table (make man-layouts)");
+    a += strlen(MAN_BEGIN);
+    *b = 0;
+    if (strcmp(a, want) != 0)
+        fail_msg("man/faultprof-trace.5's layout table differs from records.h: "
+                 "run make man-layouts");
+    /* and each type has its prose entry */
+    for (size_t i = 0; i < NTYPES; i++) {
+        char entry[64];
+        snprintf(entry, sizeof(entry), "0x%02x %s\"", types[i].code, types[i].name);
+        char entry2[64];
+        snprintf(entry2, sizeof(entry2), ".B 0x%02x %s\n", types[i].code, types[i].name);
+        if (!strstr(b + 1, entry) && !strstr(b + 1, entry2))
+            fail_msg("man/faultprof-trace.5 does not describe %s", types[i].name);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--man") == 0) {
+        static char buf[32768];
+        fwrite(buf, 1, man_table(buf, sizeof(buf)), stdout);
+        return 0;
+    }
+    rt_init(SIZE_MAX);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_payloads),
+        cmocka_unit_test(test_max_bounds_encoding),
+        cmocka_unit_test(test_round_trip_trace),
+        cmocka_unit_test(test_man_page_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
