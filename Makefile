@@ -33,7 +33,7 @@ LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(BUILD)/obj/%.o)
 AN_SRC     := $(wildcard analyzer/*.c)
 AN_LIB_SRC := $(filter-out analyzer/main.c,$(AN_SRC))
 AN_LIB_OBJ := $(AN_LIB_SRC:%.c=$(BUILD)/obj/%.o)
-AN_LIBS    := -ldw -lelf -ldeflate -lz -liberty -lm -pthread
+AN_LIBS    := -ldw -ldebuginfod -lelf -ldeflate -lz -liberty -lm -pthread
 
 # --- tests
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "faultprof/trace.h"
+#include "debuginfo.h"
 #include "gate.h"
 #include "model.h"
 #include "report.h"
@@ -35,6 +37,9 @@ static void usage(FILE *f)
 "      --filter GLOB    also fold frames whose function matches GLOB\n"
 "      --no-filter      show the allocator's own frames too\n"
 "      --no-symbols     don't read debug info (module+offset only)\n"
+"      --sysroot DIR    look for the traced files under DIR first (a trace from\n"
+"                       another machine); a file whose build-id differs is not used\n"
+"      --debug-dir DIR  look for debug info in DIR too (repeatable)\n"
 "      --diff BASE NEW  compare two traces\n"
 "      --normalize      diff: match functions ignoring namespaces, parameters, hashes\n"
 "      --fail-on EXPR   diff: exit 1 when EXPR passes its limit, e.g. minor_faults>+20%,\n"
@@ -51,6 +56,7 @@ static void usage(FILE *f)
 enum {
     OPT_BY = 256, OPT_THREADS, OPT_DEPTH, OPT_FILTER, OPT_NO_FILTER, OPT_NO_SYMBOLS, OPT_DIFF,
     OPT_NORMALIZE, OPT_DUMP, OPT_ORDER, OPT_VERSION, OPT_FAIL_ON, OPT_JUNIT,
+    OPT_SYSROOT, OPT_DEBUG_DIR,
 };
 
 static const struct option longopts[] = {
@@ -68,6 +74,8 @@ static const struct option longopts[] = {
     { "normalize", no_argument, NULL, OPT_NORMALIZE },
     { "fail-on", required_argument, NULL, OPT_FAIL_ON },
     { "junit", required_argument, NULL, OPT_JUNIT },
+    { "sysroot", required_argument, NULL, OPT_SYSROOT },
+    { "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
     { "dump", no_argument, NULL, OPT_DUMP },
     { "order", required_argument, NULL, OPT_ORDER },
     { "output", required_argument, NULL, 'o' },
@@ -148,7 +156,21 @@ struct cmd {
     struct fp_gate *gates;       /* --fail-on, in order */
     size_t ngates;
     const char *junit;
+    const char *sysroot;         /* --sysroot, --debug-dir */
+    const char **debug_dirs;
+    size_t ndebug_dirs;
 };
+
+/* --debug-dir DIR: one more. */
+static int add_debug_dir(struct cmd *cmd, const char *dir)
+{
+    const char **v = realloc(cmd->debug_dirs, (cmd->ndebug_dirs + 1) * sizeof(*v));
+    if (!v)
+        return bad_usage("%s", "out of memory");
+    cmd->debug_dirs = v;
+    v[cmd->ndebug_dirs++] = dir;
+    return -1;
+}
 
 /* --fail-on EXPR: one more gate. */
 static int add_gate(struct cmd *cmd, const char *expr)
@@ -270,6 +292,8 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
     case OPT_NORMALIZE: o->normalize = 1; break;
     case OPT_FAIL_ON: return add_gate(cmd, optarg);
     case OPT_JUNIT: cmd->junit = optarg; break;
+    case OPT_SYSROOT: cmd->sysroot = optarg; break;
+    case OPT_DEBUG_DIR: return add_debug_dir(cmd, optarg);
     case OPT_DUMP: cmd->dump = 1; break;
     case OPT_ORDER:
         if (!strcmp(optarg, "file"))
@@ -289,6 +313,24 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
     default: usage(stderr); return 1;
     }
     return -1;
+}
+
+/* --sysroot and --debug-dir: directories, handed to debuginfo.c. */
+static int setup_debuginfo(const struct cmd *cmd, FILE *warn)
+{
+    for (size_t i = 0; i <= cmd->ndebug_dirs; i++) {
+        const char *dir = i < cmd->ndebug_dirs ? cmd->debug_dirs[i] : cmd->sysroot;
+        struct stat st;
+        if (dir && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+            fprintf(stderr, "faultprof-report: %s: not a directory\n", dir);
+            return -1;
+        }
+    }
+    if (fp_debuginfo_configure(cmd->sysroot, cmd->debug_dirs, cmd->ndebug_dirs, warn) < 0) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -316,6 +358,8 @@ int main(int argc, char **argv)
     if (cmd.junit && !cmd.ngates)
         return bad_usage("%s", "--junit writes the verdicts of --fail-on: give one");
     o.filter = &filter;
+    if (setup_debuginfo(&cmd, o.warn) < 0)
+        return 1;
     FILE *out = stdout;
     if (cmd.output && !(out = fopen(cmd.output, "w"))) {
         fprintf(stderr, "faultprof-report: %s: cannot write: %m\n", cmd.output);
@@ -339,6 +383,7 @@ done:
     for (size_t i = 0; i < cmd.ngates; i++)
         fp_gate_free(&cmd.gates[i]);
     free(cmd.gates);
+    free(cmd.debug_dirs);
     if (fflush(out) != 0 && !rc) {
         fprintf(stderr, "faultprof-report: write error\n");
         rc = 1;
