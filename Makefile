@@ -45,7 +45,8 @@ PROG_BIN   := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 DEMO_SRC   := $(wildcard demo/*.c)
 DEMO_BIN   := $(DEMO_SRC:demo/%.c=$(BUILD)/demo/%)
 
-all: $(BUILD)/libfaultprof.so $(BUILD)/faultprof $(BUILD)/faultprof-report $(DEMO_BIN)
+all: $(BUILD)/libfaultprof.so $(BUILD)/faultprof $(BUILD)/faultprof-report \
+     $(BUILD)/cargo-faultprof $(DEMO_BIN)
 
 $(BUILD)/obj/preload/%.o: preload/%.c $(wildcard include/faultprof/*.h preload/*.h)
 	@mkdir -p $(dir $@)
@@ -65,6 +66,11 @@ $(BUILD)/obj/launcher/%.o: launcher/%.c $(wildcard include/faultprof/*.h)
 
 $(BUILD)/faultprof: $(LAUNCH_OBJ)
 	$(CC) $(OPT) $(LDFLAGS) -o $@ $^
+
+# cargo's subcommand `cargo faultprof`: a script, next to the programs it runs
+$(BUILD)/cargo-faultprof: launcher/cargo-faultprof.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
 
 $(BUILD)/obj/analyzer/%.o: analyzer/%.c $(wildcard include/faultprof/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
@@ -123,7 +129,8 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/faultprof \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(BUILD)/faultprof $(BUILD)/faultprof-report $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/faultprof $(BUILD)/faultprof-report $(BUILD)/cargo-faultprof \
+	    $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BUILD)/libfaultprof.so $(DESTDIR)$(PREFIX)/lib/faultprof/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
