@@ -60,9 +60,12 @@ $(BUILD)/exports.map: preload/exports.map.in preload/hooks.h
 	@mkdir -p $(dir $@)
 	$(CC) -E -P -x c -Ipreload $< -o $@
 
+# the launcher also looks for the library in ../lib/$(MULTIARCH)/faultprof/
+MULTIARCH := $(or $(shell $(CC) -print-multiarch 2>/dev/null),x86_64-linux-gnu)
+
 $(BUILD)/obj/launcher/%.o: launcher/%.c $(wildcard include/faultprof/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -DFP_MULTIARCH='"$(MULTIARCH)"' $(BASE_CFLAGS) -c $< -o $@
 
 $(BUILD)/faultprof: $(LAUNCH_OBJ)
 	$(CC) $(OPT) $(LDFLAGS) -o $@ $^
@@ -123,6 +126,10 @@ fuzz: $(BUILD)/fuzz/fuzz_reader
 demo: all
 	scripts/demo.sh
 
+# the Debian package, from what `all` built: $(BUILD)/faultprof_VERSION_ARCH.deb
+deb: all
+	scripts/make-deb.sh $(BUILD) $(MULTIARCH)
+
 bench: all
 	bench/run
 
@@ -138,5 +145,5 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all tests check asan check-asan demo bench install clean fuzz
+.PHONY: all tests check asan check-asan demo bench install clean fuzz deb
 .SECONDARY:

@@ -21,7 +21,7 @@ libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
 TEST_PACKAGES="
 openjdk-17-jdk-headless ruby golang-go nodejs python3-numpy
 g++ make libjemalloc-dev
-debuginfod iproute2
+debuginfod iproute2 lintian
 "
 what=install-deps
 case "${1:-}" in
