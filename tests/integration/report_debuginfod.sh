@@ -23,29 +23,14 @@ export DEBUGINFOD_CACHE_PATH=$TMPDIR/cache DEBUGINFOD_TIMEOUT=5
 cd "$TMPDIR"
 
 mkdir app served
-cat >app/di.c <<'EOF'
-#include <stdlib.h>
-#define KEEP(p) __asm__ volatile("" :: "r"(p) : "memory")
-__attribute__((noinline)) static void *hidden_alloc(size_t n)
-{
-    void *p = malloc(n);
-    KEEP(p);
-    return p;
-}
-void di_work(void)
-{
-    for (int i = 0; i < 10; i++)
-        free(hidden_alloc(1000 + i));
-}
-EOF
-printf 'void di_work(void);\nint main(void) { di_work(); return 0; }\n' >app/main.c
-${CC:-cc} -O2 -g -fPIC -shared -Wl,--build-id -o app/libdi.so app/di.c ||
+src=$TESTS/progs/dso
+${CC:-cc} -O2 -g -fPIC -shared -Wl,--build-id -o app/libhidden.so "$src/hidden.c" ||
     die "cannot build the library"
-${CC:-cc} -O2 -g -Wl,--build-id -o app/prog app/main.c -Lapp -ldi -Wl,-rpath,"$TMPDIR/app" ||
-    die "cannot build the program"
-objcopy --only-keep-debug app/libdi.so served/libdi.so.debug
-strip --strip-all app/libdi.so app/prog
-lib_id=$(readelf -n app/libdi.so | sed -n 's/.*Build ID: //p')
+${CC:-cc} -O2 -g -Wl,--build-id -o app/prog "$src/hidden_main.c" -Lapp -lhidden \
+    -Wl,-rpath,"$TMPDIR/app" || die "cannot build the program"
+objcopy --only-keep-debug app/libhidden.so served/libhidden.so.debug
+strip --strip-all app/libhidden.so app/prog
+lib_id=$(readelf -n app/libhidden.so | sed -n 's/.*Build ID: //p')
 prog_id=$(readelf -n app/prog | sed -n 's/.*Build ID: //p')
 [ -n "$lib_id" ] && [ -n "$prog_id" ] || die "no build-ids"
 run_traced "$TMPDIR/app/prog"
@@ -77,24 +62,24 @@ report() {
 
 export DEBUGINFOD_URLS=http://127.0.0.1:$port
 report
-assert_contains "$err" "faultprof-report: debuginfod: fetched debug info for $TMPDIR/app/libdi.so (build-id $lib_id) from http://127.0.0.1:$port/buildid/$lib_id/debuginfo"
+assert_contains "$err" "faultprof-report: debuginfod: fetched debug info for $TMPDIR/app/libhidden.so (build-id $lib_id) from http://127.0.0.1:$port/buildid/$lib_id/debuginfo"
 assert_contains "$err" "faultprof-report: debuginfod: no debug info for $TMPDIR/app/prog (build-id $prog_id): not on the servers of DEBUGINFOD_URLS"
-assert_contains "$out" "hidden_alloc (di.c" "report with debug info fetched"
+assert_contains "$out" "hidden_alloc (hidden.c" "report with debug info fetched"
 [ -d "$DEBUGINFOD_CACHE_PATH/$lib_id" ] || die "nothing in the client's cache"
 
 report
-assert_contains "$err" "faultprof-report: debuginfod: debug info for $TMPDIR/app/libdi.so (build-id $lib_id) from the cache, $DEBUGINFOD_CACHE_PATH"
+assert_contains "$err" "faultprof-report: debuginfod: debug info for $TMPDIR/app/libhidden.so (build-id $lib_id) from the cache, $DEBUGINFOD_CACHE_PATH"
 assert_not_contains "$err" "fetched" "second report"
-assert_contains "$out" "hidden_alloc (di.c" "report from the cache"
+assert_contains "$out" "hidden_alloc (hidden.c" "report from the cache"
 
 kill "$server"
 wait "$server" 2>/dev/null || true
 report
-assert_contains "$err" "libdi.so (build-id $lib_id) from the cache" "with the server gone"
-assert_contains "$out" "hidden_alloc (di.c" "report offline"
+assert_contains "$err" "libhidden.so (build-id $lib_id) from the cache" "with the server gone"
+assert_contains "$out" "hidden_alloc (hidden.c" "report offline"
 
 unset DEBUGINFOD_URLS
 report
 assert_not_contains "$err" "debuginfod" "without DEBUGINFOD_URLS"
 assert_not_contains "$out" "hidden_alloc" "without DEBUGINFOD_URLS"
-assert_contains "$out" "libdi.so+0x" "without DEBUGINFOD_URLS"
+assert_contains "$out" "libhidden.so+0x" "without DEBUGINFOD_URLS"

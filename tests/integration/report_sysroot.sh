@@ -12,29 +12,14 @@ require_report
 command -v objcopy >/dev/null || skip "objcopy not installed"
 cd "$TMPDIR"
 mkdir app
-# build VARIANT: libdi.so (hidden_alloc, static, allocates) and prog
+# build [CFLAGS]: app/libhidden.so and app/prog from tests/progs/dso
+src=$TESTS/progs/dso
 build() {
-    cat >app/di.c <<EOF
-#include <stdlib.h>
-#define KEEP(p) __asm__ volatile("" :: "r"(p) : "memory")
-$1
-__attribute__((noinline)) static void *hidden_alloc(size_t n)
-{
-    void *p = malloc(n);
-    KEEP(p);
-    return p;
+    ${CC:-cc} -O2 -g -fPIC -shared -Wl,--build-id "$@" -o app/libhidden.so "$src/hidden.c" &&
+        ${CC:-cc} -O2 -g -Wl,--build-id -o app/prog "$src/hidden_main.c" -Lapp -lhidden \
+            -Wl,-rpath,"$TMPDIR/app"
 }
-void di_work(void)
-{
-    for (int i = 0; i < 10; i++)
-        free(hidden_alloc(1000 + i));
-}
-EOF
-    printf 'void di_work(void);\nint main(void) { di_work(); return 0; }\n' >app/main.c
-    ${CC:-cc} -O2 -g -fPIC -shared -Wl,--build-id -o app/libdi.so app/di.c &&
-        ${CC:-cc} -O2 -g -Wl,--build-id -o app/prog app/main.c -Lapp -ldi -Wl,-rpath,"$TMPDIR/app"
-}
-build "" || die "cannot build the program"
+build || die "cannot build the program"
 run_traced "$TMPDIR/app/prog"
 trace=$TRACE
 [ "$RUN_STATUS" = 0 ] || die "prog exited $RUN_STATUS"
@@ -49,36 +34,35 @@ report() {
     err=$(cat "$TMPDIR/rep.err")
 }
 report
-assert_contains "$out" "hidden_alloc (di.c" "the traced build, in place"
+assert_contains "$out" "hidden_alloc (hidden.c" "the traced build, in place"
 
 # the library rebuilt with a decoy function before hidden_alloc: another
 # build-id (prog, rebuilt the same, keeps its own), and
 # hidden_alloc's traced addresses now lie in decoy_function
-build '__attribute__((noinline)) void decoy_function(char *p) { for (int i = 0; i < 4096; i++) p[i] = (char)i; }' ||
-    die "cannot rebuild"
+build -DDECOY || die "cannot rebuild"
 report
 assert_eq "$rc" 0 "exit status with rebuilt files"
-assert_contains "$err" "$TMPDIR/app/libdi.so: build-id "
+assert_contains "$err" "$TMPDIR/app/libhidden.so: build-id "
 assert_contains "$err" "not the traced "
 assert_not_contains "$out" "decoy_function" "report from a rebuilt library"
 assert_not_contains "$out" "hidden_alloc" "report from a rebuilt library"
-assert_contains "$out" "libdi.so+0x" "frames of a mismatched library"
+assert_contains "$out" "libhidden.so+0x" "frames of a mismatched library"
 
 # --sysroot: the traced files, found under it by their recorded paths
 report --sysroot "$TMPDIR/root"
-assert_contains "$out" "hidden_alloc (di.c" "report with --sysroot"
-assert_contains "$out" "hidden_alloc (di.c" "report with --sysroot (again)"
+assert_contains "$out" "hidden_alloc (hidden.c" "report with --sysroot"
+assert_contains "$out" "hidden_alloc (hidden.c" "report with --sysroot (again)"
 assert_not_contains "$err" "build-id" "warnings with --sysroot"
 
 # --debug-dir: the sysroot's library stripped, its debug info apart
-objcopy --only-keep-debug "root$TMPDIR/app/libdi.so" libdi.so.debug
-strip --strip-all "root$TMPDIR/app/libdi.so"
+objcopy --only-keep-debug "root$TMPDIR/app/libhidden.so" libhidden.so.debug
+strip --strip-all "root$TMPDIR/app/libhidden.so"
 mkdir dbg
-mv libdi.so.debug dbg/
+mv libhidden.so.debug dbg/
 report --sysroot "$TMPDIR/root"
 assert_not_contains "$out" "hidden_alloc" "a stripped library without its debug info"
 report --sysroot "$TMPDIR/root" --debug-dir "$TMPDIR/dbg"
-assert_contains "$out" "hidden_alloc (di.c" "report with --debug-dir"
+assert_contains "$out" "hidden_alloc (hidden.c" "report with --debug-dir"
 
 # bad directories
 report --sysroot "$TMPDIR/no-such-dir"
