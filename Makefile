@@ -34,7 +34,7 @@ LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(BUILD)/obj/%.o)
 AN_SRC     := $(wildcard analyzer/*.c)
 AN_LIB_SRC := $(filter-out analyzer/main.c,$(AN_SRC))
 AN_LIB_OBJ := $(AN_LIB_SRC:%.c=$(BUILD)/obj/%.o)
-AN_LIBS    := -ldw -lelf -ldeflate -lz -liberty -lm -pthread
+AN_LIBS    := -ldw -ldebuginfod -lelf -ldeflate -lz -liberty -lm -pthread
 
 # --- tests
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -46,7 +46,8 @@ PROG_BIN   := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 DEMO_SRC   := $(wildcard demo/*.c)
 DEMO_BIN   := $(DEMO_SRC:demo/%.c=$(BUILD)/demo/%)
 
-all: $(BUILD)/libfaultprof.so $(BUILD)/faultprof $(BUILD)/faultprof-report $(DEMO_BIN)
+all: $(BUILD)/libfaultprof.so $(BUILD)/faultprof $(BUILD)/faultprof-report \
+     $(BUILD)/cargo-faultprof $(DEMO_BIN)
 
 $(BUILD)/obj/preload/%.o: preload/%.c $(wildcard include/faultprof/*.h preload/*.h)
 	@mkdir -p $(dir $@)
@@ -60,12 +61,20 @@ $(BUILD)/exports.map: preload/exports.map.in preload/hooks.h
 	@mkdir -p $(dir $@)
 	$(CC) -E -P -x c -Ipreload $< -o $@
 
+# the launcher also looks for the library in ../lib/$(MULTIARCH)/faultprof/
+MULTIARCH := $(or $(shell $(CC) -print-multiarch 2>/dev/null),x86_64-linux-gnu)
+
 $(BUILD)/obj/launcher/%.o: launcher/%.c $(wildcard include/faultprof/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -DFP_MULTIARCH='"$(MULTIARCH)"' $(BASE_CFLAGS) -c $< -o $@
 
 $(BUILD)/faultprof: $(LAUNCH_OBJ)
 	$(CC) $(OPT) $(LDFLAGS) -o $@ $^
+
+# cargo's subcommand `cargo faultprof`: a script, next to the programs it runs
+$(BUILD)/cargo-faultprof: launcher/cargo-faultprof.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
 
 $(BUILD)/obj/analyzer/%.o: analyzer/%.c $(wildcard include/faultprof/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
@@ -143,13 +152,18 @@ man-layouts: $(BUILD)/tests/unit/test_records
 	     !skip { print } /^\.\\" BEGIN record layouts/ { skip = 1 }' \
 	    man/faultprof-trace.5 > $(BUILD)/faultprof-trace.5 && mv $(BUILD)/faultprof-trace.5 man/
 
+# the Debian package, from what `all` built: $(BUILD)/faultprof_VERSION_ARCH.deb
+deb: all
+	scripts/make-deb.sh $(BUILD) $(MULTIARCH)
+
 bench: all
 	bench/run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/faultprof \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(BUILD)/faultprof $(BUILD)/faultprof-report $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/faultprof $(BUILD)/faultprof-report $(BUILD)/cargo-faultprof \
+	    $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BUILD)/libfaultprof.so $(DESTDIR)$(PREFIX)/lib/faultprof/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
@@ -157,5 +171,5 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all tests check asan check-asan check-tsan demo bench install clean fuzz man-layouts
+.PHONY: all tests check asan check-asan check-tsan demo bench install clean fuzz man-layouts deb
 .SECONDARY:

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "faultprof/trace.h"
 #include "faultprof/version.h"
+#include "debuginfo.h"
+#include "gate.h"
 #include "model.h"
 #include "report.h"
 #include "sites.h"
@@ -35,8 +38,14 @@ static void usage(FILE *f)
 "      --filter GLOB    also fold frames whose function matches GLOB\n"
 "      --no-filter      show the allocator's own frames too\n"
 "      --no-symbols     don't read debug info (module+offset only)\n"
+"      --sysroot DIR    look for the traced files under DIR first (a trace from\n"
+"                       another machine); a file whose build-id differs is not used\n"
+"      --debug-dir DIR  look for debug info in DIR too (repeatable)\n"
 "      --diff BASE NEW  compare two traces\n"
 "      --normalize      diff: match functions ignoring namespaces, parameters, hashes\n"
+"      --fail-on EXPR   diff: exit 1 when EXPR passes its limit, e.g. minor_faults>+20%,\n"
+"                       leaked_bytes>0, bytes@parse_input>+10% (repeatable)\n"
+"      --junit FILE     diff: write the --fail-on verdicts to FILE as JUnit XML\n"
 "      --dump           print every record of TRACE\n"
 "      --order ORDER    --dump order: file (default) or time\n"
 "  -o, --output FILE    write to FILE instead of stdout\n"
@@ -47,7 +56,8 @@ static void usage(FILE *f)
 
 enum {
     OPT_BY = 256, OPT_THREADS, OPT_DEPTH, OPT_FILTER, OPT_NO_FILTER, OPT_NO_SYMBOLS, OPT_DIFF,
-    OPT_NORMALIZE, OPT_DUMP, OPT_ORDER, OPT_VERSION,
+    OPT_NORMALIZE, OPT_DUMP, OPT_ORDER, OPT_VERSION, OPT_FAIL_ON, OPT_JUNIT,
+    OPT_SYSROOT, OPT_DEBUG_DIR,
 };
 
 static const struct option longopts[] = {
@@ -63,6 +73,10 @@ static const struct option longopts[] = {
     { "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
     { "diff", no_argument, NULL, OPT_DIFF },
     { "normalize", no_argument, NULL, OPT_NORMALIZE },
+    { "fail-on", required_argument, NULL, OPT_FAIL_ON },
+    { "junit", required_argument, NULL, OPT_JUNIT },
+    { "sysroot", required_argument, NULL, OPT_SYSROOT },
+    { "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
     { "dump", no_argument, NULL, OPT_DUMP },
     { "order", required_argument, NULL, OPT_ORDER },
     { "output", required_argument, NULL, 'o' },
@@ -136,8 +150,78 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     return rc;
 }
 
+/* What to run besides the report options. */
+struct cmd {
+    int dump, diff, order_file;
+    const char *output;
+    struct fp_gate *gates;       /* --fail-on, in order */
+    size_t ngates;
+    const char *junit;
+    const char *sysroot;         /* --sysroot, --debug-dir */
+    const char **debug_dirs;
+    size_t ndebug_dirs;
+};
+
+/* --debug-dir DIR: one more. */
+static int add_debug_dir(struct cmd *cmd, const char *dir)
+{
+    const char **v = realloc(cmd->debug_dirs, (cmd->ndebug_dirs + 1) * sizeof(*v));
+    if (!v)
+        return bad_usage("%s", "out of memory");
+    cmd->debug_dirs = v;
+    v[cmd->ndebug_dirs++] = dir;
+    return -1;
+}
+
+/* --fail-on EXPR: one more gate. */
+static int add_gate(struct cmd *cmd, const char *expr)
+{
+    char err[512];
+    struct fp_gate *v = realloc(cmd->gates, (cmd->ngates + 1) * sizeof(*v));
+    if (!v)
+        return bad_usage("%s", "out of memory");
+    cmd->gates = v;
+    if (fp_gate_parse(&v[cmd->ngates], expr, err, sizeof(err)) < 0)
+        return bad_usage("%s", err);
+    cmd->ngates++;
+    return -1;
+}
+
+/* The gates' verdicts over d: a line each on stderr, the JUnit file.
+ * Returns 1 when a gate failed, 2 on an error, else 0. */
+static int run_gates(const struct fp_diff *d, const struct cmd *cmd, const char *base,
+                     const char *new_path)
+{
+    char err[512];
+    int rc = 0;
+    struct fp_gate_result *r = calloc(cmd->ngates, sizeof(*r));
+    if (!r) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        return 2;
+    }
+    for (size_t i = 0; i < cmd->ngates; i++) {
+        if (fp_gate_eval(d, &cmd->gates[i], &r[i], err, sizeof(err)) < 0) {
+            fprintf(stderr, "faultprof-report: %s\n", err);
+            free(r);
+            return 2;
+        }
+        rc |= r[i].failed;
+    }
+    fp_gate_text(stderr, "faultprof-report: ", r, cmd->ngates);
+    if (cmd->junit) {
+        FILE *f = fopen(cmd->junit, "w");
+        if (!f || fp_gate_junit(f, r, cmd->ngates, base, new_path) < 0 || fclose(f) != 0) {
+            fprintf(stderr, "faultprof-report: %s: cannot write: %m\n", cmd->junit);
+            rc = 2;
+        }
+    }
+    free(r);
+    return rc;
+}
+
 /* --diff BASE NEW: the diff model, then its printer. */
-static int run_diff(FILE *out, const char *base, const char *new_path, const struct fp_opts *o)
+static int run_diff(FILE *out, const char *base, const char *new_path, const struct fp_opts *o,
+                    const struct cmd *cmd)
 {
     char err[512];
     struct fp_diff d;
@@ -152,15 +236,14 @@ static int run_diff(FILE *out, const char *base, const char *new_path, const str
     } else {
         fp_diff_text(out, &d, o);
     }
+    if (!rc && cmd->ngates) {
+        fflush(out);
+        rc = run_gates(&d, cmd, base, new_path);
+    }
     fp_diff_free(&d);
     return rc;
 }
 
-/* What to run besides the report options. */
-struct cmd {
-    int dump, diff, order_file;
-    const char *output;
-};
 
 /* One option of getopt_long's (c, optarg) into o, filter and cmd.  Returns
  * -1 to go on, or the exit status. */
@@ -208,6 +291,10 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
     case OPT_NO_SYMBOLS: o->symbols = 0; break;
     case OPT_DIFF: cmd->diff = 1; break;
     case OPT_NORMALIZE: o->normalize = 1; break;
+    case OPT_FAIL_ON: return add_gate(cmd, optarg);
+    case OPT_JUNIT: cmd->junit = optarg; break;
+    case OPT_SYSROOT: cmd->sysroot = optarg; break;
+    case OPT_DEBUG_DIR: return add_debug_dir(cmd, optarg);
     case OPT_DUMP: cmd->dump = 1; break;
     case OPT_ORDER:
         if (!strcmp(optarg, "file"))
@@ -227,6 +314,24 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
     default: usage(stderr); return 1;
     }
     return -1;
+}
+
+/* --sysroot and --debug-dir: directories, handed to debuginfo.c. */
+static int setup_debuginfo(const struct cmd *cmd, FILE *warn)
+{
+    for (size_t i = 0; i <= cmd->ndebug_dirs; i++) {
+        const char *dir = i < cmd->ndebug_dirs ? cmd->debug_dirs[i] : cmd->sysroot;
+        struct stat st;
+        if (dir && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+            fprintf(stderr, "faultprof-report: %s: not a directory\n", dir);
+            return -1;
+        }
+    }
+    if (fp_debuginfo_configure(cmd->sysroot, cmd->debug_dirs, cmd->ndebug_dirs, warn) < 0) {
+        fprintf(stderr, "faultprof-report: out of memory\n");
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -249,7 +354,13 @@ int main(int argc, char **argv)
         return bad_usage("%s", "--diff wants exactly two traces: BASE NEW");
     if (cmd.dump && nfiles != 1)
         return bad_usage("%s", "--dump reads one trace");
+    if ((cmd.ngates || cmd.junit) && !cmd.diff)
+        return bad_usage("%s", "--fail-on and --junit go with --diff BASE NEW");
+    if (cmd.junit && !cmd.ngates)
+        return bad_usage("%s", "--junit writes the verdicts of --fail-on: give one");
     o.filter = &filter;
+    if (setup_debuginfo(&cmd, o.warn) < 0)
+        return 1;
     FILE *out = stdout;
     if (cmd.output && !(out = fopen(cmd.output, "w"))) {
         fprintf(stderr, "faultprof-report: %s: cannot write: %m\n", cmd.output);
@@ -265,11 +376,15 @@ int main(int argc, char **argv)
         goto done;
     }
     if (cmd.diff)
-        rc = run_diff(out, argv[optind], argv[optind + 1], &o);
+        rc = run_diff(out, argv[optind], argv[optind + 1], &o, &cmd);
     else
         rc = run_report(out, argv + optind, argc - optind, &o);
 done:
     fp_filter_free(&filter);
+    for (size_t i = 0; i < cmd.ngates; i++)
+        fp_gate_free(&cmd.gates[i]);
+    free(cmd.gates);
+    free(cmd.debug_dirs);
     if (fflush(out) != 0 && !rc) {
         fprintf(stderr, "faultprof-report: write error\n");
         rc = 1;

@@ -1,13 +1,15 @@
 /* symbols: one Dwfl per traced process, built from its MODULE records
- * (dwfl_report_elf at the recorded load bias; dwfl_standard_find_debuginfo
- * finds /usr/lib/debug/.build-id and .gnu_debuglink files).  Each unique
- * address is resolved once; results are interned frames. */
+ * (dwfl_report_elf at the recorded load bias, of the file debuginfo.c
+ * picks: under --sysroot or at its path, with the traced build-id; debug
+ * info from /usr/lib/debug, .gnu_debuglink, --debug-dir and debuginfod).
+ * Each unique address is resolved once; results are interned frames. */
 #include "symbols.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <gelf.h>
 #include <libiberty/demangle.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debuginfo.h"
 #include "hmap.h"
 #include "model.h"
 #include "reader.h"
@@ -24,6 +27,8 @@ struct proc_syms {
     Dwfl *dwfl;
     struct hmap cache;             /* addr + 1 -> offset in res pool */
     uint8_t *warned;               /* per module: warned about symbols */
+    uint8_t *fstate;               /* per module: 0 not looked up, 1 file[] is it, 2 none */
+    char **file;                   /* per module: the file opened for it */
     uint32_t nmods;
     Dwfl **own;                    /* per unloaded module: its own Dwfl, or NULL */
     uint32_t *canon;               /* per unloaded module: the first record of the same
@@ -56,12 +61,6 @@ struct sym_range {
     const Dwfl_Module *mod;
     uint64_t lo, hi;
     const char *name;              /* interned */
-};
-
-static const Dwfl_Callbacks callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
 };
 
 /* ---- interning ---- */
@@ -268,47 +267,55 @@ static int module_at_end(const struct fp_module *md)
     return md->path[0] && md->path[0] != '[' && !md->unloaded;
 }
 
-/* 1 when module i of p can be opened; else says so once. */
-static int module_readable(struct fp_syms *s, uint32_t pi, uint32_t i)
+/* The file to open for module i of p (debuginfo.c: under --sysroot or at
+ * its path, with the traced build-id), or NULL; says why not once. */
+static const char *module_file(struct fp_syms *s, uint32_t pi, uint32_t i)
 {
     struct proc_syms *ps = &s->ps[pi];
     const struct fp_module *md = &s->m->procs[pi].mods[i];
-    if (access(md->path, R_OK) == 0)
-        return 1;
-    if (s->warn && !ps->warned[i])
+    if (!ps->fstate || !ps->file)
+        return NULL;
+    if (ps->fstate[i])
+        return ps->fstate[i] == 1 ? ps->file[i] : NULL;
+    char path[PATH_MAX], id[130], traced[130];
+    enum fp_file_status st = fp_debuginfo_module_file(md, path, sizeof(path), id, sizeof(id));
+    ps->fstate[i] = 2;
+    if (st == FP_FILE_OK && (ps->file[i] = strdup(path)) != NULL) {
+        ps->fstate[i] = 1;
+        return ps->file[i];
+    }
+    if (s->warn && st == FP_FILE_MISMATCH)
+        fprintf(s->warn, "faultprof-report: warning: %s: build-id %s, not the traced %s: "
+                "another build of the file, not used; its frames show as module+offset "
+                "(the traced files: --sysroot DIR)\n", path, id,
+                fp_debuginfo_hex(md->build_id, md->build_id_len, traced, sizeof(traced)));
+    else if (s->warn && st == FP_FILE_MISSING)
         fprintf(s->warn, "faultprof-report: warning: %s: cannot open (%s); its frames "
                 "show as module+offset\n", md->path, "moved or deleted?");
     ps->warned[i] = 1;
-    return 0;
+    return NULL;
 }
 
 /* Reports module i of p to dwfl at its recorded load bias. */
 static void report_module(struct fp_syms *s, Dwfl *dwfl, uint32_t pi, uint32_t i)
 {
-    const struct fp_module *md = &s->m->procs[pi].mods[i];
-    if (!module_readable(s, pi, i))
+    const char *file = module_file(s, pi, i);
+    if (!file)
         return;
-    Dwfl_Module *mod = dwfl_report_elf(dwfl, md->path, md->path, -1, md->base, true);
+    const struct fp_module *md = &s->m->procs[pi].mods[i];
+    Dwfl_Module *mod = dwfl_report_elf(dwfl, md->path, file, -1, md->base, true);
     if (mod)
         tag_module(s, mod, pi, i);
 }
 
-/* Marks mod as module i of p and checks its build-id against the trace's. */
+/* Marks mod as module i of p (its file's build-id is the traced one). */
 static void tag_module(struct fp_syms *s, Dwfl_Module *mod, uint32_t pi, uint32_t i)
 {
-    const struct fp_module *md = &s->m->procs[pi].mods[i];
+    (void)s;
+    (void)pi;
     void **ud;
     dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
     *ud = (void *)(uintptr_t)(i + 1);
-    const unsigned char *bits;
-    GElf_Addr vaddr;
-    int n = dwfl_module_build_id(mod, &bits, &vaddr);
-    if (md->build_id_len && n > 0 &&
-        ((uint32_t)n != md->build_id_len || memcmp(bits, md->build_id, (size_t)n))) {
-        if (s->warn)
-            fprintf(s->warn, "faultprof-report: warning: %s: build-id differs from the "
-                    "traced one; the file changed since, symbols may be wrong\n", md->path);
-    }
 }
 
 /* ---- prewarm: a thread opens the modules loaded at a process's start and
@@ -323,6 +330,7 @@ struct prewarm {
     Dwfl *dwfl;
     uint32_t n;
     char **paths;
+    char **files;                  /* the file to open (debuginfo.c), NULL: none */
     uint64_t *bases;
     uint32_t *idx;                 /* the module's index in the process */
     Dwfl_Module **mods;            /* as reported, NULL when not readable */
@@ -332,13 +340,13 @@ struct prewarm {
 static void *prewarm_main(void *arg)
 {
     struct prewarm *w = arg;
-    w->dwfl = dwfl_begin(&callbacks);
+    w->dwfl = fp_debuginfo_begin();
     if (!w->dwfl)
         return NULL;
     dwfl_report_begin(w->dwfl);
     for (uint32_t i = 0; i < w->n; i++)
-        if (access(w->paths[i], R_OK) == 0)
-            w->mods[i] = dwfl_report_elf(w->dwfl, w->paths[i], w->paths[i], -1, w->bases[i],
+        if (w->files[i])
+            w->mods[i] = dwfl_report_elf(w->dwfl, w->paths[i], w->files[i], -1, w->bases[i],
                                          true);
     dwfl_report_end(w->dwfl, NULL, NULL);
     for (uint32_t i = 0; i < w->n; i++) {
@@ -366,9 +374,12 @@ static void prewarm_free(void *arg)
     prewarm_join(w);
     if (w->dwfl)
         dwfl_end(w->dwfl);
-    for (uint32_t i = 0; i < w->n; i++)
+    for (uint32_t i = 0; i < w->n; i++) {
         free(w->paths[i]);
+        free(w->files[i]);
+    }
     free(w->paths);
+    free(w->files);
     free(w->bases);
     free(w->idx);
     free(w->mods);
@@ -386,11 +397,12 @@ void fp_syms_prewarm(struct fp_model *m, uint32_t pi)
     if (!w)
         return;
     w->paths = calloc(p->nmods ? p->nmods : 1, sizeof(char *));
+    w->files = calloc(p->nmods ? p->nmods : 1, sizeof(char *));
     w->bases = calloc(p->nmods ? p->nmods : 1, sizeof(uint64_t));
     w->idx = calloc(p->nmods ? p->nmods : 1, sizeof(uint32_t));
     w->mods = calloc(p->nmods ? p->nmods : 1, sizeof(Dwfl_Module *));
     w->warm = calloc(p->nmods ? p->nmods : 1, 1);
-    if (!w->paths || !w->bases || !w->idx || !w->mods || !w->warm)
+    if (!w->paths || !w->files || !w->bases || !w->idx || !w->mods || !w->warm)
         goto fail;
     /* debug info only for modules that the stacks read so far go through
      * (the program's and libc, nearly always): opening ld.so's and
@@ -412,6 +424,10 @@ void fp_syms_prewarm(struct fp_model *m, uint32_t pi)
         const struct fp_module *md = &p->mods[i];
         if (!module_at_end(md))
             continue;
+        char file[PATH_MAX], id[130];
+        if (fp_debuginfo_module_file(md, file, sizeof(file), id, sizeof(id)) == FP_FILE_OK &&
+            !(w->files[w->n] = strdup(file)))
+            goto fail;
         if (!(w->paths[w->n] = strdup(md->path)))
             goto fail;
         w->idx[w->n] = i;
@@ -457,8 +473,10 @@ static void proc_setup(struct fp_syms *s, uint32_t pi)
     ps->ready = 1;
     ps->nmods = p->nmods;
     ps->warned = calloc(p->nmods ? p->nmods : 1, 1);
+    ps->fstate = calloc(p->nmods ? p->nmods : 1, 1);
+    ps->file = calloc(p->nmods ? p->nmods : 1, sizeof(*ps->file));
     ps->own = calloc(p->nmods ? p->nmods : 1, sizeof(*ps->own));
-    if (!s->use_dwfl || !ps->warned || !ps->own)
+    if (!s->use_dwfl || !ps->warned || !ps->fstate || !ps->file || !ps->own)
         return;
     struct prewarm *w = p->prewarm;
     if (w) {
@@ -468,13 +486,13 @@ static void proc_setup(struct fp_syms *s, uint32_t pi)
             w->dwfl = NULL;
             for (uint32_t k = 0; k < w->n; k++) {
                 uint32_t i = w->idx[k];
-                if (module_readable(s, pi, i) && w->mods[k])
+                if (module_file(s, pi, i) && w->mods[k])
                     tag_module(s, w->mods[k], pi, i);
             }
             return;
         }
     }
-    ps->dwfl = dwfl_begin(&callbacks);
+    ps->dwfl = fp_debuginfo_begin();
     if (!ps->dwfl)
         return;
     dwfl_report_begin(ps->dwfl);
@@ -532,7 +550,7 @@ static Dwfl *own_dwfl(struct fp_syms *s, uint32_t pi, uint32_t i)
     if (!s->use_dwfl || !ps->own || !md->path[0] || md->path[0] == '[')
         return NULL;
     if (!ps->own[i]) {
-        ps->own[i] = dwfl_begin(&callbacks);
+        ps->own[i] = fp_debuginfo_begin();
         if (!ps->own[i])
             return NULL;
         dwfl_report_begin(ps->own[i]);
@@ -650,14 +668,14 @@ static Dwarf_Die *cu_holding(Dwfl_Module *mod, Dwarf_Addr pc, Dwarf_Addr *bias)
 static const unsigned char sigreturn_code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00,
                                                 0x0f, 0x05 };
 
-/* Whether the code of md's file at vaddr (an address less the load bias) is
+/* Whether the code of the module's file at vaddr (an address less the load bias) is
  * the signal trampoline: the bytes are read from the file through its
  * PT_LOAD headers. */
-static int is_sigreturn(const struct fp_module *md, uint64_t vaddr)
+static int is_sigreturn(const char *file, uint64_t vaddr)
 {
-    if (elf_version(EV_CURRENT) == EV_NONE)
+    if (!file || elf_version(EV_CURRENT) == EV_NONE)
         return 0;
-    int fd = open(md->path, O_RDONLY | O_CLOEXEC);
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     int found = 0;
@@ -840,7 +858,7 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
             }
         }
     }
-    if (n == 0 && md && md->path[0] != '[' && is_sigreturn(md, raw - md->base)) {
+    if (n == 0 && md && md->path[0] != '[' && is_sigreturn(s->use_dwfl ? module_file(s, pi, midx) : md->path, raw - md->base)) {
         n = 1;
         names[0] = strdup(FP_SIGRETURN_NAME);
     }
@@ -950,6 +968,10 @@ void fp_syms_free(struct fp_syms *s)
         hmap_free(&s->ps[i].canon_tab);
         hmap_free(&s->ps[i].cache);
         free(s->ps[i].warned);
+        for (uint32_t k = 0; s->ps[i].file && k < s->ps[i].nmods; k++)
+            free(s->ps[i].file[k]);
+        free(s->ps[i].file);
+        free(s->ps[i].fstate);
     }
     for (size_t i = 0; s->strs && i <= s->str_mask; i++)
         free(s->strs[i]);

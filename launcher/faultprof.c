@@ -253,10 +253,14 @@ static void options_parse(struct options *o, int argc, char **argv)
 /* Returns a malloc'ed absolute path of the library, or NULL after saying why.
  * An explicit choice (--lib, FAULTPROF_LIB) that does not exist is an error,
  * not a reason to look elsewhere. */
+#ifndef FP_MULTIARCH
+#define FP_MULTIARCH "x86_64-linux-gnu"    /* the Makefile passes $(CC) -print-multiarch */
+#endif
+
 static char *lib_find(const char *explicit_lib)
 {
     const char *from = "--lib";
-    char self[PATH_MAX], cand[2][PATH_MAX + 64];
+    char self[PATH_MAX], cand[3][PATH_MAX + 64];
     ssize_t n;
     char *res, *slash;
 
@@ -288,12 +292,14 @@ static char *lib_find(const char *explicit_lib)
         *slash = '\0';
     snprintf(cand[0], sizeof(cand[0]), "%s/" LIB_NAME, self);           /* build tree */
     snprintf(cand[1], sizeof(cand[1]), "%s/../lib/faultprof/" LIB_NAME, self); /* installed */
-    for (size_t i = 0; i < 2; i++) {
+    /* the Debian package's multiarch directory (make deb) */
+    snprintf(cand[2], sizeof(cand[2]), "%s/../lib/" FP_MULTIARCH "/faultprof/" LIB_NAME, self);
+    for (size_t i = 0; i < 3; i++) {
         if (access(cand[i], R_OK) == 0 && (res = realpath(cand[i], NULL)) != NULL)
             return res;
     }
-    msg("cannot find " LIB_NAME " (looked for %s and %s); use --lib PATH or set FAULTPROF_LIB",
-        cand[0], cand[1]);
+    msg("cannot find " LIB_NAME " (looked for %s, %s and %s); use --lib PATH or set "
+        "FAULTPROF_LIB", cand[0], cand[1], cand[2]);
     return NULL;
 }
 

@@ -13,7 +13,7 @@ PACKAGES="
 build-essential pkg-config
 libunwind-dev uthash-dev zlib1g-dev libdeflate-dev
 libcmocka-dev
-libdw-dev libelf-dev libiberty-dev
+libdw-dev libelf-dev libdebuginfod-dev libiberty-dev
 clang libclang-rt-14-dev
 python3 sqlite3 perl git gzip time
 libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
@@ -21,6 +21,7 @@ libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
 TEST_PACKAGES="
 openjdk-17-jdk-headless ruby golang-go nodejs python3-numpy
 g++ make libjemalloc-dev
+debuginfod iproute2 lintian
 "
 what=install-deps
 case "${1:-}" in

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bench/tight.sh: the figures of "Performance, round 2" on bench/tight_loop.c
+# (2 threads x PAIRS malloc/free pairs of 13 sizes, 11 frames deep), in one
+# run, configurations interleaved: wall time native, under faultprof (full
+# stacks, fault sampling at its default) and under heaptrack; trace bytes
+# per event of both; analysis CPU of faultprof-report against
+# heaptrack_print; and the recording cost per event at 1, 2, 4, 8 and 16
+# threads (the same total work).  Whole-process times from /usr/bin/time.
+#
+#   bench/tight.sh [--reps N] [--pairs N]      (defaults 3, 2000000)
+# Writes bench/out/tight.md and prints it.
+set -euo pipefail
+export LC_ALL=C
+REPS=3 PAIRS=2000000
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --reps) REPS=$2; shift 2 ;;
+    --pairs) PAIRS=$2; shift 2 ;;
+    *) echo "usage: bench/tight.sh [--reps N] [--pairs N]" >&2; exit 2 ;;
+    esac
+done
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$ROOT/bench/out/tight
+mkdir -p "$OUT"
+command -v heaptrack >/dev/null || apt-get install -y -qq heaptrack >/dev/null
+make -s -C "$ROOT" all
+cp "$ROOT/build/libfaultprof.so" "$ROOT/build/faultprof-report" "$OUT/"
+cc -O2 -g -pthread -o "$OUT/tight_loop" "$ROOT/bench/tight_loop.c"
+PROG=$OUT/tight_loop
+
+# run NAME CMD...: one whole-process run; appends "NAME wall user sys maxrss"
+run() {
+    local name=$1; shift
+    /usr/bin/time -o "$OUT/time.tmp" -f "%e %U %S %M" "$@" >"$OUT/stdout.tmp" 2>"$OUT/stderr.tmp" ||
+        { echo "bench: $name failed:" >&2; cat "$OUT/stderr.tmp" >&2; exit 1; }
+    echo "$name $(cat "$OUT/time.tmp")" >>"$OUT/raw.txt"
+}
+median() { # NAME FIELD(2 wall, 3 user, 4 sys, 5 rss)
+    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$OUT/raw.txt" | sort -g |
+        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+fp() { # THREADS PAIRS TRACE
+    env LD_PRELOAD="$OUT/libfaultprof.so" FAULTPROF_OUTPUT="$3" "$PROG" "$1" "$2"
+}
+ht() { # THREADS PAIRS: heaptrack's output lands in $OUT/ht.*
+    (cd "$OUT" && heaptrack -o "$OUT/ht" "$PROG" "$1" "$2")
+}
+
+: >"$OUT/raw.txt"
+rm -f "$OUT"/fp.*.gz "$OUT"/ht.*
+EVENTS=$((2 * 2 * PAIRS))
+for r in $(seq 1 "$REPS"); do
+    run native "$PROG" 2 "$PAIRS"
+    rm -f "$OUT"/fp.*.gz
+    run faultprof fp 2 "$PAIRS" "$OUT/fp.%p.gz"
+    rm -f "$OUT"/ht.*
+    run heaptrack ht 2 "$PAIRS"
+done
+FP_TRACE=$(ls "$OUT"/fp.*.gz) HT_TRACE=$(ls "$OUT"/ht.*)
+for r in $(seq 1 "$REPS"); do
+    run report "$OUT/faultprof-report" -q "$FP_TRACE"
+    run heaptrack_print heaptrack_print "$HT_TRACE"
+done
+
+# scaling: the same total pairs over 1..16 threads
+SCALE=""
+for th in 1 2 4 8 16; do
+    p=$((2 * PAIRS / th))
+    for r in $(seq 1 "$REPS"); do
+        run "native$th" "$PROG" "$th" "$p"
+        rm -f "$OUT"/sc.*.gz
+        run "faultprof$th" fp "$th" "$p" "$OUT/sc.%p.gz"
+    done
+    SCALE="$SCALE $th"
+done
+
+n() { median "$1" 2; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+nsper() { awk -v a="$1" -v b="$2" -v e="$3" -v c="$4" 'BEGIN { printf "%.1f", (a - b) * 1e9 * c / e }'; }
+cpu() { awk -v n="$1" '$1 == n { print $3 + $4 }' "$OUT/raw.txt" | sort -g |
+        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+CORES=$(nproc)
+{
+    echo "# tight loop: \`bench/tight.sh --reps $REPS --pairs $PAIRS\`"
+    echo
+    echo "- date $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $CORES CPUs, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- workload: \`tight_loop 2 $PAIRS\`: $EVENTS events (malloc and free calls)"
+    echo
+    echo "| | native | faultprof | heaptrack |"
+    echo "| --- | ---: | ---: | ---: |"
+    echo "| wall s (median of $REPS) | $(n native) | $(n faultprof) ($(ratio "$(n faultprof)" "$(n native)")x) | $(n heaptrack) ($(ratio "$(n heaptrack)" "$(n native)")x) |"
+    fps=$(stat -c %s "$FP_TRACE") hts=$(stat -c %s "$HT_TRACE")
+    echo "| trace bytes | | $fps ($(awk -v s="$fps" -v e="$EVENTS" 'BEGIN { printf "%.3f", s / e }') B/event) | $hts ($(awk -v s="$hts" -v e="$EVENTS" 'BEGIN { printf "%.3f", s / e }') B/event) |"
+    echo "| analysis CPU s (user+sys) | | faultprof-report $(cpu report) | heaptrack_print $(cpu heaptrack_print) ($(ratio "$(cpu heaptrack_print)" "$(cpu report)")x ours) |"
+    echo "| analysis wall s | | $(n report) | $(n heaptrack_print) |"
+    echo
+    echo "Recording cost per event, the same $((2 * PAIRS)) pairs over N threads: (faultprof wall - native wall) x min(N, $CORES) / events."
+    echo
+    echo "| threads | native s | faultprof s | x native | ns per event per thread |"
+    echo "| ---: | ---: | ---: | ---: | ---: |"
+    for th in $SCALE; do
+        c=$((th < CORES ? th : CORES))
+        echo "| $th | $(n "native$th") | $(n "faultprof$th") | $(ratio "$(n "faultprof$th")" "$(n "native$th")") | $(nsper "$(n "faultprof$th")" "$(n "native$th")" "$EVENTS" "$c") |"
+    done
+} >"$OUT/tight.md"
+cat "$OUT/tight.md"
