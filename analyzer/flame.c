@@ -1,6 +1,7 @@
 /* flame: stacks into a pruned tree (see flame.h), and a report's view of
  * it per process and per interval. */
 #include "flame.h"
+#include "report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -271,4 +272,103 @@ void fp_flame_view_free(struct fp_flame_view *fv)
     free(fv->rows);
     free(fv->trows);
     memset(fv, 0, sizeof(*fv));
+}
+
+/* ---- differential ---- */
+
+/* The name id of a key frame (len bytes at p), interned; UINT32_MAX: OOM. */
+static uint32_t diff_name(struct fp_flame_diff *fd, const char *p, size_t len)
+{
+    char nb[1024], lb[1200];
+    fp_diff_key_frame(p, len, nb, sizeof(nb), 0);
+    fp_diff_key_frame(p, len, lb, sizeof(lb), 1);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *q = lb; *q; q++)
+        h = (h ^ (unsigned char)*q) * 1099511628211ull;
+    for (;; h++) {
+        uint64_t key = h ? h : 1;
+        uint32_t *v = hmap_get(&fd->by_hash, key);
+        if (!v)
+            break;
+        if (!strcmp(fd->long_names[*v - 1], lb))
+            return *v - 1;
+    }
+    if (fd->nnames == fd->capnames) {
+        uint32_t cap = fd->capnames ? fd->capnames * 2 : 64;
+        char **a = realloc(fd->names, cap * sizeof(*a)), **b;
+        if (!a)
+            return UINT32_MAX;
+        fd->names = a;
+        if (!(b = realloc(fd->long_names, cap * sizeof(*b))))
+            return UINT32_MAX;
+        fd->long_names = b;
+        fd->capnames = cap;
+    }
+    uint32_t i = fd->nnames;
+    fd->names[i] = strdup(nb);
+    fd->long_names[i] = strdup(lb);
+    if (!fd->names[i] || !fd->long_names[i] || hmap_put(&fd->by_hash, h ? h : 1, i + 1) < 0)
+        return UINT32_MAX;
+    fd->nnames++;
+    return i;
+}
+
+int fp_flame_diff_build(struct fp_flame_diff *fd, const struct fp_diff_sites *t,
+                        const int *metrics, uint32_t nmetrics, double min_share)
+{
+    memset(fd, 0, sizeof(*fd));
+    if (2 * nmetrics > FP_FLAME_MAXV)
+        return -1;
+    fd->nmetrics = nmetrics;
+    memcpy(fd->metrics, metrics, nmetrics * sizeof(*metrics));
+    uint32_t n = (uint32_t)t->n, nv = 2 * nmetrics;
+    uint32_t **fr = calloc(n ? n : 1, sizeof(*fr));
+    uint32_t *nf = calloc(n ? n : 1, sizeof(*nf));
+    uint64_t *vals = calloc((size_t)n * nv + 1, sizeof(*vals));
+    int rc = -1;
+    if (!fr || !nf || !vals)
+        goto out;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct fp_diff_site *ds = &t->v[i];
+        const char *key = ds->key;
+        uint32_t cnt = 1;
+        for (const char *q = key; *q; q++)
+            cnt += *q == '\n';
+        if (!*key)
+            cnt = 0;
+        if (!(fr[i] = malloc((cnt ? cnt : 1) * sizeof(**fr))))
+            goto out;
+        for (const char *q = key; cnt && nf[i] < cnt;) {
+            const char *e = strchr(q, '\n');
+            size_t len = e ? (size_t)(e - q) : strlen(q);
+            if ((fr[i][nf[i]++] = diff_name(fd, q, len)) == UINT32_MAX)
+                goto out;
+            q = e ? e + 1 : q + len;
+        }
+        for (uint32_t k = 0; k < nmetrics; k++) {
+            vals[(size_t)i * nv + 2 * k] = fp_metric_value(&ds->c[0], metrics[k]);
+            vals[(size_t)i * nv + 2 * k + 1] = fp_metric_value(&ds->c[1], metrics[k]);
+        }
+    }
+    rc = fp_flame_build(&fd->tree, n, (const uint32_t *const *)fr, nf, vals, nv, min_share);
+out:
+    for (uint32_t i = 0; fr && i < n; i++)
+        free(fr[i]);
+    free(fr);
+    free(nf);
+    free(vals);
+    return rc;
+}
+
+void fp_flame_diff_free(struct fp_flame_diff *fd)
+{
+    fp_flame_free(&fd->tree);
+    for (uint32_t i = 0; i < fd->nnames; i++) {
+        free(fd->names[i]);
+        free(fd->long_names[i]);
+    }
+    free(fd->names);
+    free(fd->long_names);
+    hmap_free(&fd->by_hash);
+    memset(fd, 0, sizeof(*fd));
 }

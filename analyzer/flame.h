@@ -71,4 +71,24 @@ int fp_flame_view_build(struct fp_flame_view *fv, const struct fp_model *m,
                         double min_share, const struct fp_tl_axis *axis);
 void fp_flame_view_free(struct fp_flame_view *fv);
 
+/* ---- the differential flame graph of a diff (report.h's fp_diff_sites) ---- */
+
+struct fp_diff_sites;
+
+/* A tree of the diff's matched sites: node values 2k and 2k + 1 are base's
+ * and new's metric k; names[frame] is a frame's text, "function" and
+ * "function [module]". */
+struct fp_flame_diff {
+    struct fp_flame tree;
+    int metrics[FP_FLAME_MAXV / 2];
+    uint32_t nmetrics;
+    char **names, **long_names;
+    uint32_t nnames, capnames;
+    struct hmap by_hash;             /* hash of a frame's text -> name + 1 (probed) */
+};
+
+int fp_flame_diff_build(struct fp_flame_diff *fd, const struct fp_diff_sites *t,
+                        const int *metrics, uint32_t nmetrics, double min_share);
+void fp_flame_diff_free(struct fp_flame_diff *fd);
+
 #endif

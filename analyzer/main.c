@@ -150,6 +150,8 @@ static int run_diff(FILE *out, const char *base, const char *new_path, const str
         fp_diff_json(out, &d, o);
     } else if (o->format == FP_FMT_FOLDED) {
         fp_diff_folded(out, &d, o);
+    } else if (o->format == FP_FMT_HTML) {
+        fp_diff_html(out, &d, o);
     } else {
         fp_diff_text(out, &d, o);
     }

@@ -221,6 +221,10 @@ struct fp_diff {
     struct fp_diff_sites faults;     /* fault sources, ranked by change in faults */
     struct fp_diff_sites by_memory;  /* sites ranked by change in faults on their memory
                                         (its keys are those of sites) */
+    /* --format html: the differential flame graphs of sites
+     * (FP_FLAME_ALLOC_METRICS) and fault sources (faults); each side's
+     * report then has its timeline axis */
+    struct fp_flame_diff flame_sites, flame_faults;
 };
 
 /* Reads both traces and matches their sites.  Returns 0, or -1 with the
@@ -243,9 +247,13 @@ int fp_report_html(FILE *out, const struct fp_report *r);      /* report_html.c 
 /* The self-contained page around data (a JSON object, n bytes); mode is
  * what report.js draws: "report" or "diff" (report_html.c). */
 int fp_html_page(FILE *out, const char *title, const char *mode, const char *data, size_t n);
+/* The page's ,"procs":[...] and ,"axis":...,"series":[...] of a report. */
+void fp_html_procs(FILE *out, const struct fp_model *m);
+int fp_html_timeline(FILE *out, const struct fp_report *r);
 int fp_diff_text(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_text.c */
 int fp_diff_json(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_json.c */
 int fp_diff_folded(FILE *out, const struct fp_diff *d, const struct fp_opts *o); /* report_folded.c */
+int fp_diff_html(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_html.c */
 
 /* The summary as one JSON object (no trailing comma or newline). */
 void fp_json_summary(FILE *out, const struct fp_summary *s);

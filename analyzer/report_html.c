@@ -130,7 +130,7 @@ static void by_memory_list(FILE *out, const struct fp_report *r)
     fprintf(out, "]");
 }
 
-static void procs_list(FILE *out, const struct fp_model *m)
+void fp_html_procs(FILE *out, const struct fp_model *m)
 {
     fprintf(out, ",\n\"procs\":[");
     for (uint32_t i = 0; i < m->nprocs; i++) {
@@ -151,7 +151,7 @@ static void procs_list(FILE *out, const struct fp_model *m)
 }
 
 /* Each process's series on the report's axis: arrays, null where it did not run. */
-static int timeline_json(FILE *out, const struct fp_report *r)
+int fp_html_timeline(FILE *out, const struct fp_report *r)
 {
     const struct fp_tl_axis *a = &r->axis;
     fprintf(out, ",\n\"axis\":{\"width_ns\":%llu,\"n\":%u}", (unsigned long long)a->width_ns,
@@ -258,8 +258,8 @@ static int data_json(FILE *out, const struct fp_report *r)
     sites_list(out, "sites", &r->sites, &fi);
     sites_list(out, "fault_sources", &r->fault_sources, &fi);
     by_memory_list(out, r);
-    procs_list(out, r->m);
-    if (timeline_json(out, r) < 0)
+    fp_html_procs(out, r->m);
+    if (fp_html_timeline(out, r) < 0)
         return -1;
     flame_json(out, "flame_alloc", &r->flame_alloc, &fi);
     flame_json(out, "flame_fault", &r->flame_fault, &fi);

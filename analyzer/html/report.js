@@ -474,6 +474,163 @@ function tablesView() {
     sitesTable(D.fault_sources, FAULT_COLS, 'minor_faults', D.fault_sources.length, 4));
 }
 
+/* ---- the diff page (data-mode "diff") ---- */
+
+function ratioText(a, b) { return a === 0 && b === 0 ? '=' : a === 0 ? 'new' : (b / a).toFixed(2) + 'x'; }
+
+function diffSummary() {
+  const a = D.base.summary, b = D.new.summary;
+  const rows = [['allocations', 'allocations', fmtCount], ['bytes allocated', 'bytes_allocated', fmtBytes],
+    ['frees', 'frees', fmtCount], ['peak heap', 'peak_heap_bytes', fmtBytes], ['leaked', 'leaked_bytes', fmtBytes],
+    ['temporary', 'temporary_allocations', fmtCount], ['minor faults', 'minor_faults', exact],
+    ['major faults', 'major_faults', exact], ['fault samples', 'fault_samples', exact],
+    ['wall seconds', 'wall_seconds', v => v.toFixed(3)], ['max RSS', 'max_rss_kb', v => fmtBytes(v * 1024)]];
+  const t = el('table', { id: 'diff-summary' }, el('tr', null, el('th', { class: 'name' }, ''),
+    el('th', null, 'base'), el('th', null, 'new'), el('th', null, 'new/base')));
+  for (const [label, k, f] of rows)
+    t.append(el('tr', { 'data-key': k }, el('td', { class: 'name' }, label), el('td', null, f(a[k])),
+                el('td', null, f(b[k])), el('td', { class: 'ratio' }, ratioText(a[k], b[k]))));
+  return el('section', null, el('h2', null, 'Summaries'),
+    el('p', { class: 'sub' }, 'base: ', el('span', { class: 'mono' }, a.command), ' — new: ',
+       el('span', { class: 'mono' }, b.command)),
+    el('p', { class: 'note' }, 'Page faults: base ' + D.base.fault_mode + '; new ' + D.new.fault_mode), t);
+}
+
+function changesTable(title, rows) {
+  const t = el('table', null, el('tr', null, el('th', { class: 'name' }, 'function'), el('th', null, 'base'),
+                                  el('th', null, 'new'), el('th', null, 'delta')));
+  for (const [name, a, b] of rows) {
+    const d = b - a;
+    t.append(el('tr', null, el('td', { class: 'name mono' }, name), el('td', null, exact(a)), el('td', null, exact(b)),
+                el('td', { class: d > 0 ? 'diffpos' : d < 0 ? 'diffneg' : '' }, (d > 0 ? '+' : '') + exact(d))));
+  }
+  return el('div', null, el('h2', null, title), t);
+}
+
+/* Both heaps and both fault series on one time axis from each start. */
+function diffTimeline() {
+  const sec = el('section', { id: 'timeline' }, el('h2', null, 'Timelines (base dashed, new solid; from each start)'));
+  const sides = [D.base, D.new].filter(x => x.axis && x.axis.n);
+  if (!sides.length) { sec.append(el('p', { class: 'sub' }, 'No timeline.')); return sec; }
+  const tmax = Math.max(...sides.map(x => x.axis.n * x.axis.width_ns / 1e9));
+  const W = 1000, H = 170, top = 10, ph = 100, ftop = 118, fh = 44;
+  const s = svg('svg', { id: 'tl', viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', height: H });
+  const sum = (x, k) => { const v = new Array(x.axis.n).fill(0);
+    for (const se of x.series) se[k].forEach((y, b) => { v[b] += y || 0; }); return v; };
+  const heaps = [D.base, D.new].map(x => x.axis && x.axis.n ? sum(x, 'heap_max') : []);
+  const faults = [D.base, D.new].map(x => x.axis && x.axis.n ? sum(x, 'faults') : []);
+  const hmax = Math.max(1, ...heaps.flat()), fmax = Math.max(1, ...faults.flat());
+  [D.base, D.new].forEach((x, i) => {
+    if (!x.axis || !x.axis.n) return;
+    const w = x.axis.width_ns / 1e9, X = b => b * w / tmax * W;
+    let d = '', f = '';
+    heaps[i].forEach((v, b) => { d += (b ? ' L' : 'M') + X(b) + ',' + (top + ph - v * ph / hmax) + ' L' + X(b + 1) + ',' + (top + ph - v * ph / hmax); });
+    faults[i].forEach((v, b) => { f += (b ? ' L' : 'M') + X(b) + ',' + (ftop + fh - v * fh / fmax) + ' L' + X(b + 1) + ',' + (ftop + fh - v * fh / fmax); });
+    s.append(svg('path', { d, fill: 'none', stroke: '#1c7ed6', 'stroke-width': 1.5, 'stroke-dasharray': i ? '' : '5 3', class: 'heap-line' }));
+    s.append(svg('path', { d: f, fill: 'none', stroke: '#e03131', 'stroke-width': 1.2, 'stroke-dasharray': i ? '' : '5 3' }));
+  });
+  sec.append(el('p', { class: 'note' }, 'Blue: live heap (peak ' + fmtBytes(hmax) + '); red: page faults per interval (most ' +
+    fmtCount(fmax) + '); the axis is ' + fmtSecs(tmax) + ' long.'), s);
+  return sec;
+}
+
+/* The differential flame graph: widths by new (or by base, the reverse
+ * view), colour by growth (red) or shrink (blue), as difffolded.pl does. */
+function diffFlame() {
+  const sec = el('section', { id: 'flame' }, el('h2', null, 'Differential flame graphs'));
+  const bar = el('div', { class: 'bar' });
+  const st = { metric: 'allocations', reverse: false, zoom: 0, search: '' };
+  const buttons = FLAMES.map(([label]) => {
+    const b = el('button', { 'data-metric': label, onclick: () => { st.metric = label; st.zoom = 0; draw(); } }, label);
+    bar.append(b); return b;
+  });
+  const rev = el('button', { id: 'fg-reverse', onclick: () => { st.reverse = !st.reverse; st.zoom = 0; draw(); } }, 'width by base');
+  const search = el('input', { id: 'fg-search', type: 'search', placeholder: 'search (regex)' });
+  search.addEventListener('input', () => { st.search = search.value; draw(); });
+  bar.append(rev, search, el('button', { onclick: () => { st.zoom = 0; draw(); } }, 'reset zoom'));
+  const info = el('p', { class: 'note', id: 'fg-info' }), fg = el('div', { id: 'fg' }), tip = el('div', { id: 'tip' });
+  sec.append(bar, info, fg, tip, el('p', { class: 'note' }, 'Red: grew from base to new, blue: shrank, the deeper the more; ' +
+    'boxes under ' + (100 * D.min_share) + '% of every total are merged into "other". Click to zoom.'));
+  let cur = null;
+  function draw() {
+    const [label, tname, mname] = FLAMES.find(f => f[0] === st.metric);
+    buttons.forEach(b => b.classList.toggle('on', b.dataset.metric === label));
+    rev.classList.toggle('on', st.reverse);
+    const T = D[tname === 'flame_fault' ? 'flame_faults' : 'flame_sites'], k = T.metrics.indexOf(mname);
+    const N = T.nodes.length, base = i => T.nodes[i][2 + 2 * k], neu = i => T.nodes[i][3 + 2 * k];
+    const width = i => st.reverse ? base(i) : neu(i);
+    const name = i => { const f = T.nodes[i][1]; return f === -1 ? 'all' : f === -2 ? 'other' : f === -3 ? '[no stack]' : T.names[f][0]; };
+    const kids = Array.from({ length: N }, () => []);
+    for (let i = 1; i < N; i++) if (width(i) > 0) kids[T.nodes[i][0]].push(i);
+    for (const c of kids) c.sort((a, b) => name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+    const x0 = new Float64Array(N), depth = new Int32Array(N), order = [0];
+    for (let q = 0; q < order.length; q++) {
+      const i = order[q]; let x = x0[i];
+      for (const c of kids[i]) { x0[c] = x; depth[c] = depth[i] + 1; x += width(c); order.push(c); }
+    }
+    const z = st.zoom < N && width(st.zoom) > 0 ? st.zoom : 0, zx = x0[z], zw = width(z) || 1;
+    const anc = new Set();
+    for (let a = z; a > 0; a = T.nodes[a][0]) anc.add(T.nodes[a][0]);
+    let maxRel = 0;
+    for (let i = 1; i < N; i++) maxRel = Math.max(maxRel, Math.abs(neu(i) - base(i)) / (Math.max(neu(0), base(0)) || 1));
+    let re = null;
+    try { re = st.search ? new RegExp(st.search, 'i') : null; } catch (e) { re = null; }
+    const Wpx = fg.clientWidth || 1000, boxes = [];
+    let maxd = 0;
+    for (const i of order) {
+      if (!width(i)) continue;
+      let l, w;
+      if (anc.has(i)) { l = 0; w = 1; } else {
+        l = (x0[i] - zx) / zw; w = width(i) / zw;
+        if (l < -1e-9 || l + w > 1 + 1e-9 || depth[i] < depth[z]) continue;
+      }
+      if (w * Wpx < 0.5) continue;
+      const d = neu(i) - base(i), rel = maxRel ? Math.min(1, Math.abs(d) / (Math.max(neu(0), base(0)) || 1) / maxRel) : 0;
+      const c = 255 - Math.round(170 * rel);
+      const bg = d > 0 ? 'rgb(255,' + c + ',' + c + ')' : d < 0 ? 'rgb(' + c + ',' + c + ',255)' : '#eee';
+      const hit = re && i && re.test(name(i));
+      const b = el('div', { class: 'fg-box' + (T.nodes[i][1] === -2 ? ' other' : '') + (anc.has(i) ? ' anc' : '') + (hit ? ' hl' : ''),
+                            'data-node': i, 'data-name': name(i), 'data-value': width(i), 'data-base': base(i),
+                            'data-new': neu(i), 'data-delta': d });
+      b.style.left = (l * 100) + '%'; b.style.width = (w * 100) + '%'; b.style.top = (depth[i] * 17) + 'px';
+      b.style.background = bg;
+      if (w * Wpx > 30) b.textContent = name(i);
+      boxes.push(b);
+      maxd = Math.max(maxd, depth[i]);
+    }
+    fg.style.height = ((maxd + 1) * 17 + 2) + 'px';
+    fg.replaceChildren(...boxes);
+    cur = { T, k, mname, base, neu, name };
+    info.textContent = label + ': base ' + exact(base(0)) + ', new ' + exact(neu(0)) + ' (' + ratioText(base(0), neu(0)) +
+                       '); widths by ' + (st.reverse ? 'base' : 'new');
+    info.dataset.total = width(0);
+  }
+  fg.addEventListener('click', ev => { const b = ev.target.closest('.fg-box'); if (b) { st.zoom = +b.dataset.node; draw(); } });
+  fg.addEventListener('mousemove', ev => {
+    const b = ev.target.closest('.fg-box');
+    if (!b || !cur) { tip.style.display = 'none'; return; }
+    const i = +b.dataset.node, f = cur.T.nodes[i][1], d = cur.neu(i) - cur.base(i);
+    tip.textContent = (f >= 0 ? cur.T.names[f][1] : cur.name(i)) + '\n' + cur.mname + ': base ' + exact(cur.base(i)) +
+      ', new ' + exact(cur.neu(i)) + ', delta ' + (d > 0 ? '+' : '') + exact(d) + ' (' + ratioText(cur.base(i), cur.neu(i)) + ')';
+    tip.style.display = 'block';
+    tip.style.left = Math.min(ev.clientX + 12, window.innerWidth - 400) + 'px';
+    tip.style.top = (ev.clientY + 14) + 'px';
+  });
+  fg.addEventListener('mouseleave', () => { tip.style.display = 'none'; });
+  listeners.push(draw);
+  return sec;
+}
+
+function diffPage() {
+  document.body.append(el('h1', null, 'faultprof diff'), diffSummary(),
+    diagnosesView(D.new.diagnoses.map(d => Object.assign({ touched_in: '' }, d))),
+    el('section', { class: 'cols' }, changesTable('Fault sources by change in faults', D.fault_changes),
+       changesTable('Allocation sites by change in the faults on their memory', D.memory_changes)),
+    changesTable('Allocation sites by change in ' + D.sort, D.site_changes),
+    diffTimeline(), diffFlame());
+  document.querySelector('#diagnoses h2').textContent = 'Diagnoses of new';
+}
+
 /* ---- the page ---- */
 
 function reportPage() {
@@ -489,7 +646,7 @@ function reportPage() {
 }
 
 try {
-  if (MODE === 'diff' && typeof diffPage === 'function') diffPage();
+  if (MODE === 'diff') diffPage();
   else reportPage();
   changed();
   document.body.dataset.ready = '1';

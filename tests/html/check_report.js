@@ -112,6 +112,21 @@ async function main() {
       const all = named(fg, name).reduce((a, b) => a + b.value, 0);
       check(all === count, `the whole run selected: ${all} of ${name}'s ${count} allocations`);
     }
+    // a diff page: the summary's ratios and a box's base and new figures
+    if (X.diff) {
+      const rows = await page.eval(`[...document.querySelectorAll('#diff-summary tr[data-key]')].map(r => [r.dataset.key, r.querySelector('.ratio').textContent])`);
+      const ratios = Object.fromEntries(rows);
+      for (const [k, v] of Object.entries(X.diff.ratios || {}))
+        check(ratios[k] === v, `diff summary ${k}: ${ratios[k]}, want ${v}`);
+      for (const [m, name, base, neu] of X.diff.boxes || []) {
+        await page.eval(`document.querySelector('button[data-metric="${m}"]').click()`);
+        const b = await page.eval(`(() => { const b = [...document.querySelectorAll('#fg .fg-box')].find(x => x.dataset.name === ${JSON.stringify(name)});
+          return b ? { base: +b.dataset.base, neu: +b.dataset.new, bg: b.style.background } : null; })()`);
+        check(b && b.base === base && b.neu === neu, `diff ${m}: ${name} base ${b && b.base} new ${b && b.neu}, want ${base} ${neu}`);
+        check(b && (neu > base ? /rgb\(255, \d+, \d+\)/.test(b.bg) : true), `diff ${m}: ${name} is red for growth (${b && b.bg})`);
+        await page.screenshot(path.join(outdir, 'diff-' + m.replace(/ /g, '_') + '.png'), true);
+      }
+    }
     check(page.errors.length === 0, 'no JavaScript errors: ' + JSON.stringify(page.errors));
   } finally {
     await browser.close();

@@ -6,7 +6,8 @@
 # highlights; on demo/churn the page-fault flame graphs by code and by
 # allocation are record_process's and work_buffer_new's, the timeline marks
 # the heap peak of the JSON report, and a selected interval restricts the
-# flame graph.  Screenshots of each view stay in $TMPDIR/shots-*.
+# flame graph; --diff reuse churn --format html shows the summary's ratios
+# and record_process's faults of both sides in a red box.  Screenshots of each view stay in $TMPDIR/shots-*.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_shim
@@ -58,3 +59,17 @@ timeout 60 node "$checker" "$TMPDIR/churn.html" "$TMPDIR/shots-churn" "{
                \"page faults by allocation\": {\"work_buffer_new\": $mem}},
   \"peak\": $peak, \"interval\": [\"work_buffer_new\", 4096]}" ||
     die "churn's report in the browser (above)"
+
+# the diff of reuse and churn
+timeout 120 "$LAUNCHER" -q -o "$TMPDIR/reuse.gz" "$DEMOS/reuse" >/dev/null
+"$REPORT" -q --diff "$TMPDIR/reuse.gz" "$TMPDIR/churn.gz" --format html -o "$TMPDIR/diff.html"
+self_contained "$TMPDIR/diff.html"
+dj=$("$REPORT" -q --diff "$TMPDIR/reuse.gz" "$TMPDIR/churn.gz" --format json)
+fb=$(jq '[.fault_sites[] | select(.function == "record_process") | .base.minor_faults + .base.major_faults] | add' <<<"$dj" 2>/dev/null || true)
+fn=$(jq '[.fault_sites[] | select(.function == "record_process") | .new.minor_faults + .new.major_faults] | add' <<<"$dj" 2>/dev/null || true)
+ratio=$("$REPORT" -q --diff "$TMPDIR/reuse.gz" "$TMPDIR/churn.gz" | awk '$1 == "minor" && $2 == "faults" { print $5; exit }')
+mkdir -p "$TMPDIR/shots-diff"
+timeout 60 node "$checker" "$TMPDIR/diff.html" "$TMPDIR/shots-diff" "{
+  \"diff\": {\"ratios\": {\"minor_faults\": \"$ratio\"},
+             \"boxes\": [[\"page faults by code\", \"record_process\", $fb, $fn]]}}" ||
+    die "the diff's page in the browser (above)"
