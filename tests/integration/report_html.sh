@@ -7,7 +7,8 @@
 # allocation are record_process's and work_buffer_new's, the timeline marks
 # the heap peak of the JSON report, and a selected interval restricts the
 # flame graph; --diff reuse churn --format html shows the summary's ratios
-# and record_process's faults of both sides in a red box.  Screenshots of each view stay in $TMPDIR/shots-*.
+# and record_process's faults of both sides in a red box.  Screenshots of
+# each view are kept in $BUILD/tests/html-shots/ for a person to look at.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_shim
@@ -16,6 +17,8 @@ command -v jq >/dev/null || skip "jq not installed"
 command -v node >/dev/null || skip "node not installed (scripts/install-deps.sh --test)"
 [ -x /usr/bin/chromium ] || skip "chromium not installed (scripts/install-deps.sh --test)"
 checker="$(dirname "$0")/../html/check_report.js"
+shots="$BUILD/tests/html-shots"
+rm -rf "$shots"
 
 # the page is one file: no network, nothing loaded from elsewhere
 self_contained() {
@@ -33,8 +36,8 @@ json=$("$REPORT" -q --format json "$TRACE")
 allocs=$(jq .summary.allocations <<<"$json")
 peak=$(jq .summary.peak_heap_bytes <<<"$json")
 leaked=$(jq .summary.leaked_bytes <<<"$json")
-mkdir -p "$TMPDIR/shots-known"
-timeout 60 node "$checker" "$TMPDIR/known.html" "$TMPDIR/shots-known" "{
+mkdir -p "$shots/known"
+timeout 60 node "$checker" "$TMPDIR/known.html" "$shots/known" "{
   \"widths\": {\"allocations\": {\"alloc_a\": 100, \"alloc_b\": 50, \"leak_c\": 7},
                \"leaked\": {\"leak_c\": 224}},
   \"totals\": {\"allocations\": $allocs, \"leaked\": $leaked},
@@ -53,8 +56,8 @@ code=$(jq '[.fault_sites[] | select(.function == "record_process") | .minor_faul
 mem=$(jq '[.allocation_sites[] | select(.function == "work_buffer_new") | .minor_faults + .major_faults] | add' <<<"$json")
 n=$(jq '[.allocation_sites[] | select(.function == "work_buffer_new") | .allocations] | add' <<<"$json")
 assert_eq "$n" 4096 "work_buffer_new allocations"
-mkdir -p "$TMPDIR/shots-churn"
-timeout 60 node "$checker" "$TMPDIR/churn.html" "$TMPDIR/shots-churn" "{
+mkdir -p "$shots/churn"
+timeout 60 node "$checker" "$TMPDIR/churn.html" "$shots/churn" "{
   \"widths\": {\"page faults by code\": {\"record_process\": $code},
                \"page faults by allocation\": {\"work_buffer_new\": $mem}},
   \"peak\": $peak, \"interval\": [\"work_buffer_new\", 4096]}" ||
@@ -68,8 +71,8 @@ dj=$("$REPORT" -q --diff "$TMPDIR/reuse.gz" "$TMPDIR/churn.gz" --format json)
 fb=$(jq '[.fault_sites[] | select(.function == "record_process") | .base.minor_faults + .base.major_faults] | add' <<<"$dj" 2>/dev/null || true)
 fn=$(jq '[.fault_sites[] | select(.function == "record_process") | .new.minor_faults + .new.major_faults] | add' <<<"$dj" 2>/dev/null || true)
 ratio=$("$REPORT" -q --diff "$TMPDIR/reuse.gz" "$TMPDIR/churn.gz" | awk '$1 == "minor" && $2 == "faults" { print $5; exit }')
-mkdir -p "$TMPDIR/shots-diff"
-timeout 60 node "$checker" "$TMPDIR/diff.html" "$TMPDIR/shots-diff" "{
+mkdir -p "$shots/diff"
+timeout 60 node "$checker" "$TMPDIR/diff.html" "$shots/diff" "{
   \"diff\": {\"ratios\": {\"minor_faults\": \"$ratio\"},
              \"boxes\": [[\"page faults by code\", \"record_process\", $fb, $fn]]}}" ||
     die "the diff's page in the browser (above)"
