@@ -249,6 +249,8 @@ int fp_report_html(FILE *out, const struct fp_report *r);      /* report_html.c 
 int fp_html_page(FILE *out, const char *title, const char *mode, const char *data, size_t n);
 /* The page's ,"procs":[...] and ,"axis":...,"series":[...] of a report. */
 void fp_html_procs(FILE *out, const struct fp_model *m);
+/* The page's ,"diagnoses":[...] of a report. */
+void fp_html_diagnoses(FILE *out, const struct fp_report *r);
 int fp_html_timeline(FILE *out, const struct fp_report *r);
 int fp_diff_text(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_text.c */
 int fp_diff_json(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_json.c */

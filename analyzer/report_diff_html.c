@@ -14,23 +14,7 @@ static void side_json(FILE *out, const char *key, const struct fp_diff_side *s)
     fp_json_summary(out, &s->r.summary);
     fprintf(out, ",\"fault_mode\":");
     fp_json_str(out, fp_fault_mode_text(&s->r.fault_info, mode, sizeof(mode)));
-    fprintf(out, ",\"diagnoses\":[");
-    for (size_t i = 0; i < s->r.diags.n; i++) {
-        const struct fp_diag *x = &s->r.diags.v[i];
-        char w[1100], sv[64];
-        fprintf(out, "%s{\"kind\":\"%s\",\"title\":", i ? "," : "", fp_diag_name(x->kind));
-        fp_json_str(out, fp_diag_title(x->kind));
-        fprintf(out, ",\"where\":");
-        fp_json_str(out, fp_diag_where(&s->r.sites, x->site, w, sizeof(w)));
-        fprintf(out, ",\"evidence\":");
-        fp_json_str(out, x->evidence);
-        fprintf(out, ",\"advice\":");
-        fp_json_str(out, x->advice);
-        fprintf(out, ",\"saving\":");
-        fp_json_str(out, fp_diag_saving_text(x, sv, sizeof(sv)));
-        fprintf(out, "}");
-    }
-    fprintf(out, "]");
+    fp_html_diagnoses(out, &s->r);
     fp_html_procs(out, s->m);
     fp_html_timeline(out, &s->r);
     fprintf(out, "}");

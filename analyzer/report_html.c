@@ -89,7 +89,7 @@ static void sites_list(FILE *out, const char *key, const struct fp_sites *s, str
     fprintf(out, "],\n\"%s_total\":%u", key, s->n);
 }
 
-static void diags_list(FILE *out, const struct fp_report *r)
+void fp_html_diagnoses(FILE *out, const struct fp_report *r)
 {
     fprintf(out, ",\n\"diagnoses\":[");
     for (size_t i = 0; i < r->diags.n; i++) {
@@ -254,7 +254,7 @@ static int data_json(FILE *out, const struct fp_report *r)
     fp_json_str(out, fp_fault_mode_text(&r->fault_info, mode, sizeof(mode)));
     fprintf(out, ",\"fault_period\":%llu,\"min_share\":%g",
             (unsigned long long)r->fault_info.period, FP_FLAME_MIN_SHARE);
-    diags_list(out, r);
+    fp_html_diagnoses(out, r);
     sites_list(out, "sites", &r->sites, &fi);
     sites_list(out, "fault_sources", &r->fault_sources, &fi);
     by_memory_list(out, r);

@@ -623,7 +623,7 @@ function diffFlame() {
 
 function diffPage() {
   document.body.append(el('h1', null, 'faultprof diff'), diffSummary(),
-    diagnosesView(D.new.diagnoses.map(d => Object.assign({ touched_in: '' }, d))),
+    diagnosesView(D.new.diagnoses),
     el('section', { class: 'cols' }, changesTable('Fault sources by change in faults', D.fault_changes),
        changesTable('Allocation sites by change in the faults on their memory', D.memory_changes)),
     changesTable('Allocation sites by change in ' + D.sort, D.site_changes),
