@@ -223,6 +223,7 @@ static int load_side(struct fp_diff_side *s, const char *path, const struct fp_o
         return -1;
     }
     s->m->warn = o->warn;
+    s->m->timeline = o->format == FP_FMT_HTML;
     if (o->symbols)
         s->m->modules_known = fp_syms_prewarm;
     if (fp_model_read_file(s->m, path, e, sizeof(e)) < 0) {
@@ -232,6 +233,8 @@ static int load_side(struct fp_diff_side *s, const char *path, const struct fp_o
     /* both sides as a report would have them, whatever the output */
     struct fp_report_plan plan = { .by = o->by, .sort = o->sort,
                                    .parts = FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES };
+    if (o->format == FP_FMT_HTML)
+        plan.parts |= FP_PART_FLAMES;
     s->syms = fp_syms_new(s->m, o->warn, o->symbols);
     if (!s->syms || fp_report_build(&s->r, s->m, s->syms, o, &plan) < 0) {
         snprintf(err, errlen, "out of memory");
@@ -252,6 +255,8 @@ void fp_diff_free(struct fp_diff *d)
     free_sites(&d->sites);
     free_sites(&d->faults);
     free(d->by_memory.v);        /* its keys are sites' */
+    fp_flame_diff_free(&d->flame_sites);
+    fp_flame_diff_free(&d->flame_faults);
     for (int k = 0; k < 2; k++) {
         fp_report_free(&d->side[k].r);
         fp_syms_free(d->side[k].syms);
@@ -290,6 +295,11 @@ int fp_diff_build(struct fp_diff *d, const char *base, const char *new_path,
     diff_metric = o->format == FP_FMT_FOLDED ? o->metric : o->sort;
     if (t->n)
         qsort(t->v, t->n, sizeof(*t->v), cmp_delta);
+    static const int alloc_metrics[] = FP_FLAME_ALLOC_METRICS, fault_metrics[] = { FP_METRIC_FAULTS };
+    if (o->format == FP_FMT_HTML &&
+        (fp_flame_diff_build(&d->flame_sites, t, alloc_metrics, FP_FLAME_ALLOC_NV, FP_FLAME_MIN_SHARE) < 0 ||
+         fp_flame_diff_build(&d->flame_faults, tf, fault_metrics, 1, FP_FLAME_MIN_SHARE) < 0))
+        goto oom;
     return 0;
 oom:
     snprintf(err, errlen, "out of memory");

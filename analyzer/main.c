@@ -25,7 +25,7 @@ static void usage(FILE *f)
 "       faultprof-report --diff BASE NEW [options]\n"
 "       faultprof-report --dump [--order file|time] TRACE\n"
 "\n"
-"  -f, --format FMT     text (default), json or folded\n"
+"  -f, --format FMT     text (default), json, folded or html\n"
 "  -s, --sort METRIC    rank sites by allocations (default), bytes, peak, leaked,\n"
 "                       leaked_blocks, temporary, mmapped, faults, minor_faults,\n"
 "                       major_faults, frees, reallocs, mapped\n"
@@ -119,6 +119,7 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     }
     m->warn = o->warn ? o->warn : NULL;
     m->progress = isatty(2);
+    m->timeline = o->format == FP_FMT_HTML;
     if (o->symbols)
         m->modules_known = fp_syms_prewarm;
     for (int i = 0; i < n; i++) {
@@ -138,6 +139,7 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     } else {
         int w = o->format == FP_FMT_JSON ? fp_report_json(out, &r)
               : o->format == FP_FMT_FOLDED ? fp_report_folded(out, &r)
+              : o->format == FP_FMT_HTML ? fp_report_html(out, &r)
               : fp_report_text(out, &r);
         if (w < 0) {
             fprintf(stderr, "faultprof-report: write error\n");
@@ -233,6 +235,8 @@ static int run_diff(FILE *out, const char *base, const char *new_path, const str
         fp_diff_json(out, &d, o);
     } else if (o->format == FP_FMT_FOLDED) {
         fp_diff_folded(out, &d, o);
+    } else if (o->format == FP_FMT_HTML) {
+        fp_diff_html(out, &d, o);
     } else {
         fp_diff_text(out, &d, o);
     }
@@ -257,8 +261,10 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
             o->format = FP_FMT_JSON;
         else if (!strcmp(optarg, "folded"))
             o->format = FP_FMT_FOLDED;
+        else if (!strcmp(optarg, "html"))
+            o->format = FP_FMT_HTML;
         else
-            return bad_usage("unknown format '%s' (text, json or folded)", optarg);
+            return bad_usage("unknown format '%s' (text, json, folded or html)", optarg);
         break;
     case 's':
         if ((o->sort = fp_metric_parse(optarg)) < 0)

@@ -180,6 +180,7 @@ void fp_model_free(struct fp_model *m)
         proc_release_replay(p);
         if (p->prewarm_free)
             p->prewarm_free(p->prewarm);
+        fp_tl_free(p->tl);
         free(p->trace_path);
         free(p->exe);
         free(p->cmdline);
@@ -387,6 +388,8 @@ static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t
     s->cur_live += (uint64_t)delta;
     p->replay.live_bytes += (uint64_t)delta;
     p->replay.live_blocks += (uint64_t)dblocks;
+    if (p->tl)
+        fp_tl_heap(p->tl, p->replay.live_bytes, t);
     if (p->replay.live_bytes > p->peak_bytes) {
         p->peak_bytes = p->replay.live_bytes;
         p->peak_blocks = p->sample_bytes ? (uint64_t)llround(p->replay.est_live_blocks) : p->replay.live_blocks;
@@ -476,6 +479,8 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     unsigned k = fp_size_class(size);
     m->size_class_allocs[k] += w == 1 ? 1 : (uint64_t)llround(w);
     m->size_class_bytes[k] += wsize;
+    if (p->tl)
+        fp_tl_alloc(p->tl, si, w, wsize, t);
     live_change(p, s, (int64_t)wsize, 1, t);
     if (s->cur_live > s->live_bytes_max)
         s->live_bytes_max = s->cur_live;
@@ -645,6 +650,8 @@ static int proc_finish(struct fp_model *m, uint32_t pi)
     }
     if (p->sample_bytes)
         proc_finish_sampled(m, pi);
+    if (p->tl)
+        fp_tl_finish(p->tl);
     for (uint32_t i = 0; i < m->nthreads; i++)
         if (m->threads[i].proc == pi)
             hmap_free(&m->threads[i].stacks);
@@ -831,7 +838,7 @@ static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_model_thre
 /* A FAULT sample: charged to the code that took it (a fault stack: the ip,
  * then its callers) and to the memory it touched (the live block's site, or
  * a region). */
-static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread *th,
+static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread *th, uint64_t t,
                         const __typeof__(((struct fp_event *)0)->u.fault) *x)
 {
     struct fp_proc *p = &m->procs[pi];
@@ -863,6 +870,8 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread 
 
     int region = FP_REGION_BLOCK;
     struct live *e = block_at(m, p, x->addr);
+    if (p->tl)
+        fp_tl_fault(p->tl, fs, e ? (int64_t)e->stack : -1, w, t);
     if (e) {
         c = &m->stacks[e->stack].c;
         c->fault_samples++;
@@ -914,6 +923,8 @@ static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_model
 {
     uint64_t dmin = minflt > th->minflt ? minflt - th->minflt : 0;
     uint64_t dmaj = majflt > th->majflt ? majflt - th->majflt : 0;
+    if (p->tl && dmin + dmaj)
+        fp_tl_rusage(p->tl, dmin + dmaj, th->t_last);
     if (th->last_stack) {
         m->stacks[th->last_stack - 1].c.minflt += dmin;
         m->stacks[th->last_stack - 1].c.majflt += dmaj;
@@ -1287,7 +1298,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         return 0;
     case FP_REC_REALLOC: return on_realloc(m, pi, ti, ev);
     case FP_REC_STACK: return on_stack(m, pi, ti, ev);
-    case FP_REC_FAULT: return fault_sample(m, pi, &m->threads[ti], &ev->u.fault);
+    case FP_REC_FAULT: return fault_sample(m, pi, &m->threads[ti], ev->t, &ev->u.fault);
     case FP_REC_RUSAGE:
         charge_faults(m, p, &m->threads[ti], ev->u.rusage.minflt, ev->u.rusage.majflt);
         return 0;
@@ -1342,7 +1353,10 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
     p->replay.maps = calloc(1, sizeof(*p->replay.maps));
     p->replay.stacks = calloc(1, sizeof(*p->replay.stacks));
     p->replay.snap = calloc(1, sizeof(*p->replay.snap));
-    if (!p->trace_path || !p->replay.live || !p->replay.big || !p->replay.maps || !p->replay.stacks || !p->replay.snap) {
+    if (m->timeline)
+        p->tl = fp_tl_new();
+    if (!p->trace_path || !p->replay.live || !p->replay.big || !p->replay.maps || !p->replay.stacks || !p->replay.snap ||
+        (m->timeline && !p->tl)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

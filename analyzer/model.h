@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "hmap.h"
 #include "itree.h"
+#include "timeline.h"
 
 /* Counters kept for every raw stack and summed into sites. */
 struct fp_counts {
@@ -179,6 +180,7 @@ struct fp_proc {
     struct fp_note *notes;
 
     void *sym;                       /* symbols.c state */
+    struct fp_timeline *tl;          /* the events over time (fp_model.timeline), or NULL */
 
     struct fp_replay replay;         /* model.c's only */
 };
@@ -227,6 +229,7 @@ struct fp_model {
     struct hmap fault_pairs;
     FILE *warn;                      /* warnings (truncation); stderr by default */
     int progress;                    /* print progress to stderr */
+    int timeline;                    /* keep each process's timeline (fp_proc.tl) */
     /* called once per process at its first allocation record, when the
      * modules loaded at start are known; NULL: not called */
     void (*modules_known)(struct fp_model *m, uint32_t pi);

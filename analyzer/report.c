@@ -101,6 +101,9 @@ struct fp_report_plan fp_report_plan_of(const struct fp_opts *o)
     case FP_FMT_JSON:
         p.parts = FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES;
         break;
+    case FP_FMT_HTML:
+        p.parts = FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES | FP_PART_BY_MEMORY | FP_PART_FLAMES;
+        break;
     case FP_FMT_FOLDED:
         /* a flame graph of stacks, whatever --by says, by --metric; a fault
          * metric's is of the fault sources */
@@ -152,6 +155,23 @@ static int by_memory_build(struct fp_report *r)
     return 0;
 }
 
+/* The flame-graph views, on the time axis of the timelines the model kept. */
+static int flames_build(struct fp_report *r)
+{
+    static const int alloc_metrics[] = FP_FLAME_ALLOC_METRICS;
+    static const int fault_metrics[] = { FP_METRIC_FAULTS };
+    int timed = r->m->nprocs && r->m->procs[0].tl;
+    if (timed && fp_tl_axis_build(&r->axis, r->m) < 0)
+        return -1;
+    const struct fp_tl_axis *axis = timed ? &r->axis : NULL;
+    if (fp_flame_view_build(&r->flame_alloc, r->m, &r->sites, alloc_metrics, FP_FLAME_ALLOC_NV,
+                            FP_FLAME_MIN_SHARE, axis) < 0 ||
+        fp_flame_view_build(&r->flame_fault, r->m, &r->fault_sources, fault_metrics, 1,
+                            FP_FLAME_MIN_SHARE, axis) < 0)
+        return -1;
+    return 0;
+}
+
 int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_syms *syms,
                     const struct fp_opts *o, const struct fp_report_plan *plan)
 {
@@ -173,12 +193,17 @@ int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_sym
     if ((plan->parts & FP_PART_BY_MEMORY) && r->fault_info.mode == FP_FAULTS_PERF &&
         by_memory_build(r) < 0)
         return -1;
+    if ((plan->parts & FP_PART_FLAMES) && flames_build(r) < 0)
+        return -1;
     return 0;
 }
 
 void fp_report_free(struct fp_report *r)
 {
     free(r->by_memory);
+    fp_flame_view_free(&r->flame_alloc);
+    fp_flame_view_free(&r->flame_fault);
+    fp_tl_axis_free(&r->axis);
     fp_diags_free(&r->diags);
     fp_sites_free(&r->fault_sources);
     fp_sites_free(&r->sites);

@@ -9,11 +9,12 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "flame.h"
 #include "model.h"
 #include "sites.h"
 #include "symbols.h"
 
-enum fp_format { FP_FMT_TEXT = 0, FP_FMT_JSON, FP_FMT_FOLDED };
+enum fp_format { FP_FMT_TEXT = 0, FP_FMT_JSON, FP_FMT_FOLDED, FP_FMT_HTML };
 
 struct fp_opts {
     enum fp_format format;
@@ -141,7 +142,13 @@ enum fp_report_part {
     FP_PART_FAULT_SOURCES = 1,   /* fault_sources */
     FP_PART_DIAGNOSES = 2,       /* diags (needs the fault sources) */
     FP_PART_BY_MEMORY = 4,       /* by_memory (perf mode only) */
+    FP_PART_FLAMES = 8,          /* flame_alloc, flame_fault, axis (needs the fault sources) */
 };
+
+/* The metrics of the allocation flame graph, in the order of its values. */
+#define FP_FLAME_ALLOC_METRICS { FP_METRIC_ALLOCATIONS, FP_METRIC_BYTES, FP_METRIC_PEAK, \
+                                 FP_METRIC_LEAKED, FP_METRIC_TEMPORARY, FP_METRIC_FAULTS }
+#define FP_FLAME_ALLOC_NV 6
 
 /* How a report's sites are grouped and ranked, and what else it holds. */
 struct fp_report_plan {
@@ -168,6 +175,11 @@ struct fp_report {
     struct fp_fault_memory *by_memory;   /* the top sites by faults on their memory */
     uint32_t nby_memory;
     struct fp_report_plan plan;
+    /* FP_PART_FLAMES: the flame graphs of the sites (FP_FLAME_ALLOC_METRICS)
+     * and of the fault sources (faults), and the time axis of the model's
+     * timelines (nbuckets 0 when it kept none) */
+    struct fp_flame_view flame_alloc, flame_fault;
+    struct fp_tl_axis axis;
 };
 
 /* The plan of o->format's output. */
@@ -209,6 +221,10 @@ struct fp_diff {
     struct fp_diff_sites faults;     /* fault sources, ranked by change in faults */
     struct fp_diff_sites by_memory;  /* sites ranked by change in faults on their memory
                                         (its keys are those of sites) */
+    /* --format html: the differential flame graphs of sites
+     * (FP_FLAME_ALLOC_METRICS) and fault sources (faults); each side's
+     * report then has its timeline axis */
+    struct fp_flame_diff flame_sites, flame_faults;
 };
 
 /* Reads both traces and matches their sites.  Returns 0, or -1 with the
@@ -227,9 +243,19 @@ const char *fp_diff_key_frame(const char *p, size_t len, char *buf, size_t n, in
 int fp_report_text(FILE *out, const struct fp_report *r);      /* report_text.c */
 int fp_report_json(FILE *out, const struct fp_report *r);      /* report_json.c */
 int fp_report_folded(FILE *out, const struct fp_report *r);    /* report_folded.c */
+int fp_report_html(FILE *out, const struct fp_report *r);      /* report_html.c */
+/* The self-contained page around data (a JSON object, n bytes); mode is
+ * what report.js draws: "report" or "diff" (report_html.c). */
+int fp_html_page(FILE *out, const char *title, const char *mode, const char *data, size_t n);
+/* The page's ,"procs":[...] and ,"axis":...,"series":[...] of a report. */
+void fp_html_procs(FILE *out, const struct fp_model *m);
+/* The page's ,"diagnoses":[...] of a report. */
+void fp_html_diagnoses(FILE *out, const struct fp_report *r);
+int fp_html_timeline(FILE *out, const struct fp_report *r);
 int fp_diff_text(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_text.c */
 int fp_diff_json(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_json.c */
 int fp_diff_folded(FILE *out, const struct fp_diff *d, const struct fp_opts *o); /* report_folded.c */
+int fp_diff_html(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_html.c */
 
 /* The summary as one JSON object (no trailing comma or newline). */
 void fp_json_summary(FILE *out, const struct fp_summary *s);

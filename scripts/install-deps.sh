@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs, with apt-get, what building, testing and the demo need on Debian 12.
 # With --test, also the runtimes that only the compatibility matrix
-# (tests/integration/compat_*.sh, tests/compat/) runs under the shim.
+# (tests/integration/compat_*.sh, tests/compat/) runs under the shim, and
+# chromium, the browser the HTML report is tested in (tests/html/).
 # Does nothing (and needs no network) when every package is already there.
 # The bench tools (heaptrack, linux-perf, valgrind) come with bench/, not here.
 # rustc is not a Debian package here: the Rust rows use $HOME/.cargo/bin/rustc
@@ -16,11 +17,11 @@ libcmocka-dev
 libdw-dev libelf-dev libdebuginfod-dev libiberty-dev
 clang libclang-rt-14-dev
 python3 sqlite3 perl git gzip time
-libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
+libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 xxd
 "
 TEST_PACKAGES="
 openjdk-17-jdk-headless ruby golang-go nodejs python3-numpy
-g++ make libjemalloc-dev
+g++ make libjemalloc-dev chromium
 debuginfod iproute2 lintian
 "
 what=install-deps
