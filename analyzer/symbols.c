@@ -755,6 +755,122 @@ static const char *sym_name(struct fp_syms *s, Dwfl_Module *mod, uint64_t pc)
     return name;
 }
 
+/* The frames one address stands for: the innermost (inlined) function
+ * first, the real one last; names are malloc'd. */
+struct inline_chain {
+    int n;
+    char *names[MAX_INLINE];
+    const char *files[MAX_INLINE];
+    uint32_t lines[MAX_INLINE];
+};
+
+/* The CU holding pc and the innermost line of pc (from the line table). */
+static Dwarf_Die *cu_and_line(Dwfl_Module *mod, Dwarf_Addr pc, Dwarf_Addr *bias,
+                              const char **src, int *lineno)
+{
+    Dwfl_Line *ln = dwfl_module_getsrc(mod, pc);
+    *lineno = 0;
+    *src = ln ? dwfl_lineinfo(ln, NULL, lineno, NULL, NULL, NULL) : NULL;
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, bias);
+    if (cu && dwarf_haspc(cu, pc - *bias) <= 0) {
+        /* pc lies in a gap libdwfl gave to the CU before it (see
+         * cu_holding): take the line from the CU that holds pc */
+        Dwarf_Addr b2;
+        Dwarf_Die *real = cu_holding(mod, pc, &b2);
+        if (real) {
+            Dwarf_Line *dl = dwarf_getsrc_die(real, pc - b2);
+            *src = dl ? dwarf_linesrc(dl, NULL, NULL) : NULL;
+            *lineno = 0;
+            if (!dl || dwarf_lineno(dl, lineno) != 0)
+                *lineno = 0;
+            cu = real, *bias = b2;
+        }
+    }
+    return cu;
+}
+
+/* The scopes holding addr (a CU-relative address), innermost first, as the
+ * DIEs physically nest: *scopes is malloc'd; returns how many. */
+static int scopes_at(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die **scopes)
+{
+    *scopes = NULL;
+    int ns = dwarf_getscopes(cu, addr, scopes);
+    if (ns <= 0) {
+        /* libdw's scope walk doesn't look inside every container rustc
+         * nests functions in: walk the CU ourselves */
+        free(*scopes);
+        *scopes = NULL;
+        return walk_scopes(cu, addr, scopes);
+    }
+    /* dwarf_getscopes continues from an inlined function into its abstract
+     * definition's scopes; the physical nesting (inlined into inlined into
+     * the real function) is the DIE's parents */
+    Dwarf_Die inner = (*scopes)[0];
+    free(*scopes);
+    *scopes = NULL;
+    return dwarf_getscopes_die(&inner, scopes);
+}
+
+/* The inlined functions and the real one at pc, each with the line it is
+ * at: the innermost's from the line table, each outer one's from the call
+ * site of the function inlined into it. */
+static void inline_chain_at(Dwfl_Module *mod, Dwarf_Addr pc, struct inline_chain *c)
+{
+    Dwarf_Addr bias = 0;
+    const char *src;
+    int lineno;
+    Dwarf_Die *cu = cu_and_line(mod, pc, &bias, &src, &lineno);
+    Dwarf_Die *scopes = NULL;
+    int ns = cu ? scopes_at(cu, pc - bias, &scopes) : 0;
+    c->files[0] = src;
+    c->lines[0] = lineno > 0 ? (uint32_t)lineno : 0;
+    Dwarf_Files *dfiles = NULL;
+    size_t ndfiles = 0;
+    if (cu)
+        dwarf_getsrcfiles(cu, &dfiles, &ndfiles);
+    for (int i = 0; i < ns && c->n < MAX_INLINE; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+            continue;
+        c->names[c->n] = die_func_name(&scopes[i]);
+        if (tag == DW_TAG_subprogram) {
+            c->n++;
+            break;
+        }
+        /* the call site of this inlined function is the next frame's line */
+        Dwarf_Attribute a;
+        Dwarf_Word cf = 0, cl = 0;
+        if (c->n + 1 < MAX_INLINE) {
+            if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &cf) == 0 &&
+                dfiles && cf < ndfiles)
+                c->files[c->n + 1] = dwarf_filesrc(dfiles, cf, NULL, NULL);
+            if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &cl) == 0)
+                c->lines[c->n + 1] = (uint32_t)cl;
+        }
+        c->n++;
+    }
+    free(scopes);
+}
+
+/* Interns the chain's frames (each a copy of f with its function and line)
+ * and pushes them as this address's result; frees the names. */
+static int push_chain(struct fp_syms *s, const struct fp_frame *f, struct inline_chain *c)
+{
+    int rc = 0;
+    for (int i = 0; i < c->n; i++) {
+        struct fp_frame g = *f;
+        g.func = c->names[i] ? istr(s, c->names[i]) : NULL;
+        g.file = c->files[i] ? istr(s, c->files[i]) : NULL;
+        g.line = c->lines[i];
+        g.inlined = i + 1 < c->n;
+        uint32_t id = fp_syms_intern_frame(s, &g);
+        if (id == UINT32_MAX || res_push(s, id) < 0)
+            rc = -1;
+        free(c->names[i]);
+    }
+    return rc;
+}
+
 /* md: the module (index midx) holding raw when its stack was read, or NULL. */
 static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t raw,
                         const struct fp_module *md, uint32_t midx, size_t *count)
@@ -777,96 +893,30 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
     }
     f.offset = md ? raw - md->base : raw;
 
-    char *names[MAX_INLINE] = { 0 };
-    const char *files[MAX_INLINE] = { 0 };
-    uint32_t lines[MAX_INLINE] = { 0 };
-    int n = 0;
+    struct inline_chain c = { 0 };
     if (mod) {
-        /* innermost line from the line table */
-        Dwfl_Line *ln = dwfl_module_getsrc(mod, pc);
-        int lineno = 0;
-        const char *src = ln ? dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL) : NULL;
-        Dwarf_Addr bias;
-        Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
-        if (cu && dwarf_haspc(cu, pc - bias) <= 0) {
-            /* pc lies in a gap libdwfl gave to the CU before it (see
-             * cu_holding): take the line from the CU that holds pc */
-            Dwarf_Addr b2;
-            Dwarf_Die *real = cu_holding(mod, pc, &b2);
-            if (real) {
-                Dwarf_Line *dl = dwarf_getsrc_die(real, pc - b2);
-                src = dl ? dwarf_linesrc(dl, NULL, NULL) : NULL;
-                lineno = 0;
-                if (!dl || dwarf_lineno(dl, &lineno) != 0)
-                    lineno = 0;
-                cu = real, bias = b2;
-            }
-        }
-        Dwarf_Die *scopes = NULL;
-        int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
-        if (ns <= 0 && cu) {
-            /* libdw's scope walk doesn't look inside every container rustc
-             * nests functions in: walk the CU ourselves */
-            free(scopes);
-            scopes = NULL;
-            ns = walk_scopes(cu, pc - bias, &scopes);
-        } else if (ns > 0) {
-            /* dwarf_getscopes continues from an inlined function into its
-             * abstract definition's scopes; the physical nesting (inlined
-             * into inlined into the real function) is the DIE's parents */
-            Dwarf_Die inner = scopes[0];
-            free(scopes);
-            scopes = NULL;
-            ns = dwarf_getscopes_die(&inner, &scopes);
-        }
-        files[0] = src;
-        lines[0] = lineno > 0 ? (uint32_t)lineno : 0;
-        Dwarf_Files *dfiles = NULL;
-        size_t ndfiles = 0;
-        if (cu)
-            dwarf_getsrcfiles(cu, &dfiles, &ndfiles);
-        for (int i = 0; i < ns && n < MAX_INLINE; i++) {
-            int tag = dwarf_tag(&scopes[i]);
-            if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
-                continue;
-            names[n] = die_func_name(&scopes[i]);
-            if (tag == DW_TAG_subprogram) {
-                n++;
-                break;
-            }
-            /* the call site of this inlined function is the next frame's line */
-            Dwarf_Attribute a;
-            Dwarf_Word cf = 0, cl = 0;
-            if (n + 1 < MAX_INLINE) {
-                if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &cf) == 0 &&
-                    dfiles && cf < ndfiles)
-                    files[n + 1] = dwarf_filesrc(dfiles, cf, NULL, NULL);
-                if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &cl) == 0)
-                    lines[n + 1] = (uint32_t)cl;
-            }
-            n++;
-        }
-        free(scopes);
+        inline_chain_at(mod, pc, &c);
         /* no DWARF function: the symbol table's name */
-        if (n == 0 || !names[n - 1]) {
+        if (c.n == 0 || !c.names[c.n - 1]) {
             const char *sn = sym_name(s, mod, pc);
             if (sn) {
-                if (n == 0)
-                    n = 1;
-                free(names[n - 1]);
-                names[n - 1] = fp_demangle(sn);
+                if (c.n == 0)
+                    c.n = 1;
+                free(c.names[c.n - 1]);
+                c.names[c.n - 1] = fp_demangle(sn);
             }
         }
     }
-    if (n == 0 && md && md->path[0] != '[' && is_sigreturn(s->use_dwfl ? module_file(s, pi, midx) : md->path, raw - md->base)) {
-        n = 1;
-        names[0] = strdup(FP_SIGRETURN_NAME);
+    if (c.n == 0 && md && md->path[0] != '[' &&
+        is_sigreturn(s->use_dwfl ? module_file(s, pi, midx) : md->path, raw - md->base)) {
+        c.n = 1;
+        c.names[0] = strdup(FP_SIGRETURN_NAME);
     }
     /* a module whose symbol table names other addresses has symbols: only
      * this address has no name (code between symbols, a stripped local) */
     int has_symtab = mod && dwfl_module_getsymtab(mod) > 0;
-    if (n == 0) {
-        n = 1;
+    if (c.n == 0) {
+        c.n = 1;
         if (md && !has_symtab && !ps->warned[midx] && s->warn && md->path[0] != '[') {
             fprintf(s->warn, "faultprof-report: warning: no symbols for %s; its frames show as "
                     "module+offset (build it with -g and don't strip it)\n", md->path);
@@ -874,20 +924,8 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
         if (md)
             ps->warned[midx] = 1;
     }
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        struct fp_frame g = f;
-        g.func = names[i] ? istr(s, names[i]) : NULL;
-        g.file = files[i] ? istr(s, files[i]) : NULL;
-        g.line = lines[i];
-        g.inlined = i + 1 < n;
-        uint32_t id = fp_syms_intern_frame(s, &g);
-        if (id == UINT32_MAX || res_push(s, id) < 0)
-            rc = -1;
-        free(names[i]);
-    }
-    *count = (size_t)n;
-    return rc;
+    *count = (size_t)c.n;
+    return push_chain(s, &f, &c);
 }
 
 /* exact: addr is an instruction (a fault's ip), not a return address.  The
