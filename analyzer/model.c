@@ -1337,17 +1337,15 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name,
-                       char *err, size_t errlen)
+/* A new process for the trace at path: its index, or -1 (out of memory). */
+static int64_t proc_new(struct fp_model *m, const char *path)
 {
-    if (grow((void **)&m->procs, &m->capprocs, m->nprocs + 1, sizeof(*m->procs)) < 0) {
-        snprintf(err, errlen, "out of memory");
+    if (grow((void **)&m->procs, &m->capprocs, m->nprocs + 1, sizeof(*m->procs)) < 0)
         return -1;
-    }
     uint32_t pi = m->nprocs++;
     struct fp_proc *p = &m->procs[pi];
     memset(p, 0, sizeof(*p));
-    p->trace_path = strdup(name);
+    p->trace_path = strdup(path);
     p->replay.live = calloc(1, sizeof(*p->replay.live));
     p->replay.big = calloc(1, sizeof(*p->replay.big));
     p->replay.maps = calloc(1, sizeof(*p->replay.maps));
@@ -1355,11 +1353,35 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
     p->replay.snap = calloc(1, sizeof(*p->replay.snap));
     if (m->timeline)
         p->tl = fp_tl_new();
-    if (!p->trace_path || !p->replay.live || !p->replay.big || !p->replay.maps || !p->replay.stacks || !p->replay.snap ||
-        (m->timeline && !p->tl)) {
+    if (!p->trace_path || !p->replay.live || !p->replay.big || !p->replay.maps ||
+        !p->replay.stacks || !p->replay.snap || (m->timeline && !p->tl))
+        return -1;
+    return pi;
+}
+
+/* --progress: the share of the trace read, at most four times a second */
+static void show_progress(struct fp_reader *r, const char *name, uint64_t n, double *last)
+{
+    double t = now_s();
+    if (t - *last <= 0.25)
+        return;
+    uint64_t done, size;
+    fp_reader_progress(r, &done, &size);
+    fprintf(stderr, "\rfaultprof-report: reading %s: %3.0f%% (%llu records)", name,
+            size ? 100.0 * (double)done / (double)size : 100.0, (unsigned long long)n);
+    *last = t;
+}
+
+static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name,
+                       char *err, size_t errlen)
+{
+    int64_t spi = proc_new(m, name);
+    if (spi < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    uint32_t pi = (uint32_t)spi;
+    struct fp_proc *p = &m->procs[pi];
     const struct fp_record *rec;
     struct fp_event ev;
     int rc;
@@ -1402,16 +1424,8 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
                 goto oom;
         }
         p = &m->procs[pi];
-        if (m->progress && (n & 0xffff) == 0) {
-            double t = now_s();
-            if (t - last_progress > 0.25) {
-                uint64_t done, size;
-                fp_reader_progress(r, &done, &size);
-                fprintf(stderr, "\rfaultprof-report: reading %s: %3.0f%% (%llu records)", name,
-                        size ? 100.0 * (double)done / (double)size : 100.0, (unsigned long long)n);
-                last_progress = t;
-            }
-        }
+        if (m->progress && (n & 0xffff) == 0)
+            show_progress(r, name, n, &last_progress);
     }
     if (m->progress && n > 0xffff)
         fprintf(stderr, "\r\033[K");
