@@ -106,9 +106,14 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     m->progress = isatty(2);
     if (o->symbols)
         m->modules_known = fp_syms_prewarm;
+    /* each path a run: a run directory, or a trace standing alone */
+    struct fp_run run = { 0 };
     for (int i = 0; i < n; i++) {
-        if (fp_model_read_file(m, paths[i], err, sizeof(err)) < 0) {
-            fprintf(stderr, "faultprof-report: %s: %s\n", paths[i], err);
+        fp_run_free(&run);
+        if (fp_run_open(&run, paths[i], err, sizeof(err)) < 0 ||
+            fp_run_read(&run, m, err, sizeof(err)) < 0) {
+            fprintf(stderr, "faultprof-report: %s\n", err);
+            fp_run_free(&run);
             fp_model_free(m);
             return 2;
         }
@@ -117,7 +122,8 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     struct fp_syms *syms = fp_syms_new(m, o->warn, o->symbols);
     struct fp_report r = { 0 };
     struct fp_report_plan plan = fp_report_plan_of(o);
-    if (!syms || fp_report_build(&r, m, syms, o, &plan) < 0) {
+    if (!syms || fp_report_build(&r, m, syms, o, &plan) < 0 ||
+        (n == 1 && run.has_manifest && fp_report_set_run(&r, &run) < 0)) {
         fprintf(stderr, "faultprof-report: out of memory\n");
         rc = 2;
     } else {
@@ -130,6 +136,7 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
         }
     }
     fp_report_free(&r);
+    fp_run_free(&run);
     fp_syms_free(syms);
     fp_model_free(m);
     return rc;

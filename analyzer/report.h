@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "model.h"
+#include "run.h"
 #include "sites.h"
 #include "symbols.h"
 
@@ -31,7 +32,7 @@ struct fp_opts {
 };
 
 struct fp_summary {
-    const char *command, *exe;
+    const char *command, *exe;   /* the root process's (see fp_ptree_build) */
     uint64_t pid, processes, threads;
     uint64_t allocations, frees, bytes_allocated, reallocs, failed_allocs, unknown_frees;
     uint64_t peak_heap_bytes, peak_blocks, peak_t_ns;
@@ -41,7 +42,8 @@ struct fp_summary {
     uint64_t brk_growth_bytes;
     uint64_t minor_faults, major_faults;
     uint64_t fault_samples;
-    double wall_seconds, user_seconds, sys_seconds;
+    double wall_seconds;         /* the run's: its manifest's, else first start to last end */
+    double user_seconds, sys_seconds;    /* every process's */
     uint64_t max_rss_kb, nvcsw, nivcsw;
     double avg_lifetime_ns;
     int has_end, truncated;
@@ -168,6 +170,8 @@ struct fp_report {
     struct fp_fault_memory *by_memory;   /* the top sites by faults on their memory */
     uint32_t nby_memory;
     struct fp_report_plan plan;
+    struct fp_ptree tree;             /* the processes; the summary names its root */
+    const struct fp_run *run;         /* the run read, NULL: traces given as files */
 };
 
 /* The plan of o->format's output. */
@@ -176,6 +180,9 @@ struct fp_report_plan fp_report_plan_of(const struct fp_opts *o);
 int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_syms *syms,
                     const struct fp_opts *o, const struct fp_report_plan *plan);
 void fp_report_free(struct fp_report *r);
+/* The report is of run: its root process and wall time are the manifest's.
+ * Returns 0 or -1 (out of memory). */
+int fp_report_set_run(struct fp_report *r, const struct fp_run *run);
 /* Rows of the short lists (fault sources, by memory, the diff's fault lists
  * and each side's top sites):
  * --top when under 10, else 10. */
