@@ -45,7 +45,7 @@ static void tree_text(FILE *out, const struct fp_report *r)
                 nd->wall_seconds, nd->cpu_seconds, (unsigned long long)nd->minor_faults,
                 (unsigned long long)p->allocs, fp_fmt_bytes(p->bytes, a, sizeof(a)),
                 fp_fmt_bytes(p->peak_bytes, b, sizeof(b)), 2 * ind, "",
-                nd->exec ? "exec " : (p->flags & FP_PROC_FORK_CHILD) ? "fork " : "",
+                nd->exec ? "(exec) " : (p->flags & FP_PROC_FORK_CHILD) ? "(fork child) " : "",
                 shorten(c, cmd, sizeof(cmd), 36 - 2 * ind));
     }
 }
