@@ -17,8 +17,9 @@
 static void usage(FILE *f)
 {
     fputs(
-"usage: faultprof-report [options] TRACE...\n"
+"usage: faultprof-report [options] TRACE|RUN...\n"
 "       faultprof-report --diff BASE NEW [options]\n"
+"       faultprof-report --diff [options] BASE... -- NEW...\n"
 "       faultprof-report --dump [--order file|time] TRACE\n"
 "\n"
 "  -f, --format FMT     text (default), json or folded\n"
@@ -34,7 +35,8 @@ static void usage(FILE *f)
 "      --filter GLOB    also fold frames whose function matches GLOB\n"
 "      --no-filter      show the allocator's own frames too\n"
 "      --no-symbols     don't read debug info (module+offset only)\n"
-"      --diff BASE NEW  compare two traces\n"
+"      --diff BASE NEW  compare two runs (run directories or traces); several\n"
+"                       runs a side: BASE... -- NEW... (medians, spread, noise)\n"
 "      --normalize      diff: match functions ignoring namespaces, parameters, hashes\n"
 "      --dump           print every record of TRACE\n"
 "      --order ORDER    --dump order: file (default) or time\n"
@@ -142,13 +144,14 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     return rc;
 }
 
-/* --diff BASE NEW: the diff model, then its printer. */
-static int run_diff(FILE *out, const char *base, const char *new_path, const struct fp_opts *o)
+/* --diff BASE... [--] NEW...: the diff model, then its printer. */
+static int run_diff(FILE *out, char **base, int nbase, char **news, int nnew,
+                    const struct fp_opts *o)
 {
     char err[512];
     struct fp_diff d;
     int rc = 0;
-    if (fp_diff_build(&d, base, new_path, o, err, sizeof(err)) < 0) {
+    if (fp_diff_build(&d, base, (uint32_t)nbase, news, (uint32_t)nnew, o, err, sizeof(err)) < 0) {
         fprintf(stderr, "faultprof-report: %s\n", err);
         rc = 2;
     } else if (o->format == FP_FMT_JSON) {
@@ -244,15 +247,29 @@ int main(int argc, char **argv)
     fp_filter_defaults(&filter);
     struct cmd cmd = { .order_file = 1 };
     int c, rc = 0;
-    while ((c = getopt_long(argc, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1)
+    /* options end at "--"; what follows is a list (--diff's NEW side) */
+    int dd = argc;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            dd = i;
+            break;
+        }
+    while ((c = getopt_long(dd, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1)
         if ((rc = parse_option(c, &o, &filter, &cmd)) >= 0)
             return rc;
     rc = 0;
-    int nfiles = argc - optind;
+    int nbefore = dd - optind, nafter = dd < argc ? argc - dd - 1 : 0;
+    int nfiles = nbefore + nafter;
+    if (dd < argc && nafter)
+        memmove(argv + optind + nbefore, argv + dd + 1, (size_t)nafter * sizeof(*argv));
     if (nfiles < 1)
         return bad_usage("%s", "no trace given");
-    if (cmd.diff && nfiles != 2)
-        return bad_usage("%s", "--diff wants exactly two traces: BASE NEW");
+    if (cmd.diff && dd == argc && nfiles != 2)
+        return bad_usage("%s", "--diff wants two runs, BASE NEW, or lists: BASE... -- NEW...");
+    if (cmd.diff && dd < argc && (!nbefore || !nafter))
+        return bad_usage("%s", "--diff BASE... -- NEW...: a side without a run");
+    if (cmd.diff && dd == argc)
+        nbefore = 1;
     if (cmd.dump && nfiles != 1)
         return bad_usage("%s", "--dump reads one trace");
     o.filter = &filter;
@@ -271,9 +288,9 @@ int main(int argc, char **argv)
         goto done;
     }
     if (cmd.diff)
-        rc = run_diff(out, argv[optind], argv[optind + 1], &o);
+        rc = run_diff(out, argv + optind, nbefore, argv + optind + nbefore, nfiles - nbefore, &o);
     else
-        rc = run_report(out, argv + optind, argc - optind, &o);
+        rc = run_report(out, argv + optind, nfiles, &o);
 done:
     fp_filter_free(&filter);
     if (fflush(out) != 0 && !rc) {
