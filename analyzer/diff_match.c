@@ -59,10 +59,30 @@ static int better(const struct fp_sites *bs, uint32_t j, int64_t best)
     return fx != fy ? fx > fy : x->bytes > y->bytes;
 }
 
-/* The base site nearest to new site ni: the same key, else the same
- * normalized function, else the same source file, else (allocation sites,
- * shape set) the same size class of their mean block and a stack within
- * two frames of its depth.  -1 when none. */
+/* The normalized name of frame k of site i ("" when it has none). */
+static const char *frame_norm(const struct fp_sites *s, int64_t i, uint32_t k, char *buf, size_t n)
+{
+    char nb[128];
+    const struct fp_site *st = &s->v[i];
+    buf[0] = 0;
+    if (k < st->nframes)
+        fp_diff_normalize_name(fp_frame_name(fp_syms_frame(s->syms, fp_site_frames(s, st)[k]), nb,
+                                             sizeof(nb)), buf, n);
+    return buf;
+}
+
+static const char *file_base(const struct fp_frame *f)
+{
+    const char *b = f && f->file ? strrchr(f->file, '/') : NULL;
+    return f && f->file ? (b ? b + 1 : f->file) : NULL;
+}
+
+/* The base site nearest to new site ni, by the first of: the same key; the
+ * same normalized function; a base site whose function is the nearest
+ * caller of ni of that name; the same source file; (allocation sites,
+ * shape set) a stack within two frames of its depth whose mean block is
+ * of the nearest size class (four classes apart at most).  Ties: the most
+ * faults, then bytes.  -1 when none. */
 static int64_t counterpart(const struct fp_diff_run *nr, const struct fp_sites *ns, int64_t ni,
                            const struct fp_diff_run *br, const struct fp_sites *bs,
                            const struct fp_opts *o, int shape, enum fp_match *how)
@@ -72,11 +92,12 @@ static int64_t counterpart(const struct fp_diff_run *nr, const struct fp_sites *
         return -1;
     char *key = fp_diff_key(nr->m, nr->syms, ns, &ns->v[ni], o->by, 0);
     const struct fp_frame *nf = first_frame(ns, ni);
-    char nb[128], want[1024], have[1024];
-    fp_diff_normalize_name(nf ? fp_frame_name(nf, nb, sizeof(nb)) : "", want, sizeof(want));
-    const char *nfile = nf && nf->file ? strrchr(nf->file, '/') : NULL;
-    nfile = nf && nf->file ? (nfile ? nfile + 1 : nf->file) : NULL;
-    int64_t best[FP_MATCH_SHAPE + 1] = { -1, -1, -1, -1, -1 };
+    const char *nfile = file_base(nf);
+    char want[1024], have[1024], up[1024];
+    frame_norm(ns, ni, 0, want, sizeof(want));
+    int64_t best[FP_MATCH_SHAPE + 1] = { -1, -1, -1, -1, -1, -1 };
+    uint32_t caller_at = UINT32_MAX;
+    int shape_dist = 5;
     for (uint32_t j = 0; j < bs->n; j++) {
         char *bk = key ? fp_diff_key(br->m, br->syms, bs, &bs->v[j], o->by, 0) : NULL;
         int same = bk && !strcmp(bk, key);
@@ -86,17 +107,25 @@ static int64_t counterpart(const struct fp_diff_run *nr, const struct fp_sites *
         const struct fp_frame *bf = first_frame(bs, j);
         if (!nf || !bf)
             continue;
-        fp_diff_normalize_name(fp_frame_name(bf, nb, sizeof(nb)), have, sizeof(have));
+        frame_norm(bs, j, 0, have, sizeof(have));
         if (want[0] && !strcmp(want, have) && better(bs, j, best[FP_MATCH_NAME]))
             best[FP_MATCH_NAME] = j;
-        const char *bfile = bf->file ? strrchr(bf->file, '/') : NULL;
-        bfile = bf->file ? (bfile ? bfile + 1 : bf->file) : NULL;
+        for (uint32_t k = 1; have[0] && k < ns->v[ni].nframes && k <= caller_at; k++) {
+            if (strcmp(frame_norm(ns, ni, k, up, sizeof(up)), have))
+                continue;
+            if (k < caller_at || better(bs, j, best[FP_MATCH_CALLER]))
+                best[FP_MATCH_CALLER] = j, caller_at = k;
+            break;
+        }
+        const char *bfile = file_base(bf);
         if (nfile && bfile && !strcmp(nfile, bfile) && better(bs, j, best[FP_MATCH_FILE]))
             best[FP_MATCH_FILE] = j;
         int dn = (int)bs->v[j].nframes - (int)ns->v[ni].nframes;
-        if (shape && mean_class(&bs->v[j]) == mean_class(&ns->v[ni]) && dn >= -2 && dn <= 2 &&
-            better(bs, j, best[FP_MATCH_SHAPE]))
-            best[FP_MATCH_SHAPE] = j;
+        int dc = (int)mean_class(&bs->v[j]) - (int)mean_class(&ns->v[ni]);
+        dc = dc < 0 ? -dc : dc;
+        if (shape && dn >= -2 && dn <= 2 &&
+            (dc < shape_dist || (dc == shape_dist && better(bs, j, best[FP_MATCH_SHAPE]))))
+            best[FP_MATCH_SHAPE] = j, shape_dist = dc;
     }
     free(key);
     for (int h = FP_MATCH_SAME; h <= FP_MATCH_SHAPE; h++) {

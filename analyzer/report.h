@@ -274,6 +274,7 @@ struct fp_diff_side {
     X(NONE,  "none",  "no counterpart found")                             \
     X(SAME,  "same",  "the same site")                                    \
     X(NAME,  "name",  "the same function, names normalized")              \
+    X(CALLER, "caller", "a site in a function of the same name up the stack") \
     X(FILE,  "file",  "the same source file")                             \
     X(SHAPE, "shape", "a stack of the same depth and size class")
 

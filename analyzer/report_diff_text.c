@@ -170,7 +170,7 @@ static const char *site_text(const struct fp_sites *s, int64_t i, char *buf, siz
     snprintf(full, sizeof(full), "%s%s", a, b);
     size_t len = strlen(full);
     if (len <= w || w < 8)
-        snprintf(buf, n, "%s", full);
+        snprintf(buf, n, "%.*s", (int)(n - 1), full);
     else
         snprintf(buf, n, "%.*s...%s", (int)((w - 3) * 2 / 3), full, full + len - (w - 3 - (w - 3) * 2 / 3));
     return buf;
@@ -188,6 +188,8 @@ static int wrapped(FILE *out, const char *lead, const char *text, int indent, in
         size_t wl = strcspn(p, " ");
         if (!wl)
             break;
+        if ((int)wl > WIDTH - 2 - indent)
+            wl = (size_t)(WIDTH - 2 - indent);     /* a word longer than a line: cut it */
         if (col + 1 + (int)wl > WIDTH - 1 && col > indent) {
             if (lines + 1 == max) {
                 fputs(" ...", out);
@@ -204,60 +206,53 @@ static int wrapped(FILE *out, const char *lead, const char *text, int indent, in
     return lines + 1;
 }
 
+/* Two lines of the culprit: "New's top WHAT: site", then its figure and
+ * its base counterpart's. */
+static void culprit_item(FILE *out, const char *what, const struct fp_sites *ns, int64_t ni,
+                         const struct fp_sites *bs, int64_t bi, enum fp_match how, int metric,
+                         const char *unit)
+{
+    char a[400], b[400], rw[32], head[200];
+    int lead = fprintf(out, "New's top %s: ", what);
+    fprintf(out, "%s\n", site_text(ns, ni, a, sizeof(a), (size_t)(WIDTH - 1 - lead)));
+    uint64_t v = fp_metric_value(&ns->v[ni].c, metric);
+    if (bi < 0) {
+        fprintf(out, "  %llu %s; base: no counterpart by name, caller, source file or stack shape\n",
+                (unsigned long long)v, unit);
+        return;
+    }
+    uint64_t bv = fp_metric_value(&bs->v[bi].c, metric);
+    int w = snprintf(head, sizeof(head), "  %llu %s, base %llu, new/base %s; base (%s): ",
+                     (unsigned long long)v, unit, (unsigned long long)bv,
+                     ratio_word((double)bv, (double)v, rw, sizeof(rw)), fp_match_name(how));
+    fprintf(out, "%s%s\n", head, site_text(bs, bi, b, sizeof(b), (size_t)(WIDTH - 1 - w)));
+}
+
 /* The new side's culprit and its base counterparts; returns the lines. */
 static int culprit_text(FILE *out, const struct fp_diff *d, int budget)
 {
     const struct fp_diff_culprit *c = &d->culprit;
     const struct fp_report *nr = &d->side[1].r, *br = &d->side[0].r;
-    char a[400], b[400];
     int lines = 0;
     if (c->fault_source >= 0) {
-        const struct fp_site *st = &nr->fault_sources.v[c->fault_source];
-        uint64_t f = fp_metric_value(&st->c, FP_METRIC_FAULTS);
-        uint64_t all = nr->fault_info.est_minor + nr->fault_info.est_major;
-        fprintf(out, "New's top fault source: %s: %llu faults (%.0f%% of new's)\n",
-                site_text(&nr->fault_sources, c->fault_source, a, sizeof(a), 48),
-                (unsigned long long)f, all ? 100.0 * (double)f / (double)all : 0.0);
-        lines++;
-        if (c->base_fault_source >= 0) {
-            uint64_t bf = fp_metric_value(&br->fault_sources.v[c->base_fault_source].c,
-                                          FP_METRIC_FAULTS);
-            char rw[32];
-            fprintf(out, "  base (%s): %s: %llu faults, new/base %s\n", fp_match_name(c->fault_how),
-                    site_text(&br->fault_sources, c->base_fault_source, b, sizeof(b), 48),
-                    (unsigned long long)bf, ratio_word((double)bf, (double)f, rw, sizeof(rw)));
-        } else {
-            fprintf(out, "  base: no counterpart (no fault source of the same name or file)\n");
-        }
-        lines++;
+        culprit_item(out, "fault source", &nr->fault_sources, c->fault_source, &br->fault_sources,
+                     c->base_fault_source, c->fault_how, FP_METRIC_FAULTS, "faults");
+        lines += 2;
     }
     if (c->site >= 0) {
-        const struct fp_site *st = &nr->sites.v[c->site];
-        uint64_t f = fp_metric_value(&st->c, FP_METRIC_FAULTS);
-        int by_faults = f > 0;
-        uint64_t v = by_faults ? f : st->c.bytes;
-        fprintf(out, "New's top allocation site: %s: %llu %s\n",
-                site_text(&nr->sites, c->site, a, sizeof(a), 50), (unsigned long long)v,
-                by_faults ? "faults on its memory" : "bytes");
-        lines++;
-        if (c->base_site >= 0) {
-            const struct fp_site *bt = &br->sites.v[c->base_site];
-            uint64_t bv = by_faults ? fp_metric_value(&bt->c, FP_METRIC_FAULTS) : bt->c.bytes;
-            char rw[32];
-            fprintf(out, "  base (%s): %s: %llu, new/base %s\n", fp_match_name(c->site_how),
-                    site_text(&br->sites, c->base_site, b, sizeof(b), 50), (unsigned long long)bv,
-                    ratio_word((double)bv, (double)v, rw, sizeof(rw)));
-        } else {
-            fprintf(out, "  base: no counterpart (by name, source file or stack shape and size)\n");
-        }
-        lines++;
+        int by_faults = fp_metric_value(&nr->sites.v[c->site].c, FP_METRIC_FAULTS) > 0;
+        culprit_item(out, by_faults ? "allocation site (faults on its memory)"
+                                    : "allocation site (bytes)", &nr->sites, c->site, &br->sites,
+                     c->base_site, c->site_how, by_faults ? FP_METRIC_FAULTS : FP_METRIC_BYTES,
+                     by_faults ? "faults" : "bytes");
+        lines += 2;
     }
     if (c->diag >= 0) {
         const struct fp_diag *dg = &nr->diags.v[c->diag];
         char sv[128], mech[400];
         snprintf(mech, sizeof(mech), "%s (%s); saving %s", fp_diag_name(dg->kind),
                  fp_diag_title(dg->kind), fp_diag_saving_text(dg, sv, sizeof(sv)));
-        lines += wrapped(out, "  mechanism:", mech, 4, 2);
+        lines += wrapped(out, "  mechanism:", mech, 4, 1);
         int left = budget - lines;
         lines += wrapped(out, "  advice:", dg->advice, 4, left > 2 ? left : 2);
     } else if (c->site >= 0) {
@@ -287,8 +282,8 @@ static void first_screen(FILE *out, const struct fp_diff *d)
     fprintf(out, "  base  %s\n  new   %s\n", cmd[0], cmd[1]);
     lines += 3;
     if (d->normalized) {
-        fprintf(out, "  names normalized%s: %u of %u base and %u new own functions shared\n",
-                d->auto_normalized ? " (--normalize turned on: names barely overlap)" : "",
+        fprintf(out, "  %s: %u of %u base and %u new own functions share a name\n",
+                d->auto_normalized ? "names barely overlap, --normalize turned on" : "--normalize",
                 d->names_shared, d->names[0], d->names[1]);
         lines++;
     }
@@ -297,11 +292,15 @@ static void first_screen(FILE *out, const struct fp_diff *d)
     static const int rows[] = { FP_FIG_MINOR_FAULTS, FP_FIG_MAJOR_FAULTS, FP_FIG_SYS, FP_FIG_BYTES,
                                 FP_FIG_MMAP_CALLS, FP_FIG_MUNMAP_CALLS, FP_FIG_BRK_GROWTH,
                                 FP_FIG_BRK_REGROWN };
+    /* what the culprit needs after them: 4 lines, a mechanism, 2 of advice */
+    int room = SCREEN - 7 - lines - (int)(sizeof(rows) / sizeof(rows[0]));
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const struct fp_diff_fig *g = &d->fig[rows[i]];
         if (rows[i] != FP_FIG_MINOR_FAULTS && rows[i] != FP_FIG_SYS && rows[i] != FP_FIG_BYTES &&
             g->s[0].max == 0 && g->s[1].max == 0)
             continue;     /* nothing on either side */
+        if (rows[i] == FP_FIG_MUNMAP_CALLS && room < 0 && room++ < 0)
+            continue;     /* the screen is full: mmap calls stand for both */
         fig_row(out, d, rows[i]);
         lines++;
     }
