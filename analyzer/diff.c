@@ -252,6 +252,10 @@ char *fp_diff_key(const struct fp_model *m, struct fp_syms *syms, const struct f
         return NULL;
     key[0] = 0;
     uint32_t nf = by == FP_BY_FUNCTION ? (st->nframes ? 1 : 0) : st->nframes;
+    /* normalized, a site is its function and its caller: two runtimes'
+     * frames further up (thread start, closures, std) would never match */
+    if (normalize && nf > 2)
+        nf = 2;
     for (uint32_t k = 0; k < nf; k++) {
         const struct fp_frame *f = fp_syms_frame(syms, fr[k]);
         char nb[128], norm[1024], piece[1400];

@@ -96,9 +96,12 @@ static void faults_text(FILE *out, const struct fp_diff *df, const struct fp_opt
     uint32_t top = fp_report_short_top(o);
     const struct fp_report *s[2] = { &df->side[0].r, &df->side[1].r };
     char m0[400], m1[400];
-    fprintf(out, "\nPage faults (first runs): base %s; new %s\n",
-            fp_fault_mode_text(&s[0]->fault_info, m0, sizeof(m0)),
-            fp_fault_mode_text(&s[1]->fault_info, m1, sizeof(m1)));
+    fp_fault_mode_text(&s[0]->fault_info, m0, sizeof(m0));
+    fp_fault_mode_text(&s[1]->fault_info, m1, sizeof(m1));
+    if (!strcmp(m0, m1))
+        fprintf(out, "\nPage faults, both sides: %s\n", m0);
+    else
+        fprintf(out, "\nPage faults: base %s; new %s\n", m0, m1);
     fprintf(out, "\nFault sources ranked by change in faults (estimated: samples x period%s):\n",
             df->side[0].nruns > 1 || df->side[1].nruns > 1 ? "; medians, * significant" : "");
     ranked_text(out, df, &df->faults, FP_METRIC_FAULTS, top, "function <- caller");
@@ -190,7 +193,8 @@ static int wrapped(FILE *out, const char *lead, const char *text, int indent, in
             break;
         if ((int)wl > WIDTH - 2 - indent)
             wl = (size_t)(WIDTH - 2 - indent);     /* a word longer than a line: cut it */
-        if (col + 1 + (int)wl > WIDTH - 1 && col > indent) {
+        int limit = lines + 1 == max ? WIDTH - 5 : WIDTH - 1;    /* room for " ..." */
+        if (col + 1 + (int)wl > limit && col > indent) {
             if (lines + 1 == max) {
                 fputs(" ...", out);
                 break;
