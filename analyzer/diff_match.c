@@ -170,8 +170,10 @@ int fp_diff_culprit_find(struct fp_diff *d, const struct fp_opts *o)
 /* ---- programs ---- */
 
 /* "cc -c -o *.o *.c" of "/usr/bin/cc -c -o a.o /tmp/x/a.c": the program's
- * name, options as they are, other arguments as their kind (*.ext, N, *). */
-static char *prog_key(const struct fp_proc *p)
+ * name, options as they are, other arguments as their kind (*.ext, N, *).
+ * A run's root process is "NAME (root)": the roots of two runs match
+ * whatever their arguments. */
+static char *prog_key(const struct fp_proc *p, int root)
 {
     const char *cmd = p->cmdline ? p->cmdline : p->exe ? p->exe : "?";
     size_t cap = strlen(cmd) + 64, len = 0;
@@ -188,7 +190,9 @@ static char *prog_key(const struct fp_proc *p)
         const char *dot = strrchr(base, '.');
         char piece[80];
         if (first)
-            snprintf(piece, sizeof(piece), "%.60s", base);
+            snprintf(piece, sizeof(piece), "%.60s%s", base, root ? " (root)" : "");
+        else if (root)
+            break;
         else if (w[0] == '-')
             snprintf(piece, sizeof(piece), " %.60s", w);
         else if (strspn(w, "0123456789") == strlen(w))
@@ -231,7 +235,7 @@ static int prog_entries(struct prog_entry **v, size_t *n, size_t *cap,
     for (uint32_t i = 0; i < r->r.tree.n; i++) {
         const struct fp_ptree_node *nd = &r->r.tree.v[i];
         const struct fp_proc *p = &r->m->procs[nd->proc];
-        char *key = prog_key(p);
+        char *key = prog_key(p, i == r->r.tree.root);
         if (!key)
             return -1;
         struct prog_entry *e = NULL;
@@ -320,9 +324,10 @@ static int prog_sites_build(struct fp_diff *d, const char *key, const struct fp_
         char **keys = calloc(s->n ? s->n : 1, sizeof(*keys));
         uint8_t *mine = calloc(r->m->nprocs ? r->m->nprocs : 1, 1);
         int rc = keys && mine ? 0 : -1;
-        for (uint32_t i = 0; rc == 0 && i < r->m->nprocs; i++) {
-            char *k = prog_key(&r->m->procs[i]);
-            mine[i] = k && !strcmp(k, key);
+        for (uint32_t i = 0; rc == 0 && i < r->r.tree.n; i++) {
+            uint32_t pi = r->r.tree.v[i].proc;
+            char *k = prog_key(&r->m->procs[pi], i == r->r.tree.root);
+            mine[pi] = k && !strcmp(k, key);
             rc = k ? 0 : -1;
             free(k);
         }

@@ -349,7 +349,7 @@ static void programs_text(FILE *out, const struct fp_diff *d, const struct fp_op
                 p->sig == FP_SIG_CHANGED ? "  significant" : p->sig == FP_SIG_NOISE ? "  noise" : "");
     }
     if (d->prog_focus >= 0) {
-        fprintf(out, "\nSites of %s (first runs) ranked by change in %s:\n",
+        fprintf(out, "\nSites of %.50s (first runs) ranked by change in %s:\n",
                 d->progs[d->prog_focus].key, fp_metric_name(o->sort));
         ranked_text(out, d, &d->prog_sites, o->sort, fp_report_short_top(o), "site <- caller");
     }
