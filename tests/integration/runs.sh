@@ -5,7 +5,7 @@
 # report's header names make (not the first trace's process), its wall time
 # is the manifest's, and the process tree puts cc under make.  An existing
 # directory without the slash is a run too; a directory that holds a run
-# already is refused.  Then --diff of that run against one over three files
+# already is refused; a bad manifest is one line naming it.  Then --diff of that run against one over three files
 # that also archives them: the programs are matched by command shape, cc
 # counted 2 against 3, ar listed as new only, the two makes matched as the
 # runs' roots.  (--no-symbols: the figures here need no debug info, and
@@ -82,3 +82,17 @@ assert_eq "$(jq -r '.programs[] | select(.program == "ar * *.a *.o *.o *.o") | .
     "JSON: ar not in base"
 assert_eq "$(jq -r '.programs[] | select(.program == "cc -c -o *.o *.c") | .processes.new.median' <<<"$json")" 3 \
     "JSON: cc processes in new"
+
+# a bad manifest: one line naming the file and the problem, exit 2
+mkdir "$TMPDIR/bad"
+bad_manifest() {
+    printf "$1" >"$TMPDIR/bad/manifest"
+    rc=0; "$REPORT" "$TMPDIR/bad" >/dev/null 2>"$TMPDIR/err" || rc=$?
+    assert_eq "$rc" 2 "exit status for a manifest '$1'"
+    assert_eq "$(cat "$TMPDIR/err")" "faultprof-report: $2" "message for a manifest '$1'"
+}
+bad_manifest 'faultprof-run 1\nroot_pid x\n' "$TMPDIR/bad/manifest:2: root_pid 'x' is not a number"
+bad_manifest 'faultprof-run 2\n' "$TMPDIR/bad/manifest: manifest version 2; this faultprof-report reads version 1"
+bad_manifest 'faultprof-run 1\nstatus exit 0\n' "$TMPDIR/bad/manifest: the run lists no trace (did the program run?)"
+bad_manifest 'faultprof-run 1\ntrace gone.gz\n' "$TMPDIR/bad/gone.gz: cannot open: No such file or directory"
+bad_manifest 'hello\n' "$TMPDIR/bad/manifest: not a faultprof run manifest (it starts 'hello')"
