@@ -5,8 +5,9 @@
 # report's header names make (not the first trace's process), its wall time
 # is the manifest's, and the process tree puts cc under make.  An existing
 # directory without the slash is a run too; a directory that holds a run
-# already is refused; a bad manifest is one line naming it.  Then --diff of that run against one over three files
-# that also archives them: the programs are matched by command shape, cc
+# already is refused; a bad manifest is one line naming it.  Then --diff
+# of that run against one over three files that also archives them: the
+# programs are matched by command shape, cc
 # counted 2 against 3, ar listed as new only, the two makes matched as the
 # runs' roots.  (--no-symbols: the figures here need no debug info, and
 # reading cc1's takes seconds.)
