@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diff.h"
 #include "report.h"
 
 /* The whole-program metrics a gate reads: fields of struct fp_summary. */
@@ -165,14 +166,12 @@ void fp_gate_free(struct fp_gate *g)
     g->function = NULL;
 }
 
-/* Whether the change r describes is more than noise.  One trace per side
- * says nothing about noise, so every change counts.  This is the one place
- * a noise rule over repeated runs per side would decide instead. */
-static int gate_significant(const struct fp_diff *d, const struct fp_gate_result *r)
+/* Whether the change between st[0] and st[1] is more than noise, by the
+ * diff's rule (diff.h, fp_diff_significant).  With one run on a side there
+ * is no noise estimate, and every change counts. */
+static int gate_significant(const struct fp_stat st[2])
 {
-    (void)d;
-    (void)r;
-    return 1;
+    return fp_diff_significant(&st[0], &st[1], FP_DIFF_MIN_REL) != FP_SIG_NOISE;
 }
 
 /* The function of a diff site's key: its first frame, up to a tab or newline. */
@@ -184,37 +183,63 @@ static int key_function_matches(const char *key, const char *glob)
     return fnmatch(glob, name, 0) == 0;
 }
 
-static int site_values(const struct fp_diff *d, const struct fp_gate *g, uint64_t v[2])
+/* The sites' figures: each side's median over its runs, and the spread
+ * (the sums of the sites' smallest and largest runs). */
+static int site_values(const struct fp_diff *d, const struct fp_gate *g, struct fp_stat st[2])
 {
     int matched = 0;
-    v[0] = v[1] = 0;
+    memset(st, 0, 2 * sizeof(*st));
     for (size_t i = 0; i < d->sites.n; i++) {
         const struct fp_diff_site *s = &d->sites.v[i];
         if (!key_function_matches(s->key, g->function))
             continue;
         matched = 1;
-        for (int k = 0; k < 2; k++)
-            v[k] += fp_metric_value(&s->c[k], g->site_metric);
+        for (int k = 0; k < 2; k++) {
+            st[k].median += (double)fp_metric_value(&s->c[k], g->site_metric);
+            st[k].min += (double)fp_metric_value(&s->lo[k], g->site_metric);
+            st[k].max += (double)fp_metric_value(&s->hi[k], g->site_metric);
+        }
     }
+    for (int k = 0; k < 2; k++)
+        st[k].n = d->side[k].nruns;
     return matched;
+}
+
+/* A whole-program figure over each side's runs. */
+static int summary_values(const struct fp_diff *d, const struct fp_gate *g, struct fp_stat st[2])
+{
+    for (int k = 0; k < 2; k++) {
+        uint32_t n = d->side[k].nruns ? d->side[k].nruns : 1;
+        double *v = malloc(n * sizeof(*v));
+        if (!v)
+            return -1;
+        for (uint32_t i = 0; i < n; i++) {
+            const struct fp_report *r = d->side[k].nruns ? &d->side[k].runs[i].r : &d->side[k].r;
+            v[i] = (double)summary_value(&r->summary, g->summary_field);
+        }
+        fp_stat_of(&st[k], v, n);
+        free(v);
+    }
+    return 0;
 }
 
 int fp_gate_eval(const struct fp_diff *d, const struct fp_gate *g, struct fp_gate_result *r,
                  char *err, size_t errlen)
 {
-    uint64_t v[2];
+    struct fp_stat st[2];
     memset(r, 0, sizeof(*r));
     r->g = g;
     if (g->function) {
-        if (!site_values(d, g, v)) {
+        if (!site_values(d, g, st)) {
             snprintf(err, errlen, "--fail-on '%s': no allocation site of BASE or NEW is in "
                      "a function matching '%s'", g->expr, g->function);
             return -1;
         }
-    } else {
-        for (int k = 0; k < 2; k++)
-            v[k] = summary_value(&d->side[k].r.summary, g->summary_field);
+    } else if (summary_values(d, g, st) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
+    uint64_t v[2] = { (uint64_t)st[0].median, (uint64_t)st[1].median };
     r->base = v[0];
     r->new_value = v[1];
     double delta = (double)v[1] - (double)v[0];
@@ -224,7 +249,7 @@ int fp_gate_eval(const struct fp_diff *d, const struct fp_gate *g, struct fp_gat
     case FP_GATE_DELTA: r->passed_limit = delta > g->limit; break;
     case FP_GATE_PERCENT: r->passed_limit = r->change > g->limit; break;
     }
-    r->significant = gate_significant(d, r);
+    r->significant = gate_significant(st);
     r->failed = r->passed_limit && r->significant;
     return 0;
 }

@@ -21,8 +21,9 @@
 static void usage(FILE *f)
 {
     fputs(
-"usage: faultprof-report [options] TRACE...\n"
+"usage: faultprof-report [options] TRACE|RUN...\n"
 "       faultprof-report --diff BASE NEW [options]\n"
+"       faultprof-report --diff [options] BASE... -- NEW...\n"
 "       faultprof-report --dump [--order file|time] TRACE\n"
 "\n"
 "  -f, --format FMT     text (default), json, folded or html\n"
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 "      --sysroot DIR    look for the traced files under DIR first (a trace from\n"
 "                       another machine); a file whose build-id differs is not used\n"
 "      --debug-dir DIR  look for debug info in DIR too (repeatable)\n"
-"      --diff BASE NEW  compare two traces\n"
+"      --diff BASE NEW  compare two runs (run directories or traces); several\n"
+"                       runs a side: BASE... -- NEW... (medians, spread, noise)\n"
 "      --normalize      diff: match functions ignoring namespaces, parameters, hashes\n"
 "      --fail-on EXPR   diff: exit 1 when EXPR passes its limit, e.g. minor_faults>+20%,\n"
 "                       leaked_bytes>0, bytes@parse_input>+10% (repeatable)\n"
@@ -122,9 +124,14 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     m->timeline = o->format == FP_FMT_HTML;
     if (o->symbols)
         m->modules_known = fp_syms_prewarm;
+    /* each path a run: a run directory, or a trace standing alone */
+    struct fp_run run = { 0 };
     for (int i = 0; i < n; i++) {
-        if (fp_model_read_file(m, paths[i], err, sizeof(err)) < 0) {
-            fprintf(stderr, "faultprof-report: %s: %s\n", paths[i], err);
+        fp_run_free(&run);
+        if (fp_run_open(&run, paths[i], err, sizeof(err)) < 0 ||
+            fp_run_read(&run, m, err, sizeof(err)) < 0) {
+            fprintf(stderr, "faultprof-report: %s\n", err);
+            fp_run_free(&run);
             fp_model_free(m);
             return 2;
         }
@@ -133,7 +140,8 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     struct fp_syms *syms = fp_syms_new(m, o->warn, o->symbols);
     struct fp_report r = { 0 };
     struct fp_report_plan plan = fp_report_plan_of(o);
-    if (!syms || fp_report_build(&r, m, syms, o, &plan) < 0) {
+    if (!syms || fp_report_build(&r, m, syms, o, &plan) < 0 ||
+        (n == 1 && run.has_manifest && fp_report_set_run(&r, &run) < 0)) {
         fprintf(stderr, "faultprof-report: out of memory\n");
         rc = 2;
     } else {
@@ -147,6 +155,7 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
         }
     }
     fp_report_free(&r);
+    fp_run_free(&run);
     fp_syms_free(syms);
     fp_model_free(m);
     return rc;
@@ -221,14 +230,15 @@ static int run_gates(const struct fp_diff *d, const struct cmd *cmd, const char 
     return rc;
 }
 
-/* --diff BASE NEW: the diff model, then its printer. */
-static int run_diff(FILE *out, const char *base, const char *new_path, const struct fp_opts *o,
-                    const struct cmd *cmd)
+/* --diff BASE... [--] NEW...: the diff model, then its printer, then the
+ * gates. */
+static int run_diff(FILE *out, char **base, int nbase, char **news, int nnew,
+                    const struct fp_opts *o, const struct cmd *cmd)
 {
     char err[512];
     struct fp_diff d;
     int rc = 0;
-    if (fp_diff_build(&d, base, new_path, o, err, sizeof(err)) < 0) {
+    if (fp_diff_build(&d, base, (uint32_t)nbase, news, (uint32_t)nnew, o, err, sizeof(err)) < 0) {
         fprintf(stderr, "faultprof-report: %s\n", err);
         rc = 2;
     } else if (o->format == FP_FMT_JSON) {
@@ -242,7 +252,7 @@ static int run_diff(FILE *out, const char *base, const char *new_path, const str
     }
     if (!rc && cmd->ngates) {
         fflush(out);
-        rc = run_gates(&d, cmd, base, new_path);
+        rc = run_gates(&d, cmd, base[0], news[0]);
     }
     fp_diff_free(&d);
     return rc;
@@ -349,15 +359,29 @@ int main(int argc, char **argv)
     fp_filter_defaults(&filter);
     struct cmd cmd = { .order_file = 1 };
     int c, rc = 0;
-    while ((c = getopt_long(argc, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1)
+    /* options end at "--"; what follows is a list (--diff's NEW side) */
+    int dd = argc;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            dd = i;
+            break;
+        }
+    while ((c = getopt_long(dd, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1)
         if ((rc = parse_option(c, &o, &filter, &cmd)) >= 0)
             return rc;
     rc = 0;
-    int nfiles = argc - optind;
+    int nbefore = dd - optind, nafter = dd < argc ? argc - dd - 1 : 0;
+    int nfiles = nbefore + nafter;
+    if (dd < argc && nafter)
+        memmove(argv + optind + nbefore, argv + dd + 1, (size_t)nafter * sizeof(*argv));
     if (nfiles < 1)
         return bad_usage("%s", "no trace given");
-    if (cmd.diff && nfiles != 2)
-        return bad_usage("%s", "--diff wants exactly two traces: BASE NEW");
+    if (cmd.diff && dd == argc && nfiles != 2)
+        return bad_usage("%s", "--diff wants two runs, BASE NEW, or lists: BASE... -- NEW...");
+    if (cmd.diff && dd < argc && (!nbefore || !nafter))
+        return bad_usage("%s", "--diff BASE... -- NEW...: a side without a run");
+    if (cmd.diff && dd == argc)
+        nbefore = 1;
     if (cmd.dump && nfiles != 1)
         return bad_usage("%s", "--dump reads one trace");
     if ((cmd.ngates || cmd.junit) && !cmd.diff)
@@ -382,9 +406,10 @@ int main(int argc, char **argv)
         goto done;
     }
     if (cmd.diff)
-        rc = run_diff(out, argv[optind], argv[optind + 1], &o, &cmd);
+        rc = run_diff(out, argv + optind, nbefore, argv + optind + nbefore, nfiles - nbefore, &o,
+                      &cmd);
     else
-        rc = run_report(out, argv + optind, argc - optind, &o);
+        rc = run_report(out, argv + optind, nfiles, &o);
 done:
     fp_filter_free(&filter);
     for (size_t i = 0; i < cmd.ngates; i++)

@@ -172,6 +172,23 @@ static int flames_build(struct fp_report *r)
     return 0;
 }
 
+/* The summary names the root process of the tree and the run's wall time:
+ * the manifest's when there is one, else from the first process's start to
+ * the last one's end. */
+static void summary_root(struct fp_report *r)
+{
+    struct fp_summary *s = &r->summary;
+    if (!r->tree.n)
+        return;
+    const struct fp_proc *p = &r->m->procs[r->tree.v[r->tree.root].proc];
+    s->command = p->cmdline ? p->cmdline : "";
+    s->exe = p->exe ? p->exe : "";
+    s->pid = p->pid;
+    s->wall_seconds = r->tree.wall_seconds;
+    if (r->run && r->run->start > 0 && r->run->end >= r->run->start)
+        s->wall_seconds = r->run->end - r->run->start;
+}
+
 int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_syms *syms,
                     const struct fp_opts *o, const struct fp_report_plan *plan)
 {
@@ -195,11 +212,27 @@ int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_sym
         return -1;
     if ((plan->parts & FP_PART_FLAMES) && flames_build(r) < 0)
         return -1;
+    if (fp_ptree_build(&r->tree, m, 0) < 0)
+        return -1;
+    summary_root(r);
+    return 0;
+}
+
+int fp_report_set_run(struct fp_report *r, const struct fp_run *run)
+{
+    r->run = run;
+    if (run->root_pid) {
+        fp_ptree_free(&r->tree);
+        if (fp_ptree_build(&r->tree, r->m, run->root_pid) < 0)
+            return -1;
+    }
+    summary_root(r);
     return 0;
 }
 
 void fp_report_free(struct fp_report *r)
 {
+    fp_ptree_free(&r->tree);
     free(r->by_memory);
     fp_flame_view_free(&r->flame_alloc);
     fp_flame_view_free(&r->flame_fault);

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "flame.h"
+#include "diff.h"
 #include "model.h"
+#include "run.h"
 #include "sites.h"
 #include "symbols.h"
 
@@ -32,7 +34,7 @@ struct fp_opts {
 };
 
 struct fp_summary {
-    const char *command, *exe;
+    const char *command, *exe;   /* the root process's (see fp_ptree_build) */
     uint64_t pid, processes, threads;
     uint64_t allocations, frees, bytes_allocated, reallocs, failed_allocs, unknown_frees;
     uint64_t peak_heap_bytes, peak_blocks, peak_t_ns;
@@ -42,7 +44,8 @@ struct fp_summary {
     uint64_t brk_growth_bytes;
     uint64_t minor_faults, major_faults;
     uint64_t fault_samples;
-    double wall_seconds, user_seconds, sys_seconds;
+    double wall_seconds;         /* the run's: its manifest's, else first start to last end */
+    double user_seconds, sys_seconds;    /* every process's */
     uint64_t max_rss_kb, nvcsw, nivcsw;
     double avg_lifetime_ns;
     int has_end, truncated;
@@ -180,6 +183,8 @@ struct fp_report {
      * timelines (nbuckets 0 when it kept none) */
     struct fp_flame_view flame_alloc, flame_fault;
     struct fp_tl_axis axis;
+    struct fp_ptree tree;             /* the processes; the summary names its root */
+    const struct fp_run *run;         /* the run read, NULL: traces given as files */
 };
 
 /* The plan of o->format's output. */
@@ -188,20 +193,70 @@ struct fp_report_plan fp_report_plan_of(const struct fp_opts *o);
 int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_syms *syms,
                     const struct fp_opts *o, const struct fp_report_plan *plan);
 void fp_report_free(struct fp_report *r);
+/* The report is of run: its root process and wall time are the manifest's.
+ * Returns 0 or -1 (out of memory). */
+int fp_report_set_run(struct fp_report *r, const struct fp_run *run);
 /* Rows of the short lists (fault sources, by memory, the diff's fault lists
  * and each side's top sites):
  * --top when under 10, else 10. */
 uint32_t fp_report_short_top(const struct fp_opts *o);
 
-/* ---- the diff of two traces (diff.c) ---- */
+/* ---- the diff of two sides, each one run or several (diff.c) ---- */
+
+/* The figures of the diff's summary: field, JSON key, label, unit (0 count,
+ * 1 bytes, 2 seconds). */
+#define FP_FIG_LIST(X)                                                          \
+    X(MINOR_FAULTS,  "minor_faults",      "minor faults",       0)              \
+    X(MAJOR_FAULTS,  "major_faults",      "major faults",       0)              \
+    X(FAULT_SAMPLES, "fault_samples",     "fault samples",      0)              \
+    X(SYS,           "sys_seconds",       "sys seconds",        2)              \
+    X(USER,          "user_seconds",      "user seconds",       2)              \
+    X(WALL,          "wall_seconds",      "wall seconds",       2)              \
+    X(ALLOCATIONS,   "allocations",       "allocations",        0)              \
+    X(FREES,         "frees",             "frees",              0)              \
+    X(BYTES,         "bytes_allocated",   "bytes allocated",    1)              \
+    X(PEAK_HEAP,     "peak_heap_bytes",   "peak heap",          1)              \
+    X(LEAKED_BYTES,  "leaked_bytes",      "leaked bytes",       1)              \
+    X(TEMPORARY,     "temporary",         "temporary",          0)              \
+    X(REALLOCS,      "reallocs",          "reallocs",           0)              \
+    X(MMAPPED,       "mmapped_allocations", "mmapped allocs",   0)              \
+    X(MMAP_CALLS,    "mmap_calls",        "mmap calls",         0)              \
+    X(MUNMAP_CALLS,  "munmap_calls",      "munmap calls",       0)              \
+    X(MMAP_BYTES,    "mmap_bytes",        "mmap bytes",         1)              \
+    X(BRK_GROWTH,    "brk_growth_bytes",  "heap break growth",  1)              \
+    X(BRK_TRIMS,     "brk_trims",         "heap trims",         0)              \
+    X(BRK_REGROWN,   "brk_regrown_bytes", "heap regrown",       1)              \
+    X(THREADS,       "threads",           "threads",            0)              \
+    X(PROCESSES,     "processes",         "processes",          0)              \
+    X(MAX_RSS,       "max_rss_bytes",     "max RSS",            1)
+
+enum fp_fig {
+#define FP_X(n, k, l, u) FP_FIG_##n,
+    FP_FIG_LIST(FP_X)
+#undef FP_X
+    FP_FIG_COUNT
+};
+const char *fp_fig_key(int fig);
+const char *fp_fig_label(int fig);
+int fp_fig_unit(int fig);
+
+/* A figure of both sides and whether its change is significant. */
+struct fp_diff_fig {
+    struct fp_stat s[2];         /* base, new */
+    enum fp_sig sig;
+};
 
 /* A site of either side, matched by its key: frames joined by '\n', site
- * first, each "name\tmodule" (or "name" with --normalize). */
+ * first, each "name\tmodule" (or "name" with --normalize).  With several
+ * runs on a side, c is each counter's median over the runs (0 where a run
+ * lacks the site), lo and hi its smallest and largest. */
 struct fp_diff_site {
     char *key;
     struct fp_counts c[2];       /* base, new */
+    struct fp_counts lo[2], hi[2];
     uint32_t nframes;
     int present[2];
+    uint32_t run;                /* while built: the run an entry came from */
 };
 
 struct fp_diff_sites {
@@ -209,14 +264,66 @@ struct fp_diff_sites {
     size_t n, cap;
 };
 
-struct fp_diff_side {
+/* One run of a side, read and reported as a report would be. */
+struct fp_diff_run {
+    struct fp_run run;
     struct fp_model *m;
     struct fp_syms *syms;
     struct fp_report r;
 };
 
+struct fp_diff_side {
+    /* the side's first run (aliases of runs[0], not owned) */
+    struct fp_model *m;
+    struct fp_syms *syms;
+    struct fp_report r;
+    struct fp_diff_run *runs;
+    uint32_t nruns;
+};
+
+/* How a new site's counterpart on the base side was found. */
+#define FP_MATCH_LIST(X)                                                   \
+    X(NONE,  "none",  "no counterpart found")                             \
+    X(SAME,  "same",  "the same site")                                    \
+    X(NAME,  "name",  "the same function, names normalized")              \
+    X(CALLER, "caller", "a site in a function of the same name up the stack") \
+    X(FILE,  "file",  "the same source file")                             \
+    X(SHAPE, "shape", "a stack of the same depth and size class")
+
+enum fp_match {
+#define FP_X(n, s, d) FP_MATCH_##n,
+    FP_MATCH_LIST(FP_X)
+#undef FP_X
+};
+const char *fp_match_name(int how);
+const char *fp_match_desc(int how);
+
+/* The new side's culprit (in its first run): the allocation site whose
+ * memory took the most faults, the code that took them, the diagnosis of
+ * that site, and their nearest counterparts on the base side. */
+struct fp_diff_culprit {
+    int64_t site;                /* index in side[1].r.sites, -1: none */
+    int64_t fault_source;        /* index in side[1].r.fault_sources, -1 */
+    int64_t diag;                /* index in side[1].r.diags, -1 */
+    int64_t base_site;           /* index in side[0].r.sites, -1 */
+    int64_t base_fault_source;   /* index in side[0].r.fault_sources, -1 */
+    enum fp_match site_how, fault_how;
+};
+
+/* A program of the runs: processes matched by program name and command
+ * shape (arguments that are not options reduced to their kind), never by
+ * pid; its figures are per-run sums over its processes. */
+struct fp_diff_prog {
+    char *key;                   /* "cc -c -o *.o *.c" */
+    int present[2];
+    struct fp_stat procs[2], minor_faults[2], allocations[2], bytes[2], cpu_seconds[2];
+    enum fp_sig sig;             /* of minor_faults */
+};
+
 struct fp_diff {
     struct fp_diff_side side[2];     /* base, new */
+    struct fp_diff_fig fig[FP_FIG_COUNT];
+    struct fp_summary summary[2];    /* each side's first run's, its figures the medians */
     struct fp_diff_sites sites;      /* ranked by change in --sort (folded: --metric) */
     struct fp_diff_sites faults;     /* fault sources, ranked by change in faults */
     struct fp_diff_sites by_memory;  /* sites ranked by change in faults on their memory
@@ -225,15 +332,43 @@ struct fp_diff {
      * (FP_FLAME_ALLOC_METRICS) and fault sources (faults); each side's
      * report then has its timeline axis */
     struct fp_flame_diff flame_sites, flame_faults;
+    struct fp_diff_prog *progs;      /* ranked by change in minor faults, then bytes */
+    uint32_t nprogs;
+    int64_t prog_focus;              /* the program prog_sites are of, -1: none */
+    struct fp_diff_sites prog_sites; /* its sites (first runs), ranked like sites */
+    struct fp_diff_culprit culprit;
+    int normalized;                  /* names matched normalized ... */
+    int auto_normalized;             /* ... turned on because names barely overlap */
+    uint32_t names[2], names_shared; /* the programs' own function names, each side's
+                                        and both's (first runs) */
 };
 
-/* Reads both traces and matches their sites.  Returns 0, or -1 with the
- * problem in err. */
-int fp_diff_build(struct fp_diff *d, const char *base, const char *new_path,
-                  const struct fp_opts *o, char *err, size_t errlen);
+/* Reads each side's runs (each path a run directory or a trace) and
+ * matches them.  Returns 0, or -1 with the problem in err. */
+int fp_diff_build(struct fp_diff *d, char *const *base, uint32_t nbase, char *const *news,
+                  uint32_t nnew, const struct fp_opts *o, char *err, size_t errlen);
 void fp_diff_free(struct fp_diff *d);
 /* new - base of metric */
 int64_t fp_diff_delta(const struct fp_diff_site *d, int metric);
+/* The significance of a site's change in metric. */
+enum fp_sig fp_diff_site_sig(const struct fp_diff *d, const struct fp_diff_site *s, int metric);
+/* For diff_match.c: the key of site st of sites (a run of d's), normalized
+ * or not; malloc'ed, NULL when out of memory.  normalize_name: the name of
+ * a function without namespaces, parameters, template arguments. */
+char *fp_diff_key(const struct fp_model *m, struct fp_syms *syms, const struct fp_sites *sites,
+                  const struct fp_site *st, enum fp_by by, int normalize);
+void fp_diff_normalize_name(const char *in, char *out, size_t n);
+/* diff_match.c: the culprit and its counterparts; the programs. */
+int fp_diff_culprit_find(struct fp_diff *d, const struct fp_opts *o);
+int fp_diff_progs_build(struct fp_diff *d, const struct fp_opts *o);
+void fp_diff_sites_free(struct fp_diff_sites *t);
+/* Adds an entry (a site of one run of a side); merge then makes one site
+ * per key, each side's counters the median over its nruns runs. */
+int fp_diff_sites_add(struct fp_diff_sites *t, char *key, uint32_t nframes, int side,
+                      uint32_t run, const struct fp_counts *c);
+void fp_diff_sites_merge(struct fp_diff_sites *t, const uint32_t nruns[2]);
+/* Sorts by the change in metric, largest first. */
+void fp_diff_sort(struct fp_diff_sites *t, int metric);
 /* One frame of a key (len bytes at p) as text: "name [module]" (with_module)
  * or "name". */
 const char *fp_diff_key_frame(const char *p, size_t len, char *buf, size_t n, int with_module);

@@ -1,10 +1,31 @@
-/* report_diff_text: --diff BASE NEW as text — the fault totals, fault
- * sources and sites ranked by their change in faults, each side's
- * diagnoses, the summary side by side, shared breakdowns, and the sites
- * ranked by their change in --sort.  Prints the diff model (diff.c) only. */
+/* report_diff_text: --diff as text.  Its first screen (20 lines of 100
+ * columns) answers on its own: the figures that matter side by side with
+ * their ratio (medians and spread with several runs a side, and whether a
+ * change exceeds the noise), the new side's top fault source and the
+ * allocation site whose memory took the faults, with its mechanism and
+ * advice and its nearest base counterpart.  Then the fault sources and
+ * sites ranked by their change in faults, each side's diagnoses, the
+ * programs of multi-process runs, the summary, shared breakdowns, and the
+ * sites ranked by their change in --sort.  Prints the diff model (diff.c,
+ * diff_match.c) only. */
 #include "report.h"
 
 #include <string.h>
+
+#define WIDTH 100
+#define SCREEN 20
+
+/* new/base as a word: "503.59x", "new", "=" */
+static const char *ratio_word(double a, double b, char *buf, size_t n)
+{
+    if (a == 0 && b == 0)
+        snprintf(buf, n, "=");
+    else if (a == 0)
+        snprintf(buf, n, "new");
+    else
+        snprintf(buf, n, "%.2fx", b / a);
+    return buf;
+}
 
 static void ratio(FILE *out, double a, double b)
 {
@@ -28,13 +49,6 @@ static void row_u(FILE *out, const char *name, uint64_t a, uint64_t b, int bytes
     fputc('\n', out);
 }
 
-static void row_d(FILE *out, const char *name, double a, double b)
-{
-    fprintf(out, "  %-22s %16.3f %16.3f ", name, a, b);
-    ratio(out, a, b);
-    fputc('\n', out);
-}
-
 static void short_key(const char *key, char *buf, size_t n, size_t width)
 {
     /* "site <- caller" from the first two frames */
@@ -53,7 +67,8 @@ static void short_key(const char *key, char *buf, size_t n, size_t width)
 }
 
 /* A ranked list of a dtab by the change in metric (already sorted so). */
-static void ranked_text(FILE *out, const struct fp_diff_sites *t, int metric, uint32_t top, const char *what)
+static void ranked_text(FILE *out, const struct fp_diff *df, const struct fp_diff_sites *t,
+                        int metric, uint32_t top, const char *what)
 {
     uint32_t n = top < t->n ? top : (uint32_t)t->n;
     fprintf(out, "%4s %12s %12s %13s  %s\n", "#", "base", "new", "delta", what);
@@ -65,9 +80,11 @@ static void ranked_text(FILE *out, const struct fp_diff_sites *t, int metric, ui
             break;
         char kb[1100];
         short_key(d->key, kb, sizeof(kb), 53);
-        fprintf(out, "%4u %12llu %12llu %+13lld  %s\n", i + 1,
+        enum fp_sig sg = fp_diff_site_sig(df, d, metric);
+        fprintf(out, "%4u %12llu %12llu %+13lld  %s%s\n", i + 1,
                 (unsigned long long)fp_metric_value(&d->c[0], metric),
-                (unsigned long long)fp_metric_value(&d->c[1], metric), (long long)dl, kb);
+                (unsigned long long)fp_metric_value(&d->c[1], metric), (long long)dl, kb,
+                sg == FP_SIG_CHANGED ? "  *" : sg == FP_SIG_NOISE ? "  (noise)" : "");
         shown++;
     }
     if (!shown)
@@ -79,13 +96,17 @@ static void faults_text(FILE *out, const struct fp_diff *df, const struct fp_opt
     uint32_t top = fp_report_short_top(o);
     const struct fp_report *s[2] = { &df->side[0].r, &df->side[1].r };
     char m0[400], m1[400];
-    fprintf(out, "\nPage faults: base %s; new %s\n",
-            fp_fault_mode_text(&s[0]->fault_info, m0, sizeof(m0)),
-            fp_fault_mode_text(&s[1]->fault_info, m1, sizeof(m1)));
-    fprintf(out, "\nFault sources ranked by change in faults (estimated: samples x period):\n");
-    ranked_text(out, &df->faults, FP_METRIC_FAULTS, top, "function <- caller");
+    fp_fault_mode_text(&s[0]->fault_info, m0, sizeof(m0));
+    fp_fault_mode_text(&s[1]->fault_info, m1, sizeof(m1));
+    if (!strcmp(m0, m1))
+        fprintf(out, "\nPage faults, both sides: %s\n", m0);
+    else
+        fprintf(out, "\nPage faults: base %s; new %s\n", m0, m1);
+    fprintf(out, "\nFault sources ranked by change in faults (estimated: samples x period%s):\n",
+            df->side[0].nruns > 1 || df->side[1].nruns > 1 ? "; medians, * significant" : "");
+    ranked_text(out, df, &df->faults, FP_METRIC_FAULTS, top, "function <- caller");
     fprintf(out, "\nAllocation sites ranked by change in the faults on their memory:\n");
-    ranked_text(out, &df->by_memory, FP_METRIC_FAULTS, top, "site <- caller");
+    ranked_text(out, df, &df->by_memory, FP_METRIC_FAULTS, top, "site <- caller");
     for (int sd = 0; sd < 2; sd++) {
         const struct fp_diags *d = &s[sd]->diags;
         for (size_t i = 0; i < d->n; i++) {
@@ -103,47 +124,242 @@ static void faults_text(FILE *out, const struct fp_diff *df, const struct fp_opt
     }
 }
 
-/* The fault totals side by side. */
-static void head_text(FILE *out, const struct fp_summary *a, const struct fp_summary *b)
+/* One figure: "2328" or, with several runs, "2328 ±24" (half the spread). */
+static const char *fig_cell(const struct fp_stat *st, int unit, char *buf, size_t n)
 {
-    fprintf(out, "faultprof-report --diff\n");
-    fprintf(out, "  %-22s %s\n  %-22s %s\n\n", "base", a->command, "new", b->command);
-    fprintf(out, "  %-22s %16s %16s %10s\n", "", "base", "new", "new/base");
-    row_u(out, "minor faults", a->minor_faults, b->minor_faults, 0);
-    row_u(out, "major faults", a->major_faults, b->major_faults, 0);
-    row_u(out, "fault samples", a->fault_samples, b->fault_samples, 0);
+    char v[24], h[20];
+    double half = (st->max - st->min) / 2;
+    if (unit == 1) {
+        fp_fmt_bytes((uint64_t)(st->median + 0.5), v, sizeof(v));
+        fp_fmt_bytes((uint64_t)(half + 0.5), h, sizeof(h));
+    } else if (unit == 2) {
+        snprintf(v, sizeof(v), "%.3f", st->median);
+        snprintf(h, sizeof(h), "%.3f", half);
+    } else {
+        snprintf(v, sizeof(v), "%.0f", st->median);
+        snprintf(h, sizeof(h), "%.0f", half);
+    }
+    if (st->n > 1)
+        snprintf(buf, n, "%.23s ±%.19s", v, h);
+    else
+        snprintf(buf, n, "%s", v);
+    return buf;
 }
 
-static void summary_text(FILE *out, const struct fp_summary *a, const struct fp_summary *b)
+static void fig_row(FILE *out, const struct fp_diff *d, int f)
+{
+    const struct fp_diff_fig *g = &d->fig[f];
+    char a[64], b[64];
+    fprintf(out, "  %-20s %22s %22s ", fp_fig_label(f), fig_cell(&g->s[0], fp_fig_unit(f), a, sizeof(a)),
+            fig_cell(&g->s[1], fp_fig_unit(f), b, sizeof(b)));
+    ratio(out, g->s[0].median, g->s[1].median);
+    if (g->sig != FP_SIG_NO_ESTIMATE)
+        fprintf(out, "  %s", g->sig == FP_SIG_CHANGED ? "significant" : "noise");
+    fputc('\n', out);
+}
+
+/* "func (file:line) <- caller" of site i, within w columns. */
+static const char *site_text(const struct fp_sites *s, int64_t i, char *buf, size_t n, size_t w)
+{
+    char a[600], b[300] = "";
+    fp_site_name(s, i, a, sizeof(a));
+    const struct fp_site *st = &s->v[i];
+    if (st->nframes > 1) {
+        char nb[128];
+        const struct fp_frame *f = fp_syms_frame(s->syms, fp_site_frames(s, st)[1]);
+        snprintf(b, sizeof(b), " <- %s", fp_frame_name(f, nb, sizeof(nb)));
+    }
+    char full[1000];
+    snprintf(full, sizeof(full), "%s%s", a, b);
+    size_t len = strlen(full);
+    if (len <= w || w < 8)
+        snprintf(buf, n, "%.*s", (int)(n - 1), full);
+    else
+        snprintf(buf, n, "%.*s...%s", (int)((w - 3) * 2 / 3), full, full + len - (w - 3 - (w - 3) * 2 / 3));
+    return buf;
+}
+
+/* Words of text wrapped at WIDTH under an indent, at most max lines (the
+ * last cut with "..."); returns the lines printed. */
+static int wrapped(FILE *out, const char *lead, const char *text, int indent, int max)
+{
+    int lines = 0, col = fprintf(out, "%s", lead);
+    const char *p = text;
+    while (*p && lines < max) {
+        while (*p == ' ')
+            p++;
+        size_t wl = strcspn(p, " ");
+        if (!wl)
+            break;
+        if ((int)wl > WIDTH - 2 - indent)
+            wl = (size_t)(WIDTH - 2 - indent);     /* a word longer than a line: cut it */
+        int limit = lines + 1 == max ? WIDTH - 5 : WIDTH - 1;    /* room for " ..." */
+        if (col + 1 + (int)wl > limit && col > indent) {
+            if (lines + 1 == max) {
+                fputs(" ...", out);
+                break;
+            }
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+            lines++;
+        }
+        col += fprintf(out, "%s%.*s", col > indent ? " " : "", (int)wl, p);
+        p += wl;
+    }
+    fputc('\n', out);
+    return lines + 1;
+}
+
+/* Two lines of the culprit: "New's top WHAT: site", then its figure and
+ * its base counterpart's. */
+static void culprit_item(FILE *out, const char *what, const struct fp_sites *ns, int64_t ni,
+                         const struct fp_sites *bs, int64_t bi, enum fp_match how, int metric,
+                         const char *unit)
+{
+    char a[400], b[400], rw[32], head[200];
+    int lead = fprintf(out, "New's top %s: ", what);
+    fprintf(out, "%s\n", site_text(ns, ni, a, sizeof(a), (size_t)(WIDTH - 1 - lead)));
+    uint64_t v = fp_metric_value(&ns->v[ni].c, metric);
+    if (bi < 0) {
+        fprintf(out, "  %llu %s; base: no counterpart by name, caller, source file or stack shape\n",
+                (unsigned long long)v, unit);
+        return;
+    }
+    uint64_t bv = fp_metric_value(&bs->v[bi].c, metric);
+    int w = snprintf(head, sizeof(head), "  %llu %s, base %llu, new/base %s; base (%s): ",
+                     (unsigned long long)v, unit, (unsigned long long)bv,
+                     ratio_word((double)bv, (double)v, rw, sizeof(rw)), fp_match_name(how));
+    fprintf(out, "%s%s\n", head, site_text(bs, bi, b, sizeof(b), (size_t)(WIDTH - 1 - w)));
+}
+
+/* The new side's culprit and its base counterparts; returns the lines. */
+static int culprit_text(FILE *out, const struct fp_diff *d, int budget)
+{
+    const struct fp_diff_culprit *c = &d->culprit;
+    const struct fp_report *nr = &d->side[1].r, *br = &d->side[0].r;
+    int lines = 0;
+    if (c->fault_source >= 0) {
+        culprit_item(out, "fault source", &nr->fault_sources, c->fault_source, &br->fault_sources,
+                     c->base_fault_source, c->fault_how, FP_METRIC_FAULTS, "faults");
+        lines += 2;
+    }
+    if (c->site >= 0) {
+        int by_faults = fp_metric_value(&nr->sites.v[c->site].c, FP_METRIC_FAULTS) > 0;
+        culprit_item(out, by_faults ? "allocation site (faults on its memory)"
+                                    : "allocation site (bytes)", &nr->sites, c->site, &br->sites,
+                     c->base_site, c->site_how, by_faults ? FP_METRIC_FAULTS : FP_METRIC_BYTES,
+                     by_faults ? "faults" : "bytes");
+        lines += 2;
+    }
+    if (c->diag >= 0) {
+        const struct fp_diag *dg = &nr->diags.v[c->diag];
+        char sv[128], mech[400];
+        snprintf(mech, sizeof(mech), "%s (%s); saving %s", fp_diag_name(dg->kind),
+                 fp_diag_title(dg->kind), fp_diag_saving_text(dg, sv, sizeof(sv)));
+        lines += wrapped(out, "  mechanism:", mech, 4, 1);
+        int left = budget - lines;
+        lines += wrapped(out, "  advice:", dg->advice, 4, left > 2 ? left : 2);
+    } else if (c->site >= 0) {
+        fprintf(out, "  mechanism: none diagnosed (no mmap churn, heap trim, realloc growth or "
+                "zeroed first touch)\n");
+        lines++;
+    }
+    return lines;
+}
+
+/* The first screen: the figures that matter, then the culprit. */
+static void first_screen(FILE *out, const struct fp_diff *d)
+{
+    const struct fp_summary *a = &d->summary[0], *b = &d->summary[1];
+    char cmd[2][128];
+    int lines = 0;
+    uint32_t na = d->side[0].nruns, nb = d->side[1].nruns;
+    if (na > 1 && nb > 1)
+        fprintf(out, "faultprof-report --diff: %u base runs, %u new; medians ±half their spread, "
+                "noise rule in faultprof-report(1)\n", na, nb);
+    else
+        fprintf(out, "faultprof-report --diff: %u run%s a side: no noise estimate (record several "
+                "runs a side to get one)\n", na == nb ? na : na < nb ? na : nb,
+                (na == nb ? na : 1) == 1 ? "" : "s");
+    for (int sd = 0; sd < 2; sd++)
+        snprintf(cmd[sd], sizeof(cmd[sd]), "%.*s", WIDTH - 10, (sd ? b : a)->command);
+    fprintf(out, "  base  %s\n  new   %s\n", cmd[0], cmd[1]);
+    lines += 3;
+    if (d->normalized) {
+        fprintf(out, "  %s: %u of %u base and %u new own functions share a name\n",
+                d->auto_normalized ? "names barely overlap, --normalize turned on" : "--normalize",
+                d->names_shared, d->names[0], d->names[1]);
+        lines++;
+    }
+    fprintf(out, "  %-20s %22s %22s %10s\n", "", "base", "new", "new/base");
+    lines++;
+    static const int rows[] = { FP_FIG_MINOR_FAULTS, FP_FIG_MAJOR_FAULTS, FP_FIG_SYS, FP_FIG_BYTES,
+                                FP_FIG_MMAP_CALLS, FP_FIG_MUNMAP_CALLS, FP_FIG_BRK_GROWTH,
+                                FP_FIG_BRK_REGROWN };
+    /* what the culprit needs after them: 4 lines, a mechanism, 2 of advice */
+    int room = SCREEN - 7 - lines - (int)(sizeof(rows) / sizeof(rows[0]));
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct fp_diff_fig *g = &d->fig[rows[i]];
+        if (rows[i] != FP_FIG_MINOR_FAULTS && rows[i] != FP_FIG_SYS && rows[i] != FP_FIG_BYTES &&
+            g->s[0].max == 0 && g->s[1].max == 0)
+            continue;     /* nothing on either side */
+        if (rows[i] == FP_FIG_MUNMAP_CALLS && room < 0 && room++ < 0)
+            continue;     /* the screen is full: mmap calls stand for both */
+        fig_row(out, d, rows[i]);
+        lines++;
+    }
+    culprit_text(out, d, SCREEN - lines);
+}
+
+/* Every figure of the summary side by side. */
+static void summary_text(FILE *out, const struct fp_diff *d)
 {
     fprintf(out, "\nSummary:\n");
-    fprintf(out, "  %-22s %16s %16s %10s\n", "", "base", "new", "new/base");
-    row_u(out, "allocations", a->allocations, b->allocations, 0);
-    row_u(out, "frees", a->frees, b->frees, 0);
-    row_u(out, "bytes allocated", a->bytes_allocated, b->bytes_allocated, 1);
-    row_u(out, "peak heap", a->peak_heap_bytes, b->peak_heap_bytes, 1);
-    row_u(out, "leaked bytes", a->leaked_bytes, b->leaked_bytes, 1);
-    row_u(out, "leaked blocks", a->leaked_blocks, b->leaked_blocks, 0);
-    row_u(out, "temporary", a->temporary_allocations, b->temporary_allocations, 0);
-    row_u(out, "reallocs", a->reallocs, b->reallocs, 0);
-    row_u(out, "mmapped allocations", a->mmapped_allocations, b->mmapped_allocations, 0);
-    row_u(out, "program mmap calls", a->mmap_calls, b->mmap_calls, 0);
-    row_u(out, "program mmap bytes", a->mmap_bytes, b->mmap_bytes, 1);
-    row_u(out, "munmap calls", a->munmap_calls, b->munmap_calls, 0);
-    row_u(out, "brk growth", a->brk_growth_bytes, b->brk_growth_bytes, 1);
-    row_u(out, "threads", a->threads, b->threads, 0);
-    row_d(out, "wall seconds", a->wall_seconds, b->wall_seconds);
-    row_d(out, "user seconds", a->user_seconds, b->user_seconds);
-    row_d(out, "sys seconds", a->sys_seconds, b->sys_seconds);
-    row_u(out, "max RSS", a->max_rss_kb * 1024, b->max_rss_kb * 1024, 1);
-    row_d(out, "avg lifetime ms", a->avg_lifetime_ns / 1e6, b->avg_lifetime_ns / 1e6);
+    fprintf(out, "  %-20s %22s %22s %10s\n", "", "base", "new", "new/base");
+    for (int f = 0; f < FP_FIG_COUNT; f++)
+        fig_row(out, d, f);
+    const struct fp_summary *a = &d->summary[0], *b = &d->summary[1];
+    fprintf(out, "  %-20s %22.3f %22.3f ", "avg lifetime ms", a->avg_lifetime_ns / 1e6,
+            b->avg_lifetime_ns / 1e6);
+    ratio(out, a->avg_lifetime_ns, b->avg_lifetime_ns);
+    fputc('\n', out);
+}
+
+/* The programs of the runs, matched by name and command shape, ranked by
+ * their change in minor faults; then the sites of the one that changed most. */
+static void programs_text(FILE *out, const struct fp_diff *d, const struct fp_opts *o)
+{
+    if (d->nprogs < 2 || (d->fig[FP_FIG_PROCESSES].s[0].max < 2 &&
+                          d->fig[FP_FIG_PROCESSES].s[1].max < 2))
+        return;     /* one process a run: its program is the run */
+    fprintf(out, "\nPrograms (processes matched by program and command shape), by change in "
+            "minor faults:\n");
+    fprintf(out, "  %-36s %5s %5s %12s %12s %10s\n", "program", "base", "new", "base faults",
+            "new faults", "new/base");
+    for (uint32_t i = 0; i < d->nprogs; i++) {
+        const struct fp_diff_prog *p = &d->progs[i];
+        char k[64], na[16], nb[16];
+        snprintf(k, sizeof(k), "%.36s", p->key);
+        snprintf(na, sizeof(na), p->present[0] ? "%.0f" : "-", p->procs[0].median);
+        snprintf(nb, sizeof(nb), p->present[1] ? "%.0f" : "-", p->procs[1].median);
+        fprintf(out, "  %-36s %5s %5s %12.0f %12.0f ", k, na, nb, p->minor_faults[0].median,
+                p->minor_faults[1].median);
+        ratio(out, p->minor_faults[0].median, p->minor_faults[1].median);
+        fprintf(out, "%s%s\n", !p->present[0] ? "  new only" : !p->present[1] ? "  base only" : "",
+                p->sig == FP_SIG_CHANGED ? "  significant" : p->sig == FP_SIG_NOISE ? "  noise" : "");
+    }
+    if (d->prog_focus >= 0) {
+        fprintf(out, "\nSites of %.50s (first runs) ranked by change in %s:\n",
+                d->progs[d->prog_focus].key, fp_metric_name(o->sort));
+        ranked_text(out, d, &d->prog_sites, o->sort, fp_report_short_top(o), "site <- caller");
+    }
 }
 
 /* Breakdowns both sides have: heap bytes by source, size classes, threads. */
 static void breakdowns_text(FILE *out, const struct fp_diff *df)
 {
-    const struct fp_summary *a = &df->side[0].r.summary, *b = &df->side[1].r.summary;
-    fprintf(out, "\nHeap bytes by where they came from:\n");
+    const struct fp_summary *a = &df->summary[0], *b = &df->summary[1];
+    fprintf(out, "\nHeap bytes by where they came from (first runs):\n");
     row_u(out, "mmap-served allocs", a->mmapped_bytes, b->mmapped_bytes, 1);
     row_u(out, "heap (arena) allocs", a->bytes_allocated - a->mmapped_bytes,
           b->bytes_allocated - b->mmapped_bytes, 1);
@@ -221,10 +437,10 @@ static void sites_text(FILE *out, const struct fp_diff *df, const struct fp_opts
 
 int fp_diff_text(FILE *out, const struct fp_diff *d, const struct fp_opts *o)
 {
-    const struct fp_summary *a = &d->side[0].r.summary, *b = &d->side[1].r.summary;
-    head_text(out, a, b);
+    first_screen(out, d);
     faults_text(out, d, o);
-    summary_text(out, a, b);
+    programs_text(out, d, o);
+    summary_text(out, d);
     breakdowns_text(out, d);
     sites_text(out, d, o);
     return ferror(out) ? -1 : 0;

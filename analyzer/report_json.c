@@ -70,12 +70,43 @@ void fp_json_summary(FILE *out, const struct fp_summary *s)
             s->truncated ? "true" : "false");
 }
 
-static void processes_json(FILE *out, const struct fp_model *m)
+/* The run read: its manifest's figures (null when traces were given). */
+static void run_json(FILE *out, const struct fp_report *r)
 {
+    const struct fp_run *run = r->run;
+    fprintf(out, "  \"run\": ");
+    if (!run || !run->has_manifest) {
+        fprintf(out, "null,\n");
+        return;
+    }
+    char st[32];
+    fprintf(out, "{\"path\": ");
+    fp_json_str(out, run->path);
+    fprintf(out, ", \"command\": ");
+    fp_json_str(out, run->command);
+    fprintf(out, ", \"cwd\": ");
+    fp_json_str(out, run->cwd);
+    fprintf(out, ", \"root_pid\": %llu, \"start\": %.9f, \"end\": %.9f, \"wall_seconds\": %.6f, "
+            "\"status\": ", (unsigned long long)run->root_pid, run->start, run->end,
+            r->summary.wall_seconds);
+    fp_json_str(out, fp_run_status_text(run, st, sizeof(st)));
+    fprintf(out, ", \"traces\": %u},\n", run->ntraces);
+}
+
+/* The processes in tree order (fp_ptree): parent is an index in this list. */
+static void processes_json(FILE *out, const struct fp_report *r)
+{
+    const struct fp_model *m = r->m;
     fprintf(out, "  \"processes\": [");
-    for (uint32_t i = 0; i < m->nprocs; i++) {
-        const struct fp_proc *p = &m->procs[i];
+    for (uint32_t i = 0; i < r->tree.n; i++) {
+        const struct fp_ptree_node *nd = &r->tree.v[i];
+        const struct fp_proc *p = &m->procs[nd->proc];
         fprintf(out, "%s\n    {", i ? "," : "");
+        fprintf(out, "\"root\": %s, \"parent\": %d, \"depth\": %u, \"exec\": %s, "
+                "\"wall_seconds\": %.6f, \"cpu_seconds\": %.6f, ", i == r->tree.root ? "true" : "false",
+                nd->parent, nd->depth, nd->exec ? "true" : "false", nd->wall_seconds, nd->cpu_seconds);
+        kv_u(out, "minor_faults", nd->minor_faults, 1);
+        kv_u(out, "major_faults", nd->major_faults, 1);
         kv_u(out, "pid", p->pid, 1);
         kv_u(out, "ppid", p->ppid, 1);
         fprintf(out, "\"fork_child\": %s, \"command\": ",
@@ -338,7 +369,8 @@ int fp_report_json(FILE *out, const struct fp_report *r)
     fprintf(out, ",\n");
     diags_json(out, r);
     faults_json(out, r);
-    processes_json(out, r->m);
+    run_json(out, r);
+    processes_json(out, r);
     sites_json(out, &r->sites, r->o);
     threads_json(out, r->m);
     size_classes_json(out, r->m);

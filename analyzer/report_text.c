@@ -23,6 +23,33 @@ static const char *shorten(const char *s, char *buf, size_t n, size_t w)
     return buf;
 }
 
+/* The process tree, children indented under their parent, each with its
+ * own figures; the root is marked. */
+static void tree_text(FILE *out, const struct fp_report *r)
+{
+    char a[32], b[32], cmd[256];
+    fprintf(out, "  processes (tree, * the root):\n");
+    fprintf(out, "    %-8s %7s %7s %9s %8s %10s %9s  %s\n", "pid", "wall s", "cpu s",
+            "minor flt", "allocs", "bytes", "peak", "command");
+    for (uint32_t i = 0; i < r->tree.n; i++) {
+        const struct fp_ptree_node *nd = &r->tree.v[i];
+        const struct fp_proc *p = &r->m->procs[nd->proc];
+        unsigned ind = nd->depth < 8 ? nd->depth : 8;
+        const char *c = p->cmdline ? p->cmdline : "", *sp = strchr(c, ' ');
+        for (const char *q = c; *q && (!sp || q < sp); q++)
+            if (*q == '/')
+                c = q + 1;     /* the program's name without its directory */
+        char pid[24];
+        snprintf(pid, sizeof(pid), "%llu%s", (unsigned long long)p->pid, i == r->tree.root ? "*" : "");
+        fprintf(out, "    %-8s %7.2f %7.2f %9llu %8llu %10s %9s  %*s%s%s\n", pid,
+                nd->wall_seconds, nd->cpu_seconds, (unsigned long long)nd->minor_faults,
+                (unsigned long long)p->allocs, fp_fmt_bytes(p->bytes, a, sizeof(a)),
+                fp_fmt_bytes(p->peak_bytes, b, sizeof(b)), 2 * ind, "",
+                nd->exec ? "(exec) " : (p->flags & FP_PROC_FORK_CHILD) ? "(fork child) " : "",
+                shorten(c, cmd, sizeof(cmd), 36 - 2 * ind));
+    }
+}
+
 static void summary_text(FILE *out, const struct fp_report *r)
 {
     const struct fp_model *m = r->m;
@@ -80,19 +107,16 @@ static void summary_text(FILE *out, const struct fp_report *r)
                 (unsigned long long)s->nivcsw);
     else
         fprintf(out, "  time -v          (no PROCESS_END: the process did not exit normally)\n");
-    if (m->nprocs > 1) {
-        fprintf(out, "  processes:\n");
-        for (uint32_t i = 0; i < m->nprocs; i++) {
-            const struct fp_proc *p = &m->procs[i];
-            fprintf(out, "    pid %-7llu ppid %-7llu %-12s allocs %-8llu peak %-10s %s\n",
-                    (unsigned long long)p->pid, (unsigned long long)p->ppid,
-                    (p->flags & FP_PROC_FORK_CHILD) ? "(fork child)" : "",
-                    (unsigned long long)p->allocs, fp_fmt_bytes(p->peak_bytes, a, sizeof(a)),
-                    shorten(p->cmdline ? p->cmdline : "", cmd, sizeof(cmd), 40));
-        }
+    if (r->run && r->run->has_manifest) {
+        char st[32];
+        fprintf(out, "  run              %s: %s%swall %.2f s, %u trace%s\n",
+                shorten(r->run->path, cmd, sizeof(cmd), 40), fp_run_status_text(r->run, st, sizeof(st)),
+                r->run->has_status ? ", " : "", s->wall_seconds, r->run->ntraces,
+                r->run->ntraces == 1 ? "" : "s");
     }
+    if (m->nprocs > 1)
+        tree_text(out, r);
 }
-
 /* "name (file:line)" within w columns: shorten the name before dropping
  * the location. */
 static const char *frame_cell(const struct fp_frame *f, char *buf, size_t n, size_t w)

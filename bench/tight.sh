@@ -7,11 +7,11 @@
 # heaptrack_print; and the recording cost per event at 1, 2, 4, 8 and 16
 # threads (the same total work).  Whole-process times from /usr/bin/time.
 #
-#   bench/tight.sh [--reps N] [--pairs N]      (defaults 3, 2000000)
+#   bench/tight.sh [--reps N] [--pairs N]      (defaults 3, 5000000: the loop of the issue)
 # Writes bench/out/tight.md and prints it.
 set -euo pipefail
 export LC_ALL=C
-REPS=3 PAIRS=2000000
+REPS=3 PAIRS=5000000
 while [ $# -gt 0 ]; do
     case "$1" in
     --reps) REPS=$2; shift 2 ;;
@@ -39,12 +39,7 @@ median() { # NAME FIELD(2 wall, 3 user, 4 sys, 5 rss)
     awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$OUT/raw.txt" | sort -g |
         awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
-fp() { # THREADS PAIRS TRACE
-    env LD_PRELOAD="$OUT/libfaultprof.so" FAULTPROF_OUTPUT="$3" "$PROG" "$1" "$2"
-}
-ht() { # THREADS PAIRS: heaptrack's output lands in $OUT/ht.*
-    (cd "$OUT" && heaptrack -o "$OUT/ht" "$PROG" "$1" "$2")
-}
+FP=(env LD_PRELOAD="$OUT/libfaultprof.so")
 
 : >"$OUT/raw.txt"
 rm -f "$OUT"/fp.*.gz "$OUT"/ht.*
@@ -52,9 +47,9 @@ EVENTS=$((2 * 2 * PAIRS))
 for r in $(seq 1 "$REPS"); do
     run native "$PROG" 2 "$PAIRS"
     rm -f "$OUT"/fp.*.gz
-    run faultprof fp 2 "$PAIRS" "$OUT/fp.%p.gz"
+    run faultprof "${FP[@]}" FAULTPROF_OUTPUT="$OUT/fp.%p.gz" "$PROG" 2 "$PAIRS"
     rm -f "$OUT"/ht.*
-    run heaptrack ht 2 "$PAIRS"
+    run heaptrack heaptrack -o "$OUT/ht" "$PROG" 2 "$PAIRS"
 done
 FP_TRACE=$(ls "$OUT"/fp.*.gz) HT_TRACE=$(ls "$OUT"/ht.*)
 for r in $(seq 1 "$REPS"); do
@@ -69,7 +64,7 @@ for th in 1 2 4 8 16; do
     for r in $(seq 1 "$REPS"); do
         run "native$th" "$PROG" "$th" "$p"
         rm -f "$OUT"/sc.*.gz
-        run "faultprof$th" fp "$th" "$p" "$OUT/sc.%p.gz"
+        run "faultprof$th" "${FP[@]}" FAULTPROF_OUTPUT="$OUT/sc.%p.gz" "$PROG" "$th" "$p"
     done
     SCALE="$SCALE $th"
 done

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faultprof/settings.h"
@@ -42,6 +43,13 @@ struct options {
     const char *lib;      /* --lib, or NULL */
     int quiet;
     char *const *argv;    /* the program and its arguments */
+    char *run_dir;        /* -o DIR/: the run's directory (absolute), or NULL */
+};
+
+/* What the manifest of a run directory says besides its traces. */
+struct run_times {
+    struct timespec start, end;
+    pid_t root;
 };
 
 /* One line on stderr, prefixed "faultprof: ". */
@@ -456,6 +464,163 @@ static void registry_report(const char *text, const char *program)
     free(copy);
 }
 
+/* ---- run directories: -o DIR/ ---- */
+
+#define RUN_MANIFEST "manifest"
+
+/* mkdir -p PATH (PATH is modified and restored). */
+static int mkdir_parents(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0777);
+        *p = '/';
+        if (rc < 0 && errno != EEXIST)
+            return -1;
+    }
+    if (mkdir(path, 0777) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* An output that ends in '/' or names an existing directory makes a run:
+ * the traces go into that directory as faultprof.%e.%p.gz (the path made
+ * absolute, so a program that changes directory still writes there) and
+ * run_end writes its manifest.  A directory holding a run already is
+ * refused: two runs' traces in one place could not be told apart. */
+static void run_dir_setup(struct options *o)
+{
+    const char *out = getenv("FAULTPROF_OUTPUT");
+    struct stat st;
+    char *dir, *abs, *manifest, *tmpl;
+    size_t len;
+
+    if (!out || out[0] == '\0')
+        return;
+    len = strlen(out);
+    if (out[len - 1] != '/' && !(stat(out, &st) == 0 && S_ISDIR(st.st_mode)))
+        return;
+    dir = strdup(out);
+    if (!dir) {
+        msg("out of memory");
+        exit(EXIT_INTERNAL);
+    }
+    while (len > 1 && dir[len - 1] == '/')
+        dir[--len] = '\0';
+    if (mkdir_parents(dir) < 0 || !(abs = realpath(dir, NULL))) {
+        msg("%s: cannot create the run directory: %s", dir, strerror(errno));
+        exit(EXIT_INTERNAL);
+    }
+    free(dir);
+    if (asprintf(&manifest, "%s/" RUN_MANIFEST, abs) < 0) {
+        msg("out of memory");
+        exit(EXIT_INTERNAL);
+    }
+    if (access(manifest, F_OK) == 0)
+        usage_error("%s holds a run already (%s); give each run a directory of its own", out,
+                    manifest);
+    free(manifest);
+    /* the template: the directory with its '%' doubled, then the file name */
+    tmpl = malloc(2 * strlen(abs) + sizeof("/faultprof.%e.%p.gz"));
+    if (!tmpl) {
+        msg("out of memory");
+        exit(EXIT_INTERNAL);
+    }
+    len = 0;
+    for (const char *p = abs; *p; p++) {
+        if (*p == '%')
+            tmpl[len++] = '%';
+        tmpl[len++] = *p;
+    }
+    strcpy(tmpl + len, "/faultprof.%e.%p.gz");
+    set_env("FAULTPROF_OUTPUT", tmpl);
+    free(tmpl);
+    o->run_dir = abs;
+}
+
+/* Like shell_word, for a line of the manifest: control characters become '?'. */
+static void manifest_word(FILE *f, const char *s)
+{
+    char *copy = strdup(s);
+
+    if (!copy)
+        return;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    shell_word(f, copy);
+    free(copy);
+}
+
+/* Writes DIR/manifest (through a temporary file and rename, so a reader
+ * never sees half of it): see FILES in faultprof(1).  Traces inside the
+ * directory are named relative to it.  Returns the traces listed, or -1. */
+static int manifest_write(const struct options *o, const struct run_times *t, int status,
+                          const char *registry)
+{
+    char *tmp, *path, *copy, *save = NULL, cwd[PATH_MAX];
+    size_t dl = strlen(o->run_dir);
+    int ntraces = 0;
+    FILE *f;
+
+    if (asprintf(&tmp, "%s/." RUN_MANIFEST ".tmp", o->run_dir) < 0)
+        return -1;
+    if (asprintf(&path, "%s/" RUN_MANIFEST, o->run_dir) < 0) {
+        free(tmp);
+        return -1;
+    }
+    f = fopen(tmp, "w");
+    if (!f) {
+        msg("%s: cannot write the run's manifest: %s", tmp, strerror(errno));
+        free(tmp);
+        free(path);
+        return -1;
+    }
+    fprintf(f, "faultprof-run 1\nroot_pid %ld\ncommand", (long)t->root);
+    for (char *const *a = o->argv; *a; a++) {
+        fputc(' ', f);
+        manifest_word(f, *a);
+    }
+    fputs("\ncwd ", f);
+    manifest_word(f, getcwd(cwd, sizeof(cwd)) ? cwd : "?");
+    fprintf(f, "\nstart %lld.%09ld\nend %lld.%09ld\n", (long long)t->start.tv_sec,
+            t->start.tv_nsec, (long long)t->end.tv_sec, t->end.tv_nsec);
+    if (WIFSIGNALED(status))
+        fprintf(f, "status signal %d\n", WTERMSIG(status));
+    else
+        fprintf(f, "status exit %d\n", WEXITSTATUS(status));
+    copy = strdup(registry ? registry : "");
+    for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, o->run_dir, dl) == 0 && line[dl] == '/' && line[dl + 1] != '\0')
+            line += dl + 1;
+        fprintf(f, "trace %s\n", line);
+        ntraces++;
+    }
+    free(copy);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        msg("%s: cannot write the run's manifest: %s", path, strerror(errno));
+        unlink(tmp);
+        ntraces = -1;
+    }
+    free(tmp);
+    free(path);
+    return ntraces;
+}
+
+/* The closing lines of a run: where it is and how to read it. */
+static void run_report(const char *dir_arg, int ntraces)
+{
+    fprintf(stderr, "faultprof: wrote run ");
+    shell_word(stderr, dir_arg);
+    fprintf(stderr, " (%d trace%s and a manifest)\nfaultprof: read it with: faultprof-report ",
+            ntraces, ntraces == 1 ? "" : "s");
+    shell_word(stderr, dir_arg);
+    fputc('\n', stderr);
+}
+
 /* Passes a signal on to the program.  A signal the terminal sent (si_code
  * SI_KERNEL) has reached the program already when it shares our process
  * group; sending it again would make a program that counts its SIGINTs see
@@ -499,7 +664,7 @@ static void signals_block(sigset_t *set)
  * *exit_code says how we should exit.  A close-on-exec pipe carries the
  * errno of a failed exec back, so the message comes from here and the
  * launcher can tell "not found" from the program's own exit 127. */
-static int child_run(char *const *argv, const sigset_t *oldmask, int *exit_code)
+static int child_run(char *const *argv, const sigset_t *oldmask, int *exit_code, pid_t *root)
 {
     int pfd[2], err = 0, status;
     ssize_t n;
@@ -541,6 +706,7 @@ static int child_run(char *const *argv, const sigset_t *oldmask, int *exit_code)
     }
 
     child_pid = pid;
+    *root = pid;
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     close(pfd[1]);
     do
@@ -598,11 +764,16 @@ static void die_like(int sig)
 int main(int argc, char **argv)
 {
     struct options o;
+    struct run_times times = { 0 };
     char *lib, *reg_path = NULL, *reg_text;
+    const char *out_arg;
     int reg_fd, status, code = 0;
     sigset_t oldmask;
 
     options_parse(&o, argc, argv);
+    out_arg = getenv("FAULTPROF_OUTPUT");
+    out_arg = out_arg ? strdup(out_arg) : NULL;
+    run_dir_setup(&o);
     lib = lib_find(o.lib);
     if (!lib)
         return EXIT_INTERNAL;
@@ -618,15 +789,26 @@ int main(int argc, char **argv)
     sigprocmask(SIG_SETMASK, NULL, &oldmask);
     signals_install();
     fflush(NULL);  /* nothing of ours may be duplicated into the child */
-    status = child_run(o.argv, &oldmask, &code);
+    clock_gettime(CLOCK_REALTIME, &times.start);
+    status = child_run(o.argv, &oldmask, &code, &times.root);
+    clock_gettime(CLOCK_REALTIME, &times.end);
 
     reg_text = registry_read(reg_fd);
     close(reg_fd);
     unlink(reg_path);
     free(reg_path);
-    if (status >= 0 && !o.quiet && reg_text)
+    if (status >= 0 && o.run_dir) {
+        int n = manifest_write(&o, &times, status, reg_text);
+        if (n >= 0 && !o.quiet)
+            run_report(out_arg, n);
+    } else if (o.run_dir) {
+        rmdir(o.run_dir);      /* the program never ran: no run, and no empty directory */
+    } else if (status >= 0 && !o.quiet && reg_text) {
         registry_report(reg_text, o.argv[0]);
+    }
     free(reg_text);
+    free(o.run_dir);
+    free((char *)out_arg);
 
     if (status < 0)
         return code;

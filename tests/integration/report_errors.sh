@@ -27,7 +27,7 @@ expect_bad "$TMPDIR/v2.gz" "unsupported trace version 2.0"
 expect_bad "$TMPDIR/empty" "empty file"
 expect_bad "$TMPDIR/missing.gz" "cannot open: No such file or directory"
 mkdir "$TMPDIR/dir"
-expect_bad "$TMPDIR/dir" "is a directory"
+expect_bad "$TMPDIR/dir" "not a run directory: it has no manifest (faultprof -o DIR/ writes one)"
 
 # usage errors exit 1
 rc=0; "$REPORT" --sort nonsense x 2>/dev/null || rc=$?
