@@ -120,7 +120,7 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
         return 2;
     }
     m->warn = o->warn ? o->warn : NULL;
-    m->progress = isatty(2);
+    m->progress = o->warn && isatty(2);      /* -q: silent */
     m->timeline = o->format == FP_FMT_HTML;
     if (o->symbols)
         m->modules_known = fp_syms_prewarm;

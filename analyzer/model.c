@@ -1359,17 +1359,26 @@ static int64_t proc_new(struct fp_model *m, const char *path)
     return pi;
 }
 
-/* --progress: the share of the trace read, at most four times a second */
-static void show_progress(struct fp_reader *r, const char *name, uint64_t n, double *last)
+/* The progress line (stderr is a terminal): the share of the trace read,
+ * records per second and the time left, at most four times a second. */
+struct progress {
+    double start, last;
+};
+
+static void show_progress(struct fp_reader *r, const char *name, uint64_t n, struct progress *pg)
 {
     double t = now_s();
-    if (t - *last <= 0.25)
+    if (t - pg->last <= 0.25)
         return;
     uint64_t done, size;
     fp_reader_progress(r, &done, &size);
-    fprintf(stderr, "\rfaultprof-report: reading %s: %3.0f%% (%llu records)", name,
-            size ? 100.0 * (double)done / (double)size : 100.0, (unsigned long long)n);
-    *last = t;
+    double share = size ? (double)done / (double)size : 1.0, took = t - pg->start;
+    double rate = took > 0 ? (double)n / took : 0;
+    double left = share > 0.001 ? took * (1 - share) / share : 0;
+    fprintf(stderr, "\rfaultprof-report: reading %s: %3.0f%% (%.1fM records, %.1fM/s, "
+            "%d:%02d left)\033[K", name, 100.0 * share, (double)n / 1e6, rate / 1e6,
+            (int)left / 60, (int)left % 60);
+    pg->last = t;
 }
 
 static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name,
@@ -1386,7 +1395,9 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
     struct fp_event ev;
     int rc;
     uint64_t n = 0;
-    double last_progress = m->progress ? now_s() : 0;
+    struct progress pg = { 0, 0 };
+    if (m->progress)
+        pg.start = pg.last = now_s();
     int modules_told = 0;
     while ((rc = fp_reader_next(r, &rec)) > 0) {
         n++;
@@ -1425,7 +1436,7 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
         }
         p = &m->procs[pi];
         if (m->progress && (n & 0xffff) == 0)
-            show_progress(r, name, n, &last_progress);
+            show_progress(r, name, n, &pg);
     }
     if (m->progress && n > 0xffff)
         fprintf(stderr, "\r\033[K");
