@@ -104,6 +104,13 @@ struct fp_report_plan fp_report_plan_of(const struct fp_opts *o)
     case FP_FMT_HTML:
         p.parts = FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES | FP_PART_BY_MEMORY | FP_PART_FLAMES;
         break;
+    case FP_FMT_SPEEDSCOPE:
+    case FP_FMT_PPROF:
+        p.parts = FP_PART_FAULT_SOURCES;
+        break;
+    case FP_FMT_SVG:
+        p.parts = FP_PART_FAULT_SOURCES | FP_PART_FLAMES;
+        break;
     case FP_FMT_FOLDED:
         /* a flame graph of stacks, whatever --by says, by --metric; a fault
          * metric's is of the fault sources */

@@ -14,7 +14,8 @@
 #include "sites.h"
 #include "symbols.h"
 
-enum fp_format { FP_FMT_TEXT = 0, FP_FMT_JSON, FP_FMT_FOLDED, FP_FMT_HTML };
+enum fp_format { FP_FMT_TEXT = 0, FP_FMT_JSON, FP_FMT_FOLDED, FP_FMT_HTML, FP_FMT_SPEEDSCOPE,
+                 FP_FMT_PPROF, FP_FMT_SVG };
 
 struct fp_opts {
     enum fp_format format;
@@ -244,6 +245,9 @@ int fp_report_text(FILE *out, const struct fp_report *r);      /* report_text.c 
 int fp_report_json(FILE *out, const struct fp_report *r);      /* report_json.c */
 int fp_report_folded(FILE *out, const struct fp_report *r);    /* report_folded.c */
 int fp_report_html(FILE *out, const struct fp_report *r);      /* report_html.c */
+int fp_report_speedscope(FILE *out, const struct fp_report *r);  /* report_speedscope.c */
+int fp_report_pprof(FILE *out, const struct fp_report *r);     /* report_pprof.c */
+int fp_report_svg(FILE *out, const struct fp_report *r);       /* report_svg.c */
 /* The self-contained page around data (a JSON object, n bytes); mode is
  * what report.js draws: "report" or "diff" (report_html.c). */
 int fp_html_page(FILE *out, const char *title, const char *mode, const char *data, size_t n);
