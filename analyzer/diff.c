@@ -296,7 +296,7 @@ int fp_diff_build(struct fp_diff *d, const char *base, const char *new_path,
     if (t->n)
         qsort(t->v, t->n, sizeof(*t->v), cmp_delta);
     static const int alloc_metrics[] = FP_FLAME_ALLOC_METRICS, fault_metrics[] = { FP_METRIC_FAULTS };
-    if (o->format == FP_FMT_HTML &&
+    if ((o->format == FP_FMT_HTML || o->format == FP_FMT_SVG) &&
         (fp_flame_diff_build(&d->flame_sites, t, alloc_metrics, FP_FLAME_ALLOC_NV, FP_FLAME_MIN_SHARE) < 0 ||
          fp_flame_diff_build(&d->flame_faults, tf, fault_metrics, 1, FP_FLAME_MIN_SHARE) < 0))
         goto oom;

@@ -241,6 +241,8 @@ static int run_diff(FILE *out, const char *base, const char *new_path, const str
         fp_diff_folded(out, &d, o);
     } else if (o->format == FP_FMT_HTML) {
         fp_diff_html(out, &d, o);
+    } else if (o->format == FP_FMT_SVG) {
+        fp_diff_svg(out, &d, o);
     } else {
         fp_diff_text(out, &d, o);
     }
@@ -373,6 +375,9 @@ int main(int argc, char **argv)
         return bad_usage("%s", "--dump reads one trace");
     if ((cmd.ngates || cmd.junit) && !cmd.diff)
         return bad_usage("%s", "--fail-on and --junit go with --diff BASE NEW");
+    if (o.format == FP_FMT_SVG && !fp_svg_metric_ok(o.metric))
+        return bad_usage("--format svg draws allocations, bytes, peak, leaked, temporary or faults,"
+                         " not '%s'", fp_metric_name(o.metric));
     if (cmd.junit && !cmd.ngates)
         return bad_usage("%s", "--junit writes the verdicts of --fail-on: give one");
     o.filter = &filter;

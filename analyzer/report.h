@@ -222,7 +222,7 @@ struct fp_diff {
     struct fp_diff_sites faults;     /* fault sources, ranked by change in faults */
     struct fp_diff_sites by_memory;  /* sites ranked by change in faults on their memory
                                         (its keys are those of sites) */
-    /* --format html: the differential flame graphs of sites
+    /* --format html and svg: the differential flame graphs of sites
      * (FP_FLAME_ALLOC_METRICS) and fault sources (faults); each side's
      * report then has its timeline axis */
     struct fp_flame_diff flame_sites, flame_faults;
@@ -248,6 +248,7 @@ int fp_report_html(FILE *out, const struct fp_report *r);      /* report_html.c 
 int fp_report_speedscope(FILE *out, const struct fp_report *r);  /* report_speedscope.c */
 int fp_report_pprof(FILE *out, const struct fp_report *r);     /* report_pprof.c */
 int fp_report_svg(FILE *out, const struct fp_report *r);       /* report_svg.c */
+int fp_svg_metric_ok(int metric);   /* --format svg draws metric (report_svg.c) */
 /* The self-contained page around data (a JSON object, n bytes); mode is
  * what report.js draws: "report" or "diff" (report_html.c). */
 int fp_html_page(FILE *out, const char *title, const char *mode, const char *data, size_t n);
@@ -260,6 +261,7 @@ int fp_diff_text(FILE *out, const struct fp_diff *d, const struct fp_opts *o);  
 int fp_diff_json(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_json.c */
 int fp_diff_folded(FILE *out, const struct fp_diff *d, const struct fp_opts *o); /* report_folded.c */
 int fp_diff_html(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_html.c */
+int fp_diff_svg(FILE *out, const struct fp_diff *d, const struct fp_opts *o);    /* report_svg.c */
 
 /* The summary as one JSON object (no trailing comma or newline). */
 void fp_json_summary(FILE *out, const struct fp_summary *s);
