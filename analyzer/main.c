@@ -375,6 +375,8 @@ int main(int argc, char **argv)
         return bad_usage("%s", "--dump reads one trace");
     if ((cmd.ngates || cmd.junit) && !cmd.diff)
         return bad_usage("%s", "--fail-on and --junit go with --diff BASE NEW");
+    if (cmd.diff && (o.format == FP_FMT_SPEEDSCOPE || o.format == FP_FMT_PPROF))
+        return bad_usage("%s", "--format speedscope and pprof are of one report, not of --diff");
     if (o.format == FP_FMT_SVG && !fp_svg_metric_ok(o.metric))
         return bad_usage("--format svg draws allocations, bytes, peak, leaked, temporary or faults,"
                          " not '%s'", fp_metric_name(o.metric));

@@ -32,6 +32,9 @@ timeout 60 node "$checker" "$TMPDIR/known.svg" "$shots/known" '{
 "$REPORT" -q --format svg -m leaked -o "$TMPDIR/leaked.svg" "$TMPDIR/known.gz"
 timeout 60 node "$checker" "$TMPDIR/leaked.svg" "$shots/leaked" '{"widths": {"leak_c": 224}, "total": 224}' ||
     die "rep_known's leaked SVG in the browser (above)"
+# without the script (an image viewer), the boxes are drawn as wide too
+grep -q 'data-n="leak_c">.*<rect x="10.00" y="[0-9]*" width="1180.00"' "$TMPDIR/leaked.svg" ||
+    die "leak_c's static box is not 1180 px wide"
 "$REPORT" -q --format svg -m frees "$TMPDIR/known.gz" 2>"$TMPDIR/err" && die "-m frees accepted"
 assert_contains "$(cat "$TMPDIR/err")" "--format svg draws allocations" "-m frees error"
 
