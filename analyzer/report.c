@@ -261,6 +261,24 @@ const char *fp_fmt_frame(const struct fp_frame *f, char *buf, size_t n, int with
     return buf;
 }
 
+void fp_xml_str(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&apos;", out); break;
+        default:
+            if ((unsigned char)*s < 0x20 && *s != '\t')
+                fputc(' ', out);     /* not allowed in XML 1.0 */
+            else
+                fputc(*s, out);
+        }
+    }
+}
+
 void fp_json_str(FILE *out, const char *s)
 {
     putc('"', out);

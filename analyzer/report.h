@@ -267,6 +267,8 @@ int fp_diff_svg(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   
 void fp_json_summary(FILE *out, const struct fp_summary *s);
 /* JSON string writer: quotes and escapes. */
 void fp_json_str(FILE *out, const char *s);
+/* XML text or attribute writer: escapes, control characters as spaces. */
+void fp_xml_str(FILE *out, const char *s);
 
 /* --dump: every record of path, one per line, in file or time order (dump.c). */
 int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, size_t errlen);

@@ -18,21 +18,6 @@
 #define SVG_TOP 50
 #define SVG_BOTTOM 30
 
-static void xml_str(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t')
-                putc(*s, out);
-        }
-    }
-}
-
 /* A flame graph being drawn: its tree, value index, starts and total. */
 struct svg {
     FILE *out;
@@ -70,9 +55,9 @@ static int svg_begin(struct svg *g, FILE *out, const struct fp_flame *t, uint32_
             "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f8f8f0\"/>\n"
             "<text x=\"%d\" y=\"22\" text-anchor=\"middle\" style=\"font-size: 16px\">",
             SVG_WIDTH / 2);
-    xml_str(out, title);
+    fp_xml_str(out, title);
     fprintf(out, "</text>\n<text x=\"%d\" y=\"40\" text-anchor=\"middle\">", SVG_WIDTH / 2);
-    xml_str(out, subtitle);
+    fp_xml_str(out, subtitle);
     fprintf(out, "</text>\n"
             "<text id=\"unzoom\" class=\"b\" x=\"%d\" y=\"22\" style=\"opacity: 0\">Reset Zoom</text>\n"
             "<text id=\"search\" class=\"b\" x=\"%d\" y=\"22\" text-anchor=\"end\">Search</text>\n"
@@ -91,9 +76,9 @@ static void svg_box(struct svg *g, uint32_t i, const char *name, const char *hov
     unsigned y = g->height - SVG_BOTTOM - (nd->depth + 1) * SVG_ROW;
     fprintf(g->out, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%u\" data-n=\"",
             (unsigned long long)g->x[i], (unsigned long long)nd->v[g->k], nd->depth);
-    xml_str(g->out, name);
+    fp_xml_str(g->out, name);
     fputs("\"><title>", g->out);
-    xml_str(g->out, hover);
+    fp_xml_str(g->out, hover);
     fprintf(g->out, "</title><rect x=\"%.2f\" y=\"%u\" width=\"%.2f\" height=\"%d\" rx=\"2\" "
             "fill=\"%s\"/><text x=\"%.2f\" y=\"%u\"></text></g>\n",
             x, y, w, SVG_ROW - 1, fill, x + 3, y + SVG_ROW - 4);

@@ -7,15 +7,11 @@
 //   EXPECT_JSON: {"widths": {function: count}, "total": n, "zoom": function,
 //                 "hidden": function, "search": [regex, matched, of], "colors": {function: "red"|"blue"}}
 'use strict';
-const { Browser, open, findChromium } = require('../html/cdp.js');
+const { Browser, open, findChromium, check, failed } = require('../html/cdp.js');
 const path = require('path');
 
 const [svg, outdir, expectJson] = process.argv.slice(2);
 const X = JSON.parse(expectJson);
-let failures = 0;
-function check(ok, what) {
-  if (!ok) { failures++; console.log('FAIL: ' + what); } else console.log('ok: ' + what);
-}
 
 const BOXES = `(() => { const s = document.documentElement;
   return { inner: +s.getAttribute('data-inner'), total: +s.getAttribute('data-total'),
@@ -78,6 +74,6 @@ async function main() {
   } finally {
     await browser.close();
   }
-  process.exit(failures ? 1 : 0);
+  process.exit(failed() ? 1 : 0);
 }
 main().catch(e => { console.log('FAIL: ' + e.stack); process.exit(1); });
