@@ -35,7 +35,7 @@ AN_SRC     := $(wildcard analyzer/*.c)
 AN_LIB_SRC := $(filter-out analyzer/main.c,$(AN_SRC))
 AN_LIB_OBJ := $(AN_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/html_assets.o
 # the HTML report's script and style, embedded as byte arrays (xxd -i)
-HTML_ASSETS := analyzer/html/report.js analyzer/html/report.css
+HTML_ASSETS := analyzer/html/report.js analyzer/html/report.css analyzer/html/flame_svg.js
 AN_LIBS    := -ldw -ldebuginfod -lelf -ldeflate -lz -liberty -lm -pthread
 
 # --- tests
@@ -89,7 +89,9 @@ $(BUILD)/gen/html_assets.c: $(HTML_ASSETS)
 	  echo 'const unsigned char fp_html_js[] = {'; xxd -i < analyzer/html/report.js; echo ', 0 };'; \
 	  echo 'const size_t fp_html_js_len = sizeof(fp_html_js) - 1;'; \
 	  echo 'const unsigned char fp_html_css[] = {'; xxd -i < analyzer/html/report.css; echo ', 0 };'; \
-	  echo 'const size_t fp_html_css_len = sizeof(fp_html_css) - 1;'; } > $@.tmp && mv $@.tmp $@
+	  echo 'const size_t fp_html_css_len = sizeof(fp_html_css) - 1;'; \
+	  echo 'const unsigned char fp_svg_js[] = {'; xxd -i < analyzer/html/flame_svg.js; echo ', 0 };'; \
+	  echo 'const size_t fp_svg_js_len = sizeof(fp_svg_js) - 1;'; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)

@@ -613,7 +613,7 @@ static int match_sites(struct fp_diff *d, const struct fp_opts *o)
     fp_diff_sort(&d->faults, FP_METRIC_FAULTS);
     fp_diff_sort(t, o->format == FP_FMT_FOLDED ? o->metric : o->sort);
     static const int alloc_metrics[] = FP_FLAME_ALLOC_METRICS, fault_metrics[] = { FP_METRIC_FAULTS };
-    if (o->format == FP_FMT_HTML &&
+    if ((o->format == FP_FMT_HTML || o->format == FP_FMT_SVG) &&
         (fp_flame_diff_build(&d->flame_sites, t, alloc_metrics, FP_FLAME_ALLOC_NV,
                              FP_FLAME_MIN_SHARE) < 0 ||
          fp_flame_diff_build(&d->flame_faults, &d->faults, fault_metrics, 1,

@@ -141,6 +141,52 @@ void fp_flame_free(struct fp_flame *f)
     memset(f, 0, sizeof(*f));
 }
 
+int fp_flame_layout(const struct fp_flame *f, uint32_t k, uint64_t *x)
+{
+    /* parents come before their children, so one pass places every node
+     * after the siblings made before it */
+    uint64_t *next = malloc((f->n ? f->n : 1) * sizeof(*next));
+    if (!next)
+        return -1;
+    for (uint32_t i = 0; i < f->n; i++) {
+        uint32_t p = f->v[i].parent;
+        x[i] = p == UINT32_MAX ? 0 : next[p];
+        if (p != UINT32_MAX)
+            next[p] += f->v[i].v[k];
+        next[i] = x[i];
+    }
+    free(next);
+    return 0;
+}
+
+/* ---- dense frame ids ---- */
+
+uint32_t fp_frame_ids_get(struct fp_frame_ids *f, uint32_t id)
+{
+    uint32_t *v = hmap_get(&f->map, (uint64_t)id + 1);
+    if (v)
+        return *v - 1;
+    if (f->n == f->cap) {
+        uint32_t cap = f->cap ? f->cap * 2 : 256;
+        uint32_t *p = realloc(f->ids, cap * sizeof(*p));
+        if (!p)
+            return UINT32_MAX;
+        f->ids = p;
+        f->cap = cap;
+    }
+    if (hmap_put(&f->map, (uint64_t)id + 1, f->n + 1) < 0)
+        return UINT32_MAX;
+    f->ids[f->n] = id;
+    return f->n++;
+}
+
+void fp_frame_ids_free(struct fp_frame_ids *f)
+{
+    hmap_free(&f->map);
+    free(f->ids);
+    memset(f, 0, sizeof(*f));
+}
+
 /* ---- a report's view ---- */
 
 /* Rows keyed by node, process and bucket, summed. */

@@ -41,6 +41,24 @@ struct fp_flame {
 int fp_flame_build(struct fp_flame *f, uint32_t n, const uint32_t *const *frames,
                    const uint32_t *nframes, const uint64_t *vals, uint32_t nv, double min_share);
 void fp_flame_free(struct fp_flame *f);
+/* Where each node starts along value k, in that value's units (its parent's
+ * start plus the values of the siblings made before it), into x[f->n].
+ * Returns 0 or -1 (out of memory). */
+int fp_flame_layout(const struct fp_flame *f, uint32_t k, uint64_t *x);
+
+/* ---- dense frame ids for an output's frame table ---- */
+
+/* The symbol table's frame ids (or FP_FLAME_NOSTACK) numbered 0, 1, ... in
+ * the order an output first uses them: the index of its frame table. */
+struct fp_frame_ids {
+    struct hmap map;             /* syms id + 1 -> dense id + 1 */
+    uint32_t *ids;               /* dense id -> syms id */
+    uint32_t n, cap;
+};
+
+/* The dense id of syms id, added when new; UINT32_MAX: out of memory. */
+uint32_t fp_frame_ids_get(struct fp_frame_ids *f, uint32_t id);
+void fp_frame_ids_free(struct fp_frame_ids *f);
 
 /* ---- a report's flame graph of sites, by process and by interval ---- */
 

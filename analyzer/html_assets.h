@@ -7,5 +7,8 @@
 
 extern const unsigned char fp_html_js[], fp_html_css[];
 extern const size_t fp_html_js_len, fp_html_css_len;
+/* the script of --format svg's flame graphs (analyzer/html/flame_svg.js) */
+extern const unsigned char fp_svg_js[];
+extern const size_t fp_svg_js_len;
 
 #endif

@@ -26,7 +26,8 @@ static void usage(FILE *f)
 "       faultprof-report --diff [options] BASE... -- NEW...\n"
 "       faultprof-report --dump [--order file|time] TRACE\n"
 "\n"
-"  -f, --format FMT     text (default), json, folded or html\n"
+"  -f, --format FMT     text (default), json, folded, html, speedscope, pprof\n"
+"                       (gzipped profile.proto) or svg (a flame graph of --metric)\n"
 "  -s, --sort METRIC    rank sites by allocations (default), bytes, peak, leaked,\n"
 "                       leaked_blocks, temporary, mmapped, faults, minor_faults,\n"
 "                       major_faults, frees, reallocs, mapped\n"
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 "      --by WHAT        site (full stack, default) or function\n"
 "      --threads        add a per-thread table\n"
 "      --depth N        caller frames shown under each site (default 4)\n"
-"  -m, --metric METRIC  count column of --format folded (default bytes); faults,\n"
+"  -m, --metric METRIC  count of --format folded and svg (default bytes); faults,\n"
 "                       minor_faults, major_faults: a page-fault flame graph by code\n"
 "      --filter GLOB    also fold frames whose function matches GLOB\n"
 "      --no-filter      show the allocator's own frames too\n"
@@ -148,6 +149,9 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
         int w = o->format == FP_FMT_JSON ? fp_report_json(out, &r)
               : o->format == FP_FMT_FOLDED ? fp_report_folded(out, &r)
               : o->format == FP_FMT_HTML ? fp_report_html(out, &r)
+              : o->format == FP_FMT_SPEEDSCOPE ? fp_report_speedscope(out, &r)
+              : o->format == FP_FMT_PPROF ? fp_report_pprof(out, &r)
+              : o->format == FP_FMT_SVG ? fp_report_svg(out, &r)
               : fp_report_text(out, &r);
         if (w < 0) {
             fprintf(stderr, "faultprof-report: write error\n");
@@ -247,6 +251,8 @@ static int run_diff(FILE *out, char **base, int nbase, char **news, int nnew,
         fp_diff_folded(out, &d, o);
     } else if (o->format == FP_FMT_HTML) {
         fp_diff_html(out, &d, o);
+    } else if (o->format == FP_FMT_SVG) {
+        fp_diff_svg(out, &d, o);
     } else {
         fp_diff_text(out, &d, o);
     }
@@ -273,8 +279,15 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
             o->format = FP_FMT_FOLDED;
         else if (!strcmp(optarg, "html"))
             o->format = FP_FMT_HTML;
+        else if (!strcmp(optarg, "speedscope"))
+            o->format = FP_FMT_SPEEDSCOPE;
+        else if (!strcmp(optarg, "pprof"))
+            o->format = FP_FMT_PPROF;
+        else if (!strcmp(optarg, "svg"))
+            o->format = FP_FMT_SVG;
         else
-            return bad_usage("unknown format '%s' (text, json, folded or html)", optarg);
+            return bad_usage("unknown format '%s' (text, json, folded, html, speedscope, pprof "
+                             "or svg)", optarg);
         break;
     case 's':
         if ((o->sort = fp_metric_parse(optarg)) < 0)
@@ -386,6 +399,11 @@ int main(int argc, char **argv)
         return bad_usage("%s", "--dump reads one trace");
     if ((cmd.ngates || cmd.junit) && !cmd.diff)
         return bad_usage("%s", "--fail-on and --junit go with --diff BASE NEW");
+    if (cmd.diff && (o.format == FP_FMT_SPEEDSCOPE || o.format == FP_FMT_PPROF))
+        return bad_usage("%s", "--format speedscope and pprof are of one report, not of --diff");
+    if (o.format == FP_FMT_SVG && !fp_svg_metric_ok(o.metric))
+        return bad_usage("--format svg draws allocations, bytes, peak, leaked, temporary or faults,"
+                         " not '%s'", fp_metric_name(o.metric));
     if (cmd.junit && !cmd.ngates)
         return bad_usage("%s", "--junit writes the verdicts of --fail-on: give one");
     o.filter = &filter;

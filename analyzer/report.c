@@ -104,6 +104,13 @@ struct fp_report_plan fp_report_plan_of(const struct fp_opts *o)
     case FP_FMT_HTML:
         p.parts = FP_PART_FAULT_SOURCES | FP_PART_DIAGNOSES | FP_PART_BY_MEMORY | FP_PART_FLAMES;
         break;
+    case FP_FMT_SPEEDSCOPE:
+    case FP_FMT_PPROF:
+        p.parts = FP_PART_FAULT_SOURCES;
+        break;
+    case FP_FMT_SVG:
+        p.parts = FP_PART_FAULT_SOURCES | FP_PART_FLAMES;
+        break;
     case FP_FMT_FOLDED:
         /* a flame graph of stacks, whatever --by says, by --metric; a fault
          * metric's is of the fault sources */
@@ -285,6 +292,24 @@ const char *fp_fmt_frame(const struct fp_frame *f, char *buf, size_t n, int with
     if (with_module && f->func && f->module && k >= 0 && (size_t)k < n)
         snprintf(buf + k, n - (size_t)k, " [%s]", f->module);
     return buf;
+}
+
+void fp_xml_str(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&apos;", out); break;
+        default:
+            if ((unsigned char)*s < 0x20 && *s != '\t')
+                fputc(' ', out);     /* not allowed in XML 1.0 */
+            else
+                fputc(*s, out);
+        }
+    }
 }
 
 void fp_json_str(FILE *out, const char *s)

@@ -16,7 +16,8 @@
 #include "sites.h"
 #include "symbols.h"
 
-enum fp_format { FP_FMT_TEXT = 0, FP_FMT_JSON, FP_FMT_FOLDED, FP_FMT_HTML };
+enum fp_format { FP_FMT_TEXT = 0, FP_FMT_JSON, FP_FMT_FOLDED, FP_FMT_HTML, FP_FMT_SPEEDSCOPE,
+                 FP_FMT_PPROF, FP_FMT_SVG };
 
 struct fp_opts {
     enum fp_format format;
@@ -328,7 +329,7 @@ struct fp_diff {
     struct fp_diff_sites faults;     /* fault sources, ranked by change in faults */
     struct fp_diff_sites by_memory;  /* sites ranked by change in faults on their memory
                                         (its keys are those of sites) */
-    /* --format html: the differential flame graphs of sites
+    /* --format html and svg: the differential flame graphs of sites
      * (FP_FLAME_ALLOC_METRICS) and fault sources (faults); each side's
      * report then has its timeline axis */
     struct fp_flame_diff flame_sites, flame_faults;
@@ -379,6 +380,10 @@ int fp_report_text(FILE *out, const struct fp_report *r);      /* report_text.c 
 int fp_report_json(FILE *out, const struct fp_report *r);      /* report_json.c */
 int fp_report_folded(FILE *out, const struct fp_report *r);    /* report_folded.c */
 int fp_report_html(FILE *out, const struct fp_report *r);      /* report_html.c */
+int fp_report_speedscope(FILE *out, const struct fp_report *r);  /* report_speedscope.c */
+int fp_report_pprof(FILE *out, const struct fp_report *r);     /* report_pprof.c */
+int fp_report_svg(FILE *out, const struct fp_report *r);       /* report_svg.c */
+int fp_svg_metric_ok(int metric);   /* --format svg draws metric (report_svg.c) */
 /* The self-contained page around data (a JSON object, n bytes); mode is
  * what report.js draws: "report" or "diff" (report_html.c). */
 int fp_html_page(FILE *out, const char *title, const char *mode, const char *data, size_t n);
@@ -391,11 +396,14 @@ int fp_diff_text(FILE *out, const struct fp_diff *d, const struct fp_opts *o);  
 int fp_diff_json(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_json.c */
 int fp_diff_folded(FILE *out, const struct fp_diff *d, const struct fp_opts *o); /* report_folded.c */
 int fp_diff_html(FILE *out, const struct fp_diff *d, const struct fp_opts *o);   /* report_diff_html.c */
+int fp_diff_svg(FILE *out, const struct fp_diff *d, const struct fp_opts *o);    /* report_svg.c */
 
 /* The summary as one JSON object (no trailing comma or newline). */
 void fp_json_summary(FILE *out, const struct fp_summary *s);
 /* JSON string writer: quotes and escapes. */
 void fp_json_str(FILE *out, const char *s);
+/* XML text or attribute writer: escapes, control characters as spaces. */
+void fp_xml_str(FILE *out, const char *s);
 
 /* --dump: every record of path, one per line, in file or time order (dump.c). */
 int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /* report_gate: the verdicts of --fail-on gates (gate.c) as one line each
  * and as a JUnit XML file for CI systems.  Prints and computes nothing. */
 #include "gate.h"
+#include "report.h"
 
 #include <math.h>
 #include <string.h>
@@ -35,24 +36,6 @@ void fp_gate_text(FILE *out, const char *prefix, const struct fp_gate_result *r,
     }
 }
 
-static void xml_str(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&apos;", out); break;
-        default:
-            if ((unsigned char)*s < 0x20 && *s != '\t')
-                fputc(' ', out);     /* not allowed in XML 1.0 */
-            else
-                fputc(*s, out);
-        }
-    }
-}
-
 int fp_gate_junit(FILE *out, const struct fp_gate_result *r, size_t n, const char *base,
                   const char *new_path)
 {
@@ -64,27 +47,27 @@ int fp_gate_junit(FILE *out, const struct fp_gate_result *r, size_t n, const cha
     fprintf(out, "  <testsuite name=\"faultprof\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
             n, failures);
     fprintf(out, "    <properties>\n      <property name=\"base\" value=\"");
-    xml_str(out, base);
+    fp_xml_str(out, base);
     fprintf(out, "\"/>\n      <property name=\"new\" value=\"");
-    xml_str(out, new_path);
+    fp_xml_str(out, new_path);
     fprintf(out, "\"/>\n    </properties>\n");
     for (size_t i = 0; i < n; i++) {
         char fig[160];
         gate_figures(&r[i], fig, sizeof(fig));
         fprintf(out, "    <testcase classname=\"faultprof.gate\" name=\"");
-        xml_str(out, r[i].g->expr);
+        fp_xml_str(out, r[i].g->expr);
         if (!r[i].failed) {
             fprintf(out, "\">\n      <system-out>");
-            xml_str(out, fig);
+            fp_xml_str(out, fig);
             fprintf(out, "</system-out>\n    </testcase>\n");
             continue;
         }
         fprintf(out, "\">\n      <failure type=\"limit\" message=\"");
-        xml_str(out, r[i].g->expr);
+        fp_xml_str(out, r[i].g->expr);
         fprintf(out, ": ");
-        xml_str(out, fig);
+        fp_xml_str(out, fig);
         fprintf(out, "\">");
-        xml_str(out, fig);
+        fp_xml_str(out, fig);
         fprintf(out, "</failure>\n    </testcase>\n");
     }
     fprintf(out, "  </testsuite>\n</testsuites>\n");

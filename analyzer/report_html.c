@@ -14,34 +14,8 @@
 /* Sites listed in the page's tables (the flame graphs have all of them). */
 #define HTML_TOP_SITES 500
 
-/* Frame ids of the page: the symbol table's ids as they are first used. */
-struct frame_ids {
-    struct hmap map;             /* syms id + 1 -> page id + 1 */
-    uint32_t *ids;               /* page id -> syms id */
-    uint32_t n, cap;
-};
-
-static uint32_t frame_id(struct frame_ids *f, uint32_t id)
-{
-    uint32_t *v = hmap_get(&f->map, (uint64_t)id + 1);
-    if (v)
-        return *v - 1;
-    if (f->n == f->cap) {
-        uint32_t cap = f->cap ? f->cap * 2 : 256;
-        uint32_t *p = realloc(f->ids, cap * sizeof(*p));
-        if (!p)
-            return UINT32_MAX;
-        f->ids = p;
-        f->cap = cap;
-    }
-    if (hmap_put(&f->map, (uint64_t)id + 1, f->n + 1) < 0)
-        return UINT32_MAX;
-    f->ids[f->n] = id;
-    return f->n++;
-}
-
 /* A frame id as the page has it: -1 the root, -2 "other", -3 no stack. */
-static long long page_frame(struct frame_ids *f, uint32_t id)
+static long long page_frame(struct fp_frame_ids *f, uint32_t id)
 {
     if (id == FP_FLAME_ROOT)
         return -1;
@@ -49,7 +23,7 @@ static long long page_frame(struct frame_ids *f, uint32_t id)
         return -2;
     if (id == FP_FLAME_NOSTACK)
         return -3;
-    uint32_t p = frame_id(f, id);
+    uint32_t p = fp_frame_ids_get(f, id);
     return p == UINT32_MAX ? -3 : (long long)p;
 }
 
@@ -60,7 +34,7 @@ static void u64(FILE *out, uint64_t v)
 
 /* "frames": [leaf first], then the counts the tables show. */
 static void site_json(FILE *out, const struct fp_sites *s, const struct fp_site *st,
-                      struct frame_ids *fi)
+                      struct fp_frame_ids *fi)
 {
     const uint32_t *fr = fp_site_frames(s, st);
     fprintf(out, "{\"f\":[");
@@ -78,7 +52,7 @@ static void site_json(FILE *out, const struct fp_sites *s, const struct fp_site 
             (unsigned long long)c->fault_samples);
 }
 
-static void sites_list(FILE *out, const char *key, const struct fp_sites *s, struct frame_ids *fi)
+static void sites_list(FILE *out, const char *key, const struct fp_sites *s, struct fp_frame_ids *fi)
 {
     uint32_t n = s->n < HTML_TOP_SITES ? s->n : HTML_TOP_SITES;
     fprintf(out, ",\n\"%s\":[", key);
@@ -191,7 +165,7 @@ int fp_html_timeline(FILE *out, const struct fp_report *r)
 /* A flame view: metrics, nodes [parent, frame], rows [node, proc, values],
  * interval rows [node, proc, bucket, timed values]. */
 static void flame_json(FILE *out, const char *key, const struct fp_flame_view *fv,
-                       struct frame_ids *fi)
+                       struct fp_frame_ids *fi)
 {
     fprintf(out, ",\n\"%s\":{\"metrics\":[", key);
     for (uint32_t k = 0; k < fv->nv; k++)
@@ -226,7 +200,7 @@ static void flame_json(FILE *out, const char *key, const struct fp_flame_view *f
 }
 
 /* The frames the page uses: [function, file, line, module, inlined]. */
-static void frames_json(FILE *out, const struct fp_sites *s, const struct frame_ids *fi)
+static void frames_json(FILE *out, const struct fp_sites *s, const struct fp_frame_ids *fi)
 {
     fprintf(out, ",\n\"frames\":[");
     for (uint32_t i = 0; i < fi->n; i++) {
@@ -246,7 +220,7 @@ static void frames_json(FILE *out, const struct fp_sites *s, const struct frame_
 /* The whole report model as one JSON object. */
 static int data_json(FILE *out, const struct fp_report *r)
 {
-    struct frame_ids fi = { 0 };
+    struct fp_frame_ids fi = { 0 };
     char mode[400];
     fprintf(out, "{\"faultprof_html\":1,\"summary\":");
     fp_json_summary(out, &r->summary);
@@ -265,8 +239,7 @@ static int data_json(FILE *out, const struct fp_report *r)
     flame_json(out, "flame_fault", &r->flame_fault, &fi);
     frames_json(out, &r->sites, &fi);
     fprintf(out, "}");
-    hmap_free(&fi.map);
-    free(fi.ids);
+    fp_frame_ids_free(&fi);
     return 0;
 }
 

@@ -31,12 +31,22 @@ static inline __attribute__((always_inline)) bool program_call(void)
     return true;
 }
 
+static inline void note_code(void *p, size_t len, int prot, int flags)
+{
+    if (FP_UNLIKELY((prot & PROT_EXEC) && (flags & MAP_ANONYMOUS)) && p != MAP_FAILED)
+        fp_code_range_add((uintptr_t)p, len);
+}
+
 FP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    if (FP_UNLIKELY(!program_call()))
-        return pass_mmap(addr, len, prot, flags, fd, off);
+    if (FP_UNLIKELY(!program_call())) {
+        void *q = pass_mmap(addr, len, prot, flags, fd, off);
+        note_code(q, len, prot, flags);
+        return q;
+    }
     void *p = pass_mmap(addr, len, prot, flags, fd, off);
     int e = errno;
+    note_code(p, len, prot, flags);
     struct fp_thread *t = fp_enter();
     if (FP_UNLIKELY(!t))
         return p;

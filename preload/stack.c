@@ -222,6 +222,50 @@ static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *
  * its cache. */
 #define STEP_UNWINDS 32
 
+/* ---- generated code.  libunwind steps out of a frame without unwind
+ * tables by guessing a frame chain from rbp, which generated code (a JVM's)
+ * may use as a plain register; the registers that guess yields then steer
+ * the next frame's table-driven step, which reads where they point without
+ * checking.  A JVM died of that (SIGSEGV in libunwind, from the SIGTRAP
+ * handler, reading a reserved page).  So a walk records a frame in
+ * generated code and stops there.  The ranges are appended by the mmap hook
+ * and never removed (a range unmapped and reused for data only ends walks
+ * early); ranges past the first CODE_RANGES are not kept, and walks go on
+ * through them as before.  A range that is made executable later
+ * (mprotect) or mapped by a raw system call is not seen. */
+#define CODE_RANGES 256
+static struct { _Atomic uintptr_t start, end; } code_ranges[CODE_RANGES];
+static _Atomic unsigned ncode_ranges;
+
+void fp_code_range_add(uintptr_t start, size_t len)
+{
+    unsigned i = atomic_fetch_add_explicit(&ncode_ranges, 1, memory_order_relaxed);
+    if (i >= CODE_RANGES)
+        return;
+    atomic_store_explicit(&code_ranges[i].end, start + len, memory_order_relaxed);
+    atomic_store_explicit(&code_ranges[i].start, start, memory_order_release);
+}
+
+static bool any_generated_code(void)
+{
+    return atomic_load_explicit(&ncode_ranges, memory_order_relaxed) != 0;
+}
+
+static bool in_generated_code(uintptr_t ip)
+{
+    unsigned n = atomic_load_explicit(&ncode_ranges, memory_order_acquire);
+    if (FP_LIKELY(n == 0))
+        return false;
+    if (n > CODE_RANGES)
+        n = CODE_RANGES;
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t s = atomic_load_explicit(&code_ranges[i].start, memory_order_acquire);
+        if (ip >= s && ip < atomic_load_explicit(&code_ranges[i].end, memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
 /* Up to max frames from a cursor started at uc; -1 when it cannot start. */
 static int cursor_walk(unw_context_t *uc, void **ips, int max)
 {
@@ -234,6 +278,8 @@ static int cursor_walk(unw_context_t *uc, void **ips, int max)
         if (get_reg_fn(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
             break;
         ips[n++] = (void *)ip;
+        if (in_generated_code(ip))
+            break;
     } while (n < max && step_fn(&cur) > 0);
     return n;
 }
@@ -265,7 +311,8 @@ static uint64_t backtrace_id(struct fp_thread *t)
     void *ips[FP_MAX_DEPTH + 16];
     fp_internal++;
     int n = -1;
-    if (t->unwinds < STEP_UNWINDS) {
+    /* unw_backtrace steps past generated code: once there is some, walk */
+    if (t->unwinds < STEP_UNWINDS || any_generated_code()) {
         t->unwinds++;
         n = step_backtrace(ips, (int)fp_config.depth + 16);
     }
@@ -367,13 +414,16 @@ uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext)
     uint32_t n = 0;
     unw_cursor_t cur;
     fp_internal++;
-    if (init_local2_fn(&cur, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0) {
+    unw_word_t ip;
+    if (init_local2_fn(&cur, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0 &&
+        get_reg_fn(&cur, UNW_REG_IP, &ip) == 0 && !in_generated_code(ip)) {
         /* the first frame is the faulting function: its ip is recorded apart */
         while (n < fp_config.depth && step_fn(&cur) > 0) {
-            unw_word_t ip;
             if (get_reg_fn(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
                 break;
             ips[n++] = ip;
+            if (in_generated_code(ip))
+                break;     /* see cursor_walk */
         }
     }
     fp_internal--;

@@ -127,4 +127,12 @@ async function open(browser, file, width, height) {
   return page;
 }
 
-module.exports = { Browser, open, findChromium };
+// check(ok, what) prints "ok: what" or "FAIL: what"; failed() says whether
+// any check failed.
+let nfailed = 0;
+function check(ok, what) {
+  if (!ok) { nfailed++; console.log('FAIL: ' + what); } else console.log('ok: ' + what);
+}
+const failed = () => nfailed > 0;
+
+module.exports = { Browser, open, findChromium, check, failed };

@@ -8,15 +8,11 @@
 //                 "zoom": function, "search": [regex, [hits], [misses]],
 //                 "peak": bytes, "interval": function}
 'use strict';
-const { Browser, open, findChromium } = require('./cdp.js');
+const { Browser, open, findChromium, check, failed } = require('./cdp.js');
 const path = require('path');
 
 const [html, outdir, expectJson] = process.argv.slice(2);
 const X = JSON.parse(expectJson);
-let failures = 0;
-function check(ok, what) {
-  if (!ok) { failures++; console.log('FAIL: ' + what); } else console.log('ok: ' + what);
-}
 
 // The boxes of the flame graph: name, left, width (px), highlighted.
 const BOXES = `(() => { const e = document.getElementById('fg'), fg = e.getBoundingClientRect();
@@ -131,6 +127,6 @@ async function main() {
   } finally {
     await browser.close();
   }
-  process.exit(failures ? 1 : 0);
+  process.exit(failed() ? 1 : 0);
 }
 main().catch(e => { console.log('FAIL: ' + e.stack); process.exit(1); });
