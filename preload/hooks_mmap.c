@@ -152,6 +152,25 @@ FP_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
     return p;
 }
 
+/* fp_enter for a call made inside the allocator: never waits at a closed
+ * fork gate (the forking thread's atfork handler may want the allocator
+ * lock this thread holds) and never registers a thread; NULL: pass. */
+static inline struct fp_thread *enter_in_allocator(void)
+{
+    struct fp_thread *t = fp_self;
+    if (fp_guarded() || !t ||
+        atomic_load_explicit(&fp_state, memory_order_relaxed) != FP_READY)
+        return NULL;
+    fp_guard = 1;
+    fp_guard_sp = (uintptr_t)__builtin_frame_address(0);
+    atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&fp_fork_gate, memory_order_seq_cst)) {
+        fp_leave(t);
+        return NULL;
+    }
+    return t;
+}
+
 FP_EXPORT int madvise(void *addr, size_t len, int advice)
 {
     if (!fp_real.madvise)
@@ -168,7 +187,7 @@ FP_EXPORT int madvise(void *addr, size_t len, int advice)
     uint64_t now = fp_now_ns();
     int rc = fp_real.madvise(addr, len, advice);
     int e = errno;
-    struct fp_thread *t = fp_enter();
+    struct fp_thread *t = by_alloc ? enter_in_allocator() : fp_enter();
     if (FP_UNLIKELY(!t)) {
         errno = e;
         return rc;
