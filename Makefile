@@ -149,7 +149,7 @@ check-tsan:
 
 # --- fuzzing the trace reader with libFuzzer (clang); FUZZ_SECONDS per run
 FUZZ_SRC := tests/fuzz/fuzz_reader.c analyzer/reader.c analyzer/event.c analyzer/model.c analyzer/itree.c \
-            analyzer/timeline.c
+            analyzer/timeline.c analyzer/fclass.c
 $(BUILD)/fuzz/fuzz_reader: $(FUZZ_SRC) $(wildcard include/faultprof/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Ianalyzer -o $@ $(FUZZ_SRC) -ldeflate -lz -lm

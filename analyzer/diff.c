@@ -507,6 +507,44 @@ void fp_diff_free(struct fp_diff *d)
     memset(d, 0, sizeof(*d));
 }
 
+static int cmp_class(const void *a, const void *b)
+{
+    const struct fp_diff_class *x = a, *y = b;
+    uint64_t ax = (uint64_t)(x->delta < 0 ? -x->delta : x->delta);
+    uint64_t ay = (uint64_t)(y->delta < 0 ? -y->delta : y->delta);
+    if (ax != ay)
+        return ax > ay ? -1 : 1;
+    return x->cls - y->cls;
+}
+
+/* The change in faults by class, each with the site that changed most in
+ * its direction. */
+static void classes_diff(struct fp_diff *d)
+{
+    d->nclasses = 0;
+    for (int c = 0; c < FP_FCLASS_COUNT; c++) {
+        struct fp_diff_class x = { .cls = c };
+        for (int k = 0; k < 2; k++)
+            for (uint32_t i = 0; i < d->side[k].m->nprocs; i++)
+                x.faults[k] += d->side[k].m->procs[i].class_faults[c];
+        x.delta = (int64_t)x.faults[1] - (int64_t)x.faults[0];
+        if (!x.delta)
+            continue;
+        for (size_t i = 0; i < d->sites.n; i++) {
+            const struct fp_diff_site *ds = &d->sites.v[i];
+            int64_t sd = (int64_t)ds->c[1].class_faults[c] - (int64_t)ds->c[0].class_faults[c];
+            if ((x.delta > 0 ? sd > x.site_delta : sd < x.site_delta)) {
+                x.site = ds;
+                x.site_delta = sd;
+            }
+        }
+        x.site_share = (double)x.site_delta / (double)x.delta;
+        d->classes[d->nclasses++] = x;
+    }
+    qsort(d->classes, d->nclasses, sizeof(d->classes[0]), cmp_class);
+}
+
+
 /* ---- how much the two sides' names overlap ---- */
 
 static int cmp_str(const void *a, const void *b)
@@ -643,6 +681,7 @@ int fp_diff_build(struct fp_diff *d, char *const *base, uint32_t nbase, char *co
     if (figs_build(d) < 0 || match_sites(d, o) < 0 || fp_diff_culprit_find(d, o) < 0 ||
         fp_diff_progs_build(d, o) < 0)
         goto oom;
+    classes_diff(d);
     return 0;
 oom:
     snprintf(err, errlen, "out of memory");

@@ -36,7 +36,8 @@ struct live {
 #define LIVE_ZEROED   0x200u /* a calloc block of FP_BIG_ZEROED bytes or more */
 #define LIVE_SAMPLED  0x400u /* sampled mode: the block stands for 1/p(size) blocks */
 #define BIG_BLOCK     4096u  /* blocks this big go into the ordered tree too */
-#define HEAP_GROWTH_SLACK (32u << 20)  /* glibc's largest heap request (mmap threshold max) */
+#define HEAP_GROWTH_SLACK (32u << 20)
+#define MAIN_STACK_GAP (128ULL << 20)  /* mmap_base lies at least this far below the stack's top */  /* glibc's largest heap request (mmap threshold max) */
 
 struct live_table {
     struct live *s;
@@ -164,6 +165,7 @@ static void proc_release_replay(struct fp_proc *p)
             *trees[i] = NULL;
         }
     }
+    fp_hist_free(&p->replay.hist);
     if (p->replay.live) {
         free(p->replay.live->s);
         free(p->replay.live);
@@ -539,6 +541,10 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
         *size = e->size;
     if (flags)
         *flags = e->flags;
+    /* a block of its own mmap goes back to the kernel at free */
+    if (explicit_free && (e->flags & FP_ALLOC_MMAPPED) &&
+        fp_hist_release(&p->replay.hist, e->addr, e->addr + e->size, FP_REL_MUNMAP, 0, 1) < 0)
+        p->replay.hist_oom = 1;
     live_change(p, s, -(int64_t)wsize, -1, t);
     live_drop(p, e);
 }
@@ -672,8 +678,12 @@ static char *strndup0(struct fp_str s)
 /* The program break moved to b (HEAP_BREAK after a heap call, or brk). */
 static void heap_break_set(struct fp_proc *p, uint64_t b)
 {
-    if (b < p->replay.brk_cur)
+    if (b < p->replay.brk_cur) {
         p->brk_shrinks++;
+        /* the trimmed top went back to the kernel */
+        if (fp_hist_release(&p->replay.hist, b, p->replay.brk_cur, FP_REL_TRIM, 0, 1) < 0)
+            p->replay.hist_oom = 1;
+    }
     else if (b > p->replay.brk_cur && p->replay.brk_cur < p->brk_max)
         p->brk_regrown += (b < p->brk_max ? b : p->brk_max) - p->replay.brk_cur;
     p->replay.brk_cur = b;
@@ -745,6 +755,10 @@ static int maps_snapshot(struct fp_proc *p, struct fp_str text)
         if (!strcmp(path, "[heap]")) {
             p->replay.heap_lo = lo;
         } else if (!strcmp(path, "[stack]")) {
+            /* the main stack grows down from here: the kernel keeps at
+             * least MAIN_STACK_GAP below its top free for it */
+            if (hi - lo < MAIN_STACK_GAP && hi > MAIN_STACK_GAP)
+                lo = hi - MAIN_STACK_GAP;
             if (itree_cut(p->replay.stacks, lo, hi) < 0 || itree_insert(p->replay.stacks, lo, hi, p->pid) < 0)
                 return -1;
         } else if (path[0] == '/') {
@@ -766,13 +780,14 @@ static int maps_snapshot(struct fp_proc *p, struct fp_str text)
 
 /* Where addr is when no live block holds it. */
 static int region_of(struct fp_proc *p, uint64_t addr, struct fp_module **mod,
-                     struct fp_fault_file **file)
+                     struct fp_fault_file **file, const struct itree_node **map)
 {
     *mod = NULL;
     *file = NULL;
     const struct itree_node *mp = itree_find(p->replay.maps, addr);
+    *map = mp;
     if (mp)
-        return mp->val == 1 ? FP_REGION_ANON : FP_REGION_FILE;
+        return (mp->val & 3) == 1 ? FP_REGION_ANON : FP_REGION_FILE;
     if (itree_find(p->replay.stacks, addr))
         return FP_REGION_STACK;
     if (!p->replay.heap_lo) {
@@ -835,9 +850,54 @@ static int64_t fault_stack(struct fp_model *m, uint32_t pi, struct fp_model_thre
     return stack_intern(m, pi, FP_STACK_FAULT, frames, n + 1);
 }
 
+/* Faults of weight w (major or not, of class cls) charged to counters c. */
+static inline void charge_sample(struct fp_counts *c, uint64_t w, int major, int cls)
+{
+    c->fault_samples++;
+    if (major)
+        c->major_faults += w;
+    else
+        c->minor_faults += w;
+    c->class_faults[cls] += w;
+}
+
+/* The allocation stack (raw stack) whose memory took a sample, remembered
+ * with the fault stack that touched it. */
+static int pair_add(struct fp_model *m, uint32_t as, int64_t fs)
+{
+    if (fs < 0)
+        return 0;
+    uint64_t key = ((uint64_t)as + 1) << 32 | ((uint64_t)fs + 1);
+    uint32_t *v = hmap_get(&m->fault_pairs, key);
+    if (v)
+        ++*v;
+    else if (hmap_put(&m->fault_pairs, key, 1) < 0)
+        return -1;
+    return 0;
+}
+
+/* The sample's class (fclass.c), counted for the process. */
+static int sample_class(struct fp_proc *p, const __typeof__(((struct fp_event *)0)->u.fault) *x,
+                        const struct fp_fclass_mem *mem, uint64_t w)
+{
+    struct fp_fclass_why why;
+    int cls = fp_fclass_classify(&p->replay.hist, x->addr, mem, &why);
+    if (cls < 0 || p->replay.hist_oom)
+        return -1;
+    p->class_faults[cls] += w;
+    p->class_samples[cls]++;
+    if (cls == FP_FCLASS_REFAULT_MADVISE)
+        p->madv_refaults[why.madv] += w;
+    if (cls >= FP_FCLASS_REFAULT_TRIM && cls <= FP_FCLASS_REFAULT_MADVISE) {
+        p->alloc_release_refaults += why.by_alloc ? w : 0;
+        p->inferred_refaults += why.inferred ? w : 0;
+    }
+    return cls;
+}
+
 /* A FAULT sample: charged to the code that took it (a fault stack: the ip,
- * then its callers) and to the memory it touched (the live block's site, or
- * a region). */
+ * then its callers) and to the memory it touched (the live block's site or
+ * the program's mmap call, else a region), with its class. */
 static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread *th, uint64_t t,
                         const __typeof__(((struct fp_event *)0)->u.fault) *x)
 {
@@ -850,7 +910,6 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread 
         p->fault_major_w += w;
     else
         p->fault_minor_w += w;
-    struct fp_counts *c;
     int64_t fs = -1;
     if (x->ip == 0 && x->stack == 0) {
         /* a late sample (SIGTRAP was blocked where it faulted): no code to
@@ -860,61 +919,68 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread 
         fs = fault_stack(m, pi, th, x);
         if (fs < 0)
             return -1;
-        c = &m->stacks[fs].c;
-        c->fault_samples++;
-        if (major)
-            c->major_faults += w;
-        else
-            c->minor_faults += w;
     }
 
-    int region = FP_REGION_BLOCK;
+    struct fp_fclass_mem mem = { .region = FP_REGION_BLOCK, .major = major };
+    int64_t site = -1;           /* the raw stack whose memory it is */
     struct live *e = block_at(m, p, x->addr);
-    if (p->tl)
-        fp_tl_fault(p->tl, fs, e ? (int64_t)e->stack : -1, w, t);
+    struct fp_module *md = NULL;
+    struct fp_fault_file *ff = NULL;
     if (e) {
-        c = &m->stacks[e->stack].c;
-        c->fault_samples++;
-        if (major)
-            c->major_faults += w;
-        else
-            c->minor_faults += w;
-        if (e->flags & FP_ALLOC_MMAPPED)
-            c->mmap_faults += w;
-        if (e->flags & LIVE_REPLACED)
-            c->refaults += w;
-        if ((e->flags & LIVE_REPLACED) && (e->flags & FP_ALLOC_MMAPPED))
-            c->mmap_refaults += w;
-        if (e->flags & LIVE_ZEROED)
-            c->zeroed_faults += w;
-        uint64_t key = ((uint64_t)e->stack + 1) << 32 | ((uint64_t)fs + 1);
-        uint32_t *v = fs >= 0 ? hmap_get(&m->fault_pairs, key) : NULL;
-        if (v)
-            ++*v;
-        else if (fs >= 0 && hmap_put(&m->fault_pairs, key, 1) < 0)
-            return -1;
+        site = e->stack;
+        mem.made_here = 1;
+        mem.lo = e->addr, mem.hi = e->addr + e->size;
+        mem.mmapped_replaced = (e->flags & FP_ALLOC_MMAPPED) && (e->flags & LIVE_REPLACED);
+        mem.born_before_fork = p->replay.hist.fork_clock && e->t < p->replay.hist.fork_t;
     } else {
-        struct fp_module *md;
-        struct fp_fault_file *ff;
-        region = region_of(p, x->addr, &md, &ff);
-        if (md) {
-            if (major)
-                md->major_faults += w;
-            else
-                md->minor_faults += w;
-        }
-        if (ff) {
-            if (major)
-                ff->major_faults += w;
-            else
-                ff->minor_faults += w;
+        const struct itree_node *map;
+        mem.region = region_of(p, x->addr, &md, &ff, &map);
+        if (map) {
+            site = (int64_t)(map->val >> 2) - 1;
+            mem.made_here = 1;
+            mem.lo = map->start, mem.hi = map->end;
         }
     }
-    p->region_samples[region]++;
+    if (p->tl)
+        fp_tl_fault(p->tl, fs, site, w, t);
+    int cls = sample_class(p, x, &mem, w);
+    if (cls < 0)
+        return -1;
+    if (fs >= 0)
+        charge_sample(&m->stacks[fs].c, w, major, cls);
+    if (site >= 0) {
+        struct fp_counts *c = &m->stacks[site].c;
+        charge_sample(c, w, major, cls);
+        if (e) {
+            if (e->flags & FP_ALLOC_MMAPPED)
+                c->mmap_faults += w;
+            if (e->flags & LIVE_REPLACED)
+                c->refaults += w;
+            if ((e->flags & LIVE_REPLACED) && (e->flags & FP_ALLOC_MMAPPED))
+                c->mmap_refaults += w;
+            if (e->flags & LIVE_ZEROED)
+                c->zeroed_faults += w;
+        }
+        if (pair_add(m, (uint32_t)site, fs) < 0)
+            return -1;
+    }
+    if (md) {
+        if (major)
+            md->major_faults += w;
+        else
+            md->minor_faults += w;
+    }
+    if (ff) {
+        if (major)
+            ff->major_faults += w;
+        else
+            ff->minor_faults += w;
+    }
+    p->region_samples[mem.region]++;
     if (major)
-        p->region_major[region] += w;
+        p->region_major[mem.region] += w;
     else
-        p->region_minor[region] += w;
+        p->region_minor[mem.region] += w;
     return 0;
 }
 
@@ -978,6 +1044,9 @@ static int on_process(struct fp_model *m, uint32_t pi, uint32_t ti, const struct
     p->page_size = x->page_size, p->depth_limit = x->depth_limit;
     p->rusage_every = x->rusage_every;
     p->sample_bytes = x->sample_bytes;
+    p->replay.hist.fork_child = (x->flags & FP_PROC_FORK_CHILD) != 0;
+    if (x->page_size && !(x->page_size & (x->page_size - 1)))
+        p->replay.hist.page_shift = (uint64_t)__builtin_ctzll(x->page_size);
     free(p->exe);
     free(p->cmdline);
     p->exe = strndup0(x->exe);
@@ -1116,7 +1185,12 @@ static int on_note(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp
         p->fault_mode = !strcmp(n->value, "perf") ? FP_FAULTS_PERF
                       : !strcmp(n->value, "rusage") ? FP_FAULTS_RUSAGE : FP_FAULTS_UNKNOWN;
     else if (!strcmp(n->key, "fault_period"))
-        p->fault_period = strtoull(n->value, NULL, 10);
+        p->fault_period = p->replay.hist.period = strtoull(n->value, NULL, 10);
+    else if (!strcmp(n->key, "thp_enabled"))
+        p->thp_mode = p->replay.hist.thp = !strcmp(n->value, "always") ? FP_THP_ALWAYS
+                                         : !strcmp(n->value, "madvise") ? FP_THP_MADVISE
+                                         : !strcmp(n->value, "never") ? FP_THP_NEVER
+                                         : FP_THP_UNKNOWN;
     else if (!strcmp(n->key, "fault_samples_unrecorded"))
         p->fault_unrecorded = strtoull(n->value, NULL, 10);
     else if (!strcmp(n->key, "fault_error"))
@@ -1221,10 +1295,13 @@ static int on_mmap(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp
     }
     p->mmap_calls++;
     p->mmap_bytes += x->length;
-    /* MAP_FIXED may replace what was there */
+    /* MAP_FIXED may replace what was there; the faults on it are charged
+     * to this call's stack */
+    uint64_t kind = (x->flags & MAP_ANONYMOUS_FLAG) || x->fd < 0 ? 1 : 2;
     if (itree_cut(p->replay.maps, x->result, x->result + x->length) < 0 ||
         itree_insert(p->replay.maps, x->result, x->result + x->length,
-                     (x->flags & MAP_ANONYMOUS_FLAG) || x->fd < 0 ? 1 : 2) < 0)
+                     kind | ((uint64_t)si + 1) << 2) < 0 ||
+        fp_hist_remap(&p->replay.hist, x->result, x->result + x->length) < 0)
         return -1;
     m->stacks[si].c.map_calls++;
     m->stacks[si].c.map_bytes += x->length;
@@ -1241,7 +1318,47 @@ static int on_munmap(struct fp_model *m, uint32_t pi, uint32_t ti, const struct 
         return 0;
     p->munmap_calls++;
     p->munmap_bytes += x->length;
+    if (fp_hist_release(&p->replay.hist, x->addr, x->addr + x->length, FP_REL_MUNMAP, 0, 0) < 0 ||
+        fp_hist_remap(&p->replay.hist, x->addr, x->addr + x->length) < 0)
+        return -1;
     return itree_cut(p->replay.maps, x->addr, x->addr + x->length) < 0 ? -1 : 0;
+}
+
+/* madvise: a release (DONTNEED, FREE, REMOVE), THP advice, or nothing the
+ * classes need */
+static int on_madvise(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.madvise) *x = &ev->u.madvise;
+    int by_alloc = (x->flags & FP_MADV_BY_ALLOCATOR) != 0;
+    if (!by_alloc && call_stack(m, pi, ti, x->stack) < 0)
+        return -1;
+    if (x->err)
+        return 0;
+    p->madvise_calls++;
+    p->madvise_bytes += x->length;
+    p->madvise_alloc_calls += (uint64_t)by_alloc;
+    struct fp_mem_history *h = &p->replay.hist;
+    uint64_t lo = x->addr, hi = x->addr + x->length;
+    switch (x->advice) {
+    case 4: case 8: case 9: case 24:    /* DONTNEED, FREE, REMOVE, DONTNEED_LOCKED */
+        return fp_hist_release(h, lo, hi, FP_REL_MADVISE, (int)x->advice, by_alloc);
+    case 14: case 15:                   /* HUGEPAGE, NOHUGEPAGE */
+        return fp_hist_thp(h, lo, hi, x->advice == 14);
+    }
+    return 0;
+}
+
+static int on_mprotect(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
+{
+    struct fp_proc *p = &m->procs[pi];
+    const __typeof__(ev->u.mprotect) *x = &ev->u.mprotect;
+    if (call_stack(m, pi, ti, x->stack) < 0)
+        return -1;
+    if (x->err)
+        return 0;
+    p->mprotect_calls++;
+    return fp_hist_protect(&p->replay.hist, x->addr, x->addr + x->length, x->prot);
 }
 
 static int on_mremap(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
@@ -1319,7 +1436,10 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
     case FP_REC_MAPS: return maps_snapshot(p, ev->u.maps.text);
     case FP_REC_FORK:
         p->forks++;
+        fp_hist_fork(&p->replay.hist, ev->t);
         return 0;
+    case FP_REC_MADVISE: return on_madvise(m, pi, ti, ev);
+    case FP_REC_MPROTECT: return on_mprotect(m, pi, ti, ev);
     case FP_REC_EXEC:
         if (ev->u.exec.err == 0)
             p->execs++;
@@ -1354,7 +1474,8 @@ static int64_t proc_new(struct fp_model *m, const char *path)
     if (m->timeline)
         p->tl = fp_tl_new();
     if (!p->trace_path || !p->replay.live || !p->replay.big || !p->replay.maps ||
-        !p->replay.stacks || !p->replay.snap || (m->timeline && !p->tl))
+        !p->replay.stacks || !p->replay.snap || (m->timeline && !p->tl) ||
+        fp_hist_init(&p->replay.hist) < 0)
         return -1;
     return pi;
 }

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "fclass.h"
 #include "hmap.h"
 #include "itree.h"
 #include "timeline.h"
@@ -35,6 +36,7 @@ struct fp_counts {
     uint64_t replaced_allocs;        /* blocks allocated while the stack's live bytes stayed
                                         within their earlier maximum */
     uint64_t realloc_copied;         /* bytes a moving realloc had to copy */
+    uint64_t class_faults[FP_FCLASS_COUNT];  /* ... the faults above by class (fclass.h) */
 };
 
 enum fp_stack_kind { FP_STACK_ALLOC = 0, FP_STACK_FAULT = 1 };
@@ -116,7 +118,8 @@ struct fp_replay {
                                         come in runs of one thread */
     struct live_table *live;
     struct itree *big;               /* live blocks of a page or more, by address */
-    struct itree *maps;              /* the program's own mappings (val: 1 anon, 2 file) */
+    struct itree *maps;              /* the program's own mappings (val: kind | (raw stack of
+                                        the mmap + 1) << 2, kind 1 anon, 2 file) */
     struct itree *stacks;            /* thread stacks (THREAD_START, [stack] of MAPS) */
     struct itree *snap;              /* file mappings of the last MAPS (val: index in files) */
     struct hmap arena_units;         /* (addr >> FP_ARENA_SHIFT) + 1 of heap blocks seen */
@@ -127,6 +130,8 @@ struct fp_replay {
     uint64_t heap_lo;                /* lowest address of the brk heap ([heap] of MAPS, or the
                                         executable's end) */
     uint32_t unloads;                /* MODULE_UNLOAD records so far */
+    struct fp_mem_history hist;      /* what the fault classes need (fclass.h) */
+    int hist_oom;                    /* a release could not be remembered */
 };
 
 /* One traced process: what the report shows of it, then its replay state. */
@@ -172,6 +177,12 @@ struct fp_proc {
     uint64_t region_samples[FP_REGION_COUNT];
     uint64_t brk_shrinks, brk_regrown;   /* heap break: times it fell, bytes grown back
                                             below an earlier high */
+    /* sampled faults by class (estimated, and samples); refaults after
+     * madvise by advice; refaults whose release the allocator made */
+    uint64_t class_faults[FP_FCLASS_COUNT], class_samples[FP_FCLASS_COUNT];
+    uint64_t madv_refaults[FP_MADV_GROUPS], alloc_release_refaults, inferred_refaults;
+    uint64_t madvise_calls, madvise_bytes, madvise_alloc_calls, mprotect_calls;
+    enum fp_thp_mode thp_mode;       /* NOTE thp_enabled */
     struct fp_fault_file *files;     /* files mapped (MAPS) with the sampled faults on them */
     uint32_t nfiles, capfiles;
 

@@ -214,6 +214,9 @@ int fp_report_build(struct fp_report *r, const struct fp_model *m, struct fp_sym
     if ((plan->parts & FP_PART_DIAGNOSES) &&
         fp_diagnose(m, &r->fault_info, &r->sites, &r->fault_sources, &r->diags) < 0)
         return -1;
+    if ((plan->parts & FP_PART_FAULT_SOURCES) && r->fault_info.mode == FP_FAULTS_PERF &&
+        fp_fclasses_build(&r->classes, m, &r->fault_info, &r->sites, &r->fault_sources) < 0)
+        return -1;
     if ((plan->parts & FP_PART_BY_MEMORY) && r->fault_info.mode == FP_FAULTS_PERF &&
         by_memory_build(r) < 0)
         return -1;

@@ -139,6 +139,38 @@ const char *fp_diag_where(const struct fp_sites *alloc, int64_t i, char *buf, si
 /* "about 12 page faults", "up to ...", "about 3.1 MiB of copying" */
 const char *fp_diag_saving_text(const struct fp_diag *d, char *buf, size_t n);
 
+/* ---- fault classes (fclass_report.c; the classes: fclass.h) ---- */
+
+#define FP_FCLASS_TOP 3
+
+/* One class of the run's sampled faults, with its evidence and advice. */
+struct fp_fclass_row {
+    int cls;                         /* enum fp_fclass */
+    uint64_t faults, samples;        /* estimated faults (samples x weight), samples */
+    double share;                    /* of every sample's faults */
+    uint32_t nsites;
+    uint32_t sites[FP_FCLASS_TOP];   /* allocation sites (r->sites) with the most of them */
+    uint64_t site_faults[FP_FCLASS_TOP];
+    int64_t source;                  /* the fault source (r->fault_sources) with the most, -1 */
+    uint64_t source_faults;
+    const char *confidence;          /* "exact", "statistical" or "undercounted" */
+    char evidence[600];
+    char advice[900];
+};
+
+struct fp_fclasses {
+    struct fp_fclass_row v[FP_FCLASS_COUNT];   /* the classes with faults, most first */
+    uint32_t n;
+    uint64_t total, period;
+    char rule[400];                  /* how sure the classes are, in a sentence */
+};
+
+int fp_fclasses_build(struct fp_fclasses *out, const struct fp_model *m,
+                      const struct fp_fault_info *fi, const struct fp_sites *alloc,
+                      const struct fp_sites *faults);
+/* "refault_madvise 96%, first_touch 4%" of counters c (n classes at most) */
+const char *fp_fclass_mix(const struct fp_counts *c, char *buf, size_t len, int n);
+
 /* ---- the report model (report.c) ---- */
 
 /* The parts of a report an output prints. */
@@ -176,6 +208,7 @@ struct fp_report {
     struct fp_sites sites;            /* allocation sites, ranked by plan.sort */
     struct fp_sites fault_sources;    /* code that took the faults, by faults */
     struct fp_diags diags;
+    struct fp_fclasses classes;       /* perf mode, with the fault sources */
     struct fp_fault_memory *by_memory;   /* the top sites by faults on their memory */
     uint32_t nby_memory;
     struct fp_report_plan plan;
@@ -321,10 +354,23 @@ struct fp_diff_prog {
     enum fp_sig sig;             /* of minor_faults */
 };
 
+/* A fault class's change: totals of each side and the allocation site
+ * whose memory changed most in that class. */
+struct fp_diff_class {
+    int cls;
+    uint64_t faults[2];
+    int64_t delta;
+    const struct fp_diff_site *site; /* NULL: none changed in this class */
+    int64_t site_delta;
+    double site_share;               /* site_delta / delta */
+};
+
 struct fp_diff {
     struct fp_diff_side side[2];     /* base, new */
     struct fp_diff_fig fig[FP_FIG_COUNT];
     struct fp_summary summary[2];    /* each side's first run's, its figures the medians */
+    struct fp_diff_class classes[FP_FCLASS_COUNT];   /* the classes that changed, most first */
+    uint32_t nclasses;
     struct fp_diff_sites sites;      /* ranked by change in --sort (folded: --metric) */
     struct fp_diff_sites faults;     /* fault sources, ranked by change in faults */
     struct fp_diff_sites by_memory;  /* sites ranked by change in faults on their memory

@@ -220,6 +220,24 @@ int fp_diff_json(FILE *out, const struct fp_diff *d, const struct fp_opts *o)
                 (unsigned long long)s[sd]->fault_info.est_minor,
                 (unsigned long long)s[sd]->fault_info.est_major);
     }
+    fprintf(out, "  \"fault_classes\": [");
+    for (uint32_t i = 0; i < d->nclasses; i++) {
+        const struct fp_diff_class *x = &d->classes[i];
+        char fr[1024] = "";
+        if (x->site) {
+            const char *nl = strchr(x->site->key, '\n');
+            fp_diff_key_frame(x->site->key, nl ? (size_t)(nl - x->site->key) : strlen(x->site->key),
+                              fr, sizeof(fr), 0);
+        }
+        fprintf(out, "%s\n    {\"class\": \"%s\", \"base\": %llu, \"new\": %llu, "
+                "\"delta\": %lld, \"site\": ", i ? "," : "", fp_fclass_name(x->cls),
+                (unsigned long long)x->faults[0], (unsigned long long)x->faults[1],
+                (long long)x->delta);
+        fp_json_str(out, fr);
+        fprintf(out, ", \"site_delta\": %lld, \"site_share\": %.4f}", (long long)x->site_delta,
+                x->site_share);
+    }
+    fprintf(out, "\n  ],\n");
     dsites_json(out, "sites", d, &d->sites, o);
     fprintf(out, ",\n");
     dsites_json(out, "fault_sites", d, &d->faults, o);

@@ -91,6 +91,30 @@ static void ranked_text(FILE *out, const struct fp_diff *df, const struct fp_dif
         fprintf(out, "%4s (no change)\n", "");
 }
 
+/* "+115k: 96% refault_madvise at site X", then each class base, new, delta */
+static void classes_text(FILE *out, const struct fp_diff *df)
+{
+    if (!df->nclasses)
+        return;
+    fprintf(out, "\nFaults by class (estimated), ranked by change:\n");
+    fprintf(out, "%4s %12s %12s %13s  %s\n", "#", "base", "new", "delta", "class: the site that changed most");
+    for (uint32_t i = 0; i < df->nclasses; i++) {
+        const struct fp_diff_class *x = &df->classes[i];
+        char kb[1100] = "";
+        if (x->site) {
+            short_key(x->site->key, kb, sizeof(kb), 60);
+            fprintf(out, "%4u %12llu %12llu %+13lld  %s: %.0f%% (%+lld) at %s\n", i + 1,
+                    (unsigned long long)x->faults[0], (unsigned long long)x->faults[1],
+                    (long long)x->delta, fp_fclass_name(x->cls), 100 * x->site_share,
+                    (long long)x->site_delta, kb);
+        } else {
+            fprintf(out, "%4u %12llu %12llu %+13lld  %s\n", i + 1,
+                    (unsigned long long)x->faults[0], (unsigned long long)x->faults[1],
+                    (long long)x->delta, fp_fclass_name(x->cls));
+        }
+    }
+}
+
 static void faults_text(FILE *out, const struct fp_diff *df, const struct fp_opts *o)
 {
     uint32_t top = fp_report_short_top(o);
@@ -102,6 +126,7 @@ static void faults_text(FILE *out, const struct fp_diff *df, const struct fp_opt
         fprintf(out, "\nPage faults, both sides: %s\n", m0);
     else
         fprintf(out, "\nPage faults: base %s; new %s\n", m0, m1);
+    classes_text(out, df);
     fprintf(out, "\nFault sources ranked by change in faults (estimated: samples x period%s):\n",
             df->side[0].nruns > 1 || df->side[1].nruns > 1 ? "; medians, * significant" : "");
     ranked_text(out, df, &df->faults, FP_METRIC_FAULTS, top, "function <- caller");

@@ -158,6 +158,21 @@ static void frame_json(FILE *out, const struct fp_sites *s, const struct fp_site
     fprintf(out, "]");
 }
 
+/* "fault_classes": {"class": faults, ...}, the classes with faults only */
+static void classes_json(FILE *out, const struct fp_counts *c)
+{
+    fprintf(out, "\n     \"fault_classes\": {");
+    int first = 1;
+    for (int k = 0; k < FP_FCLASS_COUNT; k++) {
+        if (!c->class_faults[k])
+            continue;
+        fprintf(out, "%s\"%s\": %llu", first ? "" : ", ", fp_fclass_name(k),
+                (unsigned long long)c->class_faults[k]);
+        first = 0;
+    }
+    fprintf(out, "}");
+}
+
 static void sites_json(FILE *out, const struct fp_sites *sites, const struct fp_opts *o)
 {
     uint32_t n = o->top_set && o->top > 0 && (uint32_t)o->top < sites->n ? (uint32_t)o->top
@@ -196,6 +211,8 @@ static void sites_json(FILE *out, const struct fp_sites *sites, const struct fp_
         kv_u(out, "realloc_copied_bytes", c->realloc_copied, 1);
         kv_u(out, "mmap_calls", c->map_calls, 1);
         kv_u(out, "mmap_bytes", c->map_bytes, 1);
+        classes_json(out, c);
+        fprintf(out, ", ");
         kv_u(out, "folded_frames", st->folded, 0);
         fprintf(out, "}");
     }
@@ -259,11 +276,48 @@ static void fault_sources_json(FILE *out, const struct fp_report *r)
         const struct fp_site *st = &faults->v[i];
         fprintf(out, "%s\n    ", i ? "," : "");
         frame_json(out, faults, st);
-        fprintf(out, ",\n     \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu}",
+        fprintf(out, ",\n     \"minor_faults\": %llu, \"major_faults\": %llu, \"samples\": %llu, ",
                 (unsigned long long)st->c.minor_faults, (unsigned long long)st->c.major_faults,
                 (unsigned long long)st->c.fault_samples);
+        classes_json(out, &st->c);
+        fprintf(out, "}");
     }
     fprintf(out, "\n  ],\n");
+}
+
+/* The fault classes, most faults first, with their sites and advice. */
+static void fclasses_json(FILE *out, const struct fp_report *r)
+{
+    const struct fp_fclasses *fc = &r->classes;
+    char cell[512];
+    fprintf(out, "  \"fault_classes\": {\"estimated_faults\": %llu, \"rule\": ",
+            (unsigned long long)fc->total);
+    fp_json_str(out, fc->rule);
+    fprintf(out, ", \"classes\": [");
+    for (uint32_t i = 0; i < fc->n; i++) {
+        const struct fp_fclass_row *x = &fc->v[i];
+        fprintf(out, "%s\n    {\"class\": \"%s\", \"title\": ", i ? "," : "",
+                fp_fclass_name(x->cls));
+        fp_json_str(out, fp_fclass_title(x->cls));
+        fprintf(out, ", \"faults\": %llu, \"samples\": %llu, \"share\": %.4f, "
+                "\"confidence\": \"%s\",\n     \"sites\": [", (unsigned long long)x->faults,
+                (unsigned long long)x->samples, x->share, x->confidence);
+        for (uint32_t k = 0; k < x->nsites; k++) {
+            fprintf(out, "%s{\"function\": ", k ? ", " : "");
+            fp_json_str(out, fp_site_name(&r->sites, x->sites[k], cell, sizeof(cell)));
+            fprintf(out, ", \"faults\": %llu}", (unsigned long long)x->site_faults[k]);
+        }
+        fprintf(out, "], \"fault_site\": ");
+        fp_json_str(out, x->source >= 0 ? fp_site_name(&r->fault_sources, x->source, cell,
+                                                       sizeof(cell)) : "");
+        fprintf(out, ", \"fault_site_faults\": %llu,\n     \"evidence\": ",
+                (unsigned long long)x->source_faults);
+        fp_json_str(out, x->evidence);
+        fprintf(out, ",\n     \"advice\": ");
+        fp_json_str(out, x->advice);
+        fprintf(out, "}");
+    }
+    fprintf(out, "\n  ]},\n");
 }
 
 /* Sampled faults by region, module and file. */
@@ -328,6 +382,7 @@ static void faults_json(FILE *out, const struct fp_report *r)
             (unsigned long long)fi->samples, (unsigned long long)fi->est_minor,
             (unsigned long long)fi->est_major, (unsigned long long)fi->unrecorded,
             (unsigned long long)fi->late);
+    fclasses_json(out, r);
     fault_sources_json(out, r);
     regions_json(out, r);
 }

@@ -262,6 +262,9 @@ static void by_memory_text(FILE *out, const struct fp_report *r)
             fprintf(out, "%35stouched by %s (%.0f%% of its samples)\n", "",
                     fp_site_name(&r->fault_sources, fm->toucher, cell, sizeof(cell)),
                     fm->share * 100);
+        char mix[200];
+        if (*fp_fclass_mix(&st->c, mix, sizeof(mix), 3))
+            fprintf(out, "%35sclasses: %s\n", "", mix);
     }
     if (!r->nby_memory)
         fprintf(out, "%4s (no sampled fault fell in an allocated block)\n", "");
@@ -308,6 +311,35 @@ static void regions_text(FILE *out, const struct fp_report *r)
         }
 }
 
+static void wrapped(FILE *out, const char *label, const char *text);
+
+/* The fault classes: share, confidence, where, evidence and advice. */
+static void classes_text(FILE *out, const struct fp_report *r)
+{
+    const struct fp_fclasses *fc = &r->classes;
+    if (!fc->n)
+        return;
+    char a[32], cell[512];
+    fprintf(out, "\nFault classes (why each sampled fault happened):\n");
+    wrapped(out, "how sure", fc->rule);
+    for (uint32_t i = 0; i < fc->n; i++) {
+        const struct fp_fclass_row *x = &fc->v[i];
+        fprintf(out, "  %-16s %10s %5.1f%%  %s (%s, %llu samples)\n", fp_fclass_name(x->cls),
+                fp_fmt_count(x->faults, a, sizeof(a)), 100 * x->share, fp_fclass_title(x->cls),
+                x->confidence, (unsigned long long)x->samples);
+        for (uint32_t k = 0; k < x->nsites; k++)
+            fprintf(out, "%7smemory of %s: %s\n", "",
+                    fp_site_name(&r->sites, x->sites[k], cell, sizeof(cell)),
+                    fp_fmt_count(x->site_faults[k], a, sizeof(a)));
+        if (x->source >= 0)
+            fprintf(out, "%7staken in %s: %s\n", "",
+                    fp_site_name(&r->fault_sources, x->source, cell, sizeof(cell)),
+                    fp_fmt_count(x->source_faults, a, sizeof(a)));
+        wrapped(out, "evidence", x->evidence);
+        wrapped(out, "advice", x->advice);
+    }
+}
+
 static void faults_text(FILE *out, const struct fp_report *r)
 {
     const struct fp_fault_info *fi = &r->fault_info;
@@ -330,6 +362,7 @@ static void faults_text(FILE *out, const struct fp_report *r)
     if (fi->late)
         fprintf(out, "  %llu samples came late (SIGTRAP was blocked where they faulted): "
                 "charged to memory, not to code\n", (unsigned long long)fi->late);
+    classes_text(out, r);
     fprintf(out, "\nFault sources (code that took them; samples x period):\n");
     list_text(out, &r->fault_sources, fp_report_short_top(r->o), r->o->depth);
     by_memory_text(out, r);

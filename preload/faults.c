@@ -215,10 +215,25 @@ static void rusage_mode(struct fp_thread *t, const char *why, bool say)
         fp_warn("page faults are counted per thread, not sampled: %s", why);
 }
 
+/* The transparent huge page mode, the bracketed word of
+ * "always [madvise] never": how the analyzer tells huge-page faults. */
+static void thp_note(struct fp_thread *t)
+{
+    char buf[128];
+    size_t n = fp_read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf) - 1);
+    buf[n] = 0;
+    char *a = strchr(buf, '['), *b = a ? strchr(a, ']') : NULL;
+    if (!b)
+        return;
+    *b = 0;
+    fp_write_note(t, "thp_enabled", a + 1);
+}
+
 /* At start and in a fork child (which inherits no counter). */
 void fp_faults_start(struct fp_thread *t)
 {
     static bool said;
+    thp_note(t);
     if (fd_minor >= 0) {         /* a fork child: the parent's counters */
         close(fd_minor);
         fd_minor = -1;

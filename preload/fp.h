@@ -302,9 +302,10 @@ uint64_t fp_stack_id(struct fp_thread *t);  /* unwinds the caller; 0 if none */
 uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext); /* from a signal */
 void     fp_stacks_reset(struct fp_thread *t);
 void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);
-/* Code the program made itself (an anonymous mapping with PROT_EXEC: a JIT
- * compiler's): it has no unwind tables, and its frames may hold anything in
- * rbp.  Walks stop at such a frame instead of guessing past it. */
+/* Code the program made itself (an anonymous mapping with PROT_EXEC, or
+ * memory it made executable: a JIT compiler's): it has no unwind tables,
+ * and its frames may hold anything in rbp.  Walks stop at such a frame
+ * instead of guessing past it. */
 void     fp_code_range_add(uintptr_t start, size_t len);
 void    *fp_unwind_symbol(void);
 

@@ -22,6 +22,8 @@
     X(mmap,           void *, (void *, size_t, int, int, int, off_t), )               \
     X(munmap,         int,    (void *, size_t), )                                     \
     X(mremap,         void *, (void *, size_t, size_t, int, ...), )                   \
+    X(madvise,        int,    (void *, size_t, int), )                                \
+    X(mprotect,       int,    (void *, size_t, int), )                                \
     X(brk,            int,    (void *), )                                             \
     X(sbrk,           void *, (intptr_t), )                                           \
     X(fork,           pid_t,  (void), )                                               \

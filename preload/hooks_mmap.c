@@ -1,9 +1,13 @@
-/* The program's own mmap, munmap, mremap, brk and sbrk.  glibc's malloc
- * reaches the kernel through internal calls these hooks never see; what it
- * does to the program break shows up as HEAP_BREAK records instead. */
+/* The program's own mmap, munmap, mremap, madvise, mprotect, brk and sbrk.
+ * glibc's malloc reaches the kernel through internal calls these hooks never
+ * see; what it does to the program break shows up as HEAP_BREAK records
+ * instead.  Another allocator's madvise (jemalloc's and mimalloc's purges go
+ * through the PLT) is recorded too, flagged: it is how their memory goes
+ * back to the kernel. */
 #include <errno.h>
 #include <stdarg.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fp.h"
@@ -37,6 +41,34 @@ static inline void note_code(void *p, size_t len, int prot, int flags)
         fp_code_range_add((uintptr_t)p, len);
 }
 
+struct mmap_write {
+    struct fp_thread *t;
+    struct fp_rec_mmap *x;
+    uint64_t now;
+    int fd;
+};
+
+/* On the recorder's stack (a path takes up to 4 KiB): the file behind fd
+ * (readlink of /proc/self/fd/N, a syscall), then the record. */
+static uint64_t put_file_mmap(void *arg)
+{
+    const struct mmap_write *w = arg;
+    char link[32] = "/proc/self/fd/", path[4096];
+    char digits[12];
+    int n = 0;
+    for (unsigned v = (unsigned)w->fd; n == 0 || v; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    size_t k = 14;
+    while (n)
+        link[k++] = digits[--n];
+    link[k] = 0;
+    long len = syscall(SYS_readlink, link, path, sizeof(path));
+    if (len > 0)
+        w->x->path = (struct fp_str){ path, (uint32_t)len };
+    fp_put_mmap(w->t, w->x, w->now);
+    return 1;
+}
+
 FP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     if (FP_UNLIKELY(!program_call())) {
@@ -57,7 +89,10 @@ FP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
         .flags = (unsigned)flags, .fd = fd, .offset = (uint64_t)off, .result = (uintptr_t)p,
         .err = p == MAP_FAILED ? (unsigned)e : 0, .stack = sid,
     };
-    fp_put_mmap(t, &x, now);
+    struct mmap_write w = { t, &x, now, fd };
+    if (fd < 0 || (flags & MAP_ANONYMOUS) || p == MAP_FAILED ||
+        !fp_side_call(t, put_file_mmap, &w, false))
+        fp_put_mmap(t, &x, now);
     fp_write_rusage(t, now, false);
     fp_leave(t);
     errno = e;
@@ -125,6 +160,94 @@ FP_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
     fp_leave(t);
     errno = e;
     return p;
+}
+
+/* fp_enter for a call made inside the allocator: never waits at a closed
+ * fork gate (the forking thread's atfork handler may want the allocator
+ * lock this thread holds) and never registers a thread; NULL: pass. */
+static inline struct fp_thread *enter_in_allocator(void)
+{
+    struct fp_thread *t = fp_self;
+    if (fp_guarded() || !t ||
+        atomic_load_explicit(&fp_state, memory_order_relaxed) != FP_READY)
+        return NULL;
+    fp_guard = 1;
+    fp_guard_sp = (uintptr_t)__builtin_frame_address(0);
+    atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&fp_fork_gate, memory_order_seq_cst)) {
+        fp_leave(t);
+        return NULL;
+    }
+    return t;
+}
+
+FP_EXPORT int madvise(void *addr, size_t len, int advice)
+{
+    if (!fp_real.madvise)
+        fp_resolve();
+    const void *ra = __builtin_return_address(0);
+    bool by_alloc = fp_allocating();
+    if (FP_UNLIKELY(fp_from_unwinder(ra)))
+        return fp_real.madvise(addr, len, advice);
+    if (FP_UNLIKELY(!by_alloc && fp_guarded())) {
+        fp_count_dropped(ra);
+        return fp_real.madvise(addr, len, advice);
+    }
+    /* like munmap: timed before the pages can fault again */
+    uint64_t now = fp_now_ns();
+    int rc = fp_real.madvise(addr, len, advice);
+    int e = errno;
+    struct fp_thread *t = by_alloc ? enter_in_allocator() : fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        errno = e;
+        return rc;
+    }
+    /* the allocator's own: its caller's stack would name the program's
+     * malloc or free, which the ALLOC and FREE records already do */
+    uint64_t sid = by_alloc ? 0 : fp_stack_id(t);
+    struct fp_rec_madvise x = {
+        .addr = (uintptr_t)addr, .length = len, .advice = (unsigned)advice,
+        .flags = by_alloc ? FP_MADV_BY_ALLOCATOR : 0, .err = rc != 0 ? (unsigned)e : 0,
+        .stack = sid,
+    };
+    fp_put_madvise(t, &x, now);
+    if (!by_alloc)
+        fp_write_rusage(t, now, false);
+    fp_leave(t);
+    errno = e;
+    return rc;
+}
+
+FP_EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+    if (!fp_real.mprotect)
+        fp_resolve();
+    if (FP_UNLIKELY(!program_call())) {
+        int r = fp_real.mprotect(addr, len, prot);
+        if (r == 0 && (prot & PROT_EXEC))
+            fp_code_range_add((uintptr_t)addr, len);
+        return r;
+    }
+    uint64_t now = fp_now_ns();
+    int rc = fp_real.mprotect(addr, len, prot);
+    int e = errno;
+    if (rc == 0 && (prot & PROT_EXEC))
+        fp_code_range_add((uintptr_t)addr, len);   /* a JIT's W^X flip */
+    struct fp_thread *t = fp_enter();
+    if (FP_UNLIKELY(!t)) {
+        errno = e;
+        return rc;
+    }
+    uint64_t sid = fp_stack_id(t);
+    struct fp_rec_mprotect x = {
+        .addr = (uintptr_t)addr, .length = len, .prot = (unsigned)prot,
+        .err = rc != 0 ? (unsigned)e : 0, .stack = sid,
+    };
+    fp_put_mprotect(t, &x, now);
+    fp_write_rusage(t, now, false);
+    fp_leave(t);
+    errno = e;
+    return rc;
 }
 
 static void write_brk(struct fp_thread *t, unsigned func, int64_t arg, uintptr_t old_brk, int err)

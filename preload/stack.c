@@ -231,14 +231,21 @@ static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *
  * generated code and stops there.  The ranges are appended by the mmap hook
  * and never removed (a range unmapped and reused for data only ends walks
  * early); ranges past the first CODE_RANGES are not kept, and walks go on
- * through them as before.  A range that is made executable later
- * (mprotect) or mapped by a raw system call is not seen. */
+ * through them as before.  mprotect with PROT_EXEC adds its range too (a
+ * JIT that maps its code writable first and flips it).  Code mapped by a
+ * raw system call is not seen. */
 #define CODE_RANGES 256
 static struct { _Atomic uintptr_t start, end; } code_ranges[CODE_RANGES];
 static _Atomic unsigned ncode_ranges;
 
 void fp_code_range_add(uintptr_t start, size_t len)
 {
+    /* a range made executable again (a JIT flipping W^X) is kept once */
+    unsigned n = atomic_load_explicit(&ncode_ranges, memory_order_acquire);
+    for (unsigned k = 0; k < n && k < CODE_RANGES; k++)
+        if (start >= atomic_load_explicit(&code_ranges[k].start, memory_order_acquire) &&
+            start + len <= atomic_load_explicit(&code_ranges[k].end, memory_order_relaxed))
+            return;
     unsigned i = atomic_fetch_add_explicit(&ncode_ranges, 1, memory_order_relaxed);
     if (i >= CODE_RANGES)
         return;

@@ -58,7 +58,9 @@
     X(HEAP_BREAK,    heap_break,    0x17, 1)      \
     X(FAULT,         fault,         0x18, 1)      \
     X(MAPS,          maps,          0x19, 1)      \
-    X(COUNTS,        counts,        0x1a, 1)
+    X(COUNTS,        counts,        0x1a, 1)      \
+    X(MADVISE,       madvise,       0x1b, 1)      \
+    X(MPROTECT,      mprotect,      0x1c, 1)
 
 #define FP_FIELDS_process(F, c)                   \
     F(c, pid,           U, DEC,   0)              \
@@ -166,7 +168,8 @@
     F(c, offset,        U, DEC,   0)              \
     F(c, result,        U, HEX,   0)              \
     F(c, err,           U, DEC,   0)              \
-    F(c, stack,         U, DEC,   0)
+    F(c, stack,         U, DEC,   0)              \
+    F(c, path,          S, QSTR,  2)
 
 #define FP_FIELDS_munmap(F, c)                    \
     F(c, addr,          U, HEX,   0)              \
@@ -210,6 +213,22 @@
     F(c, allocations,   U, DEC,   0)              \
     F(c, bytes,         U, DEC,   0)              \
     F(c, frees,         U, DEC,   0)
+
+/* flags: FP_MADV_BY_ALLOCATOR */
+#define FP_FIELDS_madvise(F, c)                   \
+    F(c, addr,          U, HEX,   0)              \
+    F(c, length,        U, DEC,   0)              \
+    F(c, advice,        U, DEC,   0)              \
+    F(c, flags,         U, HEX,   0)              \
+    F(c, err,           U, DEC,   0)              \
+    F(c, stack,         U, DEC,   0)
+
+#define FP_FIELDS_mprotect(F, c)                  \
+    F(c, addr,          U, HEX,   0)              \
+    F(c, length,        U, DEC,   0)              \
+    F(c, prot,          U, HEX,   0)              \
+    F(c, err,           U, DEC,   0)              \
+    F(c, stack,         U, DEC,   0)
 
 /* ---- what follows is generated from the table above */
 

@@ -12,7 +12,7 @@
 #define FP_MAGIC         "FAULTPRF"  /* 8 bytes, no terminator in the file */
 #define FP_MAGIC_LEN     8
 #define FP_VERSION_MAJOR 1           /* a reader refuses a different major */
-#define FP_VERSION_MINOR 1           /* a reader accepts any minor */
+#define FP_VERSION_MINOR 2           /* a reader accepts any minor */
 #define FP_HEADER_SIZE   16          /* magic, u16 major, u16 minor, u32 header size */
 
 /* ---- gzip member extra subfield ('F','P'), written in every member's FEXTRA */
@@ -55,6 +55,9 @@ enum fp_fault_kind { FP_FAULT_MINOR = 1, FP_FAULT_MAJOR = 2 };
 /* ALLOC/REALLOC/FREE "flags" */
 #define FP_ALLOC_MMAPPED     0x1u  /* the block was served by its own mmap */
 #define FP_ALLOC_SAMPLED     0x2u  /* sampled mode: this block stands for others */
+
+/* MADVISE "flags" */
+#define FP_MADV_BY_ALLOCATOR 0x1u  /* made inside a call of the allocator (its purge) */
 
 /* ---- varints: unsigned LEB128, at most 10 bytes for a u64 */
 #define FP_VARINT_MAX 10

@@ -10,7 +10,8 @@ command -v clang >/dev/null || skip "no clang"
 bin=$TMPDIR/fuzz_reader
 if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I"$root/include" \
         -I"$root/analyzer" -o "$bin" "$root/tests/fuzz/fuzz_reader.c" "$root/analyzer/reader.c" \
-        "$root/analyzer/event.c" "$root/analyzer/model.c" "$root/analyzer/itree.c" "$root/analyzer/timeline.c" -ldeflate -lz -lm \
+        "$root/analyzer/event.c" "$root/analyzer/model.c" "$root/analyzer/itree.c" \
+        "$root/analyzer/timeline.c" "$root/analyzer/fclass.c" -ldeflate -lz -lm \
         2>"$TMPDIR/clang.err"; then
     skip "clang cannot build a libFuzzer target: $(head -n 1 "$TMPDIR/clang.err")"
 fi
