@@ -111,7 +111,7 @@ static void add_suffix(char *path, size_t cap, unsigned long n)
 
 static void registry_add(const char *path)
 {
-    const char *reg = getenv("FAULTPROF_REGISTRY");
+    const char *reg = fp_setting_env("FAULTPROF_REGISTRY");
     if (!reg || !*reg)
         return;
     int e = errno;

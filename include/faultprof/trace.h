@@ -12,7 +12,7 @@
 #define FP_MAGIC         "FAULTPRF"  /* 8 bytes, no terminator in the file */
 #define FP_MAGIC_LEN     8
 #define FP_VERSION_MAJOR 1           /* a reader refuses a different major */
-#define FP_VERSION_MINOR 1           /* a reader accepts any minor */
+#define FP_VERSION_MINOR 2           /* a reader accepts any minor */
 #define FP_HEADER_SIZE   16          /* magic, u16 major, u16 minor, u32 header size */
 
 /* ---- gzip member extra subfield ('F','P'), written in every member's FEXTRA */
@@ -47,10 +47,18 @@ enum fp_brk_func { FP_BRK_BRK = 1, FP_BRK_SBRK = 2 };
 /* FAULT "kind" field */
 enum fp_fault_kind { FP_FAULT_MINOR = 1, FP_FAULT_MAJOR = 2 };
 
+/* PAUSE "how" field */
+enum fp_pause_how {
+    FP_PAUSE_TOGGLE = 1,     /* the toggle signal (faultprof --toggle PID) */
+    FP_PAUSE_START  = 2,     /* started paused (faultprof --paused) */
+    FP_PAUSE_DETACH = 3,     /* faultprof -p detaches */
+};
+
 /* PROCESS "flags" */
 #define FP_PROC_PTMALLOC     0x1u  /* ALLOC/FREE mmapped flag is meaningful */
 #define FP_PROC_FORK_CHILD   0x2u  /* this trace is a fork child's */
 #define FP_PROC_NO_FOLLOW    0x4u  /* exec'd programs are not traced */
+#define FP_PROC_ATTACHED     0x8u  /* loaded into a running process (ATTACH) */
 
 /* ALLOC/REALLOC/FREE "flags" */
 #define FP_ALLOC_MMAPPED     0x1u  /* the block was served by its own mmap */
