@@ -1106,7 +1106,9 @@ static int on_counts(struct fp_model *m, uint32_t pi, uint32_t ti, const struct 
  * freed while paused stays live in the replay: nothing saw the free. */
 static int on_pause(struct fp_proc *p, uint64_t t, const struct fp_rec_pause *x)
 {
-    if (p->pause_since)
+    /* faultprof -p's own pauses, until gdb has left and at the detach,
+     * are no pause of the user's */
+    if (p->pause_since || (p->attached && x->how != FP_PAUSE_TOGGLE))
         return 0;
     p->pauses++;
     p->pause_since = t ? t : 1;

@@ -375,6 +375,7 @@ extern bool fp_attaching;          /* the injector's call is under way */
 extern bool fp_attached;           /* loaded by dlopen, not preloaded */
 bool fp_attach_mode(void);         /* the constructor's test */
 void fp_write_attach(struct fp_thread *t);
+void fp_inject_rescan(void);       /* after dlopen: the new modules' GOTs */
 
 /* ---- modules.c */
 void fp_write_modules(struct fp_thread *t);        /* every loaded object */

@@ -282,6 +282,8 @@ FP_EXPORT void abort(void)
 
 static void modules_changed(void)
 {
+    if (FP_UNLIKELY(fp_attached))
+        fp_inject_rescan();
     struct fp_thread *t = fp_enter();
     if (!t)
         return;

@@ -137,7 +137,7 @@ static void start_recording(bool fork_child, bool paused)
         fp_write_note(t, "follow", "0");
     fp_faults_start(t);
     fp_write_maps(t);
-    if (fp_attached)
+    if (fp_attached && !fork_child)
         fp_write_attach(t);
     fp_control_init(t);
     fp_write_rusage(t, fp_now_ns(), true);

@@ -2,9 +2,12 @@
  * each line "A P" makes a worker thread (started at the beginning, so it
  * runs before any attach) do a round of A allocations of 1000 bytes at
  * round_site (half of them freed at once) and touch P fresh pages; it
- * answers "round A P" on stdout when done.  "q" ends it with exit status 3
- * after printing its own fault count and what it allocated. */
+ * answers "round A P" on stdout when done.  "f" frees the blocks kept so
+ * far (from the main thread).  "q" ends it with exit status 3
+ * after printing its own fault count and what it allocated.  With
+ * LIVE_ROUNDS_SIG=N it counts the signals N it gets, and says how many. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,13 @@
 #include <unistd.h>
 
 static int cmd_pipe[2], done_pipe[2];
+static volatile sig_atomic_t caught;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    caught++;
+}
 static long total_allocs;
 static void *keep[1 << 16];
 static size_t nkeep;
@@ -64,11 +74,25 @@ int main(void)
     if (pipe(cmd_pipe) || pipe(done_pipe) || pthread_create(&th, NULL, worker, NULL))
         return 1;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* LIVE_ROUNDS_SIG=N: a handler of the program's own for signal N */
+    if (getenv("LIVE_ROUNDS_SIG")) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigaction(atoi(getenv("LIVE_ROUNDS_SIG")), &sa, NULL);
+    }
     printf("ready %d\n", (int)getpid());
     while (fgets(line, sizeof(line), stdin)) {
         long job[2] = { 0, 0 };
         if (line[0] == 'q')
             break;
+        if (line[0] == 'f') {          /* free what was kept */
+            printf("freed %zu\n", nkeep);
+            while (nkeep)
+                free(keep[--nkeep]);
+            continue;
+        }
         if (sscanf(line, "%ld %ld", &job[0], &job[1]) < 1)
             continue;
         char c;
@@ -81,7 +105,7 @@ int main(void)
     pthread_join(th, NULL);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("allocated %ld kept %zu\n", total_allocs, nkeep);
+    printf("allocated %ld kept %zu caught %d\n", total_allocs, nkeep, (int)caught);
     fprintf(stderr, "minflt %ld\n", ru.ru_minflt);
     return 3;
 }
