@@ -66,12 +66,50 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
     assert_contains "$(cat "$TMPDIR/e")" "no CAP_SYS_PTRACE"
     kill "$other" "$nob"
 fi
-if command -v busybox >/dev/null && ! ldd "$(command -v busybox)" >/dev/null 2>&1; then
-    busybox sleep 30 & st=$!
+if printf '#include <unistd.h>\nint main(void) { sleep(30); return 0; }\n' |
+       "${CC:-cc}" -static -o "$TMPDIR/static" -x c - 2>/dev/null; then
+    "$TMPDIR/static" & st=$!
+    sleep 0.2
     rc=$(status "$LAUNCHER" -p "$st" 2>"$TMPDIR/e")
     kill "$st"
     assert_eq "$rc" 1 "-p of a static program"
     assert_contains "$(cat "$TMPDIR/e")" "statically linked"
+fi
+
+# a real runtime: a python3 that has been running for a while
+if command -v python3 >/dev/null; then
+    cat >"$TMPDIR/py.py" <<'PY'
+import os, sys
+print("pid", os.getpid(), flush=True)
+keep = []
+for line in sys.stdin:
+    if line.startswith("q"):
+        break
+    n = int(line)
+    keep.extend(bytearray(100000) for _ in range(n))
+    print("round", n, len(keep), flush=True)
+print("done", len(keep))
+sys.exit(4)
+PY
+    rm -f "$TMPDIR/pin"; mkfifo "$TMPDIR/pin"
+    timeout 60 python3 "$TMPDIR/py.py" <"$TMPDIR/pin" >"$TMPDIR/py.out" & pyt=$!
+    exec 4>"$TMPDIR/pin"
+    echo 10 >&4
+    for _ in $(seq 100); do grep -q "^round 10" "$TMPDIR/py.out" && break; sleep 0.1; done
+    py=$(awk '/^pid/{print $2}' "$TMPDIR/py.out")
+    timeout 60 "$LAUNCHER" -q -p "$py" -o "$TMPDIR/py.%p.gz" 2>"$TMPDIR/py.err" & att=$!
+    for _ in $(seq 100); do [ -e "$TMPDIR/py.$py.gz" ] && break; sleep 0.1; done
+    sleep 0.5
+    echo 30 >&4; sleep 0.5
+    kill -INT "$att"; wait "$att" || die "faultprof -p python3: $(cat "$TMPDIR/py.err")"
+    echo 5 >&4; echo q >&4; exec 4>&-
+    rc=0; wait "$pyt" || rc=$?
+    assert_eq "$rc" 4 "python3's exit status after the detach"
+    assert_eq "$(tail -n 1 "$TMPDIR/py.out")" "done 45" "python3's output"
+    "$REPORT" --format json "$TMPDIR/py.$py.gz" >"$TMPDIR/py.json"
+    # 30 bytearrays of 100000 bytes, each its own block
+    big=$("$REPORT" --dump "$TMPDIR/py.$py.gz" | grep -c 'ALLOC .*size=1000[0-9][0-9] ' || true)
+    [ "$big" -ge 30 ] && [ "$big" -le 32 ] || die "python3: $big allocations of ~100000 bytes, expected 30"
 fi
 
 # the injector killed at each step: the program goes on and ends as natively
