@@ -380,6 +380,7 @@ void fp_trace_write_first(void)
     uint64_t flags = 0;
     if (fp_config.ptmalloc) flags |= FP_PROC_PTMALLOC;
     if (!fp_config.follow) flags |= FP_PROC_NO_FOLLOW;
+    if (fp_attached && !fp_is_fork_child) flags |= FP_PROC_ATTACHED;
     if (fp_is_fork_child) flags |= FP_PROC_FORK_CHILD;
     struct fp_rec_process x = {
         .pid = (uint64_t)fp_pid, .ppid = (uint64_t)getppid(), .flags = flags,
