@@ -68,13 +68,28 @@ static size_t npatches, cappatches;
 static uintptr_t seen[1024];
 static size_t nseen;
 
+/* dl_iterate_phdr's callback: 1 at our library, 2 at libc first */
+static int libc_first(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    if (info->dlpi_addr == *(uintptr_t *)arg)
+        return 1;
+    return strstr(name, "/libc.so") ? 2 : 0;
+}
+
+/* The constructor's test: preloaded, we come before libc in the load
+ * order (LD_PRELOAD's objects follow the executable); dlopen'ed into a
+ * running process, after it. */
 bool fp_attach_mode(void)
 {
-    void *m = dlsym(RTLD_DEFAULT, "malloc");
-    Dl_info a, b;
-    if (!m || !dladdr(m, &a) || !dladdr((void *)fp_attach_mode, &b))
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "libfaultprof.so"))
         return false;
-    return a.dli_fbase != b.dli_fbase;
+    Dl_info self;
+    if (!dladdr((void *)fp_attach_mode, &self))
+        return false;
+    uintptr_t base = (uintptr_t)self.dli_fbase;
+    return dl_iterate_phdr(libc_first, &base) == 2;
 }
 
 static int hook_index(const char *name)
