@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "fp.h"
@@ -144,25 +143,6 @@ bool fp_resume(void)
 
 /* ---- the signal */
 
-static void forward_to_program(int sig, siginfo_t *si, void *uc)
-{
-    struct sigaction pa = prog_action;
-    if (pa.sa_flags & SA_RESETHAND) {
-        memset(&prog_action, 0, sizeof(prog_action));
-        prog_action.sa_handler = SIG_DFL;
-    }
-    sigset_t run, old;
-    sigorset(&run, &((ucontext_t *)uc)->uc_sigmask, &pa.sa_mask);
-    if (!(pa.sa_flags & SA_NODEFER))
-        sigaddset(&run, sig);
-    pthread_sigmask(SIG_SETMASK, &run, &old);
-    if (pa.sa_flags & SA_SIGINFO)
-        pa.sa_sigaction(sig, si, uc);
-    else
-        pa.sa_handler(sig);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
 static void toggle_handler(int sig, siginfo_t *si, void *uc)
 {
     int v = si->si_code == SI_QUEUE ? si->si_value.sival_int : 0;
@@ -170,7 +150,7 @@ static void toggle_handler(int sig, siginfo_t *si, void *uc)
     bool program_has_handler = prog_action.sa_handler != SIG_DFL &&
                                prog_action.sa_handler != SIG_IGN;
     if (!ours && program_has_handler) {
-        forward_to_program(sig, si, uc);
+        fp_run_program_handler(&prog_action, sig, si, uc);
         return;
     }
     int e = errno;

@@ -88,16 +88,25 @@ static void forward_to_program(int sig, siginfo_t *si, void *uc)
         raise(SIGTRAP);
         return;
     }
+    fp_run_program_handler(&prog_action, sig, si, uc);
+}
+
+/* A signal of the program's that came to our handler (SIGTRAP here, the
+ * toggle signal in control.c): its handler runs as the kernel would run
+ * it.  *action is the program's; SA_RESETHAND resets it. */
+void fp_run_program_handler(struct sigaction *action, int sig, siginfo_t *si, void *uc)
+{
+    struct sigaction pa = *action;
     if (pa.sa_flags & SA_RESETHAND) {
-        memset(&prog_action, 0, sizeof(prog_action));
-        prog_action.sa_handler = SIG_DFL;
+        memset(action, 0, sizeof(*action));
+        action->sa_handler = SIG_DFL;
     }
     /* our handler runs with every signal blocked: the program's runs with
      * the mask the kernel would have given it */
     sigset_t run, old;
     sigorset(&run, &((ucontext_t *)uc)->uc_sigmask, &pa.sa_mask);
     if (!(pa.sa_flags & SA_NODEFER))
-        sigaddset(&run, SIGTRAP);
+        sigaddset(&run, sig);
     pthread_sigmask(SIG_SETMASK, &run, &old);
     if (pa.sa_flags & SA_SIGINFO)
         pa.sa_sigaction(sig, si, uc);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
 #include <sys/types.h>
 
@@ -349,6 +350,7 @@ static inline bool fp_sample_skip(struct fp_thread *t, size_t n)
 /* ---- faults.c */
 void fp_faults_start(struct fp_thread *t);
 void fp_faults_enable(bool on);
+void fp_run_program_handler(struct sigaction *action, int sig, siginfo_t *si, void *uc);
 bool fp_faults_open_task(pid_t tid);
 void fp_faults_stop(void);
 uint64_t fp_faults_unrecorded(void);
