@@ -359,6 +359,7 @@ static inline int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
     memset(t, 0, sizeof(*t));
     t->proc = pi;
     t->tid = tid;
+    t->pause_epoch = p->pause_epoch;
     p->replay.tid_last = tid, p->replay.ti_last = m->nthreads;
     return m->nthreads++;
 }
@@ -991,7 +992,10 @@ static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_model
     uint64_t dmaj = majflt > th->majflt ? majflt - th->majflt : 0;
     if (p->tl && dmin + dmaj)
         fp_tl_rusage(p->tl, dmin + dmaj, th->t_last);
-    if (th->last_stack) {
+    /* the first counts after a pause hold the pause's faults: no site's */
+    int after_pause = th->pause_epoch != p->pause_epoch;
+    th->pause_epoch = p->pause_epoch;
+    if (th->last_stack && !after_pause) {
         m->stacks[th->last_stack - 1].c.minflt += dmin;
         m->stacks[th->last_stack - 1].c.majflt += dmaj;
     } else {
@@ -1140,6 +1144,8 @@ static int on_thread_end(struct fp_model *m, uint32_t pi, uint32_t ti, const str
     return 0;
 }
 
+static int on_resume(struct fp_proc *p, uint64_t t, const struct fp_rec_resume *x);
+
 static int on_process_end(struct fp_model *m, uint32_t pi, uint32_t ti, const struct fp_event *ev)
 {
     struct fp_proc *p = &m->procs[pi];
@@ -1152,6 +1158,16 @@ static int on_process_end(struct fp_model *m, uint32_t pi, uint32_t ti, const st
     p->c_utime_ns = x->c_utime_ns, p->c_stime_ns = x->c_stime_ns;
     p->c_maxrss_kb = x->c_maxrss_kb, p->c_minflt = x->c_minflt, p->c_majflt = x->c_majflt;
     p->dropped = x->dropped;
+    if (p->pause_since) {     /* ended paused */
+        struct fp_rec_resume r = { .minflt = x->minflt, .majflt = x->majflt };
+        on_resume(p, ev->t, &r);
+    }
+    if (p->attached) {        /* the totals since the attach */
+        p->minflt = p->minflt > p->attach_minflt ? p->minflt - p->attach_minflt : 0;
+        p->majflt = p->majflt > p->attach_majflt ? p->majflt - p->attach_majflt : 0;
+        p->utime_ns = p->utime_ns > p->attach_utime_ns ? p->utime_ns - p->attach_utime_ns : 0;
+        p->stime_ns = p->stime_ns > p->attach_stime_ns ? p->stime_ns - p->attach_stime_ns : 0;
+    }
     return 0;
 }
 
@@ -1163,6 +1179,57 @@ static int on_counts(struct fp_model *m, uint32_t pi, uint32_t ti, const struct 
     th->cnt_allocs = ev->u.counts.allocations;
     th->cnt_bytes = ev->u.counts.bytes;
     th->cnt_frees = ev->u.counts.frees;
+    return 0;
+}
+
+/* PAUSE, RESUME: the time and the process's faults spent paused.  A block
+ * freed while paused stays live in the replay: nothing saw the free. */
+static int on_pause(struct fp_proc *p, uint64_t t, const struct fp_rec_pause *x)
+{
+    /* faultprof -p's own pauses, until gdb has left and at the detach,
+     * are no pause of the user's */
+    if (p->pause_since || (p->attached && x->how != FP_PAUSE_TOGGLE))
+        return 0;
+    p->pauses++;
+    p->pause_since = t ? t : 1;
+    p->pause_minflt = x->minflt, p->pause_majflt = x->majflt;
+    return 0;
+}
+
+static int on_resume(struct fp_proc *p, uint64_t t, const struct fp_rec_resume *x)
+{
+    if (!p->pause_since)
+        return 0;
+    p->paused_ns += t > p->pause_since ? t - p->pause_since : 0;
+    p->pause_since = 0;
+    p->pause_epoch++;
+    if (x->minflt > p->pause_minflt)
+        p->paused_minflt += x->minflt - p->pause_minflt;
+    if (x->majflt > p->pause_majflt)
+        p->paused_majflt += x->majflt - p->pause_majflt;
+    return 0;
+}
+
+/* ATTACH: what the process had done before; TASK_BASE: a thread's fault
+ * counts then, so its later RUSAGE records charge only what came after. */
+static int on_attach(struct fp_proc *p, uint64_t t, const struct fp_rec_attach *x)
+{
+    p->attached = 1;
+    p->attach_t = t;
+    p->attach_minflt = x->minflt, p->attach_majflt = x->majflt;
+    p->attach_utime_ns = x->utime_ns, p->attach_stime_ns = x->stime_ns;
+    p->attach_tasks = x->tasks;
+    return 0;
+}
+
+static int on_task_base(struct fp_model *m, uint32_t pi, const struct fp_rec_task_base *x)
+{
+    int64_t ti = thread_get(m, pi, (uint32_t)x->tid);
+    if (ti < 0)
+        return -1;
+    struct fp_model_thread *th = &m->threads[ti];
+    th->minflt = x->minflt;
+    th->majflt = x->majflt;
     return 0;
 }
 
@@ -1445,6 +1512,10 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
             p->execs++;
         return 0;
     case FP_REC_NOTE: return on_note(m, pi, ti, ev);
+    case FP_REC_PAUSE: return on_pause(p, ev->t, &ev->u.pause);
+    case FP_REC_RESUME: return on_resume(p, ev->t, &ev->u.resume);
+    case FP_REC_ATTACH: return on_attach(p, ev->t, &ev->u.attach);
+    case FP_REC_TASK_BASE: return on_task_base(m, pi, &ev->u.task_base);
     default:
         return 0;
     }

@@ -186,6 +186,15 @@ struct fp_proc {
     struct fp_fault_file *files;     /* files mapped (MAPS) with the sampled faults on them */
     uint32_t nfiles, capfiles;
 
+    /* PAUSE/RESUME and ATTACH (faultprof --toggle, faultprof -p) */
+    uint64_t pauses, paused_ns, pause_since;  /* pause_since: 0 when recording */
+    uint32_t pause_epoch;            /* RESUME records so far */
+    uint64_t paused_minflt, paused_majflt;    /* process faults while paused */
+    uint64_t pause_minflt, pause_majflt;      /* at the last PAUSE */
+    int attached;
+    uint64_t attach_t, attach_minflt, attach_majflt, attach_utime_ns, attach_stime_ns;
+    uint64_t attach_tasks;
+
     struct fp_module *mods;
     uint32_t nmods, capmods;
     struct fp_note *notes;
@@ -213,6 +222,7 @@ struct fp_model_thread {
     struct hmap stacks;              /* stack id -> raw stack index */
     uint64_t alloc_seq;
     uint32_t last_stack;             /* raw stack + 1 of the last intercepted call, 0 none */
+    uint32_t pause_epoch;            /* the process's when its counts were last charged */
     uint64_t arena_last;             /* the heap unit of its last allocation (most repeat it) */
     uint64_t sid_last;               /* the last stack id looked up (0: none) ... */
     uint32_t si_last;                /* ... and its raw stack */

@@ -50,6 +50,11 @@ void fp_summary_compute(const struct fp_model *m, struct fp_summary *s)
         s->fault_samples += p->fault_samples;
         s->dropped_calls += p->dropped;
         s->fault_samples_unrecorded += p->fault_unrecorded;
+        s->pauses += p->pauses;
+        s->paused_seconds += p->paused_ns / 1e9;
+        s->paused_minor_faults += p->paused_minflt;
+        s->paused_major_faults += p->paused_majflt;
+        s->attached |= p->attached;
         if (p->sample_bytes) {
             s->estimated = 1;
             if (!s->sampled_bytes)

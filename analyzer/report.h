@@ -55,6 +55,10 @@ struct fp_summary {
     int estimated;               /* site figures are estimates from samples */
     uint64_t dropped_calls;      /* PROCESS_END dropped */
     uint64_t fault_samples_unrecorded;
+    uint64_t pauses;             /* PAUSE records (faultprof --paused, --toggle) */
+    double paused_seconds;
+    uint64_t paused_minor_faults, paused_major_faults;
+    int attached;                /* recording began in a running process */
 };
 
 void fp_summary_compute(const struct fp_model *m, struct fp_summary *s);

@@ -32,6 +32,11 @@ void fp_json_summary(FILE *out, const struct fp_summary *s)
     kv_u(out, "reallocs", s->reallocs, 1);
     kv_u(out, "failed_allocations", s->failed_allocs, 1);
     kv_u(out, "unmatched_frees", s->unknown_frees, 0);
+    fprintf(out, ",\n    \"attached\": %s, ", s->attached ? "true" : "false");
+    kv_u(out, "pauses", s->pauses, 1);
+    fprintf(out, "\"paused_seconds\": %.9f, ", s->paused_seconds);
+    kv_u(out, "paused_minor_faults", s->paused_minor_faults, 1);
+    kv_u(out, "paused_major_faults", s->paused_major_faults, 0);
     fprintf(out, ",\n    ");
     kv_u(out, "peak_heap_bytes", s->peak_heap_bytes, 1);
     kv_u(out, "peak_heap_blocks", s->peak_blocks, 1);

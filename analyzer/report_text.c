@@ -50,6 +50,22 @@ static void tree_text(FILE *out, const struct fp_report *r)
     }
 }
 
+/* Attached, paused: what the trace did not see. */
+static void recording_text(FILE *out, const struct fp_summary *s)
+{
+    if (s->attached)
+        fprintf(out, "  attached         recording began in the running process: %llu frees of "
+                "blocks allocated\n                   before it are counted apart, not as live "
+                "bytes\n", (unsigned long long)s->unknown_frees);
+    if (s->pauses)
+        fprintf(out, "  paused           %llu time%s, %.3f s in all: %llu minor and %llu major "
+                "faults then are\n                   in the totals, charged to no site; blocks "
+                "freed then stay live\n", (unsigned long long)s->pauses,
+                s->pauses == 1 ? "" : "s", s->paused_seconds,
+                (unsigned long long)s->paused_minor_faults,
+                (unsigned long long)s->paused_major_faults);
+}
+
 static void summary_text(FILE *out, const struct fp_report *r)
 {
     const struct fp_model *m = r->m;
@@ -77,6 +93,7 @@ static void summary_text(FILE *out, const struct fp_report *r)
     if (s->dropped_calls)
         fprintf(out, "  dropped          %llu calls made in signal handlers that interrupted the "
                 "recorder were not recorded\n", (unsigned long long)s->dropped_calls);
+    recording_text(out, s);
     fprintf(out, "  peak heap        %s in %llu blocks, at %.3f s\n",
             fp_fmt_bytes(s->peak_heap_bytes, a, sizeof(a)), (unsigned long long)s->peak_blocks,
             (double)s->peak_t_ns / 1e9);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "faultprof/settings.h"
 #include "faultprof/trace.h"
 #include "faultprof/version.h"
@@ -42,6 +43,9 @@ static volatile sig_atomic_t child_pid;
 struct options {
     const char *lib;      /* --lib, or NULL */
     int quiet;
+    long toggle_pid;      /* --toggle PID, or 0 */
+    long attach_pid;      /* -p PID, or 0 */
+    double duration;      /* --duration S with -p; 0: until Ctrl-C */
     char *const *argv;    /* the program and its arguments */
     char *run_dir;        /* -o DIR/: the run's directory (absolute), or NULL */
 };
@@ -113,6 +117,8 @@ static void usage(FILE *f)
 {
     fputs(
 "usage: faultprof [OPTIONS] [--] PROGRAM [ARGS...]\n"
+"       faultprof [OPTIONS] -p PID [--duration S]\n"
+"       faultprof --toggle PID\n"
 "Runs PROGRAM with libfaultprof.so preloaded and records its allocations,\n"
 "memory mappings and page faults into a compressed trace.\n"
 "\n", f);
@@ -120,6 +126,9 @@ static void usage(FILE *f)
         usage_setting(f, &settings[i]);
     fputs(
 "      --lib PATH          the libfaultprof.so to preload\n"
+"  -p, --pid PID           attach to the running process PID and record it\n"
+"      --duration S        with -p: detach after S seconds (default: at Ctrl-C)\n"
+"      --toggle PID        pause or resume the recording of PID\n"
 "  -q, --quiet             do not list the trace files at the end\n"
 "  -h, --help              show this help\n"
 "      --version           show the version\n"
@@ -136,6 +145,8 @@ static void usage_error(const char *fmt, ...)
     vmsg(fmt, ap);
     va_end(ap);
     fputs("usage: faultprof [OPTIONS] [--] PROGRAM [ARGS...]\n"
+          "       faultprof [OPTIONS] -p PID [--duration S]\n"
+          "       faultprof --toggle PID\n"
           "Try 'faultprof --help' for the options.\n", stderr);
     exit(EXIT_USAGE);
 }
@@ -176,7 +187,8 @@ static void set_env_setting(const struct fp_setting *s, const char *arg)
 }
 
 /* getopt's value for a setting without a short option: OPT_SETTING + its row */
-enum { OPT_SETTING = 256, OPT_LIB = OPT_SETTING + FP_SETTINGS_COUNT, OPT_VERSION };
+enum { OPT_SETTING = 256, OPT_LIB = OPT_SETTING + FP_SETTINGS_COUNT, OPT_VERSION,
+       OPT_TOGGLE, OPT_DURATION };
 
 #define SETTING_OPTION(field, var, opt, sh, kind, ...) \
     { opt, kind == FP_SET_SWITCH ? no_argument : required_argument, NULL, \
@@ -184,6 +196,9 @@ enum { OPT_SETTING = 256, OPT_LIB = OPT_SETTING + FP_SETTINGS_COUNT, OPT_VERSION
 static const struct option long_options[] = {
     FP_SETTINGS(SETTING_OPTION)
     { "lib",          required_argument, NULL, OPT_LIB },
+    { "pid",          required_argument, NULL, 'p' },
+    { "duration",     required_argument, NULL, OPT_DURATION },
+    { "toggle",       required_argument, NULL, OPT_TOGGLE },
     { "quiet",        no_argument,       NULL, 'q' },
     { "help",         no_argument,       NULL, 'h' },
     { "version",      no_argument,       NULL, OPT_VERSION },
@@ -204,7 +219,7 @@ static int setting_of(int c)
  * options are its business.  ':': report a missing argument as ':'. */
 static const char *short_options(void)
 {
-    static char opts[2 * FP_SETTINGS_COUNT + 8] = "+:";
+    static char opts[2 * FP_SETTINGS_COUNT + 10] = "+:";
     size_t n = 2;
 
     for (int i = 0; i < FP_SETTINGS_COUNT; i++) {
@@ -214,8 +229,18 @@ static const char *short_options(void)
         if (settings[i].kind != FP_SET_SWITCH)
             opts[n++] = ':';
     }
-    memcpy(opts + n, "qh", 3);
+    memcpy(opts + n, "qhp:", 5);
     return opts;
+}
+
+static long pid_arg(const char *opt, const char *arg)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end == arg || *end || errno || v <= 0 || v > 1 << 22)
+        usage_error("%s: expected a process id, got '%s'", opt, arg);
+    return v;
 }
 
 /* Options become environment variables at once: the child inherits them and
@@ -234,6 +259,19 @@ static void options_parse(struct options *o, int argc, char **argv)
         case 'q':
             o->quiet = 1;
             break;
+        case 'p':
+            o->attach_pid = pid_arg("-p", optarg);
+            break;
+        case OPT_TOGGLE:
+            o->toggle_pid = pid_arg("--toggle", optarg);
+            break;
+        case OPT_DURATION: {
+            char *end;
+            o->duration = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->duration > 0) || o->duration > 1e7)
+                usage_error("--duration: expected a number of seconds above 0, got '%s'", optarg);
+            break;
+        }
         case 'h':
             usage(stdout);
             exit(0);
@@ -253,6 +291,15 @@ static void options_parse(struct options *o, int argc, char **argv)
             usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (o->toggle_pid || o->attach_pid) {
+        if (optind < argc)
+            usage_error("%s takes no program to run", o->toggle_pid ? "--toggle" : "-p");
+        if (o->toggle_pid && o->attach_pid)
+            usage_error("-p and --toggle go apart");
+        return;
+    }
+    if (o->duration > 0)
+        usage_error("--duration goes with -p PID");
     if (optind >= argc)
         usage_error("no program to run");
     o->argv = argv + optind;
@@ -771,12 +818,19 @@ int main(int argc, char **argv)
     sigset_t oldmask;
 
     options_parse(&o, argc, argv);
+    if (o.toggle_pid)
+        return fp_toggle_main(o.toggle_pid, o.quiet);
     out_arg = getenv("FAULTPROF_OUTPUT");
     out_arg = out_arg ? strdup(out_arg) : NULL;
     run_dir_setup(&o);
     lib = lib_find(o.lib);
     if (!lib)
         return EXIT_INTERNAL;
+    if (o.attach_pid) {
+        code = fp_attach_main(o.attach_pid, lib, o.duration, o.quiet);
+        free(lib);
+        return code;
+    }
     if (preload_set(lib) < 0) {
         free(lib);
         return EXIT_INTERNAL;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -33,6 +34,10 @@
 #define SIG_MAJOR 0xfa17f002u
 
 static int fd_minor = -1, fd_major = -1;
+/* attached (inject.c): the counters of the threads that ran before */
+#define MAX_TASK_FDS 512
+static int task_fds[MAX_TASK_FDS];
+static int n_task_fds;
 static uint64_t minor_period;
 static _Atomic int sampling;                 /* our handler owns SIGTRAP */
 static struct sigaction prog_action;         /* what the program asked for */
@@ -83,16 +88,25 @@ static void forward_to_program(int sig, siginfo_t *si, void *uc)
         raise(SIGTRAP);
         return;
     }
+    fp_run_program_handler(&prog_action, sig, si, uc);
+}
+
+/* A signal of the program's that came to our handler (SIGTRAP here, the
+ * toggle signal in control.c): its handler runs as the kernel would run
+ * it.  *action is the program's; SA_RESETHAND resets it. */
+void fp_run_program_handler(struct sigaction *action, int sig, siginfo_t *si, void *uc)
+{
+    struct sigaction pa = *action;
     if (pa.sa_flags & SA_RESETHAND) {
-        memset(&prog_action, 0, sizeof(prog_action));
-        prog_action.sa_handler = SIG_DFL;
+        memset(action, 0, sizeof(*action));
+        action->sa_handler = SIG_DFL;
     }
     /* our handler runs with every signal blocked: the program's runs with
      * the mask the kernel would have given it */
     sigset_t run, old;
     sigorset(&run, &((ucontext_t *)uc)->uc_sigmask, &pa.sa_mask);
     if (!(pa.sa_flags & SA_NODEFER))
-        sigaddset(&run, SIGTRAP);
+        sigaddset(&run, sig);
     pthread_sigmask(SIG_SETMASK, &run, &old);
     if (pa.sa_flags & SA_SIGINFO)
         pa.sa_sigaction(sig, si, uc);
@@ -175,7 +189,8 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     errno = e;
 }
 
-static int open_counter(uint64_t config, uint64_t period, unsigned long sig_data)
+static int open_counter_on(pid_t tid, uint64_t config, uint64_t period,
+                           unsigned long sig_data, bool disabled)
 {
     struct perf_event_attr a;
     memset(&a, 0, sizeof(a));
@@ -191,15 +206,71 @@ static int open_counter(uint64_t config, uint64_t period, unsigned long sig_data
     a.remove_on_exec = 1;
     a.sigtrap = 1;
     a.sig_data = sig_data;
+    a.disabled = disabled;
     int e = errno;
-    long fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    long fd = syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
     int err = errno;
     errno = e;
     return fd < 0 ? -err : (int)fd;
 }
 
+/* Pausing (control.c): the counters stop and start again, in every thread
+ * (an ioctl on an inherited counter reaches its children).  Raw system
+ * calls: this runs in the toggle signal's handler. */
+void fp_faults_enable(bool on)
+{
+    int e = errno;
+    unsigned long req = on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE;
+    for (int i = 0; i < n_task_fds; i++)
+        ioctl(task_fds[i], req, 0);
+    if (fd_minor >= 0)
+        ioctl(fd_minor, req, 0);
+    if (fd_major >= 0)
+        ioctl(fd_major, req, 0);
+    errno = e;
+}
+
+static int open_counter(uint64_t config, uint64_t period, unsigned long sig_data)
+{
+    return open_counter_on(0, config, period, sig_data, fp_attaching);
+}
+
+/* Attached: a thread that ran before gets counters of its own (the
+ * process's inherited ones only reach threads started from now on), made
+ * disabled; fp_faults_enable starts them.  Returns false when it could not. */
+bool fp_faults_open_task(pid_t tid)
+{
+    if (fd_minor < 0 || n_task_fds + 2 > MAX_TASK_FDS)
+        return false;
+    int fmin = open_counter_on(tid, PERF_COUNT_SW_PAGE_FAULTS_MIN, minor_period, SIG_MINOR, true);
+    if (fmin < 0)
+        return false;
+    int fmaj = open_counter_on(tid, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1, SIG_MAJOR, true);
+    task_fds[n_task_fds++] = fmin;
+    if (fmaj >= 0)
+        task_fds[n_task_fds++] = fmaj;
+    return true;
+}
+
+/* Detaching: no counter, and the program's SIGTRAP action back. */
+void fp_faults_stop(void)
+{
+    for (int i = 0; i < n_task_fds; i++)
+        close(task_fds[i]);
+    n_task_fds = 0;
+    if (fd_minor >= 0)
+        close(fd_minor);
+    if (fd_major >= 0)
+        close(fd_major);
+    fd_minor = fd_major = -1;
+    if (atomic_exchange(&sampling, 0) && real_sigaction)
+        real_sigaction(SIGTRAP, &prog_action, NULL);
+}
+
 static bool debugger_attached(void)
 {
+    if (fp_attaching)            /* the injector's gdb, about to leave */
+        return false;
     char buf[4096];
     size_t n = fp_read_file("/proc/self/status", buf, sizeof(buf) - 1);
     buf[n] = 0;
@@ -332,6 +403,8 @@ FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
     resolve_sigaction();
     if (sig == SIGTRAP && atomic_load(&sampling))
         return trap_action(act, old);
+    if (fp_control_owns(sig))
+        return fp_control_action(act, old);
     if (sig <= 0 || sig > 64)
         return real_sigaction(sig, act, old);
     struct sigaction mine;
@@ -374,6 +447,8 @@ sighandler_t bsd_signal(int sig, sighandler_t h);
         static sighandler_t (*real)(int, sighandler_t);                      \
         if (sig == SIGTRAP && atomic_load(&sampling))                        \
             return trap_handler(h, flags);                                   \
+        if (fp_control_owns(sig))                                            \
+            return fp_control_handler(h, flags);                             \
         if (!real)                                                           \
             real = (sighandler_t (*)(int, sighandler_t))dlsym(RTLD_NEXT, #name); \
         return real(sig, h);                                                 \

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
 #include <sys/types.h>
 
@@ -61,19 +62,26 @@ struct fp_config {
     uint64_t fault_period;   /* FAULTPROF_FAULT_PERIOD; 0: the mode's default (faults.c) */
     bool     faults;         /* FAULTPROF_FAULTS */
     const char *output;      /* FAULTPROF_OUTPUT: the trace file's template */
+    bool     recording;      /* FAULTPROF_RECORDING: 0 starts paused */
+    int      toggle_signal;  /* FAULTPROF_TOGGLE_SIGNAL; 0: SIGRTMAX */
 };
 extern struct fp_config fp_config;
 void fp_settings_read(void);
+void fp_settings_from(const char *lines);   /* the injector's, when attached */
+const char *fp_setting_env(const char *name);
 
 /* ---- init.c: start-up and shut-down.  Hooks pass straight through unless
  * READY. */
-enum fp_state { FP_UNINIT = 0, FP_INITIALIZING, FP_READY, FP_SHUTDOWN, FP_DISABLED };
+enum fp_state { FP_UNINIT = 0, FP_INITIALIZING, FP_READY, FP_SHUTDOWN, FP_DISABLED,
+                FP_PAUSED };
 extern _Atomic int fp_state;
 extern bool fp_is_fork_child;
 extern uint64_t fp_t0;             /* CLOCK_MONOTONIC at start */
 extern pid_t fp_pid;
 void fp_process_end(int reason);
 void fp_after_fork_child(void);
+void fp_init_recorder(void);       /* all but the start of recording */
+void fp_start(bool paused);        /* the start of recording */
 
 /* Code the recorder calls into (libunwind, liblzma, ld.so, libc): a call
  * that meets the guard while fp_internal is set and comes from there is
@@ -346,7 +354,35 @@ static inline bool fp_sample_skip(struct fp_thread *t, size_t n)
 
 /* ---- faults.c */
 void fp_faults_start(struct fp_thread *t);
+void fp_faults_enable(bool on);
+void fp_run_program_handler(struct sigaction *action, int sig, siginfo_t *si, void *uc);
+bool fp_faults_open_task(pid_t tid);
+void fp_faults_stop(void);
 uint64_t fp_faults_unrecorded(void);
+
+/* ---- control.c: pausing and resuming (FP_PAUSED), the toggle signal */
+#define FP_CONTROL_TOGGLE 0x66700001   /* sigqueue values of faultprof --toggle */
+#define FP_CONTROL_PAUSE  0x66700002
+#define FP_CONTROL_RESUME 0x66700003
+extern _Atomic int fp_marker_owed;
+void fp_control_init(struct fp_thread *t);
+void fp_control_release(void);
+bool fp_control_owns(int sig);
+struct sigaction;
+int  fp_control_action(const struct sigaction *act, struct sigaction *old);
+void (*fp_control_handler(void (*h)(int), int flags))(int);
+bool fp_pause(int how);
+bool fp_resume(void);
+void fp_start_paused(struct fp_thread *t);
+void fp_control_owed(struct fp_thread *t);
+pid_t fp_fork_paused(pid_t (*real_fork)(void));
+
+/* ---- inject.c: loaded into a running process (faultprof -p) */
+extern bool fp_attaching;          /* the injector's call is under way */
+extern bool fp_attached;           /* loaded by dlopen, not preloaded */
+bool fp_attach_mode(void);         /* the constructor's test */
+void fp_write_attach(struct fp_thread *t);
+void fp_inject_rescan(void);       /* after dlopen: the new modules' GOTs */
 
 /* ---- modules.c */
 void fp_write_modules(struct fp_thread *t);        /* every loaded object */

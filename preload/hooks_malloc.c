@@ -156,8 +156,17 @@ static inline __attribute__((always_inline)) void alloc_done(unsigned func, size
     alloc_done_slow(func, n, p, align, counted);
 }
 
+/* paused (control.c): straight to the next allocator */
+static inline bool paused(void)
+{
+    return FP_UNLIKELY(atomic_load_explicit(&fp_state, memory_order_relaxed) == FP_PAUSED) &&
+           !fp_guarded();
+}
+
 FP_EXPORT void *malloc(size_t n)
 {
+    if (paused())
+        return fp_real.malloc(n);
     if (fp_guarded()) {
         bool ours = fp_count_dropped(__builtin_return_address(0));
         void *p = ours ? own_alloc(n, false) : NULL;
@@ -188,6 +197,10 @@ FP_EXPORT void free(void *p)
         if (fp_guarded())
             fp_count_dropped(__builtin_return_address(0));
         own_free(p);
+        return;
+    }
+    if (paused()) {
+        fp_real.free(p);
         return;
     }
     if (fp_guarded()) {

@@ -53,6 +53,8 @@ FP_EXPORT pid_t fork(void)
     if (FP_UNLIKELY(!t)) {
         if (!fp_real.fork)
             fp_resolve();
+        if (atomic_load(&fp_state) == FP_PAUSED && !fp_guarded())
+            return fp_fork_paused(fp_real.fork);
         return fp_real.fork();
     }
     fp_thread_flush(t);
@@ -144,6 +146,8 @@ extern char **environ;
         if (!t) {                                                             \
             if (!fp_real.execve)                                              \
                 fp_resolve();                                                 \
+            if (atomic_load(&fp_state) == FP_PAUSED && !fp_guarded())         \
+                fp_process_end(3);   /* paused: the trace ends complete */    \
             char *const *env_ = (envp);                                       \
             return call_with_env;                                             \
         }                                                                     \
@@ -278,6 +282,8 @@ FP_EXPORT void abort(void)
 
 static void modules_changed(void)
 {
+    if (FP_UNLIKELY(fp_attached))
+        fp_inject_rescan();
     struct fp_thread *t = fp_enter();
     if (!t)
         return;

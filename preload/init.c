@@ -94,13 +94,17 @@ void fp_process_end(int reason)
     if (fp_guard && !fp_guard_stale((uintptr_t)__builtin_frame_address(0)) && fp_guard_sp)
         return;
     int expect = FP_READY;
-    if (!atomic_compare_exchange_strong(&fp_state, &expect, FP_SHUTDOWN))
+    if (!atomic_compare_exchange_strong(&fp_state, &expect, FP_SHUTDOWN) &&
+        (expect != FP_PAUSED ||
+         !atomic_compare_exchange_strong(&fp_state, &expect, FP_SHUTDOWN)))
         return;
     int saved = fp_guard;
     fp_guard = 1;
     struct fp_thread *t = fp_self;
-    if (t)
+    if (t) {
+        fp_control_owed(t);
         fp_write_process_end(t, reason);
+    }
     fp_fork_gate_close(t);
     fp_flush_all();
     fp_trace_close();
@@ -110,7 +114,7 @@ void fp_process_end(int reason)
 
 /* Everything a process needs to start recording: used at start and again
  * in a fork child. */
-static void start_recording(bool fork_child)
+static void start_recording(bool fork_child, bool paused)
 {
     fp_is_fork_child = fork_child;
     fp_pid = getpid();
@@ -133,27 +137,31 @@ static void start_recording(bool fork_child)
         fp_write_note(t, "follow", "0");
     fp_faults_start(t);
     fp_write_maps(t);
+    if (fp_attached && !fork_child)
+        fp_write_attach(t);
+    fp_control_init(t);
     fp_write_rusage(t, fp_now_ns(), true);
     fp_thread_flush(t);      /* modules on disk before anything can crash */
     fp_break_forget();
-    atomic_store(&fp_state, FP_READY);
+    if (paused)
+        fp_start_paused(t);
+    else
+        atomic_store(&fp_state, FP_READY);
 }
 
 void fp_after_fork_child(void)
 {
     fp_gate_init();          /* membarrier's registration is not inherited */
     fp_trace_close();
+    bool paused = atomic_load(&fp_state) == FP_PAUSED;
     fp_atfork_child_threads(fp_self);
-    start_recording(true);
+    start_recording(true, paused);
 }
 
-__attribute__((constructor(101)))
-static void fp_init(void)
+/* Everything but the start of recording, from the constructor or, in a
+ * running process, from the injector's call (inject.c). */
+void fp_init_recorder(void)
 {
-    int expect = FP_UNINIT;
-    if (!atomic_compare_exchange_strong(&fp_state, &expect, FP_INITIALIZING))
-        return;
-    fp_guard = 1;
     fp_fork_handlers_init();
     fp_clock_init();
     fp_gate_init();
@@ -161,7 +169,7 @@ static void fp_init(void)
     fp_settings_read();
     if (!fp_config.follow)
         strip_preload();
-    uintptr_t range[2] = { (uintptr_t)&fp_init, 0 };
+    uintptr_t range[2] = { (uintptr_t)&fp_init_recorder, 0 };
     if (dl_iterate_phdr(find_text, range))
         fp_shim_text_range(range[0], range[1]);
     fp_threads_init();
@@ -176,7 +184,25 @@ static void fp_init(void)
         fp_unwind_hi = range[1];
     }
     dl_iterate_phdr(find_callees, NULL);
-    start_recording(false);
+}
+
+void fp_start(bool paused)
+{
+    start_recording(false, paused);
+}
+
+__attribute__((constructor(101)))
+static void fp_init(void)
+{
+    /* loaded into a running process: the injector's call starts us */
+    if (fp_attach_mode())
+        return;
+    int expect = FP_UNINIT;
+    if (!atomic_compare_exchange_strong(&fp_state, &expect, FP_INITIALIZING))
+        return;
+    fp_guard = 1;
+    fp_init_recorder();
+    start_recording(false, !fp_config.recording);
     fp_guard = 0;
 }
 

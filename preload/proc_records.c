@@ -33,6 +33,8 @@ void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force)
             return;
     }
     t->calls = 0;
+    if (FP_UNLIKELY(atomic_load_explicit(&fp_marker_owed, memory_order_relaxed)) && !force)
+        fp_control_owed(t);
     struct rusage ru;
     int e = errno;
     if (getrusage(RUSAGE_THREAD, &ru) == 0 &&

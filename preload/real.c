@@ -9,7 +9,9 @@ struct fp_real fp_real;
 
 static void resolve_one(void **slot, const char *name)
 {
-    void *p = dlsym(RTLD_NEXT, name);
+    /* attached, we are not in the search order: the next is the one the
+     * program binds to */
+    void *p = dlsym(fp_attached ? RTLD_DEFAULT : RTLD_NEXT, name);
     if (p)
         *slot = p;
 }

@@ -13,6 +13,41 @@ static const struct fp_setting settings[] = { FP_SETTINGS(FP_SETTING_ROW) };
 
 static char output[PATH_MAX] = FP_OUTPUT_DEFAULT;
 
+/* Attached to a running process (inject.c), the settings come from the
+ * injector as "NAME=VALUE" lines, not from the program's environment. */
+static const char *attach_settings;
+
+void fp_settings_from(const char *lines)
+{
+    attach_settings = lines;
+}
+
+/* A setting's text: the injector's line for it, else the environment. */
+const char *fp_setting_env(const char *name)
+{
+    if (!attach_settings)
+        return getenv(name);
+    size_t n = strlen(name);
+    for (const char *l = attach_settings; *l; ) {
+        const char *end = strchr(l, '\n');
+        if (!end)
+            end = l + strlen(l);
+        if ((size_t)(end - l) > n && !memcmp(l, name, n) && l[n] == '=') {
+            static char vals[FP_SETTINGS_COUNT + 2][PATH_MAX];
+            static int next;
+            char *v = vals[next++ % (FP_SETTINGS_COUNT + 2)];
+            size_t len = (size_t)(end - l) - n - 1;
+            if (len >= PATH_MAX)
+                len = PATH_MAX - 1;
+            memcpy(v, l + n + 1, len);
+            v[len] = 0;
+            return v;
+        }
+        l = *end ? end + 1 : end;
+    }
+    return NULL;
+}
+
 /* the defaults hold before the constructor runs (a malloc that comes first) */
 #define DEFAULT(field) settings_default_##field
 #define SETTING_DEFAULT(field, var, opt, sh, kind, def, ...) DEFAULT(field) = def,
@@ -23,6 +58,7 @@ struct fp_config fp_config = {
     .buffer_bytes = (size_t)DEFAULT(buffer_kb) * 1024,
     .flush_ns = DEFAULT(flush_ms) * 1000000ull, .follow = DEFAULT(follow),
     .sample_bytes = DEFAULT(sample_bytes), .faults = DEFAULT(faults), .output = output,
+    .recording = DEFAULT(recording),
 };
 
 /* A number setting: its value, its default when unset or refused.
@@ -30,7 +66,7 @@ struct fp_config fp_config = {
 static unsigned long long number(int row, bool *given)
 {
     const struct fp_setting *s = &settings[row];
-    const char *text = getenv(s->var);
+    const char *text = fp_setting_env(s->var);
     unsigned long long v = s->def;
     bool ok = false;
     if (text && *text) {
@@ -49,7 +85,7 @@ static unsigned long long number(int row, bool *given)
 /* A switch: on unless its variable is "0". */
 static bool on(int row)
 {
-    const char *text = getenv(settings[row].var);
+    const char *text = fp_setting_env(settings[row].var);
     return !(text && strcmp(text, "0") == 0);
 }
 
@@ -67,7 +103,9 @@ void fp_settings_read(void)
     fp_config.fault_period = given ? period : 0;
     fp_config.follow = on(FP_SETTING_follow);
     fp_config.faults = on(FP_SETTING_faults);
-    const char *text = getenv(settings[FP_SETTING_output].var);
+    fp_config.recording = on(FP_SETTING_recording);
+    fp_config.toggle_signal = (int)number(FP_SETTING_toggle_signal, NULL);
+    const char *text = fp_setting_env(settings[FP_SETTING_output].var);
     if (text && *text) {
         size_t n = strnlen(text, sizeof(output) - 1);
         memcpy(output, text, n);

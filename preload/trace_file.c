@@ -111,7 +111,7 @@ static void add_suffix(char *path, size_t cap, unsigned long n)
 
 static void registry_add(const char *path)
 {
-    const char *reg = getenv("FAULTPROF_REGISTRY");
+    const char *reg = fp_setting_env("FAULTPROF_REGISTRY");
     if (!reg || !*reg)
         return;
     int e = errno;
@@ -380,6 +380,7 @@ void fp_trace_write_first(void)
     uint64_t flags = 0;
     if (fp_config.ptmalloc) flags |= FP_PROC_PTMALLOC;
     if (!fp_config.follow) flags |= FP_PROC_NO_FOLLOW;
+    if (fp_attached && !fp_is_fork_child) flags |= FP_PROC_ATTACHED;
     if (fp_is_fork_child) flags |= FP_PROC_FORK_CHILD;
     struct fp_rec_process x = {
         .pid = (uint64_t)fp_pid, .ppid = (uint64_t)getppid(), .flags = flags,

@@ -20,6 +20,7 @@ libcmocka-dev
 libdw-dev libelf-dev libdebuginfod-dev libiberty-dev
 clang libclang-rt-14-dev
 python3 sqlite3 perl git gzip time
+gdb
 libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 xxd
 "
 TEST_PACKAGES="

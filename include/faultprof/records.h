@@ -60,7 +60,11 @@
     X(MAPS,          maps,          0x19, 1)      \
     X(COUNTS,        counts,        0x1a, 1)      \
     X(MADVISE,       madvise,       0x1b, 1)      \
-    X(MPROTECT,      mprotect,      0x1c, 1)
+    X(MPROTECT,      mprotect,      0x1c, 1)      \
+    X(PAUSE,         pause,         0x20, 1)      \
+    X(RESUME,        resume,        0x21, 1)      \
+    X(ATTACH,        attach,        0x22, 1)      \
+    X(TASK_BASE,     task_base,     0x23, 0)
 
 #define FP_FIELDS_process(F, c)                   \
     F(c, pid,           U, DEC,   0)              \
@@ -229,6 +233,32 @@
     F(c, prot,          U, HEX,   0)              \
     F(c, err,           U, DEC,   0)              \
     F(c, stack,         U, DEC,   0)
+
+/* recording stops (how: FP_PAUSE_*) and starts again; the process's fault
+ * totals (getrusage RUSAGE_SELF) at that moment */
+#define FP_FIELDS_pause(F, c)                     \
+    F(c, how,           U, DEC,   0)              \
+    F(c, minflt,        U, DEC,   0)              \
+    F(c, majflt,        U, DEC,   0)
+
+#define FP_FIELDS_resume(F, c)                    \
+    F(c, minflt,        U, DEC,   0)              \
+    F(c, majflt,        U, DEC,   0)
+
+/* the recorder was loaded into a running process: what it had done before
+ * (RUSAGE_SELF) and how many threads it had; the TASK_BASE records that
+ * follow give each thread's fault counts at that moment */
+#define FP_FIELDS_attach(F, c)                    \
+    F(c, minflt,        U, DEC,   0)              \
+    F(c, majflt,        U, DEC,   0)              \
+    F(c, utime_ns,      U, DEC,   0)              \
+    F(c, stime_ns,      U, DEC,   0)              \
+    F(c, tasks,         U, DEC,   0)
+
+#define FP_FIELDS_task_base(F, c)                 \
+    F(c, tid,           U, DEC,   0)              \
+    F(c, minflt,        U, DEC,   0)              \
+    F(c, majflt,        U, DEC,   0)
 
 /* ---- what follows is generated from the table above */
 

@@ -46,7 +46,11 @@ enum fp_setting_kind {
       64, 1, 1ull << 30, "sample one page fault in N (1024 by default with "       \
       "--sample-bytes)")                                                            \
     X(faults, "FAULTPROF_FAULTS", "no-faults", 0, FP_SET_SWITCH, 1, 0, 1,           \
-      "no page-fault sampling")
+      "no page-fault sampling")                                                     \
+    X(recording, "FAULTPROF_RECORDING", "paused", 0, FP_SET_SWITCH, 1, 0, 1,        \
+      "start with recording paused (faultprof --toggle PID starts it)")             \
+    X(toggle_signal, "FAULTPROF_TOGGLE_SIGNAL", "toggle-signal", 0, FP_SET_NUMBER,  \
+      0, 0, 64, "the signal that pauses and resumes recording (0: SIGRTMAX)")
 
 struct fp_setting {
     const char *var, *option;

@@ -47,10 +47,18 @@ enum fp_brk_func { FP_BRK_BRK = 1, FP_BRK_SBRK = 2 };
 /* FAULT "kind" field */
 enum fp_fault_kind { FP_FAULT_MINOR = 1, FP_FAULT_MAJOR = 2 };
 
+/* PAUSE "how" field */
+enum fp_pause_how {
+    FP_PAUSE_TOGGLE = 1,     /* the toggle signal (faultprof --toggle PID) */
+    FP_PAUSE_START  = 2,     /* started paused (faultprof --paused) */
+    FP_PAUSE_DETACH = 3,     /* faultprof -p detaches */
+};
+
 /* PROCESS "flags" */
 #define FP_PROC_PTMALLOC     0x1u  /* ALLOC/FREE mmapped flag is meaningful */
 #define FP_PROC_FORK_CHILD   0x2u  /* this trace is a fork child's */
 #define FP_PROC_NO_FOLLOW    0x4u  /* exec'd programs are not traced */
+#define FP_PROC_ATTACHED     0x8u  /* loaded into a running process (ATTACH) */
 
 /* ALLOC/REALLOC/FREE "flags" */
 #define FP_ALLOC_MMAPPED     0x1u  /* the block was served by its own mmap */

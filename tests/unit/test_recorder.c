@@ -26,6 +26,8 @@
 bool fp_is_fork_child;
 uint64_t fp_t0;
 pid_t fp_pid;
+/* and inject.c */
+bool fp_attached;
 
 #define BUF_BYTES (16 * 1024)   /* the smallest FAULTPROF_BUFFER_KB */
 
