@@ -91,8 +91,9 @@ static void summary_text(FILE *out, const struct fp_report *r)
                 "above are exact,\n                   every other figure is estimated from the "
                 "samples\n", (unsigned long long)s->sampled_bytes);
     if (s->dropped_calls)
-        fprintf(out, "  dropped          %llu calls made in signal handlers that interrupted the "
-                "recorder were not recorded\n", (unsigned long long)s->dropped_calls);
+        fprintf(out, "  dropped          %llu calls were not recorded (made in signal handlers "
+                "that interrupted the\n                   recorder, or while a fork, exec or "
+                "exit waited for it past its bound)\n", (unsigned long long)s->dropped_calls);
     recording_text(out, s);
     fprintf(out, "  peak heap        %s in %llu blocks, at %.3f s\n",
             fp_fmt_bytes(s->peak_heap_bytes, a, sizeof(a)), (unsigned long long)s->peak_blocks,
