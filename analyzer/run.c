@@ -77,7 +77,7 @@ static int manifest_line(struct fp_run *r, const char *dir, char *line, char *er
             goto oom;
     }
     if (end && (end == val || *end)) {
-        snprintf(err, errlen, "%s '%.40s' is not a number", line, val);
+        snprintf(err, errlen, "%.40s '%.40s' is not a number", line, val);
         return -1;
     }
     return 0;
