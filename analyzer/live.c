@@ -271,8 +271,10 @@ int fp_live_main(const char *path, const struct fp_opts *o, int interval_ms)
         return 1;
     int paused = 0, threads = 0, rc = 0, done = 0;
     double next = 0;
+    int dirty = 1;
     while (!done) {
         if (!paused && now_s() >= next) {
+            dirty = 1;
             if (fp_live_refresh(&l) < 0) {
                 rc = 2;
                 break;
@@ -282,10 +284,14 @@ int fp_live_main(const char *path, const struct fp_opts *o, int interval_ms)
             if (l.have_trace && (l.ended || !l.alive))
                 done = 1;
         }
-        fp_live_screen_draw(&l, paused, threads);
+        /* a whole repaint each time: the program may write to the terminal too */
+        if (dirty)
+            fp_live_screen_draw(&l, paused, threads);
+        dirty = 0;
         if (done)
             break;
         int k = fp_live_screen_key(100);
+        dirty = k != -1;
         if (k == 'q' || k == 'Q')
             break;
         else if (k == 's')

@@ -112,6 +112,7 @@ static void table(int y, const char *title, const struct fp_live_row *rows, uint
 void fp_live_screen_draw(const struct fp_live *l, int paused, int show_threads)
 {
     erase();
+    clearok(curscr, TRUE);
     if (!l->have_trace) {
         mvprintw(0, 0, "faultprof live: %s", l->problem);
     } else {
