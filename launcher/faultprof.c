@@ -120,7 +120,7 @@ static void usage(FILE *f)
 {
     fputs(
 "usage: faultprof [OPTIONS] [--] PROGRAM [ARGS...]\n"
-"       faultprof [OPTIONS] -p PID [--duration S]\n"
+"       faultprof [OPTIONS] -p PID [--duration S] [--live]\n"
 "       faultprof --toggle PID\n"
 "Runs PROGRAM with libfaultprof.so preloaded and records its allocations,\n"
 "memory mappings and page faults into a compressed trace.\n"
@@ -132,7 +132,8 @@ static void usage(FILE *f)
 "  -p, --pid PID           attach to the running process PID and record it\n"
 "      --duration S        with -p: detach after S seconds (default: at Ctrl-C)\n"
 "      --live              show the program live (faultprof-report --live) while\n"
-"                          it runs; q quits the view, the program runs on\n"
+"                          it runs; q quits the view (with -p: and detaches),\n"
+"                          the program runs on\n"
 "      --toggle PID        pause or resume the recording of PID\n"
 "  -q, --quiet             do not list the trace files at the end\n"
 "  -h, --help              show this help\n"
@@ -300,8 +301,8 @@ static void options_parse(struct options *o, int argc, char **argv)
             usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (o->live && (o->toggle_pid || o->attach_pid))
-        usage_error("--live goes with a program to run (not yet with -p or --toggle)");
+    if (o->live && o->toggle_pid)
+        usage_error("--live goes with a program to run or -p PID, not --toggle");
     if (o->toggle_pid || o->attach_pid) {
         if (optind < argc)
             usage_error("%s takes no program to run", o->toggle_pid ? "--toggle" : "-p");
@@ -845,7 +846,7 @@ int main(int argc, char **argv)
     if (!lib)
         return EXIT_INTERNAL;
     if (o.attach_pid) {
-        code = fp_attach_main(o.attach_pid, lib, o.duration, o.quiet);
+        code = fp_attach_main(o.attach_pid, lib, o.duration, o.quiet, o.live);
         free(lib);
         return code;
     }

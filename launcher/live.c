@@ -91,6 +91,17 @@ void fp_live_start(pid_t pid)
         fprintf(stderr, "faultprof: --live: fork: %s\n", strerror(errno));
 }
 
+int fp_live_running(void)
+{
+    if (viewer <= 0)
+        return 0;
+    if (waitpid(viewer, NULL, WNOHANG) == viewer) {
+        viewer = 0;
+        return 0;
+    }
+    return 1;
+}
+
 void fp_live_finish(void)
 {
     if (viewer > 0)

@@ -11,6 +11,8 @@
 int  fp_live_prepare(void);
 /* The program runs as pid: starts the viewer on its trace. */
 void fp_live_start(pid_t pid);
+/* 1 while the viewer runs (0 once q ended it). */
+int  fp_live_running(void);
 /* The program has ended: waits for the viewer (it quits by itself when the
  * trace or the process says so); the launcher then names the trace as usual. */
 void fp_live_finish(void);

@@ -65,6 +65,28 @@ tm capture-pane -p -t done >"$TMPDIR/cap5"
 grep -q "the program ended" "$TMPDIR/cap5" && grep -q '^rc=0' "$TMPDIR/cap5" ||
     { cat "$TMPDIR/cap5"; die "--live of a complete trace"; }
 
+# faultprof -p PID --live: attach with the view; q detaches, the program runs on
+if command -v gdb >/dev/null; then
+    "$prog" 5 0 >"$TMPDIR/pout" & ppid=$!
+    sleep 0.3
+    tm new-session -d -s attach -x 120 -y 30 -e TERM=xterm -e TMPDIR="$TMPDIR/p" \
+        "timeout --foreground 20 $LAUNCHER -p $ppid --live 2>$TMPDIR/perr; echo \$? >$TMPDIR/prc; sleep 60"
+    mkdir -p "$TMPDIR/p"
+    sleep 2.5
+    tm capture-pane -p -t attach >"$TMPDIR/cap6"
+    grep -q "pid $ppid .*live_faults" "$TMPDIR/cap6" && grep -q live_hog_site "$TMPDIR/cap6" ||
+        { cat "$TMPDIR/cap6" "$TMPDIR/perr"; die "-p --live: no view of $ppid"; }
+    tm send-keys -t attach q
+    for _ in $(seq 100); do [ -s "$TMPDIR/prc" ] && break; sleep 0.1; done
+    assert_eq "$(cat "$TMPDIR/prc")" 0 "-p --live exit status"
+    kill -0 "$ppid" 2>/dev/null || die "-p --live: q ended the program"
+    wait "$ppid" && prc=0 || prc=$?
+    assert_eq "$prc" 3 "exit status after -p --live"
+    assert_eq "$(sed 's/[0-9]* blocks/N blocks/' "$TMPDIR/pout")" "live_faults: N blocks" "output after -p --live"
+    "$REPORT" -q "$TMPDIR"/p/faultprof-live.*/faultprof."$ppid".gz | grep -q 'attached' ||
+        die "-p --live: no complete trace"
+fi
+
 # errors: one line and a non-zero status
 out=$("$REPORT" --live a b 2>&1) && die "--live a b passed"
 assert_contains "$out" "--live reads one trace"
