@@ -67,11 +67,11 @@ grep -q "the program ended" "$TMPDIR/cap5" && grep -q '^rc=0' "$TMPDIR/cap5" ||
 
 # faultprof -p PID --live: attach with the view; q detaches, the program runs on
 if command -v gdb >/dev/null; then
+    mkdir -p "$TMPDIR/p"
     "$prog" 5 0 >"$TMPDIR/pout" & ppid=$!
     sleep 0.3
     tm new-session -d -s attach -x 120 -y 30 -e TERM=xterm -e TMPDIR="$TMPDIR/p" \
         "timeout --foreground 20 $LAUNCHER -p $ppid --live 2>$TMPDIR/perr; echo \$? >$TMPDIR/prc; sleep 60"
-    mkdir -p "$TMPDIR/p"
     sleep 2.5
     tm capture-pane -p -t attach >"$TMPDIR/cap6"
     grep -q "pid $ppid .*live_faults" "$TMPDIR/cap6" && grep -q live_hog_site "$TMPDIR/cap6" ||
