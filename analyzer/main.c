@@ -13,6 +13,7 @@
 #include "faultprof/version.h"
 #include "debuginfo.h"
 #include "gate.h"
+#include "live.h"
 #include "model.h"
 #include "report.h"
 #include "sites.h"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 "       faultprof-report --diff BASE NEW [options]\n"
 "       faultprof-report --diff [options] BASE... -- NEW...\n"
 "       faultprof-report --dump [--order file|time] TRACE\n"
+"       faultprof-report --live TRACE\n"
 "\n"
 "  -f, --format FMT     text (default), json, folded, html, speedscope, pprof\n"
 "                       (gzipped profile.proto) or svg (a flame graph of --metric)\n"
@@ -51,6 +53,8 @@ static void usage(FILE *f)
 "      --junit FILE     diff: write the --fail-on verdicts to FILE as JUnit XML\n"
 "      --dump           print every record of TRACE\n"
 "      --order ORDER    --dump order: file (default) or time\n"
+"      --live           a terminal view of TRACE while it is written, refreshed\n"
+"                       each second (keys: s sort, t threads, p pause, q quit)\n"
 "  -o, --output FILE    write to FILE instead of stdout\n"
 "  -q, --quiet          no warnings\n"
 "  -h, --help           this text\n"
@@ -60,7 +64,7 @@ static void usage(FILE *f)
 enum {
     OPT_BY = 256, OPT_THREADS, OPT_DEPTH, OPT_FILTER, OPT_NO_FILTER, OPT_NO_SYMBOLS, OPT_DIFF,
     OPT_NORMALIZE, OPT_DUMP, OPT_ORDER, OPT_VERSION, OPT_FAIL_ON, OPT_JUNIT,
-    OPT_SYSROOT, OPT_DEBUG_DIR,
+    OPT_SYSROOT, OPT_DEBUG_DIR, OPT_LIVE,
 };
 
 static const struct option longopts[] = {
@@ -82,6 +86,7 @@ static const struct option longopts[] = {
     { "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
     { "dump", no_argument, NULL, OPT_DUMP },
     { "order", required_argument, NULL, OPT_ORDER },
+    { "live", no_argument, NULL, OPT_LIVE },
     { "output", required_argument, NULL, 'o' },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
@@ -167,7 +172,7 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
 
 /* What to run besides the report options. */
 struct cmd {
-    int dump, diff, order_file;
+    int dump, diff, order_file, live;
     const char *output;
     struct fp_gate *gates;       /* --fail-on, in order */
     size_t ngates;
@@ -325,6 +330,7 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
     case OPT_SYSROOT: cmd->sysroot = optarg; break;
     case OPT_DEBUG_DIR: return add_debug_dir(cmd, optarg);
     case OPT_DUMP: cmd->dump = 1; break;
+    case OPT_LIVE: cmd->live = 1; break;
     case OPT_ORDER:
         if (!strcmp(optarg, "file"))
             cmd->order_file = 1;
@@ -395,6 +401,8 @@ int main(int argc, char **argv)
         return bad_usage("%s", "--diff BASE... -- NEW...: a side without a run");
     if (cmd.diff && dd == argc)
         nbefore = 1;
+    if (cmd.live && (nfiles != 1 || cmd.diff || cmd.dump))
+        return bad_usage("%s", "--live reads one trace, alone");
     if (cmd.dump && nfiles != 1)
         return bad_usage("%s", "--dump reads one trace");
     if ((cmd.ngates || cmd.junit) && !cmd.diff)
@@ -421,6 +429,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "faultprof-report: %s: %s\n", argv[optind], err);
             rc = 2;
         }
+        goto done;
+    }
+    if (cmd.live) {
+        rc = fp_live_main(argv[optind], &o, 1000);
         goto done;
     }
     if (cmd.diff)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "live.h"
 #include "faultprof/settings.h"
 
 #define CONTROL_RESUME 0x66700003   /* preload/fp.h FP_CONTROL_RESUME */
@@ -284,7 +285,7 @@ static int inject(long pid, const char *lib, const char *registry)
     return 0;
 }
 
-static void wait_for_stop(long pid, double duration)
+static void wait_for_stop(long pid, double duration, int live)
 {
     struct timespec t0, now, tick = { 0, 100 * 1000 * 1000 };
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -293,7 +294,7 @@ static void wait_for_stop(long pid, double duration)
             return;                       /* it ended: its trace ended with it */
         clock_gettime(CLOCK_MONOTONIC, &now);
         double el = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
-        if (duration > 0 && el >= duration)
+        if ((duration > 0 && el >= duration) || (live && !fp_live_running()))
             return;
         nanosleep(&tick, NULL);
     }
@@ -335,7 +336,7 @@ static void report_traces(const char *registry, int quiet)
     free(text);
 }
 
-int fp_attach_main(long pid, const char *lib, double duration, int quiet)
+int fp_attach_main(long pid, const char *lib, double duration, int quiet, int live)
 {
     char why[512];
     if (refusal(pid, why, sizeof(why))) {
@@ -360,10 +361,14 @@ int fp_attach_main(long pid, const char *lib, double duration, int quiet)
     sigaction(SIGHUP, &sa, NULL);
     int rc = 1;
     if (inject(pid, lib, registry) == 0) {
-        if (!quiet)
+        if (!quiet && !live)
             say("recording %ld%s", pid, duration > 0 ? "" : "; Ctrl-C detaches");
-        wait_for_stop(pid, duration);
+        if (live)
+            fp_live_start((pid_t)pid);
+        wait_for_stop(pid, duration, live);
         rc = detach(pid) == 0 ? 0 : 1;
+        if (live)
+            fp_live_finish();
         report_traces(registry, quiet);
     }
     unlink(registry);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "live.h"
 #include "faultprof/settings.h"
 #include "faultprof/trace.h"
 #include "faultprof/version.h"
@@ -39,6 +40,7 @@ static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 #define N_FORWARDED (sizeof(forwarded_signals) / sizeof(forwarded_signals[0]))
 
 static volatile sig_atomic_t child_pid;
+static int live_on;       /* --live: start the viewer with the program */
 
 struct options {
     const char *lib;      /* --lib, or NULL */
@@ -46,6 +48,7 @@ struct options {
     long toggle_pid;      /* --toggle PID, or 0 */
     long attach_pid;      /* -p PID, or 0 */
     double duration;      /* --duration S with -p; 0: until Ctrl-C */
+    int live;             /* --live */
     char *const *argv;    /* the program and its arguments */
     char *run_dir;        /* -o DIR/: the run's directory (absolute), or NULL */
 };
@@ -117,7 +120,7 @@ static void usage(FILE *f)
 {
     fputs(
 "usage: faultprof [OPTIONS] [--] PROGRAM [ARGS...]\n"
-"       faultprof [OPTIONS] -p PID [--duration S]\n"
+"       faultprof [OPTIONS] -p PID [--duration S] [--live]\n"
 "       faultprof --toggle PID\n"
 "Runs PROGRAM with libfaultprof.so preloaded and records its allocations,\n"
 "memory mappings and page faults into a compressed trace.\n"
@@ -128,6 +131,9 @@ static void usage(FILE *f)
 "      --lib PATH          the libfaultprof.so to preload\n"
 "  -p, --pid PID           attach to the running process PID and record it\n"
 "      --duration S        with -p: detach after S seconds (default: at Ctrl-C)\n"
+"      --live              show the program live (faultprof-report --live) while\n"
+"                          it runs; q quits the view (with -p: and detaches),\n"
+"                          the program runs on\n"
 "      --toggle PID        pause or resume the recording of PID\n"
 "  -q, --quiet             do not list the trace files at the end\n"
 "  -h, --help              show this help\n"
@@ -188,7 +194,7 @@ static void set_env_setting(const struct fp_setting *s, const char *arg)
 
 /* getopt's value for a setting without a short option: OPT_SETTING + its row */
 enum { OPT_SETTING = 256, OPT_LIB = OPT_SETTING + FP_SETTINGS_COUNT, OPT_VERSION,
-       OPT_TOGGLE, OPT_DURATION };
+       OPT_TOGGLE, OPT_DURATION, OPT_LIVE };
 
 #define SETTING_OPTION(field, var, opt, sh, kind, ...) \
     { opt, kind == FP_SET_SWITCH ? no_argument : required_argument, NULL, \
@@ -198,6 +204,7 @@ static const struct option long_options[] = {
     { "lib",          required_argument, NULL, OPT_LIB },
     { "pid",          required_argument, NULL, 'p' },
     { "duration",     required_argument, NULL, OPT_DURATION },
+    { "live",         no_argument,       NULL, OPT_LIVE },
     { "toggle",       required_argument, NULL, OPT_TOGGLE },
     { "quiet",        no_argument,       NULL, 'q' },
     { "help",         no_argument,       NULL, 'h' },
@@ -262,6 +269,9 @@ static void options_parse(struct options *o, int argc, char **argv)
         case 'p':
             o->attach_pid = pid_arg("-p", optarg);
             break;
+        case OPT_LIVE:
+            o->live = 1;
+            break;
         case OPT_TOGGLE:
             o->toggle_pid = pid_arg("--toggle", optarg);
             break;
@@ -291,6 +301,8 @@ static void options_parse(struct options *o, int argc, char **argv)
             usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (o->live && o->toggle_pid)
+        usage_error("--live goes with a program to run or -p PID, not --toggle");
     if (o->toggle_pid || o->attach_pid) {
         if (optind < argc)
             usage_error("%s takes no program to run", o->toggle_pid ? "--toggle" : "-p");
@@ -754,6 +766,8 @@ static int child_run(char *const *argv, const sigset_t *oldmask, int *exit_code,
 
     child_pid = pid;
     *root = pid;
+    if (live_on)
+        fp_live_start(pid);
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     close(pfd[1]);
     do
@@ -823,11 +837,16 @@ int main(int argc, char **argv)
     out_arg = getenv("FAULTPROF_OUTPUT");
     out_arg = out_arg ? strdup(out_arg) : NULL;
     run_dir_setup(&o);
+    if (o.live && o.run_dir)
+        usage_error("--live writes one trace: give -o a file, not a run directory");
+    if (o.live && fp_live_prepare() < 0)
+        return EXIT_INTERNAL;
+    live_on = o.live;
     lib = lib_find(o.lib);
     if (!lib)
         return EXIT_INTERNAL;
     if (o.attach_pid) {
-        code = fp_attach_main(o.attach_pid, lib, o.duration, o.quiet);
+        code = fp_attach_main(o.attach_pid, lib, o.duration, o.quiet, o.live);
         free(lib);
         return code;
     }
@@ -846,6 +865,8 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &times.start);
     status = child_run(o.argv, &oldmask, &code, &times.root);
     clock_gettime(CLOCK_REALTIME, &times.end);
+    if (o.live)
+        fp_live_finish();
 
     reg_text = registry_read(reg_fd);
     close(reg_fd);

@@ -7,6 +7,7 @@
 # npm into $FAULTPROF_TEST_NPM, default /opt/faultprof-test, test-only), which
 # tests/integration/report_exports.sh validates --format speedscope against.
 # Does nothing (and needs no network) when every package is already there.
+# tmux (--test): tests/integration/live_view.sh drives faultprof --live in it.
 # The bench tools (heaptrack, linux-perf, valgrind) come with bench/, not here.
 # rustc is not a Debian package here: the Rust rows use $HOME/.cargo/bin/rustc
 # or a rustc on PATH, and skip when there is none.
@@ -20,13 +21,13 @@ libcmocka-dev
 libdw-dev libelf-dev libdebuginfod-dev libiberty-dev
 clang libclang-rt-14-dev
 python3 sqlite3 perl git gzip time
-gdb
+gdb libncurses-dev
 libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 xxd
 "
 TEST_PACKAGES="
 openjdk-17-jdk-headless ruby golang-go nodejs python3-numpy
 g++ make libjemalloc-dev chromium python3-jsonschema
-debuginfod iproute2 lintian
+debuginfod iproute2 lintian tmux
 "
 what=install-deps
 case "${1:-}" in

@@ -1,0 +1,97 @@
+#!/bin/bash
+# faultprof --live and faultprof-report --live, driven in a tmux session of a
+# fixed size: the view names the top site, its fault rate changes when the
+# program speeds up, q quits the view and leaves the program running, and
+# the program's output and exit status are those of a native run.
+. "$(dirname "$0")/../lib.sh"
+command -v tmux >/dev/null || skip "no tmux (scripts/install-deps.sh --test)"
+
+prog=$PROGS/live_faults
+native=$(timeout 20 "$prog" 0.5 0.5) && nrc=0 || nrc=$?
+assert_eq "$nrc" 3 "native exit status"
+
+sock=fp-live-$$
+tm() { timeout 5 tmux -L "$sock" -f /dev/null "$@"; }
+trap 'tm kill-server 2>/dev/null || true' EXIT
+# the program: 3 s slow (about 256 faults a second), then 4 s fast (6400)
+tm new-session -d -x 120 -y 30 -e TERM=xterm -e TMPDIR="$TMPDIR" \
+    "timeout --foreground 30 $LAUNCHER --live $prog 3 4 >$TMPDIR/out 2>$TMPDIR/err; echo \$? >$TMPDIR/rc; sleep 60"
+
+# capture N: the pane once it shows the view, into $TMPDIR/capN
+capture() {
+    tm capture-pane -p >"$TMPDIR/cap$1"
+}
+rate() {
+    sed -n 's/^faults  *\([0-9][0-9]*\)\/s.*/\1/p' "$TMPDIR/cap$1"
+}
+sleep 2.3
+capture 1
+grep -q 'faultprof live  pid' "$TMPDIR/cap1" || { cat "$TMPDIR/cap1"; die "no live view in the pane"; }
+grep -q 'live_hog_site' "$TMPDIR/cap1" || { cat "$TMPDIR/cap1"; die "top site live_hog_site not shown"; }
+r1=$(rate 1)
+sleep 2.4
+capture 2
+r2=$(rate 2)
+[ -n "$r1" ] && [ -n "$r2" ] || { cat "$TMPDIR/cap1" "$TMPDIR/cap2"; die "no fault rate in the view"; }
+# slow then fast: a few hundred a second, then thousands
+[ "$r1" -lt 1500 ] && [ "$r2" -gt 3000 ] ||
+    { cat "$TMPDIR/cap1" "$TMPDIR/cap2"; die "fault rate: $r1/s then $r2/s, expected <1500 then >3000"; }
+pid=$(sed -n 's/^faultprof live  pid \([0-9]*\).*/\1/p' "$TMPDIR/cap2")
+[ -n "$pid" ] || die "no pid in the view"
+grep -q 'live_faults' "/proc/$pid/cmdline" || die "pid $pid of the view is not the program"
+# t shows the threads, s sorts by allocs/s
+tm send-keys t s
+sleep 0.5
+capture 3
+grep -q "threads (by allocs/s)" "$TMPDIR/cap3" || { cat "$TMPDIR/cap3"; die "keys t and s"; }
+grep -q "^ .* $pid" "$TMPDIR/cap3" || { cat "$TMPDIR/cap3"; die "thread $pid not listed"; }
+tm send-keys q
+sleep 0.5
+capture 4
+grep -q 'faultprof live' "$TMPDIR/cap4" && { cat "$TMPDIR/cap4"; die "q did not quit the view"; }
+kill -0 "$pid" 2>/dev/null || die "the program ended with the view"
+for _ in $(seq 100); do [ -s "$TMPDIR/rc" ] && break; sleep 0.1; done
+assert_eq "$(cat "$TMPDIR/rc")" 3 "exit status under --live"
+assert_eq "$(sed 's/[0-9]* blocks/N blocks/' "$TMPDIR/out")" \
+    "$(echo "$native" | sed 's/[0-9]* blocks/N blocks/')" "output under --live"
+trace=$(ls "$TMPDIR"/faultprof-live.*/faultprof."$pid".gz) || die "no trace of pid $pid"
+grep -q "faultprof-live.*/faultprof.$pid.gz" "$TMPDIR/err" || { cat "$TMPDIR/err"; die "trace not named"; }
+
+# faultprof-report --live on a trace that is complete: one view, then it ends
+tm new-session -d -s done -x 250 -y 20 -e TERM=xterm \
+    "timeout --foreground 10 $REPORT --live $trace; echo rc=\$?; sleep 60"
+for _ in $(seq 50); do tm capture-pane -p -t done | grep -q '^rc=' && break; sleep 0.1; done
+tm capture-pane -p -t done >"$TMPDIR/cap5"
+grep -q "the program ended" "$TMPDIR/cap5" && grep -q '^rc=0' "$TMPDIR/cap5" ||
+    { cat "$TMPDIR/cap5"; die "--live of a complete trace"; }
+
+# faultprof -p PID --live: attach with the view; q detaches, the program runs on
+if command -v gdb >/dev/null; then
+    mkdir -p "$TMPDIR/p"
+    "$prog" 5 0 >"$TMPDIR/pout" & ppid=$!
+    sleep 0.3
+    tm new-session -d -s attach -x 120 -y 30 -e TERM=xterm -e TMPDIR="$TMPDIR/p" \
+        "timeout --foreground 20 $LAUNCHER -p $ppid --live 2>$TMPDIR/perr; echo \$? >$TMPDIR/prc; sleep 60"
+    sleep 2.5
+    tm capture-pane -p -t attach >"$TMPDIR/cap6"
+    grep -q "pid $ppid .*live_faults" "$TMPDIR/cap6" && grep -q live_hog_site "$TMPDIR/cap6" ||
+        { cat "$TMPDIR/cap6" "$TMPDIR/perr"; die "-p --live: no view of $ppid"; }
+    tm send-keys -t attach q
+    for _ in $(seq 100); do [ -s "$TMPDIR/prc" ] && break; sleep 0.1; done
+    assert_eq "$(cat "$TMPDIR/prc")" 0 "-p --live exit status"
+    kill -0 "$ppid" 2>/dev/null || die "-p --live: q ended the program"
+    wait "$ppid" && prc=0 || prc=$?
+    assert_eq "$prc" 3 "exit status after -p --live"
+    assert_eq "$(sed 's/[0-9]* blocks/N blocks/' "$TMPDIR/pout")" "live_faults: N blocks" "output after -p --live"
+    "$REPORT" -q "$TMPDIR"/p/faultprof-live.*/faultprof."$ppid".gz | grep -q 'attached' ||
+        die "-p --live: no complete trace"
+fi
+
+# errors: one line and a non-zero status
+out=$("$REPORT" --live a b 2>&1) && die "--live a b passed"
+assert_contains "$out" "--live reads one trace"
+out=$(setsid -w "$REPORT" --live "$trace" 2>&1 </dev/null) && die "--live without a terminal passed"
+assert_contains "$out" "--live needs a terminal"
+out=$("$LAUNCHER" --live -o "$TMPDIR/run/" "$prog" 0 0 2>&1) && die "--live with a run directory passed"
+assert_contains "$out" "--live writes one trace"
+echo "ok: rates $r1/s then $r2/s"
