@@ -314,7 +314,7 @@ void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);
  * memory it made executable: a JIT compiler's): it has no unwind tables,
  * and its frames may hold anything in rbp.  Walks stop at such a frame
  * instead of guessing past it. */
-void     fp_code_range_add(uintptr_t start, size_t len);
+void     fp_code_range_add(uintptr_t start, size_t len, bool mapped);
 void    *fp_unwind_symbol(void);
 
 /* ---- sample.c: FAULTPROF_SAMPLE_BYTES */

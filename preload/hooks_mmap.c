@@ -38,7 +38,7 @@ static inline __attribute__((always_inline)) bool program_call(void)
 static inline void note_code(void *p, size_t len, int prot, int flags)
 {
     if (FP_UNLIKELY((prot & PROT_EXEC) && (flags & MAP_ANONYMOUS)) && p != MAP_FAILED)
-        fp_code_range_add((uintptr_t)p, len);
+        fp_code_range_add((uintptr_t)p, len, true);
 }
 
 struct mmap_write {
@@ -225,14 +225,14 @@ FP_EXPORT int mprotect(void *addr, size_t len, int prot)
     if (FP_UNLIKELY(!program_call())) {
         int r = fp_real.mprotect(addr, len, prot);
         if (r == 0 && (prot & PROT_EXEC))
-            fp_code_range_add((uintptr_t)addr, len);
+            fp_code_range_add((uintptr_t)addr, len, false);
         return r;
     }
     uint64_t now = fp_now_ns();
     int rc = fp_real.mprotect(addr, len, prot);
     int e = errno;
     if (rc == 0 && (prot & PROT_EXEC))
-        fp_code_range_add((uintptr_t)addr, len);   /* a JIT's W^X flip */
+        fp_code_range_add((uintptr_t)addr, len, false);   /* a JIT's W^X flip */
     struct fp_thread *t = fp_enter();
     if (FP_UNLIKELY(!t)) {
         errno = e;

@@ -237,9 +237,12 @@ static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *
 #define CODE_RANGES 256
 static struct { _Atomic uintptr_t start, end; } code_ranges[CODE_RANGES];
 static _Atomic unsigned ncode_ranges;
+static _Atomic bool code_mapped;   /* a range came from mmap (HotSpot's code cache) */
 
-void fp_code_range_add(uintptr_t start, size_t len)
+void fp_code_range_add(uintptr_t start, size_t len, bool mapped)
 {
+    if (mapped)
+        atomic_store_explicit(&code_mapped, true, memory_order_relaxed);
     /* a range made executable again (a JIT flipping W^X) is kept once */
     unsigned n = atomic_load_explicit(&ncode_ranges, memory_order_acquire);
     for (unsigned k = 0; k < n && k < CODE_RANGES; k++)
@@ -253,9 +256,14 @@ void fp_code_range_add(uintptr_t start, size_t len)
     atomic_store_explicit(&code_ranges[i].start, start, memory_order_release);
 }
 
+/* Whether hooks should walk with unw_step rather than unw_backtrace: once
+ * code was mapped executable (a JVM).  Code made executable by mprotect
+ * (V8 flips its pages) does not switch: walking node's stacks with unw_step
+ * doubled its time under the shim, and unw_backtrace through them has not
+ * failed; the signal handler's walk stops at both kinds. */
 static bool any_generated_code(void)
 {
-    return atomic_load_explicit(&ncode_ranges, memory_order_relaxed) != 0;
+    return atomic_load_explicit(&code_mapped, memory_order_relaxed);
 }
 
 static bool in_generated_code(uintptr_t ip)
@@ -318,7 +326,7 @@ static uint64_t backtrace_id(struct fp_thread *t)
     void *ips[FP_MAX_DEPTH + 16];
     fp_internal++;
     int n = -1;
-    /* unw_backtrace steps past generated code: once there is some, walk */
+    /* unw_backtrace steps past generated code: once code was mapped, walk */
     if (t->unwinds < STEP_UNWINDS || any_generated_code()) {
         t->unwinds++;
         n = step_backtrace(ips, (int)fp_config.depth + 16);
