@@ -239,16 +239,29 @@ static struct { _Atomic uintptr_t start, end; } code_ranges[CODE_RANGES];
 static _Atomic unsigned ncode_ranges;
 static _Atomic bool code_mapped;   /* a range came from mmap (HotSpot's code cache) */
 
+/* Whether one kept range holds all of [lo, hi). */
+static bool code_covers(uintptr_t lo, uintptr_t hi)
+{
+    unsigned n = atomic_load_explicit(&ncode_ranges, memory_order_acquire);
+    if (FP_LIKELY(n == 0))
+        return false;
+    if (n > CODE_RANGES)
+        n = CODE_RANGES;
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t s = atomic_load_explicit(&code_ranges[i].start, memory_order_acquire);
+        if (lo >= s && hi <= atomic_load_explicit(&code_ranges[i].end, memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
 void fp_code_range_add(uintptr_t start, size_t len, bool mapped)
 {
     if (mapped)
         atomic_store_explicit(&code_mapped, true, memory_order_relaxed);
     /* a range made executable again (a JIT flipping W^X) is kept once */
-    unsigned n = atomic_load_explicit(&ncode_ranges, memory_order_acquire);
-    for (unsigned k = 0; k < n && k < CODE_RANGES; k++)
-        if (start >= atomic_load_explicit(&code_ranges[k].start, memory_order_acquire) &&
-            start + len <= atomic_load_explicit(&code_ranges[k].end, memory_order_relaxed))
-            return;
+    if (code_covers(start, start + len))
+        return;
     unsigned i = atomic_fetch_add_explicit(&ncode_ranges, 1, memory_order_relaxed);
     if (i >= CODE_RANGES)
         return;
@@ -268,17 +281,7 @@ static bool any_generated_code(void)
 
 static bool in_generated_code(uintptr_t ip)
 {
-    unsigned n = atomic_load_explicit(&ncode_ranges, memory_order_acquire);
-    if (FP_LIKELY(n == 0))
-        return false;
-    if (n > CODE_RANGES)
-        n = CODE_RANGES;
-    for (unsigned i = 0; i < n; i++) {
-        uintptr_t s = atomic_load_explicit(&code_ranges[i].start, memory_order_acquire);
-        if (ip >= s && ip < atomic_load_explicit(&code_ranges[i].end, memory_order_relaxed))
-            return true;
-    }
-    return false;
+    return code_covers(ip, ip + 1);
 }
 
 /* Up to max frames from a cursor started at uc; -1 when it cannot start. */

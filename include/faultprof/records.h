@@ -268,12 +268,6 @@ enum fp_record_type {
 #undef FP_X
 };
 
-enum {
-#define FP_X(NAME, name, code, timed) FP_TIMED_##NAME = timed,
-    FP_RECORD_LIST(FP_X)
-#undef FP_X
-};
-
 /* a string field; s need not be NUL-terminated */
 struct fp_str {
     const char *s;
