@@ -31,6 +31,24 @@ static uint8_t *block_record(uint8_t *p, const struct fp_thread *t)
     return q;
 }
 
+/* Ends the record at start (its type byte written, its payload from
+ * start + 2 to end): writes the payload's length, moving the payload on
+ * when the length takes more than the one byte assumed.  Returns the
+ * record's end. */
+static inline uint8_t *rec_close(uint8_t *start, uint8_t *end)
+{
+    size_t plen = (size_t)(end - (start + 2));
+    if (FP_LIKELY(plen < 0x80)) {
+        start[1] = (uint8_t)plen;
+        return end;
+    }
+    uint8_t tmp[FP_VARINT_MAX];
+    size_t vl = fp_put_varint(tmp, plen);
+    memmove(start + 1 + vl, start + 2, plen);
+    memcpy(start + 1, tmp, vl);
+    return start + 1 + vl + plen;
+}
+
 /* A MAPS record may be bigger than the buffer: it goes out as a member of
  * its own, in the thread's order: the buffer first, then this. */
 void fp_put_maps_member(struct fp_thread *t, const struct fp_rec_maps *x, uint64_t now)
@@ -45,14 +63,9 @@ void fp_put_maps_member(struct fp_thread *t, const struct fp_rec_maps *x, uint64
     if (rel < t->t_last)
         rel = t->t_last;
     uint8_t *rec = block_record(buf, t);
-    uint8_t *pay = rec + 1 + FP_VARINT_MAX;          /* room for any length */
-    uint8_t *end = pay + fp_put_varint(pay, rel - t->t_last);   /* dt */
-    end = fp_enc_maps(end, x);
-    size_t plen = (size_t)(end - pay);
     rec[0] = FP_REC_MAPS;
-    size_t vl = fp_put_varint(rec + 1, plen);
-    memmove(rec + 1 + vl, pay, plen);
-    uint8_t *p = rec + 1 + vl + plen;
+    uint8_t *end = fp_enc_U(rec + 2, rel - t->t_last);   /* dt */
+    uint8_t *p = rec_close(rec, fp_enc_maps(end, x));
     fp_trace_write_member(buf, (size_t)(p - buf), t->tid, t->seq, rel, rel);
     t->seq++;
     t->t_last = rel;
@@ -107,16 +120,7 @@ void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
 void fp_rec_end(struct fp_rec *r)
 {
     struct fp_thread *t = r->t;
-    size_t plen = (size_t)(r->p - (r->start + 2));
-    if (FP_UNLIKELY(plen >= 0x80)) {
-        uint8_t tmp[FP_VARINT_MAX];
-        size_t vl = fp_put_varint(tmp, plen);
-        memmove(r->start + 1 + vl, r->start + 2, plen);
-        memcpy(r->start + 1, tmp, vl);
-        r->p = r->start + 1 + vl + plen;
-    } else {
-        r->start[1] = (uint8_t)plen;
-    }
+    r->p = rec_close(r->start, r->p);
     atomic_store_explicit(&t->len, (size_t)(r->p - t->data), memory_order_release);
     if (FP_UNLIKELY(t->t_first != UINT64_MAX && t->t_last - t->t_first > fp_config.flush_ns))
         fp_thread_flush(t);
