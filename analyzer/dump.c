@@ -120,13 +120,24 @@ static void print_event(FILE *out, const struct fp_record *rec, const struct fp_
 #define FP_X(NAME, name, code, timed)                       \
     case FP_REC_##NAME: {                                   \
         const struct fp_rec_##name *x = &ev->u.name;        \
+        (void)x;                                            \
         FP_FIELDS_##name(FP_SHOW, name)                     \
         break;                                              \
     }
     FP_RECORD_LIST(FP_X)
 #undef FP_X
-#undef FP_SHOW
     }
+    /* a short form, then the full one it stands for */
+    if (rec->type == FP_REC_ALLOC_SHORT) {
+        const struct fp_rec_alloc *x = &rec->x.alloc;
+        fputs(" =", out);
+        FP_FIELDS_alloc(FP_SHOW, alloc)
+    } else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK) {
+        const struct fp_rec_free *x = &rec->x.free;
+        fputs(" =", out);
+        FP_FIELDS_free(FP_SHOW, free)
+    }
+#undef FP_SHOW
     putc('\n', out);
     if (rec->type == FP_REC_STACK)
         frames(out, syms, *unloads, &ev->u.stack.frames);
@@ -155,7 +166,7 @@ int fp_dump(FILE *out, const char *path, int order, int symbolize, char *err, si
     if (fp_reader_open(&r, path, order ? FP_ORDER_FILE : FP_ORDER_TIME, err, errlen) < 0)
         goto out;
     fprintf(out, "# faultprof dump %s version %u.%u members %zu order %s\n", path,
-            FP_VERSION_MAJOR, fp_reader_version_minor(r), fp_reader_members(r),
+            fp_reader_version_major(r), fp_reader_version_minor(r), fp_reader_members(r),
             order ? "file" : "time");
     const struct fp_record *rec;
     static struct fp_event ev;

@@ -35,6 +35,7 @@ struct live {
                                 block could have served it */
 #define LIVE_ZEROED   0x200u /* a calloc block of FP_BIG_ZEROED bytes or more */
 #define LIVE_SAMPLED  0x400u /* sampled mode: the block stands for 1/p(size) blocks */
+#define LIVE_DISPLACED 0x800u /* in replay.disp, out of the ordered tree */
 #define BIG_BLOCK     4096u  /* blocks this big go into the ordered tree too */
 #define HEAP_GROWTH_SLACK (32u << 20)
 #define MAIN_STACK_GAP (128ULL << 20)  /* mmap_base lies at least this far below the stack's top */  /* glibc's largest heap request (mmap threshold max) */
@@ -166,6 +167,11 @@ static void proc_release_replay(struct fp_proc *p)
         }
     }
     fp_hist_free(&p->replay.hist);
+    hmap_free(&p->replay.pend);
+    hmap_free(&p->replay.disp);
+    free(p->replay.wq);
+    p->replay.wq = NULL;
+    p->replay.wq_n = p->replay.wq_cap = p->replay.wq_head = 0;
     if (p->replay.live) {
         free(p->replay.live->s);
         free(p->replay.live);
@@ -404,9 +410,189 @@ static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t
 /* Forgets a live block: the ordered tree too, then the table slot. */
 static void live_drop(struct fp_proc *p, struct live *e)
 {
+    if (e->flags & LIVE_DISPLACED)
+        return;             /* a wait's copy: taken already */
     if (e->size >= BIG_BLOCK)
         itree_remove(p->replay.big, e->addr);
     live_remove(p->replay.live, e);
+}
+
+static void block_drop(struct fp_model *m, struct fp_proc *p, uint32_t ti, struct live *e,
+                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
+                       uint32_t *flags);
+
+/* A block freed behind our back (before the shim was ready, during a
+ * pause): forget it. */
+static void block_forget(struct fp_model *m, struct fp_proc *p, struct live *e, uint64_t t)
+{
+    double w = 1;
+    uint64_t size = p->sample_bytes ? block_weight(p, e->size, e->flags, &w) : e->size;
+    p->replay.est_live_blocks -= w;
+    live_change(p, &m->stacks[e->stack], -(int64_t)size, -1, t);
+    live_drop(p, e);
+}
+
+/* ---- Two threads within a step.  Short records (format 2.0) carry their
+ * thread's time rounded down to the clock step (PROCESS clock_step), so two
+ * threads' records less than a step apart may come in either order; a
+ * thread's own records always come in order.  Only one address used by two
+ * threads changes the result, and it resolves the one way the allocator
+ * allows:
+ *   - a FREE of an address no block has waits a step for another thread's
+ *     ALLOC of it: that block was freed at once;
+ *   - an ALLOC at the address of a live block keeps the old block a step
+ *     for another thread's FREE, which frees the oldest such block.
+ * After the step, a waiting FREE is an unknown free and a displaced block
+ * one freed behind our back, as they are with exact times.  The waits of
+ * one address form a list, oldest first (the next field); all of them are
+ * a ring in the order they began, which is the order they end. */
+struct fp_wait {
+    struct live b;             /* the displaced block; a FREE's addr, t, thread */
+    uint64_t since;
+    uint32_t next;             /* the address's next wait: its number + 1, 0 none */
+    uint8_t kind, done;        /* WAIT_FREE or WAIT_BLOCK; taken before its end */
+};
+enum { WAIT_FREE, WAIT_BLOCK };
+
+static inline struct fp_wait *wait_at(struct fp_replay *r, uint32_t n)
+{
+    return &r->wq[n % r->wq_cap];
+}
+
+/* A new wait (number r->wq_head + r->wq_n), at the end of addr's list of
+ * its kind. */
+static struct fp_wait *wait_push(struct fp_proc *p, const struct live *b, uint64_t t,
+                                 uint8_t kind)
+{
+    struct fp_replay *r = &p->replay;
+    if (r->wq_n == r->wq_cap) {
+        size_t cap = r->wq_cap ? 2 * r->wq_cap : 64;
+        struct fp_wait *q = malloc(cap * sizeof(*q));
+        if (!q)
+            return NULL;
+        for (size_t i = r->wq_head; i < r->wq_head + r->wq_n; i++)
+            q[i % cap] = r->wq[i % r->wq_cap];
+        free(r->wq);
+        r->wq = q;
+        r->wq_cap = cap;
+    }
+    struct hmap *heads = kind == WAIT_FREE ? &r->pend : &r->disp;
+    uint32_t n = (uint32_t)(r->wq_head + r->wq_n);
+    uint32_t *h = hmap_get(heads, b->addr);
+    if (!h || !*h) {
+        if (hmap_put(heads, b->addr, n + 1) < 0)
+            return NULL;
+    } else {
+        struct fp_wait *w = wait_at(r, *h - 1);
+        while (w->next)
+            w = wait_at(r, w->next - 1);
+        w->next = n + 1;
+    }
+    struct fp_wait *w = wait_at(r, n);
+    *w = (struct fp_wait){ .b = *b, .since = t, .kind = kind };
+    r->wq_n++;
+    return w;
+}
+
+/* Takes the wait number n out of its address's list. */
+static void wait_unlink(struct fp_replay *r, uint32_t n)
+{
+    struct fp_wait *w = wait_at(r, n);
+    uint32_t *h = hmap_get(w->kind == WAIT_FREE ? &r->pend : &r->disp, w->b.addr);
+    if (!h)
+        return;
+    if (*h == n + 1) {
+        *h = w->next;
+    } else {
+        for (struct fp_wait *v = wait_at(r, *h - 1); v->next; v = wait_at(r, v->next - 1)) {
+            if (v->next == n + 1) {
+                v->next = w->next;
+                break;
+            }
+        }
+    }
+    w->done = 1;
+}
+
+/* Waits that began a step or more before now end (all: every one). */
+static void wait_expire(struct fp_model *m, struct fp_proc *p, uint64_t now, int all)
+{
+    struct fp_replay *r = &p->replay;
+    while (r->wq_n) {
+        uint32_t n = (uint32_t)r->wq_head;
+        struct fp_wait *w = wait_at(r, n);
+        if (!all && now - w->since < p->clock_step)
+            return;
+        if (!w->done) {
+            wait_unlink(r, n);
+            if (w->kind == WAIT_BLOCK)
+                block_forget(m, p, &w->b, all ? w->since + p->clock_step : now);
+            else if (!p->sample_bytes)
+                p->unknown_frees++;
+        }
+        r->wq_head++;
+        r->wq_n--;
+    }
+}
+
+/* The first wait of kind at addr not made by thread skip (UINT32_MAX: any):
+ * its number, or -1. */
+static int64_t wait_find(struct fp_replay *r, uint8_t kind, uint64_t addr, uint32_t skip)
+{
+    uint32_t *h = hmap_get(kind == WAIT_FREE ? &r->pend : &r->disp, addr);
+    for (uint32_t k = h ? *h : 0; k; k = wait_at(r, k - 1)->next)
+        if (wait_at(r, k - 1)->b.thread != skip)
+            return (int64_t)k - 1;
+    return -1;
+}
+
+/* A FREE by ti of addr, which no block has: 0 when it waits. */
+static int wait_free(struct fp_proc *p, uint32_t ti, uint64_t addr, uint64_t t)
+{
+    struct live b = { .addr = addr, .t = t, .thread = ti };
+    return wait_push(p, &b, t, WAIT_FREE) ? 0 : -1;
+}
+
+/* An ALLOC by ti of addr: the FREE by another thread waiting there, taken
+ * (addr 0: none). */
+static struct live wait_alloc(struct fp_proc *p, uint32_t ti, uint64_t addr)
+{
+    struct live none = { 0 };
+    int64_t n = wait_find(&p->replay, WAIT_FREE, addr, ti);
+    if (n < 0)
+        return none;
+    struct live b = wait_at(&p->replay, (uint32_t)n)->b;
+    wait_unlink(&p->replay, (uint32_t)n);
+    return b;
+}
+
+/* The live block old is displaced by an ALLOC at its address: 0 when it
+ * now waits, out of the live table. */
+static int wait_displace(struct fp_proc *p, struct live *old, uint64_t t)
+{
+    struct fp_wait *w = wait_push(p, old, t, WAIT_BLOCK);
+    if (!w)
+        return -1;
+    w->b.flags |= LIVE_DISPLACED;
+    if (old->size >= BIG_BLOCK)
+        itree_remove(p->replay.big, old->addr);
+    live_remove(p->replay.live, old);
+    return 0;
+}
+
+/* A FREE by ti of addr, whose live block (if any) is e: the oldest block
+ * displaced there is the one another thread frees.  Returns the block to
+ * free (a displaced one is taken out of its list). */
+static struct live *wait_displaced(struct fp_proc *p, uint32_t ti, uint64_t addr,
+                                   struct live *e)
+{
+    if (e && e->thread == ti)
+        return e;
+    int64_t n = wait_find(&p->replay, WAIT_BLOCK, addr, UINT32_MAX);
+    if (n < 0)
+        return e;
+    wait_unlink(&p->replay, (uint32_t)n);
+    return &wait_at(&p->replay, (uint32_t)n)->b;
 }
 
 static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si,
@@ -417,14 +603,19 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     /* one probe finds a block still there or the slot the new one takes */
     struct live *slot = live_probe(p->replay.live, addr);
     struct live *old = slot && slot->addr ? slot : NULL;
+    struct live pend = { 0 };
+    if (__builtin_expect(p->replay.wq_n != 0, 0)) {
+        wait_expire(m, p, t, 0);
+        pend = wait_alloc(p, ti, addr);
+        slot = live_probe(p->replay.live, addr);
+        old = slot && slot->addr ? slot : NULL;
+    }
     if (old) {
         slot = NULL;
-        /* freed behind our back (e.g. before the shim was ready): forget it */
-        double ow = 1;
-        uint64_t osize = p->sample_bytes ? block_weight(p, old->size, old->flags, &ow) : old->size;
-        p->replay.est_live_blocks -= ow;
-        live_change(p, &m->stacks[old->stack], -(int64_t)osize, -1, t);
-        live_drop(p, old);
+        /* another thread's free of it may come a clock step late; else it
+         * was freed behind our back (e.g. before the shim was ready) */
+        if (!p->clock_step || wait_displace(p, old, t) < 0)
+            block_forget(m, p, old, t);
     }
     /* sampled mode: what the block stands for; else the block itself */
     double w = 1;
@@ -487,6 +678,8 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     live_change(p, s, (int64_t)wsize, 1, t);
     if (s->cur_live > s->live_bytes_max)
         s->live_bytes_max = s->cur_live;
+    if (pend.addr)      /* its free came first, by a clock step */
+        block_drop(m, p, pend.thread, e, t, 1, NULL, NULL, NULL);
     return 0;
 }
 
@@ -500,6 +693,8 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
     struct fp_model_thread *th = &m->threads[ti];
     p->frees++;
     th->frees++;
+    if (__builtin_expect(p->replay.wq_n != 0, 0))
+        wait_expire(m, p, t, 0);
     struct live *e = live_find(p->replay.live, addr);
     if (chain)
         *chain = 0;
@@ -507,13 +702,27 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
         *size = 0;
     if (flags)
         *flags = 0;
+    if (__builtin_expect(p->replay.wq_n != 0, 0))
+        e = wait_displaced(p, ti, addr, e);
     if (!e) {
         /* sampled mode records the frees of sampled blocks, and the old
          * block of a sampled realloc may not have been */
+        if (p->clock_step && explicit_free && wait_free(p, ti, addr, t) == 0)
+            return;
         if (!p->sample_bytes)
             p->unknown_frees++;
         return;
     }
+    block_drop(m, p, ti, e, t, explicit_free, chain, size, flags);
+}
+
+/* The accounting of a free of the block e (in the live table, or
+ * displaced) by thread ti. */
+static void block_drop(struct fp_model *m, struct fp_proc *p, uint32_t ti, struct live *e,
+                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
+                       uint32_t *flags)
+{
+    struct fp_model_thread *th = &m->threads[ti];
     struct fp_rawstack *s = &m->stacks[e->stack];
     double w = 1;
     uint64_t wsize = e->size;
@@ -609,6 +818,7 @@ static int proc_finish(struct fp_model *m, uint32_t pi)
 {
     struct fp_proc *p = &m->procs[pi];
     double leaked_est = 0;
+    wait_expire(m, p, 0, 1);
     /* by address, so that the sums of sampled weights do not depend on
      * where the table put each block */
     size_t nleft = 0;
@@ -1048,6 +1258,7 @@ static int on_process(struct fp_model *m, uint32_t pi, uint32_t ti, const struct
     p->page_size = x->page_size, p->depth_limit = x->depth_limit;
     p->rusage_every = x->rusage_every;
     p->sample_bytes = x->sample_bytes;
+    p->clock_step = x->clock_step;
     p->replay.hist.fork_child = (x->flags & FP_PROC_FORK_CHILD) != 0;
     if (x->page_size && !(x->page_size & (x->page_size - 1)))
         p->replay.hist.page_shift = (uint64_t)__builtin_ctzll(x->page_size);
@@ -1593,8 +1804,9 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
     int modules_told = 0;
     while ((rc = fp_reader_next(r, &rec)) > 0) {
         n++;
-        /* ALLOC and FREE straight to the model; the rest through apply */
-        if (rec->type == FP_REC_ALLOC) {
+        /* ALLOC and FREE, full or short, straight to the model; the rest
+         * through apply */
+        if (rec->type == FP_REC_ALLOC_SHORT || rec->type == FP_REC_ALLOC) {
             if (__builtin_expect(!modules_told, 0)) {
                 modules_told = 1;
                 if (m->modules_known)
@@ -1602,19 +1814,26 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
                 p = &m->procs[pi];
             }
             struct fp_rec_alloc x;
-            if (fp_dec_alloc(rec->p, rec->end, &x) < 0)
+            if (rec->type == FP_REC_ALLOC_SHORT)
+                x = rec->x.alloc;
+            else if (fp_dec_alloc(rec->p, rec->end, &x) < 0)
                 goto corrupt;
             int64_t ti = event_thread(m, pi, rec->tid, rec->t);
             if (ti < 0 || on_alloc(m, pi, (uint32_t)ti, rec->t, &x) < 0)
                 goto oom;
-        } else if (rec->type == FP_REC_FREE) {
+        } else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK ||
+                   rec->type == FP_REC_FREE) {
             struct fp_rec_free x;
-            if (fp_dec_free(rec->p, rec->end, &x) < 0)
+            if (rec->type != FP_REC_FREE)
+                x = rec->x.free;
+            else if (fp_dec_free(rec->p, rec->end, &x) < 0)
                 goto corrupt;
             int64_t ti = event_thread(m, pi, rec->tid, rec->t);
             if (ti < 0)
                 goto oom;
             on_free(m, pi, (uint32_t)ti, rec->t, x.addr);
+        } else if (rec->type == FP_REC_TIME || rec->type == FP_REC_SITE) {
+            continue;       /* the reader has used them */
         } else {
             int d = fp_event_decode(rec, &ev);
             if (d < 0)

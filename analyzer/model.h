@@ -132,6 +132,11 @@ struct fp_replay {
     uint32_t unloads;                /* MODULE_UNLOAD records so far */
     struct fp_mem_history hist;      /* what the fault classes need (fclass.h) */
     int hist_oom;                    /* a release could not be remembered */
+    /* the clock step's inversions (model.c, "Two threads within a step") */
+    struct hmap pend;                /* addr -> first FREE waiting for its ALLOC + 1 */
+    struct hmap disp;                /* addr -> first block an ALLOC displaced + 1 */
+    struct fp_wait *wq;              /* both, a ring in the order they began */
+    size_t wq_head, wq_n, wq_cap;    /* wq_head: the number of the oldest */
 };
 
 /* One traced process: what the report shows of it, then its replay state. */
@@ -144,6 +149,7 @@ struct fp_proc {
     char *exe, *cmdline;             /* cmdline: arguments joined with spaces */
     uint64_t pid, ppid, flags, t0_real, page_size, depth_limit, rusage_every;
     uint64_t sample_bytes;           /* sampled mode's mean N (PROCESS), 0: every call recorded */
+    uint64_t clock_step;             /* PROCESS: short records' time grain, 0: exact times */
     uint64_t dropped;                /* PROCESS_END dropped: calls of signal handlers that
                                         interrupted the recorder */
     int has_end;

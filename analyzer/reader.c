@@ -51,6 +51,11 @@ struct cursor {
     uint64_t key;                  /* time of the peeked record (or of the chain start) */
     int has;                       /* rec is a peeked record */
     struct fp_record rec;
+    struct fp_rec_site *sites;     /* the member's SITE records, by id */
+    uint32_t nsites, sites_cap;
+    uint64_t last_addr;            /* of the member's last short record */
+    uint64_t *allocs;              /* the member's ALLOC_SHORT addresses */
+    uint32_t nallocs, allocs_cap;
 };
 
 struct prefetch;
@@ -70,7 +75,7 @@ struct fp_reader {
     struct cursor **heap;          /* min-heap on (key, order) */
     uint32_t nheap;
     struct cursor *last;           /* cursor of the last delivered record */
-    unsigned minor;
+    unsigned major, minor;
     int truncated;
     uint64_t trunc_at, last_end;
     uint64_t done_bytes;
@@ -409,7 +414,12 @@ static void cursor_close(struct cursor *c)
     inflateEnd(&c->zs);
     free(c->in);
     free(c->out);
+    free(c->sites);
+    free(c->allocs);
     c->in = c->out = NULL;
+    c->sites = NULL;
+    c->allocs = NULL;
+    c->nsites = c->sites_cap = c->nallocs = c->allocs_cap = 0;
     c->open = 0;
 }
 
@@ -793,9 +803,10 @@ static int read_stream_header(struct cursor *c)
         return fail(r, "not a faultprof trace (bad magic)");
     unsigned major = fp_get_le16(h + 8), minor = fp_get_le16(h + 10);
     uint32_t hsize = fp_get_le32(h + 12);
-    if (major != FP_VERSION_MAJOR)
-        return fail(r, "unsupported trace version %u.%u (this reader reads %u.x)", major, minor,
-                    FP_VERSION_MAJOR);
+    if (major < FP_MAJOR_OLDEST || major > FP_VERSION_MAJOR)
+        return fail(r, "unsupported trace version %u.%u (this reader reads %u.x to %u.x)", major,
+                    minor, FP_MAJOR_OLDEST, FP_VERSION_MAJOR);
+    r->major = major;
     if (hsize < FP_HEADER_SIZE || hsize > MAX_HEADER)
         return fail(r, "corrupt: header size %u", hsize);
     r->minor = minor;
@@ -809,10 +820,106 @@ static int read_stream_header(struct cursor *c)
 
 static int cursor_peek_slow(struct cursor *c);
 
+static int corrupt_rec(struct cursor *c, unsigned type)
+{
+    return fail(c->r, "corrupt %s record in member at byte %llu", fp_record_name(type),
+                (unsigned long long)c->cur_member_off);
+}
+
+/* grows an array of n elements of size sz to hold one more */
+static int grow(struct cursor *c, void **v, uint32_t *cap, uint32_t n, size_t sz)
+{
+    if (n < *cap)
+        return 0;
+    uint32_t ncap = *cap ? 2 * *cap : 256;
+    void *m = realloc(*v, (size_t)ncap * sz);
+    if (!m)
+        return fail(c->r, "out of memory");
+    *v = m;
+    *cap = ncap;
+    return 0;
+}
+
+static int short_alloc(struct cursor *c, struct fp_record *rec)
+{
+    struct fp_rec_alloc_short a;
+    if (fp_dec_alloc_short(rec->p, rec->end, &a) < 0)
+        return corrupt_rec(c, rec->type);
+    if (a.site >= c->nsites)
+        return fail(c->r, "corrupt: ALLOC_SHORT names site %llu, which its member at byte "
+                    "%llu does not define", (unsigned long long)a.site,
+                    (unsigned long long)c->cur_member_off);
+    if (__builtin_expect(c->nallocs == c->allocs_cap, 0) &&
+        grow(c, (void **)&c->allocs, &c->allocs_cap, c->nallocs, sizeof(*c->allocs)) < 0)
+        return -1;
+    const struct fp_rec_site *s = &c->sites[a.site];
+    c->last_addr += (uint64_t)a.addr_delta;
+    c->allocs[c->nallocs++] = c->last_addr;
+    rec->x.alloc = (struct fp_rec_alloc){
+        .func = s->func, .flags = s->flags, .size = a.size, .addr = c->last_addr,
+        .stack = s->stack, .align = s->align,
+    };
+    return 0;
+}
+
+static int short_site(struct cursor *c, struct fp_record *rec)
+{
+    struct fp_rec_site s;
+    if (fp_dec_site(rec->p, rec->end, &s) < 0)
+        return corrupt_rec(c, rec->type);
+    if (s.id != c->nsites)
+        return fail(c->r, "corrupt: SITE %llu out of order (expected %u) in member at byte %llu",
+                    (unsigned long long)s.id, c->nsites, (unsigned long long)c->cur_member_off);
+    if (grow(c, (void **)&c->sites, &c->sites_cap, c->nsites, sizeof(*c->sites)) < 0)
+        return -1;
+    c->sites[c->nsites++] = s;
+    return 0;
+}
+
+/* SITE, ALLOC_SHORT, FREE_SHORT, FREE_BACK: the member's sites, its
+ * ALLOC_SHORT addresses and its last address (reset by its BLOCK) resolve
+ * the short forms into rec->x. */
+static int short_resolve(struct cursor *c, struct fp_record *rec)
+{
+    switch (rec->type) {
+    case FP_REC_ALLOC_SHORT:
+        return short_alloc(c, rec);
+    case FP_REC_FREE_SHORT: {
+        struct fp_rec_free_short f;
+        if (fp_dec_free_short(rec->p, rec->end, &f) < 0)
+            return corrupt_rec(c, rec->type);
+        c->last_addr += (uint64_t)f.addr_delta;
+        break;
+    }
+    case FP_REC_FREE_BACK: {
+        struct fp_rec_free_back f;
+        if (fp_dec_free_back(rec->p, rec->end, &f) < 0)
+            return corrupt_rec(c, rec->type);
+        if (f.back == 0 || f.back > c->nallocs)
+            return fail(c->r, "corrupt: FREE_BACK %llu with %u ALLOC_SHORT records before it in "
+                        "the member at byte %llu", (unsigned long long)f.back, c->nallocs,
+                        (unsigned long long)c->cur_member_off);
+        c->last_addr = c->allocs[c->nallocs - f.back];
+        break;
+    }
+    default:
+        return short_site(c, rec);
+    }
+    rec->x.free = (struct fp_rec_free){ .flags = 0, .addr = c->last_addr };
+    return 0;
+}
+
+static inline int is_short(unsigned type)
+{
+    return type == FP_REC_ALLOC_SHORT || type == FP_REC_FREE_SHORT || type == FP_REC_FREE_BACK ||
+           type == FP_REC_SITE;
+}
+
 /* Decodes the next record of the cursor into c->rec (c->has = 1), or leaves
  * c->has = 0 when the chain is exhausted.  Returns 0 or -1.  Inline: a
- * timed record with a one-byte length, wholly in the buffer (nearly all of
- * them); the rest, and everything at member ends, in cursor_peek_slow. */
+ * timed or short record with a one-byte length, wholly in the buffer
+ * (nearly all of them); the rest, and everything at member ends, in
+ * cursor_peek_slow. */
 static inline int cursor_peek(struct cursor *c)
 {
     size_t avail = c->out_len - c->out_pos;
@@ -821,6 +928,22 @@ static inline int cursor_peek(struct cursor *c)
         unsigned type = p[0], len = p[1];
         uint64_t dt;
         const uint8_t *q;
+        if (__builtin_expect(len < 0x80 && len + 2u <= avail, 1) &&
+            (type == FP_REC_ALLOC_SHORT || type == FP_REC_FREE_SHORT ||
+             type == FP_REC_FREE_BACK)) {
+            c->out_pos += 2 + len;
+            struct fp_record *rec = &c->rec;
+            rec->type = type;
+            rec->member_off = c->cur_member_off;
+            rec->timed = 0;
+            rec->tid = c->tid;
+            rec->t = c->t;
+            rec->p = p + 2;
+            rec->end = p + 2 + len;
+            c->key = c->t;
+            c->has = 1;
+            return short_resolve(c, rec);
+        }
         if (__builtin_expect(len < 0x80 && len + 2u <= avail && rec_timed[type], 1) &&
             (q = fp_varint_at(p + 2, p + 2 + len, &dt)) != NULL) {
             c->out_pos += 2 + len;
@@ -888,6 +1011,9 @@ static int cursor_peek_slow(struct cursor *c)
                         (unsigned long long)c->cur_member_off);
         c->tid = (uint32_t)b.block_tid;
         c->t = b.t_base;
+        c->nsites = 0;
+        c->nallocs = 0;
+        c->last_addr = 0;
     } else if (rec_timed[type]) {
         uint64_t dt;
         if (fp_get_varint(&p, end, &dt))
@@ -902,7 +1028,7 @@ static int cursor_peek_slow(struct cursor *c)
     rec->end = end;
     c->key = c->t;
     c->has = 1;
-    return 0;
+    return is_short(type) ? short_resolve(c, rec) : 0;
 }
 
 static int less(const struct cursor *a, const struct cursor *b)
@@ -1064,6 +1190,11 @@ int fp_reader_open_mem(struct fp_reader **out, const void *buf, size_t len,
     }
     *out = r;
     return 0;
+}
+
+unsigned fp_reader_version_major(const struct fp_reader *r)
+{
+    return r->major;
 }
 
 unsigned fp_reader_version_minor(const struct fp_reader *r)

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stddef.h>
 
+#include "faultprof/records.h"
+
 enum fp_order { FP_ORDER_TIME = 0, FP_ORDER_FILE = 1 };
 
 /* One record as delivered: payload points after dt for timed records. */
@@ -20,6 +22,12 @@ struct fp_record {
     const uint8_t *p;     /* payload (after dt for timed records) */
     const uint8_t *end;
     uint64_t member_off;  /* file offset of the member holding the record */
+    /* ALLOC_SHORT and FREE_SHORT resolved against their member's SITE
+     * records and addresses: the fields of the full ALLOC or FREE */
+    union {
+        struct fp_rec_alloc alloc;
+        struct fp_rec_free free;
+    } x;
 };
 
 struct fp_reader;
@@ -37,6 +45,7 @@ int fp_reader_next(struct fp_reader *r, const struct fp_record **rec);
 const char *fp_reader_error(const struct fp_reader *r);
 
 /* Stream header fields */
+unsigned fp_reader_version_major(const struct fp_reader *r);
 unsigned fp_reader_version_minor(const struct fp_reader *r);
 
 /* Truncation: returns 1 and fills the positions when the file ends inside a

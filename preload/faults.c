@@ -44,6 +44,11 @@ static struct sigaction prog_action;         /* what the program asked for */
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static _Atomic uint64_t faults_unrecorded;   /* samples met inside the shim */
 
+bool fp_faults_sampling(void)
+{
+    return fd_minor >= 0;
+}
+
 uint64_t fp_faults_unrecorded(void)
 {
     return atomic_load(&faults_unrecorded);

@@ -189,6 +189,8 @@ void fp_release_held(void);
  * when a thread ends. */
 struct fp_stack_entry;
 struct stack_cache;
+struct fp_site_slot;
+struct fp_back_slot;
 
 struct fp_thread {
     uint8_t  *data;          /* the buffer of uncompressed records */
@@ -200,7 +202,14 @@ struct fp_thread {
     uint32_t  seq;           /* next block number */
     uint64_t  t_first;       /* time of the first record in the buffer */
     uint64_t  t_last;        /* time of the last timed record */
+    uint32_t  block_gen;     /* which block the buffer holds (never 0, never reused) */
+    uint32_t  site_next;     /* the block's next SITE id */
+    uint64_t  last_addr;     /* address of the block's last short record */
+    uint32_t  alloc_next;    /* the block's ALLOC_SHORT records so far */
+    struct fp_site_slot *sites; /* SITEs defined in the block (record.c) */
+    struct fp_back_slot *backs; /* the block's recent ALLOC_SHORTs by address */
     uint32_t  calls;         /* intercepted calls since the last getrusage */
+    uint64_t  rusage_ns;     /* when it was last called */
     uint32_t  unwinds;       /* full unwinds so far (stack.c: the first use unw_step) */
     uint64_t  minflt, majflt;/* last counts written in a RUSAGE record */
     struct fp_stack_entry *stacks; /* uthash: frames -> id, this thread only */
@@ -243,6 +252,13 @@ void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
                         size_t max, uint64_t now);
 void fp_rec_end(struct fp_rec *r);
 void fp_thread_flush(struct fp_thread *t);   /* the buffer as one member */
+/* ALLOC and FREE in their short forms (2.0): TIME when the clock moved a
+ * step, SITE when the block has not named the site yet, then ALLOC_SHORT;
+ * FREE_SHORT for a free with flags 0.  The full forms otherwise. */
+void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint64_t now);
+void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_t now);
+void fp_sites_reset(struct fp_thread *t);    /* with the stack tables (fp_stacks_reset) */
+#define FP_CLOCK_STEP_NS 1000000u /* PROCESS clock_step: the short records' time grain */
 /* a MAPS record, which may not fit the buffer: as a member of its own */
 void fp_put_maps_member(struct fp_thread *t, const struct fp_rec_maps *x, uint64_t now);
 
@@ -298,8 +314,29 @@ void  fp_gate_init(void);          /* at start and in a fork child */
 struct fp_thread *fp_enter_gated(struct fp_thread *t);
 
 /* ---- proc_records.c: RUSAGE, HEAP_BREAK, NOTE and PROCESS_END records */
-void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force);
-void fp_write_break(struct fp_thread *t, uint64_t now);   /* when the break moved */
+void fp_rusage_read(struct fp_thread *t, uint64_t now, bool force);
+void fp_break_moved(struct fp_thread *t, uint64_t now, uintptr_t brk);
+extern _Atomic uintptr_t fp_last_break;
+extern void *__curbrk __attribute__((visibility("default")));   /* glibc's program break */
+
+/* Every rusage_every calls (or when forced): the thread's fault counters,
+ * as a RUSAGE record when they changed.  Inline: the count. */
+static inline void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force)
+{
+    if (FP_LIKELY(!force) &&
+        (fp_config.rusage_every == 0 || ++t->calls < fp_config.rusage_every))
+        return;
+    fp_rusage_read(t, now, force);
+}
+
+/* A HEAP_BREAK record when the program break moved since the last one. */
+static inline void fp_write_break(struct fp_thread *t, uint64_t now)
+{
+    uintptr_t b = (uintptr_t)__curbrk;
+    if (FP_LIKELY(b == atomic_load_explicit(&fp_last_break, memory_order_relaxed)))
+        return;
+    fp_break_moved(t, now, b);
+}
 void fp_break_forget(void);        /* the next fp_write_break writes */
 void fp_write_note(struct fp_thread *t, const char *key, const char *value);
 void fp_write_process_end(struct fp_thread *t, int reason);
@@ -359,6 +396,7 @@ void fp_run_program_handler(struct sigaction *action, int sig, siginfo_t *si, vo
 bool fp_faults_open_task(pid_t tid);
 void fp_faults_stop(void);
 uint64_t fp_faults_unrecorded(void);
+bool fp_faults_sampling(void);   /* page faults are sampled with perf events */
 
 /* ---- control.c: pausing and resuming (FP_PAUSED), the toggle signal */
 #define FP_CONTROL_TOGGLE 0x66700001   /* sigqueue values of faultprof --toggle */

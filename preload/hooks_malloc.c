@@ -82,7 +82,7 @@ static FP_NOINLINE void write_alloc(struct fp_thread *t, unsigned func, size_t s
         .func = func, .flags = flags, .size = size, .addr = (uintptr_t)p, .stack = sid,
         .align = align,
     };
-    fp_put_alloc(t, &x, now);
+    fp_put_alloc_event(t, &x, now);
     fp_write_break(t, now);
     fp_write_rusage(t, now, false);
 }
@@ -91,7 +91,7 @@ static FP_NOINLINE void write_free(struct fp_thread *t, void *p)
 {
     uint64_t now = fp_now_ns();
     struct fp_rec_free x = { .flags = mmapped_flag(p), .addr = (uintptr_t)p };
-    fp_put_free(t, &x, now);
+    fp_put_free_event(t, &x, now);
     fp_write_break(t, now);   /* glibc may trim the heap after the free, but a
                                  trim before it shows here, not later */
     fp_write_rusage(t, now, false);

@@ -8,12 +8,11 @@
 
 #include "fp.h"
 
-static _Atomic uintptr_t last_break;
-extern void *__curbrk;   /* glibc's record of the program break */
+_Atomic uintptr_t fp_last_break;
 
 void fp_break_forget(void)
 {
-    atomic_store(&last_break, 0);
+    atomic_store(&fp_last_break, 0);
 }
 
 static void write_rusage(struct fp_thread *t, uint64_t now, uint64_t minflt, uint64_t majflt)
@@ -24,15 +23,18 @@ static void write_rusage(struct fp_thread *t, uint64_t now, uint64_t minflt, uin
     t->majflt = majflt;
 }
 
-/* Every rusage_every calls (or when forced): the thread's fault counters,
- * as a RUSAGE record when they changed. */
-void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force)
+/* fp_write_rusage's call (fp.h) came: getrusage, and RUSAGE when the
+ * counts changed. */
+void fp_rusage_read(struct fp_thread *t, uint64_t now, bool force)
 {
-    if (!force) {
-        if (fp_config.rusage_every == 0 || ++t->calls < fp_config.rusage_every)
-            return;
+    /* with samples taking the faults, the counts only feed the timeline:
+     * once a millisecond is enough (getrusage costs ~1 us) */
+    if (!force && fp_faults_sampling() && now - t->rusage_ns < 1000000u) {
+        t->calls = 0;
+        return;
     }
     t->calls = 0;
+    t->rusage_ns = now;
     if (FP_UNLIKELY(atomic_load_explicit(&fp_marker_owed, memory_order_relaxed)) && !force)
         fp_control_owed(t);
     struct rusage ru;
@@ -43,14 +45,11 @@ void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force)
     errno = e;
 }
 
-/* A HEAP_BREAK record when the program break moved since the last one. */
-void fp_write_break(struct fp_thread *t, uint64_t now)
+/* fp_write_break (fp.h) saw the break at brk */
+void fp_break_moved(struct fp_thread *t, uint64_t now, uintptr_t brk)
 {
-    uintptr_t b = (uintptr_t)__curbrk;
-    if (FP_LIKELY(b == atomic_load_explicit(&last_break, memory_order_relaxed)))
-        return;
-    atomic_store_explicit(&last_break, b, memory_order_relaxed);
-    struct fp_rec_heap_break x = { .brk = b };
+    atomic_store_explicit(&fp_last_break, brk, memory_order_relaxed);
+    struct fp_rec_heap_break x = { .brk = brk };
     fp_put_heap_break(t, &x, now);
 }
 

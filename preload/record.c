@@ -76,6 +76,11 @@ static void block_start(struct fp_thread *t)
 {
     uint8_t *end = block_record(t->data, t);
     t->t_first = UINT64_MAX;  /* set by the block's first timed record */
+    if (++t->block_gen == 0)  /* every SITE of the last block is void */
+        t->block_gen = 1;
+    t->site_next = 0;
+    t->alloc_next = 0;
+    t->last_addr = 0;
     atomic_store_explicit(&t->len, (size_t)(end - t->data), memory_order_relaxed);
 }
 
@@ -86,20 +91,35 @@ static FP_NOINLINE void rec_make_room(struct fp_thread *t, size_t need)
     (void)need;
 }
 
-void fp_rec_begin(struct fp_rec *r, struct fp_thread *t, uint8_t type, size_t max)
+/* Room for need bytes of records after the buffer's end, a block begun:
+ * returns where they go. */
+static inline uint8_t *rec_room(struct fp_thread *t, size_t need)
 {
     size_t len = atomic_load_explicit(&t->len, memory_order_relaxed);
-    size_t need = max + 1 + FP_VARINT_MAX;
     if (FP_UNLIKELY(len + need > t->cap)) {
         rec_make_room(t, need);
         len = 0;
     }
-    if (len == 0) {
+    if (FP_UNLIKELY(len == 0)) {
         block_start(t);
         len = atomic_load_explicit(&t->len, memory_order_relaxed);
     }
+    return t->data + len;
+}
+
+/* The records from the buffer's end to p are whole: publish them, and
+ * flush a buffer older than flush_ms. */
+static inline void rec_commit(struct fp_thread *t, uint8_t *p)
+{
+    atomic_store_explicit(&t->len, (size_t)(p - t->data), memory_order_release);
+    if (FP_UNLIKELY(t->t_first != UINT64_MAX && t->t_last - t->t_first > fp_config.flush_ns))
+        fp_thread_flush(t);
+}
+
+void fp_rec_begin(struct fp_rec *r, struct fp_thread *t, uint8_t type, size_t max)
+{
     r->t = t;
-    r->start = t->data + len;
+    r->start = rec_room(t, max + 1 + FP_VARINT_MAX);
     r->start[0] = type;
     r->p = r->start + 2;    /* one length byte assumed; fixed in fp_rec_end */
 }
@@ -119,9 +139,121 @@ void fp_rec_begin_timed(struct fp_rec *r, struct fp_thread *t, uint8_t type,
 
 void fp_rec_end(struct fp_rec *r)
 {
-    struct fp_thread *t = r->t;
     r->p = rec_close(r->start, r->p);
-    atomic_store_explicit(&t->len, (size_t)(r->p - t->data), memory_order_release);
-    if (FP_UNLIKELY(t->t_first != UINT64_MAX && t->t_last - t->t_first > fp_config.flush_ns))
-        fp_thread_flush(t);
+    rec_commit(r->t, r->p);
+}
+
+/* ---- the short forms of ALLOC and FREE (faultprof-trace(5), 2.0) */
+
+/* A site the block has named: (func, flags, stack, align) -> id.
+ * Direct-mapped: a collision names the newcomer again under a new id. */
+struct fp_site_slot {
+    uint64_t stack, align;
+    uint32_t gen, id;          /* block_gen of the block that named it */
+    uint32_t func_flags;       /* func << 16 | flags */
+};
+#define SITE_SLOTS 256u
+
+/* A block's recent ALLOC_SHORTs by address, so that a free of one can name
+ * it by how far back it was (FREE_BACK).  Direct-mapped: a collision
+ * forgets the older one, whose free then carries its address. */
+struct fp_back_slot {
+    uint64_t addr;
+    uint32_t gen, n;           /* block_gen, and the ALLOC_SHORT's number in it */
+};
+#define BACK_SLOTS 2048u
+
+static inline struct fp_back_slot *back_slot(struct fp_thread *t, uint64_t addr)
+{
+    return &t->backs[((addr >> 4) * 0x9e3779b97f4a7c15u) >> 53 & (BACK_SLOTS - 1)];
+}
+
+void fp_sites_reset(struct fp_thread *t)
+{
+    size_t bytes = SITE_SLOTS * sizeof(struct fp_site_slot) +
+                   BACK_SLOTS * sizeof(struct fp_back_slot);
+    uint8_t *m = t->pool ? fp_pool_alloc(t->pool, bytes) : NULL;
+    if (m)
+        memset(m, 0, bytes);
+    t->sites = (struct fp_site_slot *)m;
+    t->backs = m ? (struct fp_back_slot *)(m + SITE_SLOTS * sizeof(struct fp_site_slot)) : NULL;
+}
+
+/* A TIME record at p when the thread's clock has moved a step or more
+ * since its last time; that time then moves by whole steps, so a short
+ * record's time is at most one step before it happened.  Returns the end. */
+static inline uint8_t *clock_tick(struct fp_thread *t, uint8_t *p, uint64_t now)
+{
+    uint64_t rel = now - fp_t0;
+    if (FP_LIKELY(rel < t->t_last + FP_CLOCK_STEP_NS))
+        return p;
+    uint64_t dt = (rel - t->t_last) / FP_CLOCK_STEP_NS * FP_CLOCK_STEP_NS;
+    uint8_t *q = fp_enc_U(p + 2, dt);
+    p[0] = FP_REC_TIME;
+    p[1] = (uint8_t)(q - (p + 2));
+    t->t_last += dt;
+    if (t->t_first == UINT64_MAX)
+        t->t_first = t->t_last;
+    return q;
+}
+
+/* a short record of type with payload [p + 2, q): its length byte */
+static inline uint8_t *short_close(uint8_t *p, uint8_t type, uint8_t *q)
+{
+    p[0] = type;
+    p[1] = (uint8_t)(q - (p + 2));
+    return q;
+}
+
+static inline uint8_t *addr_delta(struct fp_thread *t, uint8_t *p, uint64_t addr)
+{
+    p = fp_enc_Z(p, (int64_t)(addr - t->last_addr));
+    t->last_addr = addr;
+    return p;
+}
+
+/* TIME, SITE and ALLOC_SHORT payloads are all shorter than 0x80 bytes */
+#define SHORT_ROOM ((2 + FP_VARINT_MAX) + (2 + 5 * FP_VARINT_MAX) + (2 + 3 * FP_VARINT_MAX))
+
+void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint64_t now)
+{
+    if (FP_UNLIKELY(!t->sites || (x->func | x->flags) > 0xffff)) {
+        fp_put_alloc(t, x, now);
+        return;
+    }
+    uint8_t *p = clock_tick(t, rec_room(t, SHORT_ROOM), now);
+    uint32_t ff = (uint32_t)(x->func << 16 | x->flags);
+    uint64_t h = (x->stack * 0x9e3779b97f4a7c15u) ^ ((uint64_t)ff << 7) ^ x->align;
+    struct fp_site_slot *s = &t->sites[(h >> 40) & (SITE_SLOTS - 1)];
+    if (FP_UNLIKELY(s->gen != t->block_gen || s->stack != x->stack || s->func_flags != ff ||
+                    s->align != x->align)) {
+        struct fp_rec_site site = {
+            .id = t->site_next, .func = x->func, .flags = x->flags, .stack = x->stack,
+            .align = x->align,
+        };
+        p = short_close(p, FP_REC_SITE, fp_enc_site(p + 2, &site));
+        *s = (struct fp_site_slot){ .stack = x->stack, .align = x->align, .gen = t->block_gen,
+                                    .id = t->site_next++, .func_flags = ff };
+    }
+    uint8_t *q = addr_delta(t, fp_enc_U(fp_enc_U(p + 2, s->id), x->size), x->addr);
+    *back_slot(t, x->addr) = (struct fp_back_slot){ x->addr, t->block_gen, ++t->alloc_next };
+    rec_commit(t, short_close(p, FP_REC_ALLOC_SHORT, q));
+}
+
+void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_t now)
+{
+    if (FP_UNLIKELY(x->flags != 0)) {
+        fp_put_free(t, x, now);
+        return;
+    }
+    uint8_t *p = clock_tick(t, rec_room(t, SHORT_ROOM), now);
+    struct fp_back_slot *b = t->backs ? back_slot(t, x->addr) : NULL;
+    if (b && b->addr == x->addr && b->gen == t->block_gen) {
+        b->gen = 0;
+        t->last_addr = x->addr;
+        p = short_close(p, FP_REC_FREE_BACK, fp_enc_U(p + 2, t->alloc_next - b->n + 1));
+    } else {
+        p = short_close(p, FP_REC_FREE_SHORT, addr_delta(t, p + 2, x->addr));
+    }
+    rec_commit(t, p);
 }

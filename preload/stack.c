@@ -461,6 +461,7 @@ void fp_stacks_reset(struct fp_thread *t)
     t->cache = t->pool ? fp_pool_alloc(t->pool, CACHE_SLOTS * sizeof(struct stack_cache)) : NULL;
     if (t->cache)
         memset(t->cache, 0, CACHE_SLOTS * sizeof(struct stack_cache));
+    fp_sites_reset(t);
 }
 
 static FP_NOINLINE uint64_t stack_define(struct fp_thread *t, uintptr_t *frames, uint32_t n)

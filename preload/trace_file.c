@@ -388,7 +388,7 @@ void fp_trace_write_first(void)
         .page_size = (uint64_t)sysconf(_SC_PAGESIZE), .depth_limit = fp_config.depth,
         .rusage_every = fp_config.rusage_every,
         .exe = { exe, (uint32_t)el }, .cmdline = { cmdline, (uint32_t)cl },
-        .sample_bytes = fp_config.sample_bytes,
+        .sample_bytes = fp_config.sample_bytes, .clock_step = FP_CLOCK_STEP_NS,
     };
     size_t plen = (size_t)(fp_enc_process(payload, &x) - payload);
     *p++ = FP_REC_PROCESS;

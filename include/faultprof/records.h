@@ -14,8 +14,9 @@
  *             SDEC, QSTR (quoted), BYTES (hex digits), NFRAMES (the count;
  *             frames follow on lines of their own), FUNC, FKIND, BRKFN,
  *             BRKARG (names of the enums in trace.h)
- *   since     the minor version that appended the field (0: from 1.0).
- *             A reader gives 0 (or empty) for such a field when the
+ *   since     the format level that appended the field: 0 for 1.0, 1 for
+ *             1.1, 2 for 1.2, 3 for 2.0 (FP_FORMAT_LEVEL is the current
+ *             one).  A reader gives 0 (or empty) for such a field when the
  *             payload ends before it.
  *
  * From these rows follow, for each record: struct fp_rec_<name>, the
@@ -64,7 +65,12 @@
     X(PAUSE,         pause,         0x20, 1)      \
     X(RESUME,        resume,        0x21, 1)      \
     X(ATTACH,        attach,        0x22, 1)      \
-    X(TASK_BASE,     task_base,     0x23, 0)
+    X(TASK_BASE,     task_base,     0x23, 0)      \
+    X(TIME,          time,          0x24, 1)      \
+    X(SITE,          site,          0x25, 0)      \
+    X(ALLOC_SHORT,   alloc_short,   0x26, 0)      \
+    X(FREE_SHORT,    free_short,    0x27, 0)      \
+    X(FREE_BACK,     free_back,     0x28, 0)
 
 #define FP_FIELDS_process(F, c)                   \
     F(c, pid,           U, DEC,   0)              \
@@ -77,7 +83,8 @@
     F(c, rusage_every,  U, DEC,   0)              \
     F(c, exe,           S, QSTR,  0)              \
     F(c, cmdline,       S, QSTR,  0)              \
-    F(c, sample_bytes,  U, DEC,   1)
+    F(c, sample_bytes,  U, DEC,   1)              \
+    F(c, clock_step,    U, DEC,   3)
 
 #define FP_FIELDS_block(F, c)                     \
     F(c, block_tid,     U, DEC,   0)              \
@@ -260,6 +267,33 @@
     F(c, minflt,        U, DEC,   0)              \
     F(c, majflt,        U, DEC,   0)
 
+/* 2.0: the short forms of ALLOC and FREE, which carry no time (TIME
+ * records move the thread's clock).  ALLOC_SHORT names its (func, flags,
+ * stack, align) by a SITE defined earlier in the same member.  addr_delta
+ * is the address minus that of the member's previous short record (0 at
+ * the member's start).  FREE_BACK frees the address that the back-th
+ * previous ALLOC_SHORT of the member returned (1: the latest).  The short
+ * frees have flags 0. */
+#define FP_FIELDS_time(F, c)                      /* dt only */
+
+#define FP_FIELDS_site(F, c)                      \
+    F(c, id,            U, DEC,   0)              \
+    F(c, func,          U, FUNC,  0)              \
+    F(c, flags,         U, HEX,   0)              \
+    F(c, stack,         U, DEC,   0)              \
+    F(c, align,         U, DEC,   0)
+
+#define FP_FIELDS_alloc_short(F, c)               \
+    F(c, site,          U, DEC,   0)              \
+    F(c, size,          U, DEC,   0)              \
+    F(c, addr_delta,    Z, SDEC,  0)
+
+#define FP_FIELDS_free_short(F, c)                \
+    F(c, addr_delta,    Z, SDEC,  0)
+
+#define FP_FIELDS_free_back(F, c)                 \
+    F(c, back,          U, DEC,   0)
+
 /* ---- what follows is generated from the table above */
 
 enum fp_record_type {
@@ -295,7 +329,8 @@ FP_RECORD_LIST(FP_X)
 
 /* each field's position in its record: FP_FIELD_process_pid == 0 */
 #define FP_INDEX(c, f, enc, show, since) FP_FIELD_##c##_##f,
-#define FP_X(NAME, name, code, timed) enum { FP_FIELDS_##name(FP_INDEX, name) };
+#define FP_X(NAME, name, code, timed) \
+    enum { FP_FIELDS_##name(FP_INDEX, name) FP_NFIELDS_##name };
 FP_RECORD_LIST(FP_X)
 #undef FP_X
 #undef FP_INDEX

@@ -42,7 +42,7 @@ for f in "${TRACES[@]}"; do
 done
 [ -n "$parent" ] || die "no trace has a FORK record"
 dump=$("$REPORT" --dump "$parent")
-assert_eq "$(grep -c '^ALLOC .* func=malloc flags=0x[0-9a-f]* size=32 ' <<<"$dump")" 4000 "ALLOC size=32 lines"
+assert_eq "$(grep -c '^ALLOC[_A-Z]* .* func=malloc flags=0x[0-9a-f]* size=32 ' <<<"$dump")" 4000 "ALLOC size=32 lines"
 assert_eq "$(grep -c '^THREAD_START ' <<<"$dump")" 4 "THREAD_START lines"
 assert_contains "$dump" "name=\"rep-worker\""
 grep -q '^  #0 0x[0-9a-f]* worker (rep_threads.c:' <<<"$dump" || die "no symbolized worker frame in --dump"

@@ -90,6 +90,80 @@ static void test_known_counts(void **state)
 /* Sampled mode (N = 4096): each sampled block of s bytes stands for
  * 1/p(s) blocks and s/p(s) bytes, p(s) = 1 - exp(-s/N); the totals come from
  * the last COUNTS of each thread; a FREE of an unknown block is ignored. */
+/* Short records (2.0) carry times rounded down to the clock step, so two
+ * threads' records less than a step apart may come in either order.  A
+ * block one thread allocates and another frees within the step, read in the
+ * wrong order, is still one block allocated and freed; a block whose free
+ * by another thread comes after the ALLOC that reuses its address still
+ * frees the old one; a FREE of an address nobody allocated is unknown once
+ * the step has passed. */
+static void short_alloc(struct tg *g, uint64_t size, uint64_t addr, uint64_t *last)
+{
+    tg_put_alloc_short(g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, size,
+                                                                   (int64_t)(addr - *last) });
+    *last = addr;
+}
+
+static void short_free(struct tg *g, uint64_t addr, uint64_t *last)
+{
+    tg_put_free_short(g, TG_UNTIMED, &(struct fp_rec_free_short){ (int64_t)(addr - *last) });
+    *last = addr;
+}
+
+static void short_member(struct tg *g, uint32_t tid, uint64_t t_base, uint64_t stack,
+                         uint64_t *last)
+{
+    tg_block(g, tid, t_base);
+    tg_stack(g, stack, 1, stack == 1 ? FA : FB);    /* the thread's own ids */
+    tg_put_site(g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0, .func = FP_FUNC_MALLOC,
+                                                     .stack = stack });
+    *last = 0;
+}
+
+static void test_two_threads_within_a_step(void **state)
+{
+    (void)state;
+    for (int stepped = 0; stepped < 2; stepped++) {
+        struct tg g;
+        uint64_t la, lb, P = 0x10000, Q = 0x20000;
+        tg_start_full(&g, 10, FP_PROC_PTMALLOC, "/bin/k", "k", 0, stepped ? 1000 : 0);
+        tg_block(&g, 10, 0);
+        tg_stack(&g, 1, 1, FA);
+        tg_stack(&g, 2, 1, FB);
+        /* P: thread 11 allocates at 2000, thread 12 frees it, its record
+         * stamped 1500: read first */
+        short_member(&g, 12, 1500, 2, &lb);
+        short_free(&g, P, &lb);
+        short_member(&g, 11, 2000, 1, &la);
+        short_alloc(&g, 64, P, &la);
+        /* Q: 11's block, freed by 12 (stamped 5400) after 11 allocated Q
+         * again (stamped 5000), and the new one is still live at the end */
+        short_alloc(&g, 100, Q, &la);
+        short_member(&g, 11, 5000, 1, &la);
+        short_alloc(&g, 200, Q, &la);
+        short_member(&g, 12, 5400, 2, &lb);
+        short_free(&g, Q, &lb);
+        /* an unknown address, freed long after anything else */
+        short_member(&g, 12, 9000, 2, &lb);
+        short_free(&g, 0x90000, &lb);
+        struct fp_model *m = read_tg(&g);
+        const struct fp_proc *p = &m->procs[0];
+        assert_int_equal(p->allocs, 3);
+        assert_int_equal(p->frees, 3);
+        if (stepped) {
+            assert_int_equal(p->unknown_frees, 1);
+            assert_int_equal(p->leaked_blocks, 1);
+            assert_int_equal(p->leaked_bytes, 200);
+            assert_int_equal(stack_at(m, FA[0])->c.frees, 2);
+        } else {
+            /* exact times taken at their word: both go wrong */
+            assert_int_equal(p->unknown_frees, 2);
+            assert_int_equal(p->leaked_bytes, 64);
+        }
+        fp_model_free(m);
+    }
+}
+
 static void test_sampled_estimates(void **state)
 {
     (void)state;
@@ -426,6 +500,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_counts),
+        cmocka_unit_test(test_two_threads_within_a_step),
         cmocka_unit_test(test_sampled_estimates),
         cmocka_unit_test(test_peak_snapshot),
         cmocka_unit_test(test_realloc_rules),

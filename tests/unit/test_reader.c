@@ -167,12 +167,18 @@ static void test_wrong_version(void **state)
 {
     (void)state;
     struct tg g;
-    tg_start(&g, 1, 0, "/x", "x");
-    fp_put_le16(g.raw + 8, 2);      /* major 2 */
-    fp_put_le16(g.raw + 10, 0);     /* minor 0 */
-    tg_finish(&g);
-    expect_error(g.buf, g.len, "unsupported trace version 2.0");
-    free(g.buf);
+    static const struct { uint16_t major; const char *msg; } bad[] = {
+        { FP_VERSION_MAJOR + 1, "unsupported trace version 3.0 (this reader reads 1.x to 2.x)" },
+        { 0, "unsupported trace version 0.0" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tg_start(&g, 1, 0, "/x", "x");
+        fp_put_le16(g.raw + 8, bad[i].major);
+        fp_put_le16(g.raw + 10, 0);
+        tg_finish(&g);
+        expect_error(g.buf, g.len, bad[i].msg);
+        free(g.buf);
+    }
 }
 
 /* A later minor may grow the header: the reader skips header size bytes. */

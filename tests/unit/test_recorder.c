@@ -56,12 +56,17 @@ static struct fp_thread *new_thread(uint32_t tid)
     t->cap = BUF_BYTES;
     t->tid = tid;
     t->t_first = UINT64_MAX;
+    t->pool = calloc(1, sizeof(*t->pool));
+    assert_non_null(t->pool);
+    fp_sites_reset(t);
+    assert_non_null(t->sites);
     return t;
 }
 
 static void free_thread(struct fp_thread *t)
 {
     fp_os_unmap(t->data, BUF_BYTES);
+    fp_pool_reset(t->pool);
     free(t);
 }
 
@@ -91,8 +96,8 @@ static void test_every_type_through_the_writers(void **state)
     uint64_t step = 1000, now = fp_t0;
     for (int round = 0; round < 40; round++) {        /* many flushes */
         for (size_t i = 0; i < NTYPES; i++) {
-            if (types[i].code == FP_REC_BLOCK)
-                continue;                              /* each member's own */
+            if (types[i].code == FP_REC_BLOCK || rt_in_context(types[i].code))
+                continue;         /* each member's own; test_short_writers */
             rt_init(types[i].code == FP_REC_MAPS ? SIZE_MAX : 4096);
             for (int v = 0; v < VARIANTS; v++) {
                 types[i].fill(&want[i][v], v);
@@ -142,10 +147,108 @@ static void test_every_type_through_the_writers(void **state)
             assert_int_equal(rec->t, t_want);
     }
     for (size_t i = 0; i < NTYPES; i++)
-        if (types[i].code != FP_REC_BLOCK && seen[i] != 40 * VARIANTS)
+        if (types[i].code != FP_REC_BLOCK && !rt_in_context(types[i].code) &&
+            seen[i] != 40 * VARIANTS)
             fail_msg("%s: %zu of %d records read back", types[i].name, seen[i], 40 * VARIANTS);
     assert_true(blocks > 40);        /* the buffer was flushed many times */
     assert_int_equal(fp_reader_truncation(r, NULL, NULL), 0);
+    fp_reader_close(r);
+    free_thread(t);
+    unlink(trace_path);
+}
+
+/* The writers the hooks use, fp_put_alloc_event and fp_put_free_event:
+ * across many members and with the clock moving in steps and jumps, every
+ * allocation and free reads back in order with its fields, whichever form
+ * it took (SITE + ALLOC_SHORT, FREE_BACK for a recent block, FREE_SHORT
+ * for an old or unknown one, the full forms for flags the short ones lack),
+ * and each time is at most one clock step before the moment written. */
+#define SHORT_EVENTS 200000
+struct ev_want { int is_free; struct fp_rec_alloc a; uint64_t now; };
+
+static void test_short_writers(void **state)
+{
+    (void)state;
+    static struct ev_want want[SHORT_EVENTS];
+    static uint64_t live[64];
+    start_trace("short");
+    struct fp_thread *t = new_thread(4343);
+    uint64_t now = fp_t0, rng = 88172645463325252ull;
+    size_t n = 0;
+    unsigned forms[256] = { 0 };
+    for (uint64_t k = 0; n < SHORT_EVENTS; k++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        now += (rng % 1000 == 0) ? 7 * FP_CLOCK_STEP_NS + 123 : rng % 3000;
+        unsigned slot = (unsigned)(rng >> 20) % 64;
+        if (live[slot] && (rng & 1)) {
+            /* free a block of the slot, or now and then one never seen */
+            uint64_t addr = (rng % 97 == 0) ? 0x5000000000ull + (rng & 0xfff0) : live[slot];
+            uint64_t flags = (rng % 101 == 0) ? FP_ALLOC_MMAPPED : 0;
+            fp_put_free_event(t, &(struct fp_rec_free){ .flags = flags, .addr = addr }, now);
+            want[n++] = (struct ev_want){ 1, { .flags = flags, .addr = addr }, now };
+            if (addr == live[slot])
+                live[slot] = 0;
+            continue;
+        }
+        struct fp_rec_alloc a = {
+            .func = (rng % 7 == 0) ? FP_FUNC_CALLOC : FP_FUNC_MALLOC,
+            .flags = (rng % 53 == 0) ? FP_ALLOC_SAMPLED : 0,
+            .size = (rng >> 8) % 70000, .addr = 0x7f0000000000ull + ((k * 48 + (rng & 0xff0)) & ~0xfull),
+            .stack = 1 + (rng >> 33) % 300, .align = (rng % 211 == 0) ? 64 : 0,
+        };
+        if (rng % 401 == 0)
+            a.func = 0x12345;           /* too wide for a SITE slot: the full ALLOC */
+        fp_put_alloc_event(t, &a, now);
+        want[n++] = (struct ev_want){ 0, a, now };
+        if (!live[slot])
+            live[slot] = a.addr;
+    }
+    fp_thread_flush(t);
+    fp_trace_close();
+
+    struct fp_reader *r;
+    char err[256];
+    if (fp_reader_open(&r, trace_path, FP_ORDER_FILE, err, sizeof(err)) < 0)
+        fail_msg("%s", err);
+    const struct fp_record *rec;
+    size_t got = 0;
+    int k;
+    while ((k = fp_reader_next(r, &rec)) > 0) {
+        forms[rec->type]++;
+        struct fp_rec_alloc a;
+        struct fp_rec_free f;
+        int is_free;
+        switch (rec->type) {
+        case FP_REC_ALLOC_SHORT: a = rec->x.alloc; is_free = 0; break;
+        case FP_REC_ALLOC: assert_int_equal(fp_dec_alloc(rec->p, rec->end, &a), 0); is_free = 0; break;
+        case FP_REC_FREE_SHORT: case FP_REC_FREE_BACK: f = rec->x.free; is_free = 1; break;
+        case FP_REC_FREE: assert_int_equal(fp_dec_free(rec->p, rec->end, &f), 0); is_free = 1; break;
+        default: continue;
+        }
+        assert_true(got < n);
+        const struct ev_want *w = &want[got++];
+        assert_int_equal(is_free, w->is_free);
+        if (is_free) {
+            assert_int_equal(f.addr, w->a.addr);
+            assert_int_equal(f.flags, w->a.flags);
+        } else if (memcmp(&a, &w->a, sizeof(a)) != 0) {
+            fail_msg("allocation %zu read back differs (size %llu want %llu)", got - 1,
+                     (unsigned long long)a.size, (unsigned long long)w->a.size);
+        }
+        uint64_t at = w->now - fp_t0;
+        if (rec->t > at || at - rec->t >= FP_CLOCK_STEP_NS)
+            fail_msg("event %zu at %llu ns read as %llu", got - 1, (unsigned long long)at,
+                     (unsigned long long)rec->t);
+    }
+    if (k < 0)
+        fail_msg("%s", fp_reader_error(r));
+    assert_int_equal(got, n);
+    /* every form was taken, and the short ones were most */
+    assert_true(forms[FP_REC_SITE] > 0 && forms[FP_REC_TIME] > 0 && forms[FP_REC_ALLOC] > 0 &&
+                forms[FP_REC_FREE] > 0 && forms[FP_REC_FREE_SHORT] > 0);
+    assert_true(forms[FP_REC_FREE_BACK] > forms[FP_REC_FREE_SHORT]);
+    assert_true(forms[FP_REC_ALLOC_SHORT] > 100 * forms[FP_REC_ALLOC]);
+    assert_true(forms[FP_REC_BLOCK] > 20);
     fp_reader_close(r);
     free_thread(t);
     unlink(trace_path);
@@ -173,7 +276,7 @@ static void *write_allocs(void *arg)
         if (!t)
             continue;        /* gave up waiting at the gate: counted as dropped */
         struct fp_rec_alloc x = { .func = FP_FUNC_MALLOC, .size = k + 1, .addr = k * 16 };
-        fp_put_alloc(t, &x, fp_now_ns());
+        fp_put_alloc_event(t, &x, fp_now_ns());
         fp_leave(t);
     }
     fp_thread_flush(self);
@@ -210,12 +313,11 @@ static void test_flush_at_the_gate(void **state)
     const struct fp_record *rec;
     uint64_t last[2] = { 0, 0 }, got[2] = { 0, 0 };
     while (fp_reader_next(r, &rec) > 0) {
-        if (rec->type != FP_REC_ALLOC)
+        if (rec->type != FP_REC_ALLOC_SHORT)
             continue;
         assert_true(rec->tid == 1001 || rec->tid == 1002);
         int i = rec->tid == 1002;
-        struct fp_rec_alloc x = { 0 };
-        assert_int_equal(fp_dec_alloc(rec->p, rec->end, &x), 0);
+        struct fp_rec_alloc x = rec->x.alloc;
         if (x.size <= last[i])      /* once each, in the thread's order */
             fail_msg("thread %u: record %llu after %llu", rec->tid,
                      (unsigned long long)x.size, (unsigned long long)last[i]);
@@ -235,6 +337,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_type_through_the_writers),
+        cmocka_unit_test(test_short_writers),
         cmocka_unit_test(test_flush_at_the_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,7 +43,7 @@ static void test_round_trip_payloads(void **state)
     static union fp_any want;
     for (size_t i = 0; i < NTYPES; i++) {
         const struct rtype *rt = &types[i];
-        assert_true(rt->nfields > 0);
+        assert_true(rt->nfields > 0 || rt->timed);   /* dt at least */
         for (int v = 0; v < VARIANTS; v++) {
             for (unsigned minor = 0; minor <= MINOR_NOW; minor++) {
                 rt->fill(&want, v);
@@ -104,7 +104,7 @@ static void test_round_trip_trace(void **state)
     tg_block(&g, 77, 100);
     uint64_t t = 100;
     for (size_t i = 0; i < NTYPES; i++) {
-        if (types[i].code == FP_REC_BLOCK)
+        if (types[i].code == FP_REC_BLOCK || rt_in_context(types[i].code))
             continue;
         for (int v = 0; v < VARIANTS; v++) {
             types[i].fill(&want[i][v], v);
@@ -113,6 +113,11 @@ static void test_round_trip_trace(void **state)
         }
         tg_block(&g, 77, t);
     }
+    /* the short forms, where a member resolves them (test_short_forms) */
+    tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0, .func = 1, .stack = 5 });
+    tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, 16, 4096 });
+    tg_put_free_short(&g, TG_UNTIMED, &(struct fp_rec_free_short){ -16 });
+    tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 1 });
     tg_finish(&g);
     char path[] = "/tmp/fp-records-XXXXXX";
     int fd = mkstemp(path);
@@ -129,7 +134,7 @@ static void test_round_trip_trace(void **state)
     int first = 1;         /* tg_start's PROCESS */
     uint64_t t_want = 100;
     while (fp_reader_next(r, &rec) > 0) {
-        if (first || rec->type == FP_REC_BLOCK) {
+        if (first || rec->type == FP_REC_BLOCK || rt_in_context(rec->type)) {
             first = 0;
             continue;
         }
@@ -146,7 +151,7 @@ static void test_round_trip_trace(void **state)
             assert_int_equal(rec->t, ++t_want);
     }
     for (size_t i = 0; i < NTYPES; i++)
-        if (types[i].code != FP_REC_BLOCK && seen[i] != VARIANTS)
+        if (types[i].code != FP_REC_BLOCK && !rt_in_context(types[i].code) && seen[i] != VARIANTS)
             fail_msg("%s: %zu of %d records read back", types[i].name, seen[i], VARIANTS);
     assert_int_equal(fp_reader_truncation(r, NULL, NULL), 0);
     fp_reader_close(r);
@@ -190,10 +195,19 @@ static const char *encoding_note(char enc)
     }
 }
 
+/* a format level (records.h's "since") as the version that brought it */
+static const char *level_name(int level)
+{
+    static const char *const names[] = { "1.0", "1.1", "1.2", "2.0" };
+    _Static_assert(sizeof(names) / sizeof(names[0]) == FP_FORMAT_LEVEL + 1,
+                   "a name for every format level");
+    return names[level];
+}
+
 #define MAN_FIELD(c, f, enc, show, since)                                               \
     pos += snprintf(buf + pos, cap - pos, "%s%s%s", k++ ? ", " : "", #f, encoding_note(#enc[0])); \
     if (since)                                                                          \
-        pos += snprintf(buf + pos, cap - pos, " (since 1.%d)", since);
+        pos += snprintf(buf + pos, cap - pos, " (since %s)", level_name(since));
 static size_t man_table(char *buf, size_t cap)
 {
     size_t pos = 0;
@@ -215,6 +229,99 @@ static size_t man_table(char *buf, size_t cap)
 
 #define MAN_BEGIN ".\\\" BEGIN record layouts\n"
 #define MAN_END   ".\\\" END record layouts\n"
+
+/* The short forms in context: a member's SITEs and addresses resolve them,
+ * the next member starts afresh, and a short record naming what its member
+ * has not defined is refused with a message. */
+static const char *read_short(struct tg *g, struct fp_rec_alloc *got, size_t cap, size_t *n)
+{
+    static char err[256];
+    struct fp_reader *r;
+    *n = 0;
+    if (fp_reader_open_mem(&r, g->buf, g->len, FP_ORDER_FILE, err, sizeof(err)) < 0)
+        return err;
+    const struct fp_record *rec;
+    int k;
+    while ((k = fp_reader_next(r, &rec)) > 0) {
+        if (*n == cap)
+            break;
+        if (rec->type == FP_REC_ALLOC_SHORT)
+            got[(*n)++] = rec->x.alloc;
+        else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK)
+            got[(*n)++] = (struct fp_rec_alloc){ .addr = rec->x.free.addr, .func = 99 };
+    }
+    const char *e = k < 0 ? (snprintf(err, sizeof(err), "%s", fp_reader_error(r)), err) : NULL;
+    fp_reader_close(r);
+    return e;
+}
+
+static void test_short_forms(void **state)
+{
+    (void)state;
+    struct tg g;
+    tg_start(&g, 77, 0, "/bin/rt", "rt");
+    tg_block(&g, 77, 100);
+    tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0, .func = FP_FUNC_MALLOC,
+                                                      .stack = UINT64_MAX });
+    tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 1, .func = FP_FUNC_POSIX_MEMALIGN,
+                                                      .flags = 1, .stack = 3, .align = 4096 });
+    const uint64_t a = 0x7fffffffe000, b = 0x1000;
+    tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, UINT64_MAX, (int64_t)a });
+    tg_put_time(&g, 5000, &(struct fp_rec_time){});
+    tg_put_alloc_short(&g, TG_UNTIMED,
+                       &(struct fp_rec_alloc_short){ 1, 128, (int64_t)(b - a) });
+    tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 2 });       /* a */
+    tg_put_free_short(&g, TG_UNTIMED, &(struct fp_rec_free_short){ (int64_t)(b - a) });
+    tg_block(&g, 77, 6000);     /* afresh: no sites, addresses from 0 */
+    tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0, .func = FP_FUNC_CALLOC });
+    tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, 7, 64 });
+    tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 1 });
+    tg_finish(&g);
+    struct fp_rec_alloc got[16];
+    size_t n;
+    const char *e = read_short(&g, got, 16, &n);
+    if (e)
+        fail_msg("%s", e);
+    assert_int_equal(n, 6);
+    assert_true(got[0].func == FP_FUNC_MALLOC && got[0].size == UINT64_MAX && got[0].addr == a &&
+                got[0].stack == UINT64_MAX && got[0].flags == 0 && got[0].align == 0);
+    assert_true(got[1].func == FP_FUNC_POSIX_MEMALIGN && got[1].size == 128 && got[1].addr == b &&
+                got[1].stack == 3 && got[1].flags == 1 && got[1].align == 4096);
+    assert_int_equal(got[2].addr, a);
+    assert_int_equal(got[3].addr, b);
+    assert_true(got[4].func == FP_FUNC_CALLOC && got[4].size == 7 && got[4].addr == 64);
+    assert_int_equal(got[5].addr, 64);
+    free(g.buf);
+
+    /* what a member has not defined is corrupt, named */
+    static const struct { int kind; const char *msg; } bad[] = {
+        { 0, "ALLOC_SHORT names site 0, which its member at byte" },
+        { 1, "SITE 1 out of order (expected 0)" },
+        { 2, "FREE_BACK 1 with 0 ALLOC_SHORT records before it" },
+        { 3, "FREE_BACK 0 with 1 ALLOC_SHORT records before it" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tg_start(&g, 77, 0, "/bin/rt", "rt");
+        tg_block(&g, 77, 100);
+        tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0 });
+        tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, 1, 16 });
+        tg_block(&g, 77, 200);
+        switch (bad[i].kind) {
+        case 0: tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, 1, 16 }); break;
+        case 1: tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 1 }); break;
+        case 2: tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 1 }); break;
+        default:
+            tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0 });
+            tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, 1, 16 });
+            tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 0 });
+        }
+        tg_finish(&g);
+        e = read_short(&g, got, 16, &n);
+        if (!e || !strstr(e, bad[i].msg))
+            fail_msg("case %zu: expected '%s', got '%s'", i, bad[i].msg, e ? e : "no error");
+        free(g.buf);
+    }
+}
 
 static void test_man_page_table(void **state)
 {
@@ -261,6 +368,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_round_trip_payloads),
         cmocka_unit_test(test_max_bounds_encoding),
         cmocka_unit_test(test_round_trip_trace),
+        cmocka_unit_test(test_short_forms),
         cmocka_unit_test(test_man_page_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,9 +153,10 @@ static inline void tg_rec(struct tg *g, unsigned type, uint64_t t, const char *f
 }
 
 /* The first member: stream header and PROCESS record (cmdline args
- * NUL-separated); sample_bytes > 0 makes it a sampled-mode trace. */
-static inline void tg_start_sampled(struct tg *g, uint64_t pid, uint64_t flags, const char *exe,
-                                    const char *cmd, uint64_t sample_bytes)
+ * NUL-separated); sample_bytes > 0 makes it a sampled-mode trace, and
+ * clock_step > 0 one whose short records' times are that coarse. */
+static inline void tg_start_full(struct tg *g, uint64_t pid, uint64_t flags, const char *exe,
+                                 const char *cmd, uint64_t sample_bytes, uint64_t clock_step)
 {
     memset(g, 0, sizeof(*g));
     g->open = 1;
@@ -175,9 +176,9 @@ static inline void tg_start_sampled(struct tg *g, uint64_t pid, uint64_t flags, 
         .pid = pid, .ppid = 1, .flags = flags, .t0_monotonic = 1000,
         .t0_realtime = 1700000000000000000ULL, .page_size = 4096, .depth_limit = 64,
         .rusage_every = 64, .exe = TG_STR(exe), .cmdline = { cmdline, (uint32_t)cl },
-        .sample_bytes = sample_bytes,
+        .sample_bytes = sample_bytes, .clock_step = clock_step,
     };
-    if (sample_bytes) {
+    if (sample_bytes || clock_step) {
         tg_put_process(g, TG_UNTIMED, &x);
     } else {
         /* as a 1.0 recorder wrote it: sample_bytes (since 1.1) absent */
@@ -185,6 +186,12 @@ static inline void tg_start_sampled(struct tg *g, uint64_t pid, uint64_t flags, 
         size_t n = (size_t)(fp_enc_process(pay, &x) - pay) - 1;
         tg_record(g, FP_REC_PROCESS, TG_UNTIMED, pay, n);
     }
+}
+
+static inline void tg_start_sampled(struct tg *g, uint64_t pid, uint64_t flags, const char *exe,
+                                    const char *cmd, uint64_t sample_bytes)
+{
+    tg_start_full(g, pid, flags, exe, cmd, sample_bytes, 0);
 }
 
 static inline void tg_start(struct tg *g, uint64_t pid, uint64_t flags, const char *exe, const char *cmd)
