@@ -380,9 +380,9 @@ static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_model_
 
 /* Changes a stack's live bytes, snapshotting lazily at heap peaks: a stack
  * whose last change predates the latest peak had, at that peak, the value it
- * still holds. */
+ * still holds.  owner: the thread that allocated the block. */
 static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t delta,
-                               int64_t dblocks, uint64_t t)
+                               int64_t dblocks, uint32_t owner, uint64_t t)
 {
     if (s->epoch_seen != p->replay.peak_epoch) {
         s->c.peak_bytes = s->cur_live;
@@ -392,7 +392,7 @@ static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t
     p->replay.live_bytes += (uint64_t)delta;
     p->replay.live_blocks += (uint64_t)dblocks;
     if (p->tl)
-        fp_tl_heap(p->tl, p->replay.live_bytes, t);
+        fp_tl_heap(p->tl, owner, delta, p->replay.live_bytes, t);
     if (p->replay.live_bytes > p->peak_bytes) {
         p->peak_bytes = p->replay.live_bytes;
         p->peak_blocks = p->sample_bytes ? (uint64_t)llround(p->replay.est_live_blocks) : p->replay.live_blocks;
@@ -423,7 +423,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         double ow = 1;
         uint64_t osize = p->sample_bytes ? block_weight(p, old->size, old->flags, &ow) : old->size;
         p->replay.est_live_blocks -= ow;
-        live_change(p, &m->stacks[old->stack], -(int64_t)osize, -1, t);
+        live_change(p, &m->stacks[old->stack], -(int64_t)osize, -1, old->thread, t);
         live_drop(p, old);
     }
     /* sampled mode: what the block stands for; else the block itself */
@@ -484,7 +484,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     m->size_class_bytes[k] += wsize;
     if (p->tl)
         fp_tl_alloc(p->tl, si, w, wsize, t);
-    live_change(p, s, (int64_t)wsize, 1, t);
+    live_change(p, s, (int64_t)wsize, 1, ti, t);
     if (s->cur_live > s->live_bytes_max)
         s->live_bytes_max = s->cur_live;
     return 0;
@@ -546,7 +546,7 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
     if (explicit_free && (e->flags & FP_ALLOC_MMAPPED) &&
         fp_hist_release(&p->replay.hist, e->addr, e->addr + e->size, FP_REL_MUNMAP, 0, 1) < 0)
         p->replay.hist_oom = 1;
-    live_change(p, s, -(int64_t)wsize, -1, t);
+    live_change(p, s, -(int64_t)wsize, -1, e->thread, t);
     live_drop(p, e);
 }
 
@@ -943,7 +943,7 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread 
         }
     }
     if (p->tl)
-        fp_tl_fault(p->tl, fs, site, w, t);
+        fp_tl_fault(p->tl, (uint32_t)(th - m->threads), fs, site, w, t);
     int cls = sample_class(p, x, &mem, w);
     if (cls < 0)
         return -1;
@@ -991,7 +991,7 @@ static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_model
     uint64_t dmin = minflt > th->minflt ? minflt - th->minflt : 0;
     uint64_t dmaj = majflt > th->majflt ? majflt - th->majflt : 0;
     if (p->tl && dmin + dmaj)
-        fp_tl_rusage(p->tl, dmin + dmaj, th->t_last);
+        fp_tl_rusage(p->tl, (uint32_t)(th - m->threads), dmin + dmaj, th->t_last);
     /* the first counts after a pause hold the pause's faults: no site's */
     int after_pause = th->pause_epoch != p->pause_epoch;
     th->pause_epoch = p->pause_epoch;
