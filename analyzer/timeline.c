@@ -57,7 +57,8 @@ static void cells_reindex(struct fp_timeline *tl)
         n++;
     }
     tl->ncells = n;
-    memset(tl->last, 0, tl->nlast * sizeof(*tl->last));
+    if (tl->last)
+        memset(tl->last, 0, tl->nlast * sizeof(*tl->last));
 }
 
 /* Buckets 2i and 2i+1 of b become bucket i. */
