@@ -32,13 +32,15 @@ static void usage(FILE *f)
 "                       (gzipped profile.proto) or svg (a flame graph of --metric)\n"
 "  -s, --sort METRIC    rank sites by allocations (default), bytes, peak, leaked,\n"
 "                       leaked_blocks, temporary, mmapped, faults, minor_faults,\n"
-"                       major_faults, frees, reallocs, mapped\n"
+"                       major_faults, frees, reallocs, mapped, faults_by_allocation\n"
 "  -n, --top N          show the top N sites (text default 20; 0: all)\n"
 "      --by WHAT        site (full stack, default) or function\n"
 "      --threads        add a per-thread table\n"
 "      --depth N        caller frames shown under each site (default 4)\n"
-"  -m, --metric METRIC  count of --format folded and svg (default bytes); faults,\n"
-"                       minor_faults, major_faults: a page-fault flame graph by code\n"
+"  -m, --metric METRIC  count of --format folded and svg (default bytes); faults\n"
+"                       (or faults_by_code), minor_faults, major_faults: a page-fault\n"
+"                       flame graph by code; faults_by_allocation: by the allocation\n"
+"                       whose memory was touched\n"
 "      --filter GLOB    also fold frames whose function matches GLOB\n"
 "      --no-filter      show the allocator's own frames too\n"
 "      --no-symbols     don't read debug info (module+offset only)\n"
@@ -410,8 +412,8 @@ int main(int argc, char **argv)
     if (cmd.diff && (o.format == FP_FMT_SPEEDSCOPE || o.format == FP_FMT_PPROF))
         return bad_usage("%s", "--format speedscope and pprof are of one report, not of --diff");
     if (o.format == FP_FMT_SVG && !fp_svg_metric_ok(o.metric))
-        return bad_usage("--format svg draws allocations, bytes, peak, leaked, temporary or faults,"
-                         " not '%s'", fp_metric_name(o.metric));
+        return bad_usage("--format svg draws allocations, bytes, peak, leaked, temporary, faults"
+                         " or faults_by_allocation, not '%s'", fp_metric_name(o.metric));
     if (cmd.junit && !cmd.ngates)
         return bad_usage("%s", "--junit writes the verdicts of --fail-on: give one");
     o.filter = &filter;

@@ -35,7 +35,8 @@ struct live {
                                 block could have served it */
 #define LIVE_ZEROED   0x200u /* a calloc block of FP_BIG_ZEROED bytes or more */
 #define LIVE_SAMPLED  0x400u /* sampled mode: the block stands for 1/p(size) blocks */
-#define LIVE_DISPLACED 0x800u /* in replay.disp, out of the ordered tree */
+#define LIVE_DISPLACED 0x800u /* out of the live table and the ordered tree (a wait's
+                                copy, or a block freed as it is made) */
 #define BIG_BLOCK     4096u  /* blocks this big go into the ordered tree too */
 #define HEAP_GROWTH_SLACK (32u << 20)
 #define MAIN_STACK_GAP (128ULL << 20)  /* mmap_base lies at least this far below the stack's top */  /* glibc's largest heap request (mmap threshold max) */
@@ -386,9 +387,9 @@ static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_model_
 
 /* Changes a stack's live bytes, snapshotting lazily at heap peaks: a stack
  * whose last change predates the latest peak had, at that peak, the value it
- * still holds. */
+ * still holds.  owner: the thread that allocated the block. */
 static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t delta,
-                               int64_t dblocks, uint64_t t)
+                               int64_t dblocks, uint32_t owner, uint64_t t)
 {
     if (s->epoch_seen != p->replay.peak_epoch) {
         s->c.peak_bytes = s->cur_live;
@@ -398,7 +399,7 @@ static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t
     p->replay.live_bytes += (uint64_t)delta;
     p->replay.live_blocks += (uint64_t)dblocks;
     if (p->tl)
-        fp_tl_heap(p->tl, p->replay.live_bytes, t);
+        fp_tl_heap(p->tl, owner, delta, p->replay.live_bytes, t);
     if (p->replay.live_bytes > p->peak_bytes) {
         p->peak_bytes = p->replay.live_bytes;
         p->peak_blocks = p->sample_bytes ? (uint64_t)llround(p->replay.est_live_blocks) : p->replay.live_blocks;
@@ -428,7 +429,7 @@ static void block_forget(struct fp_model *m, struct fp_proc *p, struct live *e, 
     double w = 1;
     uint64_t size = p->sample_bytes ? block_weight(p, e->size, e->flags, &w) : e->size;
     p->replay.est_live_blocks -= w;
-    live_change(p, &m->stacks[e->stack], -(int64_t)size, -1, t);
+    live_change(p, &m->stacks[e->stack], -(int64_t)size, -1, e->thread, t);
     live_drop(p, e);
 }
 
@@ -610,7 +611,15 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         slot = live_probe(p->replay.live, addr);
         old = slot && slot->addr ? slot : NULL;
     }
-    if (old) {
+    /* a block whose free came first, by a clock step, never enters the
+     * tables: a live block at its address stays */
+    struct live transient;
+    if (pend.addr) {
+        slot = &transient;
+        memset(slot, 0, sizeof(*slot));
+        slot->addr = addr;
+        flags |= LIVE_DISPLACED;
+    } else if (old) {
         slot = NULL;
         /* another thread's free of it may come a clock step late; else it
          * was freed behind our back (e.g. before the shim was ready) */
@@ -636,7 +645,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         s->c.zeroed_allocs++;
         s->c.zeroed_bytes += wsize;
     }
-    if (size >= BIG_BLOCK && itree_insert(p->replay.big, addr, addr + size, addr) < 0)
+    if (size >= BIG_BLOCK && !pend.addr && itree_insert(p->replay.big, addr, addr + size, addr) < 0)
         return -1;
     /* the allocator's heap units: a fault there outside any block is the
      * allocator's own (headers, arena growth after a trim) */
@@ -647,7 +656,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
             hmap_put(&p->replay.arena_units, th->arena_last, 1) < 0)
             return -1;
     }
-    struct live *e = live_insert(p->replay.live, addr, slot);
+    struct live *e = pend.addr ? slot : live_insert(p->replay.live, addr, slot);
     if (!e)
         return -1;
     th->alloc_seq++;
@@ -675,7 +684,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     m->size_class_bytes[k] += wsize;
     if (p->tl)
         fp_tl_alloc(p->tl, si, w, wsize, t);
-    live_change(p, s, (int64_t)wsize, 1, t);
+    live_change(p, s, (int64_t)wsize, 1, ti, t);
     if (s->cur_live > s->live_bytes_max)
         s->live_bytes_max = s->cur_live;
     if (pend.addr)      /* its free came first, by a clock step */
@@ -755,7 +764,7 @@ static void block_drop(struct fp_model *m, struct fp_proc *p, uint32_t ti, struc
     if (explicit_free && (e->flags & FP_ALLOC_MMAPPED) &&
         fp_hist_release(&p->replay.hist, e->addr, e->addr + e->size, FP_REL_MUNMAP, 0, 1) < 0)
         p->replay.hist_oom = 1;
-    live_change(p, s, -(int64_t)wsize, -1, t);
+    live_change(p, s, -(int64_t)wsize, -1, e->thread, t);
     live_drop(p, e);
 }
 
@@ -1153,7 +1162,7 @@ static int fault_sample(struct fp_model *m, uint32_t pi, struct fp_model_thread 
         }
     }
     if (p->tl)
-        fp_tl_fault(p->tl, fs, site, w, t);
+        fp_tl_fault(p->tl, (uint32_t)(th - m->threads), fs, site, w, t);
     int cls = sample_class(p, x, &mem, w);
     if (cls < 0)
         return -1;
@@ -1201,7 +1210,7 @@ static void charge_faults(struct fp_model *m, struct fp_proc *p, struct fp_model
     uint64_t dmin = minflt > th->minflt ? minflt - th->minflt : 0;
     uint64_t dmaj = majflt > th->majflt ? majflt - th->majflt : 0;
     if (p->tl && dmin + dmaj)
-        fp_tl_rusage(p->tl, dmin + dmaj, th->t_last);
+        fp_tl_rusage(p->tl, (uint32_t)(th - m->threads), dmin + dmaj, th->t_last);
     /* the first counts after a pause hold the pause's faults: no site's */
     int after_pause = th->pause_epoch != p->pause_epoch;
     th->pause_epoch = p->pause_epoch;

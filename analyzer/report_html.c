@@ -13,6 +13,8 @@
 
 /* Sites listed in the page's tables (the flame graphs have all of them). */
 #define HTML_TOP_SITES 500
+/* Threads with a series of their own in the timeline, the busiest first. */
+#define HTML_TL_THREADS 32
 
 /* A frame id as the page has it: -1 the root, -2 "other", -3 no stack. */
 static long long page_frame(struct fp_frame_ids *f, uint32_t id)
@@ -124,6 +126,30 @@ void fp_html_procs(FILE *out, const struct fp_model *m)
     fprintf(out, "]");
 }
 
+/* The series pt[n] named by keys (bit k: names[k]), null where it did not run. */
+static void series_json(FILE *out, const struct fp_tl_point *pt, uint32_t n, unsigned keys)
+{
+    static const char *const names[] = { "heap_max", "heap_end", "allocs", "bytes", "faults",
+                                         "rusage_faults" };
+    for (int k = 0; k < 6; k++) {
+        if (!(keys & 1u << k))
+            continue;
+        fprintf(out, ",\"%s\":[", names[k]);
+        for (uint32_t b = 0; b < n; b++) {
+            const struct fp_tl_point *x = &pt[b];
+            uint64_t v[] = { x->heap_max, x->heap_end, (uint64_t)(x->allocs + 0.5), x->bytes,
+                             x->faults, x->rusage_faults };
+            if (b)
+                putc(',', out);
+            if (x->present || k >= 2)
+                u64(out, v[k]);
+            else
+                fputs("null", out);
+        }
+        putc(']', out);
+    }
+}
+
 /* Each process's series on the report's axis: arrays, null where it did not run. */
 int fp_html_timeline(FILE *out, const struct fp_report *r)
 {
@@ -134,31 +160,100 @@ int fp_html_timeline(FILE *out, const struct fp_report *r)
     struct fp_tl_point *pt = malloc((a->nbuckets ? a->nbuckets : 1) * sizeof(*pt));
     if (!pt)
         return -1;
-    static const char *const names[] = { "heap_max", "heap_end", "allocs", "bytes", "faults",
-                                         "rusage_faults" };
     for (uint32_t pi = 0; a->nbuckets && pi < r->m->nprocs; pi++) {
         fp_tl_axis_series(a, pi, pt);
         fprintf(out, "%s{\"proc\":%u,\"offset_ns\":%llu", pi ? ",\n" : "", pi,
                 (unsigned long long)a->offset_ns[pi]);
-        for (int k = 0; k < 6; k++) {
-            fprintf(out, ",\"%s\":[", names[k]);
-            for (uint32_t b = 0; b < a->nbuckets; b++) {
-                const struct fp_tl_point *x = &pt[b];
-                uint64_t v[] = { x->heap_max, x->heap_end, (uint64_t)(x->allocs + 0.5), x->bytes,
-                                 x->faults, x->rusage_faults };
-                if (b)
-                    putc(',', out);
-                if (x->present || k >= 2)
-                    u64(out, v[k]);
-                else
-                    fputs("null", out);
-            }
-            putc(']', out);
-        }
+        series_json(out, pt, a->nbuckets, 0x3f);
         putc('}', out);
     }
     fprintf(out, "]");
     free(pt);
+    return 0;
+}
+
+/* A thread's series and how busy it was: its most live bytes and faults. */
+struct tl_thread_rank {
+    const struct fp_tl_thread *th;
+    uint32_t proc;
+    double score;
+};
+
+static int rank_cmp(const void *x, const void *y)
+{
+    const struct tl_thread_rank *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->th->ti < b->th->ti ? -1 : a->th->ti > b->th->ti;
+}
+
+/* The threads with a series, ranked by their share of the largest heap peak
+ * plus their share of all faults; *n gets their number. */
+static struct tl_thread_rank *threads_ranked(const struct fp_model *m, uint32_t *n)
+{
+    uint32_t cap = 0, k = 0;
+    for (uint32_t pi = 0; pi < m->nprocs; pi++)
+        cap += m->procs[pi].tl ? m->procs[pi].tl->nthreads : 0;
+    struct tl_thread_rank *v = malloc((cap ? cap : 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    uint64_t heap = 1, faults = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t pi = 0; pi < m->nprocs; pi++) {
+            const struct fp_timeline *tl = m->procs[pi].tl;
+            for (uint32_t i = 0; tl && i < tl->nthreads; i++) {
+                const struct fp_tl_thread *th = tl->threads[i];
+                if (!th)
+                    continue;
+                uint64_t h = 0, f = 0;
+                for (uint32_t b = 0; b < tl->nbuckets; b++) {
+                    h = th->b[b].heap_max > h ? th->b[b].heap_max : h;
+                    f += th->b[b].faults + th->b[b].rusage_faults;
+                }
+                if (pass == 0) {
+                    heap = h > heap ? h : heap;
+                    faults += f;
+                } else {
+                    v[k++] = (struct tl_thread_rank){ th, pi, (double)h / (double)heap +
+                                                                  (double)f / (double)faults };
+                }
+            }
+        }
+    }
+    qsort(v, k, sizeof(*v), rank_cmp);
+    *n = k;
+    return v;
+}
+
+/* The busiest threads' own series (live bytes of their blocks, faults they
+ * took) on the axis, and how many threads had one. */
+static int thread_timeline(FILE *out, const struct fp_report *r)
+{
+    const struct fp_tl_axis *a = &r->axis;
+    uint32_t n = 0;
+    struct tl_thread_rank *v = threads_ranked(r->m, &n);
+    struct fp_tl_point *pt = malloc((a->nbuckets ? a->nbuckets : 1) * sizeof(*pt));
+    if (!v || !pt) {
+        free(v);
+        free(pt);
+        return -1;
+    }
+    int capped = 0;
+    for (uint32_t pi = 0; pi < r->m->nprocs; pi++)
+        capped |= r->m->procs[pi].tl && r->m->procs[pi].tl->unseried;
+    fprintf(out, ",\n\"thread_series_total\":%u,\"thread_series_max\":%d,"
+            "\"thread_series_capped\":%d,\n\"thread_series\":[", n, FP_TL_THREADS, capped);
+    for (uint32_t i = 0; a->nbuckets && i < n && i < HTML_TL_THREADS; i++) {
+        const struct fp_model_thread *t = &r->m->threads[v[i].th->ti];
+        fp_tl_axis_thread(a, v[i].proc, v[i].th, pt);
+        fprintf(out, "%s{\"proc\":%u,\"tid\":%u,\"name\":", i ? ",\n" : "", v[i].proc, t->tid);
+        fp_json_str(out, t->name);
+        series_json(out, pt, a->nbuckets, 1u << 0 | 1u << 1 | 1u << 4 | 1u << 5);
+        putc('}', out);
+    }
+    fprintf(out, "]");
+    free(pt);
+    free(v);
     return 0;
 }
 
@@ -233,7 +328,7 @@ static int data_json(FILE *out, const struct fp_report *r)
     sites_list(out, "fault_sources", &r->fault_sources, &fi);
     by_memory_list(out, r);
     fp_html_procs(out, r->m);
-    if (fp_html_timeline(out, r) < 0)
+    if (fp_html_timeline(out, r) < 0 || thread_timeline(out, r) < 0)
         return -1;
     flame_json(out, "flame_alloc", &r->flame_alloc, &fi);
     flame_json(out, "flame_fault", &r->flame_fault, &fi);

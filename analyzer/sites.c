@@ -30,6 +30,8 @@ int fp_metric_parse(const char *s)
         return FP_METRIC_MINOR_FAULTS;
     if (!strcmp(s, "major"))
         return FP_METRIC_MAJOR_FAULTS;
+    if (!strcmp(s, "faults_by_code"))
+        return FP_METRIC_FAULTS;
     return -1;
 }
 
@@ -47,7 +49,8 @@ uint64_t fp_metric_value(const struct fp_counts *c, int metric)
     case FP_METRIC_LEAKED: return c->leaked_bytes;
     case FP_METRIC_TEMPORARY: return c->temporary;
     case FP_METRIC_MMAPPED: return c->mmapped;
-    case FP_METRIC_FAULTS: return c->minor_faults + c->major_faults;
+    case FP_METRIC_FAULTS:
+    case FP_METRIC_FAULTS_BY_ALLOCATION: return c->minor_faults + c->major_faults;
     case FP_METRIC_MINOR_FAULTS: return c->minor_faults;
     case FP_METRIC_MAJOR_FAULTS: return c->major_faults;
     case FP_METRIC_FREES: return c->frees;

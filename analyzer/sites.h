@@ -23,7 +23,8 @@ enum fp_by { FP_BY_SITE = 0, FP_BY_FUNCTION = 1 };
     X(LEAKED_BLOCKS, "leaked_blocks")                       \
     X(MAPPED,      "mapped")                                \
     X(MINOR_FAULTS, "minor_faults")                         \
-    X(MAJOR_FAULTS, "major_faults")
+    X(MAJOR_FAULTS, "major_faults")                         \
+    X(FAULTS_BY_ALLOCATION, "faults_by_allocation")
 
 enum fp_metric {
 #define FP_X(n, s) FP_METRIC_##n,

@@ -21,6 +21,9 @@ void fp_tl_free(struct fp_timeline *tl)
 {
     if (!tl)
         return;
+    for (uint32_t i = 0; i < tl->nthreads; i++)
+        free(tl->threads[i]);
+    free(tl->threads);
     free(tl->cells);
     free(tl->last);
     hmap_free(&tl->index);
@@ -54,14 +57,15 @@ static void cells_reindex(struct fp_timeline *tl)
         n++;
     }
     tl->ncells = n;
-    memset(tl->last, 0, tl->nlast * sizeof(*tl->last));
+    if (tl->last)
+        memset(tl->last, 0, tl->nlast * sizeof(*tl->last));
 }
 
-/* Doubles the width: bucket 2i and 2i+1 become i. */
-static void widen(struct fp_timeline *tl)
+/* Buckets 2i and 2i+1 of b become bucket i. */
+static void buckets_halve(struct fp_tl_bucket *b)
 {
     for (uint32_t i = 0; i < FP_TL_BUCKETS / 2; i++) {
-        struct fp_tl_bucket *a = &tl->b[2 * i], *z = &tl->b[2 * i + 1], m = *a;
+        struct fp_tl_bucket *a = &b[2 * i], *z = &b[2 * i + 1], m = *a;
         m.heap_events += z->heap_events;
         if (z->heap_max > m.heap_max)
             m.heap_max = z->heap_max;
@@ -72,9 +76,18 @@ static void widen(struct fp_timeline *tl)
         m.faults += z->faults;
         m.samples += z->samples;
         m.rusage_faults += z->rusage_faults;
-        tl->b[i] = m;
+        b[i] = m;
     }
-    memset(&tl->b[FP_TL_BUCKETS / 2], 0, sizeof(tl->b) / 2);
+    memset(&b[FP_TL_BUCKETS / 2], 0, FP_TL_BUCKETS / 2 * sizeof(*b));
+}
+
+/* Doubles the width: bucket 2i and 2i+1 become i. */
+static void widen(struct fp_timeline *tl)
+{
+    buckets_halve(tl->b);
+    for (uint32_t i = 0; i < tl->nthreads; i++)
+        if (tl->threads[i])
+            buckets_halve(tl->threads[i]->b);
     tl->nbuckets = (tl->nbuckets + 1) / 2;
     tl->width_ns *= 2;
     tl->shift++;
@@ -91,6 +104,36 @@ uint32_t fp_tl_bucket_of(struct fp_timeline *tl, uint64_t t)
     if (b >= tl->nbuckets)
         tl->nbuckets = b + 1;
     return b;
+}
+
+struct fp_tl_thread *fp_tl_thread_get(struct fp_timeline *tl, uint32_t ti)
+{
+    if (ti >= tl->nthreads) {
+        uint32_t n = tl->nthreads ? tl->nthreads : 16;
+        while (n <= ti)
+            n *= 2;
+        struct fp_tl_thread **p = realloc(tl->threads, n * sizeof(*p));
+        if (!p)
+            goto oom;
+        memset(p + tl->nthreads, 0, (n - tl->nthreads) * sizeof(*p));
+        tl->threads = p;
+        tl->nthreads = n;
+    }
+    if (!tl->threads[ti]) {
+        if (tl->nseries == FP_TL_THREADS) {
+            tl->unseried++;
+            return NULL;
+        }
+        tl->threads[ti] = calloc(1, sizeof(*tl->threads[ti]));
+        if (!tl->threads[ti])
+            goto oom;
+        tl->threads[ti]->ti = ti;
+        tl->nseries++;
+    }
+    return tl->threads[ti];
+oom:
+    tl->oom = 1;
+    return NULL;
 }
 
 /* The cell of (bucket, stack), made when new; NULL when out of memory. */
@@ -151,11 +194,17 @@ void fp_tl_alloc(struct fp_timeline *tl, uint32_t si, double w, uint64_t bytes, 
     c->bytes += bytes;
 }
 
-void fp_tl_fault(struct fp_timeline *tl, int64_t fs, int64_t as, uint64_t w, uint64_t t)
+void fp_tl_fault(struct fp_timeline *tl, uint32_t ti, int64_t fs, int64_t as, uint64_t w,
+                 uint64_t t)
 {
     uint32_t b = fp_tl_bucket_of(tl, t);
     tl->b[b].faults += w;
     tl->b[b].samples++;
+    struct fp_tl_thread *th = fp_tl_thread_get(tl, ti);
+    if (th) {
+        th->b[b].faults += w;
+        th->b[b].samples++;
+    }
     for (int k = 0; k < 2; k++) {
         int64_t s = k ? as : fs;
         if (s < 0)
@@ -169,21 +218,33 @@ void fp_tl_fault(struct fp_timeline *tl, int64_t fs, int64_t as, uint64_t w, uin
     }
 }
 
-void fp_tl_rusage(struct fp_timeline *tl, uint64_t n, uint64_t t)
+void fp_tl_rusage(struct fp_timeline *tl, uint32_t ti, uint64_t n, uint64_t t)
 {
     uint32_t b = fp_tl_bucket_of(tl, t);
     tl->b[b].rusage_faults += n;
+    struct fp_tl_thread *th = fp_tl_thread_get(tl, ti);
+    if (th)
+        th->b[b].rusage_faults += n;
 }
 
-void fp_tl_finish(struct fp_timeline *tl)
+/* Buckets without a change of the heap carry the one before them on. */
+static void heap_carry(struct fp_tl_bucket *b, uint32_t n)
 {
     uint64_t heap = 0;
-    for (uint32_t i = 0; i < tl->nbuckets; i++) {
-        struct fp_tl_bucket *x = &tl->b[i];
+    for (uint32_t i = 0; i < n; i++) {
+        struct fp_tl_bucket *x = &b[i];
         if (!x->heap_events)
             x->heap_max = x->heap_end = heap;
         heap = x->heap_end;
     }
+}
+
+void fp_tl_finish(struct fp_timeline *tl)
+{
+    heap_carry(tl->b, tl->nbuckets);
+    for (uint32_t i = 0; i < tl->nthreads; i++)
+        if (tl->threads[i])
+            heap_carry(tl->threads[i]->b, tl->nbuckets);
 }
 
 /* ---- one axis ---- */
@@ -236,13 +297,14 @@ uint32_t fp_tl_axis_bucket(const struct fp_tl_axis *a, uint32_t pi, uint32_t b)
     return k < a->nbuckets ? (uint32_t)k : a->nbuckets ? a->nbuckets - 1 : 0;
 }
 
-void fp_tl_axis_series(const struct fp_tl_axis *a, uint32_t pi, struct fp_tl_point *out)
+/* Buckets b[n] of process pi's timeline on the axis. */
+static void axis_map(const struct fp_tl_axis *a, uint32_t pi, const struct fp_tl_bucket *b,
+                     uint32_t n, struct fp_tl_point *out)
 {
     memset(out, 0, a->nbuckets * sizeof(*out));
-    const struct fp_timeline *tl = a->m->procs[pi].tl;
-    for (uint32_t b = 0; tl && b < tl->nbuckets; b++) {
-        const struct fp_tl_bucket *x = &tl->b[b];
-        struct fp_tl_point *o = &out[fp_tl_axis_bucket(a, pi, b)];
+    for (uint32_t i = 0; i < n; i++) {
+        const struct fp_tl_bucket *x = &b[i];
+        struct fp_tl_point *o = &out[fp_tl_axis_bucket(a, pi, i)];
         if (!o->present || x->heap_max > o->heap_max)
             o->heap_max = x->heap_max;
         o->present = 1;
@@ -253,4 +315,17 @@ void fp_tl_axis_series(const struct fp_tl_axis *a, uint32_t pi, struct fp_tl_poi
         o->samples += x->samples;
         o->rusage_faults += x->rusage_faults;
     }
+}
+
+void fp_tl_axis_series(const struct fp_tl_axis *a, uint32_t pi, struct fp_tl_point *out)
+{
+    const struct fp_timeline *tl = a->m->procs[pi].tl;
+    axis_map(a, pi, tl ? tl->b : NULL, tl ? tl->nbuckets : 0, out);
+}
+
+void fp_tl_axis_thread(const struct fp_tl_axis *a, uint32_t pi, const struct fp_tl_thread *th,
+                       struct fp_tl_point *out)
+{
+    const struct fp_timeline *tl = a->m->procs[pi].tl;
+    axis_map(a, pi, th->b, tl ? tl->nbuckets : 0, out);
 }

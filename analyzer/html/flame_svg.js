@@ -3,21 +3,27 @@
 // units (data-x, data-w), its depth (data-d) and name (data-n); a click
 // zooms to a box (its ancestors full width, everything outside hidden),
 // "Search" highlights the boxes whose name matches a regular expression and
-// shows the share they cover (fpSearch(re) does it for a test).
+// shows the share they cover (fpSearch(re) does it for a test).  A
+// differential graph's boxes also have their start and width by base
+// (data-bx, data-bw): "Width by base" switches to that reverse view.
 'use strict';
 (function () {
   var svg = document.documentElement;
   var X0 = +svg.getAttribute('data-x0'), W = +svg.getAttribute('data-inner');
-  var total = +svg.getAttribute('data-total'), fontw = 0.59 * 12;
+  var totals = [+svg.getAttribute('data-total'), +svg.getAttribute('data-total-base')];
+  var total = totals[0], fontw = 0.59 * 12;
   var boxes = Array.prototype.slice.call(document.querySelectorAll('g.f'));
   var details = document.getElementById('details');
   var unzoom = document.getElementById('unzoom');
   var matched = document.getElementById('matched');
+  var reverse = document.getElementById('reverse');
   var searching = null;
 
   boxes.forEach(function (g) {
-    g.fx = +g.getAttribute('data-x');
-    g.fw = +g.getAttribute('data-w');
+    g.views = [[+g.getAttribute('data-x'), +g.getAttribute('data-w')],
+               [+g.getAttribute('data-bx'), +g.getAttribute('data-bw')]];
+    g.fx = g.views[0][0];
+    g.fw = g.views[0][1];
     g.fd = +g.getAttribute('data-d');
     g.fname = g.getAttribute('data-n');
     g.rect = g.querySelector('rect');
@@ -106,5 +112,21 @@
     draw(0, total, 0);
     unzoom.style.opacity = 0;
   });
-  draw(0, total, 0);
+  // view 0: widths by new (or the only view), 1: by base
+  function show(view) {
+    total = totals[view];
+    boxes.forEach(function (g) { g.fx = g.views[view][0]; g.fw = g.views[view][1]; });
+    if (searching !== null) window.fpSearch(searching);
+    draw(0, total, 0);
+    unzoom.style.opacity = 0;
+    if (reverse) {
+      reverse.textContent = view ? 'Width by new' : 'Width by base';
+      reverse.view = view;
+      document.getElementById('view').textContent = view ? 'widths by base (the reverse view)'
+                                                         : 'widths by new';
+    }
+  }
+  if (reverse)
+    reverse.addEventListener('click', function () { show(reverse.view ? 0 : 1); });
+  show(0);
 })();

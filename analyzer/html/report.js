@@ -66,6 +66,7 @@ const state = {
   metric: 'allocations',
   zoom: 0,            /* node the flame graph is zoomed to */
   search: '',
+  threads: false,     /* the timeline per thread */
 };
 const listeners = [];
 function changed() { for (const f of listeners) f(); }
@@ -208,14 +209,19 @@ function timelineView() {
   const n = D.axis.n, wsec = D.axis.width_ns / 1e9;
   const info = el('p', { class: 'note' });
   const clear = el('button', { onclick: () => { state.range = null; state.zoom = 0; changed(); } }, 'whole run');
+  const perThread = el('button', { id: 'tl-per-thread', onclick: () => {
+    state.threads = !state.threads; perThread.classList.toggle('on', state.threads); draw(); } }, 'per thread');
   sec.append(el('p', { class: 'note' }, 'Blue: live heap bytes (the most in each interval of ' +
              fmtSecs(wsec) + '). Red bars: page faults per interval. Green dashed: max RSS at exit ' +
              '(the trace records no RSS over time). Drag to select an interval: the flame graphs ' +
-             'then show the allocations made and the faults taken in it.'),
-             el('div', { class: 'bar' }, clear, info));
+             'then show the allocations made and the faults taken in it. "per thread" adds a lane ' +
+             'per thread: the live bytes of the blocks it allocated (whoever frees them) and the ' +
+             'faults it took.'),
+             el('div', { class: 'bar' }, clear, perThread, info));
   const W = 1000, H = 190, top = 18, ph = 100, ftop = top + ph + 8, fh = 44;
   const s = svg('svg', { id: 'tl', viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', height: H });
-  sec.append(s);
+  const lanes = el('div', { id: 'tl-lanes' });
+  sec.append(s, lanes);
   function series() {
     const heap = new Array(n).fill(0), faults = new Array(n).fill(0);
     for (const se of D.series) {
@@ -234,6 +240,7 @@ function timelineView() {
     s.append(t);
   }
   function draw() {
+    drawLanes(lanes, state.threads, W, n, wsec);
     const { heap, faults } = series();
     let rss = 0, pk = -1;
     D.procs.forEach((p, i) => {
@@ -301,6 +308,56 @@ function timelineView() {
   });
   listeners.push(draw);
   return sec;
+}
+
+/* Whether process pi's fault series are the samples (else the getrusage counts). */
+function sampledFaults(pi) {
+  const se = D.series.find(q => q.proc === pi);
+  return !!se && se.faults.some(v => v);
+}
+
+/* The timeline per thread: a lane for each thread of the processes shown
+ * (the busiest D.thread_series), all on one heap scale and one fault scale. */
+function drawLanes(box, on, W, n, wsec) {
+  box.replaceChildren();
+  if (!on) return;
+  const shown = (D.thread_series || []).filter(t => procOn(t.proc));
+  const fs = t => sampledFaults(t.proc) ? t.faults : t.rusage_faults;
+  const hmax = Math.max(1, ...shown.map(t => Math.max(...t.heap_max.map(v => v || 0))));
+  const fmax = Math.max(1, ...shown.map(t => Math.max(...fs(t))));
+  const LH = 44, ph = 26, ftop = 30, fh = 13, x = b => b * W / n;
+  for (const t of shown) {
+    const f = fs(t), peak = Math.max(0, ...t.heap_max.map(v => v || 0));
+    const last = t.heap_end.reduce((a, v) => v === null ? a : v, 0);
+    const total = f.reduce((a, v) => a + v, 0);
+    const g = svg('svg', { class: 'lane', viewBox: '0 0 ' + W + ' ' + LH, preserveAspectRatio: 'none', height: LH });
+    const y = v => ph - v * ph / hmax;
+    let d = 'M0,' + y(0);
+    for (let b = 0; b < n; b++) {
+      const v = t.heap_max[b] || 0;
+      d += ' L' + x(b) + ',' + y(v) + ' L' + x(b + 1) + ',' + y(v);
+    }
+    g.append(svg('path', { class: 'heap', d: d + ' L' + W + ',' + y(0) + ' Z' }));
+    for (let b = 0; b < n; b++)
+      if (f[b]) g.append(svg('rect', { class: 'fault', x: x(b), width: Math.max(1, W / n - .5),
+                                      y: ftop + fh - f[b] * fh / fmax, height: f[b] * fh / fmax }));
+    if (state.range) {
+      const [a, z] = state.range;
+      g.append(svg('rect', { class: 'sel', x: x(a), width: x(z + 1) - x(a), y: 0, height: LH }));
+    }
+    box.append(el('div', { class: 'lane-row', 'data-tid': t.tid, 'data-name': t.name, 'data-proc': t.proc,
+                           'data-peak': peak, 'data-end': last, 'data-faults': total },
+      el('div', { class: 'note mono' }, 'thread ' + t.tid + (t.name ? ' ' + t.name : '') +
+         (D.procs.length > 1 ? ' (pid ' + D.procs[t.proc].pid + ')' : '') + ': heap peak ' +
+         fmtBytes(peak) + ', ' + exact(last) + ' bytes at the end, ' + exact(total) + ' page faults'),
+      g));
+  }
+  const hidden = (D.thread_series_total || 0) - (D.thread_series || []).length;
+  box.append(el('p', { class: 'note' }, shown.length + ' threads, one heap scale (' + fmtBytes(hmax) +
+    ') and one fault scale (' + fmtCount(fmax) + ' in an interval of ' + fmtSecs(wsec) + ')' +
+    (hidden > 0 ? '; ' + hidden + ' quieter threads are not in this report' : '') +
+    (D.thread_series_capped ? '; threads after the first ' + D.thread_series_max + ' of a process ' +
+     'have no series' : '')));
 }
 
 /* ---- flame graphs ---- */

@@ -2,10 +2,13 @@
 // what a person sees: no JavaScript error, boxes as wide as their known
 // counts, a click on a box makes it full width and hides what is outside,
 // a search highlights the matching boxes and reports their share; for a
-// differential graph, each named box's colour (red grew, blue shrank).
+// differential graph, each named box's colour (red grew, blue shrank) and
+// its reverse view (width by base).
 // Screenshots go to OUTDIR.  Usage: node check_svg.js SVG OUTDIR EXPECT_JSON
 //   EXPECT_JSON: {"widths": {function: count}, "total": n, "zoom": function,
-//                 "hidden": function, "search": [regex, matched, of], "colors": {function: "red"|"blue"}}
+//                 "hidden": function, "search": [regex, matched, of], "colors": {function: "red"|"blue"},
+//                 "absent": [function], "reverse": {"widths", "total", "colors" as above, after a
+//                 click on "Width by base"}}
 'use strict';
 const { Browser, open, findChromium, check, failed } = require('../html/cdp.js');
 const path = require('path');
@@ -14,12 +17,30 @@ const [svg, outdir, expectJson] = process.argv.slice(2);
 const X = JSON.parse(expectJson);
 
 const BOXES = `(() => { const s = document.documentElement;
-  return { inner: +s.getAttribute('data-inner'), total: +s.getAttribute('data-total'),
+  const view = document.getElementById('view');
+  return { inner: +s.getAttribute('data-inner'), view: view ? view.textContent : '',
+    total: +s.getAttribute(view && /base/.test(view.textContent) ? 'data-total-base' : 'data-total'),
     boxes: [...document.querySelectorAll('g.f')].map(g => { const r = g.querySelector('rect').getBoundingClientRect();
       return { name: g.dataset.n, x: r.left, y: r.top, w: r.width, h: r.height,
                shown: g.style.display !== 'none', fill: g.querySelector('rect').getAttribute('fill') }; }) }; })()`;
 const named = (fg, name) => fg.boxes.filter(b => b.name === name && b.shown);
 const sumW = bs => bs.reduce((a, b) => a + b.w, 0);
+
+// The graph's total, its boxes' widths (sums per name) and colours.
+function sized(fg, x) {
+  if (x.total !== undefined) check(fg.total === x.total, `${fg.view || 'graph'}: total ${fg.total} is ${x.total}`);
+  for (const [name, count] of Object.entries(x.widths || {})) {
+    const bs = named(fg, name), want = fg.inner * count / fg.total;
+    check(bs.length > 0, `a box for ${name}`);
+    check(Math.abs(sumW(bs) - want) <= 1.5, `${name} is ${sumW(bs).toFixed(1)} px wide, ` +
+          `${count}/${fg.total} of ${fg.inner} px is ${want.toFixed(1)}`);
+  }
+  for (const [name, colour] of Object.entries(x.colors || {})) {
+    const b = named(fg, name)[0], m = b && /rgb\((\d+),(\d+),(\d+)\)/.exec(b.fill);
+    const red = m && +m[1] === 255 && +m[3] < 255, blue = m && +m[3] === 255 && +m[1] < 255;
+    check(m && (colour === 'red' ? red : blue), `${name} is ${colour} (${b && b.fill})`);
+  }
+}
 
 async function main() {
   const bin = findChromium();
@@ -29,18 +50,22 @@ async function main() {
     const page = await open(browser, svg, 1200, 700);
     let fg = await page.eval(BOXES);
     check(fg.boxes.length > 0, `${fg.boxes.length} boxes drawn`);
-    if (X.total !== undefined) check(fg.total === X.total, `total ${fg.total} is ${X.total}`);
     await page.screenshot(path.join(outdir, 'flame.png'));
-    for (const [name, count] of Object.entries(X.widths || {})) {
-      const bs = named(fg, name), want = fg.inner * count / fg.total;
-      check(bs.length > 0, `a box for ${name}`);
-      check(Math.abs(sumW(bs) - want) <= 1.5, `${name} is ${sumW(bs).toFixed(1)} px wide, ` +
-            `${count}/${fg.total} of ${fg.inner} px is ${want.toFixed(1)}`);
-    }
-    for (const [name, colour] of Object.entries(X.colors || {})) {
-      const b = named(fg, name)[0], m = b && /rgb\((\d+),(\d+),(\d+)\)/.exec(b.fill);
-      const red = m && +m[1] === 255 && +m[3] < 255, blue = m && +m[3] === 255 && +m[1] < 255;
-      check(m && (colour === 'red' ? red : blue), `${name} is ${colour} (${b && b.fill})`);
+    sized(fg, X);
+    for (const name of X.absent || [])
+      check(named(fg, name).length === 0, `no box for ${name}`);
+    if (X.reverse) {
+      check(await page.eval(`document.getElementById('reverse').textContent`) === 'Width by base',
+            '"Width by base" offered');
+      await page.eval(`document.getElementById('reverse').dispatchEvent(new MouseEvent('click'))`);
+      const rv = await page.eval(BOXES);
+      check(/widths by base/.test(rv.view), `the view says "${rv.view}"`);
+      sized(rv, X.reverse);
+      await page.screenshot(path.join(outdir, 'reverse.png'));
+      await page.eval(`document.getElementById('reverse').dispatchEvent(new MouseEvent('click'))`);
+      fg = await page.eval(BOXES);
+      check(fg.view === 'widths by new', `back to "${fg.view}"`);
+      sized(fg, { widths: X.widths });
     }
     if (X.zoom) {
       const b = named(fg, X.zoom)[0];

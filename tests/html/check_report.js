@@ -6,7 +6,8 @@
 // to OUTDIR.  Usage: node check_report.js HTML OUTDIR EXPECT_JSON
 //   EXPECT_JSON: {"widths": {metric: {function: count}}, "totals": {metric: n},
 //                 "zoom": function, "search": [regex, [hits], [misses]],
-//                 "peak": bytes, "interval": function}
+//                 "peak": bytes, "interval": function,
+//                 "lanes": {thread name: {"peak": bytes, "end": bytes, "faults": n}}}
 'use strict';
 const { Browser, open, findChromium, check, failed } = require('./cdp.js');
 const path = require('path');
@@ -107,6 +108,30 @@ async function main() {
       fg = await metric(page, 'allocations');
       const all = named(fg, name).reduce((a, b) => a + b.value, 0);
       check(all === count, `the whole run selected: ${all} of ${name}'s ${count} allocations`);
+    }
+    // the timeline per thread: no lanes until asked, then one per thread
+    // with its known heap peak, heap at the end and faults, each lane's heap
+    // drawn as high as its peak on the lanes' common scale
+    if (X.lanes) {
+      const LANES = `[...document.querySelectorAll('#tl-lanes .lane-row')].map(r => {
+        const p = r.querySelector('path.heap').getBBox();
+        return { name: r.dataset.name, tid: +r.dataset.tid, peak: +r.dataset.peak, end: +r.dataset.end,
+                 faults: +r.dataset.faults, h: p.height, text: r.textContent }; })`;
+      check((await page.eval(LANES)).length === 0, 'no lanes before "per thread" is pressed');
+      await page.eval(`document.getElementById('tl-per-thread').click()`);
+      const lanes = await page.eval(LANES), top = Math.max(...lanes.map(l => l.peak));
+      for (const [name, want] of Object.entries(X.lanes)) {
+        const l = lanes.find(q => q.name === name);
+        check(l, `a lane for thread ${name}`);
+        if (!l) continue;
+        for (const k of ['peak', 'end', 'faults'])
+          if (want[k] !== undefined) check(l[k] === want[k], `thread ${name}: ${k} ${l[k]}, want ${want[k]}`);
+        check(Math.abs(l.h - 26 * l.peak / top) <= 0.5, `thread ${name}: heap drawn ${l.h.toFixed(1)} high, ` +
+              `${l.peak}/${top} of 26 is ${(26 * l.peak / top).toFixed(1)}`);
+        check(l.text.includes(l.faults.toLocaleString('en-US') + ' page faults'), `thread ${name}'s label: ${l.text}`);
+      }
+      await page.eval(`document.getElementById('timeline').scrollIntoView()`);
+      await page.screenshot(path.join(outdir, 'timeline-threads.png'), false);
     }
     // a diff page: the summary's ratios and a box's base and new figures
     if (X.diff) {

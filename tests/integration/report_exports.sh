@@ -6,8 +6,10 @@
 # leak_c carry 100, 50 and 7 allocations, 6400, 1200 and 224 bytes, leak_c
 # all 224 leaked bytes, alloc_a the 100 temporary ones.  pprof: go tool pprof
 # -top shows the same totals per function for allocations, bytes and inuse;
-# on flt_touch (fault samples from perf events), the faults of touch_pages in
-# both exports are the JSON report's fault_sites figure.
+# rep_inline's make_node, inlined into build_list, is a Line of
+# build_list's Location, and the first Mapping is the executable with its
+# build-id; on flt_touch (fault samples from perf events), the faults of
+# touch_pages in both exports are the JSON report's fault_sites figure.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_shim
@@ -59,6 +61,27 @@ done
 assert_eq "$(pprof_flat inuse "$TMPDIR/known.pb.gz" alloc_a)" "" "alloc_a freed all it had"
 lines=$(timeout 60 go tool pprof -sample_index=bytes -lines -top "$TMPDIR/known.pb.gz" 2>/dev/null)
 assert_contains "$lines" "leak_c $(dirname "$line")" "pprof -lines: leak_c at its file"
+
+# inlined frames and mappings: rep_inline's make_node, inlined into
+# build_list, is a Line of the same Location as build_list (pprof -traces
+# marks it "(inline)" and -raw lists both under one location id), and the
+# first mapping is the executable, with the build-id its MODULE record has
+prog=$(require_prog rep_inline)
+timeout 30 "$LAUNCHER" -q -o "$TMPDIR/inline.gz" "$prog" || die "rep_inline under the launcher"
+"$REPORT" -q --format pprof -o "$TMPDIR/inline.pb.gz" "$TMPDIR/inline.gz"
+traces=$(timeout 60 go tool pprof -sample_index=allocations -traces "$TMPDIR/inline.pb.gz" 2>/dev/null)
+assert_contains "$traces" "$(printf '        50   make_node (inline)\n             build_list\n             main')" \
+    "pprof -traces: make_node inlined in build_list"
+raw=$(timeout 60 go tool pprof -raw "$TMPDIR/inline.pb.gz" 2>/dev/null)
+loc=$(awk '/^Locations/ { on = 1; next } /^Mappings/ { on = 0 }
+           on && $1 ~ /:$/ { id = $1; fn = $4 } on && $1 !~ /:$/ { print id, fn, $1 }' <<<"$raw")
+assert_contains "$loc" "make_node build_list" "pprof -raw: build_list is the second Line of make_node's Location"
+bid=$("$REPORT" --dump "$TMPDIR/inline.gz" | grep "^MODULE .* path=\"$prog\"" | sed 's/.* build_id=\([0-9a-f]*\) .*/\1/')
+[ -n "$bid" ] || die "no MODULE record of $prog"
+map1=$(awk '/^Mappings/ { getline; print; exit }' <<<"$raw")
+assert_contains "$map1" "$prog $bid [FN][FL][LN][IN]" "pprof -raw: the first mapping"
+top=$(timeout 60 go tool pprof -top "$TMPDIR/inline.pb.gz" 2>&1)
+assert_contains "$top" "Build ID: $bid" "pprof -top knows the binary"
 
 # faults by code: flt_touch's touch_pages
 timeout 60 "$LAUNCHER" -q -o "$TMPDIR/touch.gz" "$(require_prog flt_touch)" 4000 >/dev/null ||

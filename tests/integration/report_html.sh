@@ -7,7 +7,8 @@
 # allocation are record_process's and work_buffer_new's, the timeline marks
 # the heap peak of the JSON report, and a selected interval restricts the
 # flame graph; --diff reuse churn --format html shows the summary's ratios
-# and record_process's faults of both sides in a red box.  Screenshots of
+# and record_process's faults of both sides in a red box.  "per thread"
+# draws rep_lanes's two threads with their known heap peaks and faults.  Screenshots of
 # each view are kept in $BUILD/tests/html-shots/ for a person to look at.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -44,6 +45,33 @@ timeout 60 node "$checker" "$TMPDIR/known.html" "$shots/known" "{
   \"zoom\": [\"allocations\", \"alloc_b\"],
   \"search\": [\"alloc_\", [\"alloc_a\", \"alloc_b\"], [\"leak_c\"], 150],
   \"peak\": $peak}" || die "rep_known's report in the browser (above)"
+
+# the timeline per thread: rep_lanes's holder keeps 100 x 4096 bytes until
+# main frees them (still holder's blocks), toucher maps 2000 pages and
+# faults them in; the faults a lane shows are its thread's FAULT records'
+# weights (--dump), or its getrusage counts without perf events
+timeout 30 "$LAUNCHER" -q -o "$TMPDIR/lanes.gz" "$(require_prog rep_lanes)" || die "rep_lanes under the launcher"
+"$REPORT" -q --format html -o "$TMPDIR/lanes.html" "$TMPDIR/lanes.gz"
+json=$("$REPORT" -q --format json "$TMPDIR/lanes.gz")
+thread_faults() { # NAME
+    local tid
+    tid=$(jq ".threads[] | select(.name == \"$1\") | .tid" <<<"$json")
+    [ -n "$tid" ] || die "no thread $1 in the JSON report"
+    if [ "$(jq .summary.fault_samples <<<"$json")" -gt 0 ]; then
+        "$REPORT" --dump "$TMPDIR/lanes.gz" |
+            awk -v t="tid=$tid" '$1 == "FAULT" && $3 == t { sub("weight=", "", $NF); s += $NF } END { print s + 0 }'
+    else
+        jq ".threads[] | select(.tid == $tid) | .minor_faults + .major_faults" <<<"$json"
+    fi
+}
+hf=$(thread_faults holder)
+tf=$(thread_faults toucher)
+[ "$tf" -ge 1000 ] || die "toucher took $tf faults, fewer than half its 2000 pages"
+mkdir -p "$shots/lanes"
+timeout 60 node "$checker" "$TMPDIR/lanes.html" "$shots/lanes" "{
+  \"lanes\": {\"holder\": {\"peak\": 409600, \"end\": 0, \"faults\": $hf},
+             \"toucher\": {\"peak\": 8192000, \"end\": 0, \"faults\": $tf}}}" ||
+    die "rep_lanes's timeline per thread in the browser (above)"
 
 churn="$DEMOS/churn"
 [ -x "$churn" ] || skip "$churn not built"

@@ -5,7 +5,10 @@
 # leak_c all of it; a click on alloc_b makes it full width and hides
 # alloc_a; Reset Zoom undoes it; a search for "alloc_" highlights alloc_a and
 # alloc_b and matches 150/157.  --diff of rep_diff's two builds: parse_input
-# (20 -> 200 allocations) red and 200 wide, and blue the other way round.
+# (20 -> 200 allocations) red and 200 wide, and blue the other way round,
+# where its reverse view ("Width by base") makes it 200 wide again; -m
+# faults_by_allocation on rep_tables: big_table's and small_table's boxes as
+# wide as the faults on their blocks, fill()'s absent (it is by code).
 # Screenshots are kept in $BUILD/tests/svg-shots/.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -50,8 +53,49 @@ timeout 60 node "$checker" "$TMPDIR/diff.svg" "$shots/diff" '{
   "widths": {"parse_input": 200}, "total": '"$(allocs "$TMPDIR/new.gz")"',
   "colors": {"parse_input": "red"}, "zoom": "parse_input"}' ||
     die "the diff's SVG in the browser (above)"
+# variant -> base: parse_input shrank (blue), 20 wide by new; its reverse
+# view (width by base) in the same file makes it as wide as it was
 "$REPORT" -q --diff "$TMPDIR/new.gz" "$TMPDIR/base.gz" --format svg -m allocations -o "$TMPDIR/rdiff.svg"
 timeout 60 node "$checker" "$TMPDIR/rdiff.svg" "$shots/diff-reverse" '{
   "widths": {"parse_input": 20}, "total": '"$(allocs "$TMPDIR/base.gz")"',
-  "colors": {"parse_input": "blue"}}' ||
-    die "the reverse diff's SVG in the browser (above)"
+  "colors": {"parse_input": "blue"},
+  "reverse": {"widths": {"parse_input": 200}, "total": '"$(allocs "$TMPDIR/new.gz")"',
+              "colors": {"parse_input": "blue"}}}' ||
+    die "the shrinking diff's SVG and its reverse view in the browser (above)"
+
+# page faults by allocation: rep_tables's fill() takes all the faults, on
+# big_table's 3000 pages and small_table's 1000 (exact at period 1: each
+# table's first page is faulted by malloc writing the chunk header, outside
+# the block)
+FAULTPROF_FAULT_PERIOD=1 timeout 30 "$LAUNCHER" -q -o "$TMPDIR/tables.gz" "$(require_prog rep_tables)" ||
+    die "rep_tables under the launcher"
+json=$("$REPORT" -q --format json "$TMPDIR/tables.gz")
+if [ "$(jq .summary.fault_samples <<<"$json")" -gt 0 ]; then
+    site_faults() {
+        jq "[.allocation_sites[] | select(.function == \"$1\") | .minor_faults + .major_faults] | add" <<<"$json"
+    }
+    big=$(site_faults big_table)
+    small=$(site_faults small_table)
+    [ "$big" -ge 2990 ] && [ "$big" -le 3000 ] || die "big_table's blocks took $big faults, not about 3000"
+    [ "$small" -ge 990 ] && [ "$small" -le 1000 ] || die "small_table's blocks took $small faults, not about 1000"
+    total=$(jq '[.allocation_sites[] | .minor_faults + .major_faults] | add' <<<"$json")
+    "$REPORT" -q --format svg -m faults_by_allocation -o "$TMPDIR/tables.svg" "$TMPDIR/tables.gz"
+    grep -q '>page faults by allocation</text>' "$TMPDIR/tables.svg" || die "the SVG's title is not 'page faults by allocation'"
+    mkdir -p "$shots/by-allocation"
+    timeout 60 node "$checker" "$TMPDIR/tables.svg" "$shots/by-allocation" '{
+      "widths": {"big_table": '"$big"', "small_table": '"$small"'}, "total": '"$total"',
+      "absent": ["fill"], "zoom": "small_table", "hidden": "big_table"}' ||
+        die "rep_tables's page faults by allocation in the browser (above)"
+    # by code, the same faults are fill()'s
+    "$REPORT" -q --format svg -m faults_by_code -o "$TMPDIR/tables-code.svg" "$TMPDIR/tables.gz"
+    mkdir -p "$shots/by-code"
+    timeout 60 node "$checker" "$TMPDIR/tables-code.svg" "$shots/by-code" '{
+      "widths": {"fill": '"$((big + small))"'}, "absent": ["big_table", "small_table"]}' ||
+        die "rep_tables's page faults by code in the browser (above)"
+    # the differential graph of the metric: the same run on both sides
+    "$REPORT" -q --diff "$TMPDIR/tables.gz" "$TMPDIR/tables.gz" --format svg -m faults_by_allocation \
+        -o "$TMPDIR/tables-diff.svg"
+    grep -q 'data-n="big_table"' "$TMPDIR/tables-diff.svg" || die "no big_table box in the diff's faults_by_allocation SVG"
+else
+    echo "perf events unavailable: the page faults by allocation SVG is not checked"
+fi
