@@ -35,6 +35,7 @@ struct live {
                                 block could have served it */
 #define LIVE_ZEROED   0x200u /* a calloc block of FP_BIG_ZEROED bytes or more */
 #define LIVE_SAMPLED  0x400u /* sampled mode: the block stands for 1/p(size) blocks */
+#define LIVE_AT_ONCE  0x1000u /* block_new's caller: its own thread frees it next */
 #define LIVE_DISPLACED 0x800u /* out of the live table and the ordered tree (a wait's
                                 copy, or a block freed as it is made) */
 #define BIG_BLOCK     4096u  /* blocks this big go into the ordered tree too */
@@ -611,20 +612,23 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         slot = live_probe(p->replay.live, addr);
         old = slot && slot->addr ? slot : NULL;
     }
-    /* a block whose free came first, by a clock step, never enters the
-     * tables: a live block at its address stays */
-    struct live transient;
-    if (pend.addr) {
-        slot = &transient;
-        memset(slot, 0, sizeof(*slot));
-        slot->addr = addr;
-        flags |= LIVE_DISPLACED;
-    } else if (old) {
+    /* a block freed as it is made (its free came first, by a clock step,
+     * or it is freed next by its own thread) never enters the tables */
+    uint32_t freer = pend.addr ? pend.thread : (flags & LIVE_AT_ONCE) ? ti : UINT32_MAX;
+    flags &= ~LIVE_AT_ONCE;
+    if (old && !pend.addr) {
         slot = NULL;
         /* another thread's free of it may come a clock step late; else it
          * was freed behind our back (e.g. before the shim was ready) */
         if (!p->clock_step || wait_displace(p, old, t) < 0)
             block_forget(m, p, old, t);
+    }
+    struct live transient;
+    if (freer != UINT32_MAX) {
+        slot = &transient;
+        memset(slot, 0, sizeof(*slot));
+        slot->addr = addr;
+        flags |= LIVE_DISPLACED;     /* a live block at addr stays */
     }
     /* sampled mode: what the block stands for; else the block itself */
     double w = 1;
@@ -645,7 +649,8 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         s->c.zeroed_allocs++;
         s->c.zeroed_bytes += wsize;
     }
-    if (size >= BIG_BLOCK && !pend.addr && itree_insert(p->replay.big, addr, addr + size, addr) < 0)
+    if (size >= BIG_BLOCK && freer == UINT32_MAX &&
+        itree_insert(p->replay.big, addr, addr + size, addr) < 0)
         return -1;
     /* the allocator's heap units: a fault there outside any block is the
      * allocator's own (headers, arena growth after a trim) */
@@ -656,7 +661,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
             hmap_put(&p->replay.arena_units, th->arena_last, 1) < 0)
             return -1;
     }
-    struct live *e = pend.addr ? slot : live_insert(p->replay.live, addr, slot);
+    struct live *e = freer != UINT32_MAX ? slot : live_insert(p->replay.live, addr, slot);
     if (!e)
         return -1;
     th->alloc_seq++;
@@ -687,8 +692,13 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     live_change(p, s, (int64_t)wsize, 1, ti, t);
     if (s->cur_live > s->live_bytes_max)
         s->live_bytes_max = s->cur_live;
-    if (pend.addr)      /* its free came first, by a clock step */
-        block_drop(m, p, pend.thread, e, t, 1, NULL, NULL, NULL);
+    if (freer != UINT32_MAX) {
+        if (!pend.addr) {   /* a waiting free was counted when it came */
+            p->frees++;
+            th->frees++;
+        }
+        block_drop(m, p, freer, e, t, 1, NULL, NULL, NULL);
+    }
     return 0;
 }
 
@@ -1497,7 +1507,7 @@ static inline uint32_t live_flags(const struct fp_proc *p, uint64_t flags)
 
 /* ALLOC; read_reader calls it straight from the record, apply from an event. */
 static int on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t,
-                    const struct fp_rec_alloc *x)
+                    const struct fp_rec_alloc *x, uint32_t at_once)
 {
     struct fp_proc *p = &m->procs[pi];
     int64_t si = call_stack(m, pi, ti, x->stack);
@@ -1510,7 +1520,7 @@ static int on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t,
     uint32_t fl = live_flags(p, x->flags);
     if (x->func == FP_FUNC_CALLOC && x->size >= FP_BIG_ZEROED)
         fl |= LIVE_ZEROED;
-    return block_new(m, p, ti, (uint32_t)si, x->addr, x->size, fl, 0, t);
+    return block_new(m, p, ti, (uint32_t)si, x->addr, x->size, fl | at_once, 0, t);
 }
 
 /* FREE, the same way */
@@ -1696,7 +1706,7 @@ static int apply(struct fp_model *m, uint32_t pi, const struct fp_event *ev)
         return -1;
     uint32_t ti = (uint32_t)sti;
     switch (ev->type) {
-    case FP_REC_ALLOC: return on_alloc(m, pi, ti, ev->t, &ev->u.alloc);
+    case FP_REC_ALLOC: return on_alloc(m, pi, ti, ev->t, &ev->u.alloc, 0);
     case FP_REC_FREE:
         on_free(m, pi, ti, ev->t, ev->u.free.addr);
         return 0;
@@ -1811,6 +1821,7 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
     if (m->progress)
         pg.start = pg.last = now_s();
     int modules_told = 0;
+    fp_reader_fuse(r);
     while ((rc = fp_reader_next(r, &rec)) > 0) {
         n++;
         /* ALLOC and FREE, full or short, straight to the model; the rest
@@ -1823,12 +1834,16 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
                 p = &m->procs[pi];
             }
             struct fp_rec_alloc x;
-            if (rec->type == FP_REC_ALLOC_SHORT)
+            if (rec->type == FP_REC_ALLOC_SHORT) {
                 x = rec->x.alloc;
+                n += (uint64_t)rec->freed_next;     /* its FREE_BACK came along */
+            }
             else if (fp_dec_alloc(rec->p, rec->end, &x) < 0)
                 goto corrupt;
             int64_t ti = event_thread(m, pi, rec->tid, rec->t);
-            if (ti < 0 || on_alloc(m, pi, (uint32_t)ti, rec->t, &x) < 0)
+            if (ti < 0 || on_alloc(m, pi, (uint32_t)ti, rec->t, &x,
+                                   rec->type == FP_REC_ALLOC_SHORT && rec->freed_next
+                                       ? LIVE_AT_ONCE : 0) < 0)
                 goto oom;
         } else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK ||
                    rec->type == FP_REC_FREE) {

@@ -76,6 +76,7 @@ struct fp_reader {
     uint32_t nheap;
     struct cursor *last;           /* cursor of the last delivered record */
     unsigned major, minor;
+    int fuse;                      /* fp_reader_fuse */
     int truncated;
     uint64_t trunc_at, last_end;
     uint64_t done_bytes;
@@ -859,6 +860,13 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
         .func = s->func, .flags = s->flags, .size = a.size, .addr = c->last_addr,
         .stack = s->stack, .align = s->align,
     };
+    /* FREE_BACK 1 next (type, length 1, back 1): the same block, at the
+     * same time, leaving the last address as it is */
+    const uint8_t *q = c->out + c->out_pos;
+    rec->freed_next = c->r->fuse && c->out_len - c->out_pos >= 3 && q[0] == FP_REC_FREE_BACK &&
+                      q[1] == 1 && q[2] == 1;
+    if (rec->freed_next)
+        c->out_pos += 3;
     return 0;
 }
 
@@ -1190,6 +1198,11 @@ int fp_reader_open_mem(struct fp_reader **out, const void *buf, size_t len,
     }
     *out = r;
     return 0;
+}
+
+void fp_reader_fuse(struct fp_reader *r)
+{
+    r->fuse = 1;
 }
 
 unsigned fp_reader_version_major(const struct fp_reader *r)

@@ -28,6 +28,8 @@ struct fp_record {
         struct fp_rec_alloc alloc;
         struct fp_rec_free free;
     } x;
+    int freed_next;       /* with fp_reader_fuse: an ALLOC_SHORT whose FREE_BACK 1
+                             followed at once, taken with it */
 };
 
 struct fp_reader;
@@ -43,6 +45,11 @@ int fp_reader_open_mem(struct fp_reader **out, const void *buf, size_t len,
  * warning ready in fp_reader_truncation. */
 int fp_reader_next(struct fp_reader *r, const struct fp_record **rec);
 const char *fp_reader_error(const struct fp_reader *r);
+
+/* From now on an ALLOC_SHORT immediately followed by its own FREE_BACK 1 (the
+ * thread freed the block before anything else) is delivered as one record
+ * with freed_next set.  The model's reading; --dump shows every record. */
+void fp_reader_fuse(struct fp_reader *r);
 
 /* Stream header fields */
 unsigned fp_reader_version_major(const struct fp_reader *r);

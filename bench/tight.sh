@@ -4,11 +4,12 @@
 # run, configurations interleaved: wall time native, under faultprof (full
 # stacks, fault sampling at its default) and under heaptrack; trace bytes
 # per event of both; analysis CPU of faultprof-report against
-# heaptrack_print; and the recording cost per event at 1, 2, 4, 8 and 16
-# threads (the same total work).  Whole-process times from /usr/bin/time.
+# heaptrack_print; the same on bench/alloc_heavy; and the recording cost per
+# event at 1, 2, 4, 8 and 16 threads (the same total work).  Whole-process
+# times from /usr/bin/time.
 #
 #   bench/tight.sh [--reps N] [--pairs N]      (defaults 3, 5000000: the loop of the issue)
-# Writes bench/out/tight.md and prints it.
+# Writes bench/out/tight/tight.md and prints it.
 set -euo pipefail
 export LC_ALL=C
 REPS=3 PAIRS=5000000
@@ -26,7 +27,8 @@ command -v heaptrack >/dev/null || apt-get install -y -qq heaptrack >/dev/null
 make -s -C "$ROOT" all
 cp "$ROOT/build/libfaultprof.so" "$ROOT/build/faultprof-report" "$OUT/"
 cc -O2 -g -pthread -o "$OUT/tight_loop" "$ROOT/bench/tight_loop.c"
-PROG=$OUT/tight_loop
+cc -O2 -g -pthread -o "$OUT/alloc_heavy" "$ROOT/bench/alloc_heavy.c"
+PROG=$OUT/tight_loop AH=$OUT/alloc_heavy
 
 # run NAME CMD...: one whole-process run; appends "NAME wall user sys maxrss"
 run() {
@@ -55,6 +57,23 @@ FP_TRACE=$(ls "$OUT"/fp.*.gz) HT_TRACE=$(ls "$OUT"/ht.*)
 for r in $(seq 1 "$REPS"); do
     run report "$OUT/faultprof-report" -q "$FP_TRACE"
     run heaptrack_print heaptrack_print "$HT_TRACE"
+done
+# bench/alloc_heavy (2 threads x 1M pairs of mixed sizes, blocks kept a
+# while): the same figures
+rm -f "$OUT"/ah.*
+for r in $(seq 1 "$REPS"); do
+    run ah_native "$AH"
+    rm -f "$OUT"/ah.fp.*.gz
+    run ah_faultprof "${FP[@]}" FAULTPROF_OUTPUT="$OUT/ah.fp.%p.gz" "$AH"
+    rm -f "$OUT"/ah.ht.*
+    run ah_heaptrack heaptrack -o "$OUT/ah.ht" "$AH"
+done
+AH_FP=$(ls "$OUT"/ah.fp.*.gz) AH_HT=$(ls "$OUT"/ah.ht.*)
+AH_EVENTS=$(("$OUT/faultprof-report" --format json "$AH_FP" | python3 -c 'import json, sys
+s = json.load(sys.stdin)["summary"]; print(s["allocations"] + s["frees"])'))
+for r in $(seq 1 "$REPS"); do
+    run ah_report "$OUT/faultprof-report" -q "$AH_FP"
+    run ah_heaptrack_print heaptrack_print "$AH_HT"
 done
 
 # scaling: the same total pairs over 1..16 threads
@@ -86,8 +105,20 @@ CORES=$(nproc)
     echo "| wall s (median of $REPS) | $(n native) | $(n faultprof) ($(ratio "$(n faultprof)" "$(n native)")x) | $(n heaptrack) ($(ratio "$(n heaptrack)" "$(n native)")x) |"
     fps=$(stat -c %s "$FP_TRACE") hts=$(stat -c %s "$HT_TRACE")
     echo "| trace bytes | | $fps ($(awk -v s="$fps" -v e="$EVENTS" 'BEGIN { printf "%.3f", s / e }') B/event) | $hts ($(awk -v s="$hts" -v e="$EVENTS" 'BEGIN { printf "%.3f", s / e }') B/event) |"
+    echo "| CPU s (user+sys) | $(cpu native) | $(cpu faultprof) | $(cpu heaptrack) |"
     echo "| analysis CPU s (user+sys) | | faultprof-report $(cpu report) | heaptrack_print $(cpu heaptrack_print) ($(ratio "$(cpu heaptrack_print)" "$(cpu report)")x ours) |"
     echo "| analysis wall s | | $(n report) | $(n heaptrack_print) |"
+    echo
+    echo "bench/alloc_heavy, $AH_EVENTS events:"
+    echo
+    echo "| | native | faultprof | heaptrack |"
+    echo "| --- | ---: | ---: | ---: |"
+    echo "| wall s (median of $REPS) | $(n ah_native) | $(n ah_faultprof) ($(ratio "$(n ah_faultprof)" "$(n ah_native)")x) | $(n ah_heaptrack) ($(ratio "$(n ah_heaptrack)" "$(n ah_native)")x) |"
+    echo "| CPU s (user+sys) | $(cpu ah_native) | $(cpu ah_faultprof) | $(cpu ah_heaptrack) |"
+    fps=$(stat -c %s "$AH_FP") hts=$(stat -c %s "$AH_HT")
+    echo "| trace bytes | | $fps ($(awk -v s="$fps" -v e="$AH_EVENTS" 'BEGIN { printf "%.3f", s / e }') B/event) | $hts ($(awk -v s="$hts" -v e="$AH_EVENTS" 'BEGIN { printf "%.3f", s / e }') B/event) |"
+    echo "| analysis CPU s (user+sys) | | faultprof-report $(cpu ah_report) | heaptrack_print $(cpu ah_heaptrack_print) ($(ratio "$(cpu ah_heaptrack_print)" "$(cpu ah_report)")x ours) |"
+    echo "| analysis wall s | | $(n ah_report) | $(n ah_heaptrack_print) |"
     echo
     echo "Recording cost per event, the same $((2 * PAIRS)) pairs over N threads: (faultprof wall - native wall) x min(N, $CORES) / events."
     echo

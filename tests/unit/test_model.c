@@ -10,6 +10,7 @@
 
 #include "tracegen.h"
 #include "model.h"
+#include "reader.h"
 #include "report.h"
 #include "sites.h"
 #include "symbols.h"
@@ -174,6 +175,48 @@ static void test_two_threads_within_a_step(void **state)
         }
         fp_model_free(m);
     }
+}
+
+/* A block its thread frees next (ALLOC_SHORT, then FREE_BACK 1) is read as
+ * one record: the counts are those of the two, as --dump shows them. */
+static void test_short_pairs(void **state)
+{
+    (void)state;
+    struct tg g;
+    uint64_t la, lb;
+    tg_start_full(&g, 10, FP_PROC_PTMALLOC, "/bin/k", "k", 0, 1000);
+    short_member(&g, 11, 100, 1, &la);
+    for (int i = 0; i < 100; i++) {
+        short_alloc(&g, 16 + (uint64_t)i, 0x10000 + 16 * (uint64_t)(i % 3), &la);
+        tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 1 });
+    }
+    short_alloc(&g, 8, 0x50000, &la);      /* kept */
+    /* 12's block at 0x10000, its free stamped after 11's pairs there */
+    short_member(&g, 12, 50, 2, &lb);
+    short_alloc(&g, 40, 0x10000, &lb);
+    short_member(&g, 12, 600, 2, &lb);
+    short_free(&g, 0x10000, &lb);
+    tg_finish(&g);
+    struct fp_reader *r;
+    char err[256];
+    assert_int_equal(fp_reader_open_mem(&r, g.buf, g.len, FP_ORDER_TIME, err, sizeof(err)), 0);
+    const struct fp_record *rec;
+    uint64_t records = 0;
+    while (fp_reader_next(r, &rec) > 0)
+        records++;
+    fp_reader_close(r);
+    struct fp_model *m = read_tg(&g);
+    const struct fp_proc *p = &m->procs[0];
+    assert_int_equal(m->records, records);      /* the FREE_BACKs counted */
+    assert_int_equal(p->allocs, 102);
+    assert_int_equal(p->frees, 101);
+    assert_int_equal(p->temporary, 101);
+    assert_int_equal(p->unknown_frees, 0);
+    assert_int_equal(p->leaked_blocks, 1);
+    assert_int_equal(p->leaked_bytes, 8);
+    assert_int_equal(stack_at(m, FB[0])->c.frees, 1);
+    assert_int_equal(stack_at(m, FA[0])->c.temporary, 100);
+    fp_model_free(m);
 }
 
 static void test_sampled_estimates(void **state)
@@ -513,6 +556,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_counts),
         cmocka_unit_test(test_two_threads_within_a_step),
+        cmocka_unit_test(test_short_pairs),
         cmocka_unit_test(test_sampled_estimates),
         cmocka_unit_test(test_peak_snapshot),
         cmocka_unit_test(test_realloc_rules),
