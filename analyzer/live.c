@@ -243,7 +243,9 @@ static int proc_take_in(struct fp_live *l, struct fp_live_proc *lp, double now)
     uint64_t faults = 0;
     if (p->pid)
         lp->alive = proc_read(p->pid, p->page_size, &lp->rss_bytes, &faults);
-    int gone = p->pid && !lp->alive;
+    /* gone, and its trace stopped growing (a pid of another namespace, a
+     * trace copied elsewhere, may look gone while it is being written) */
+    int gone = p->pid && !lp->alive && now - lp->grew >= QUIET_S;
     int added = fp_feed_read(lp->feed, now - lp->grew >= QUIET_S, gone, err, sizeof(err));
     p = &l->m->procs[lp->pi];
     if (added < 0) {
@@ -251,7 +253,7 @@ static int proc_take_in(struct fp_live *l, struct fp_live_proc *lp, double now)
         return strcmp(err, "out of memory") ? 0 : -1;
     }
     if (added > 0)
-        lp->grew = now;
+        lp->grew = now_s();          /* after the read: a long first read is no quiet */
     if (p->has_end && !fp_feed_finished(lp->feed) &&
         fp_feed_read(lp->feed, 1, 1, err, sizeof(err)) < 0) {
         snprintf(l->problem, sizeof(l->problem), "%s: %s", lp->path, err);

@@ -1693,6 +1693,7 @@ struct fp_feed {
     struct fp_model *m;
     struct fp_reader *r;             /* NULL once finished */
     uint32_t pi;
+    size_t told;                     /* members fp_feed_read has counted */
 };
 
 int fp_feed_open(struct fp_model *m, const char *path, struct fp_feed **out, char *err,
@@ -1725,11 +1726,13 @@ int fp_feed_read(struct fp_feed *f, int all, int finish, char *err, size_t errle
 {
     if (!f->r)
         return 0;
-    int added = fp_reader_live_update(f->r, FP_FEED_GRACE_NS, all || finish);
-    if (added < 0) {
+    if (fp_reader_live_update(f->r, FP_FEED_GRACE_NS, all || finish) < 0) {
         snprintf(err, errlen, "%s", fp_reader_error(f->r));
         return -1;
     }
+    /* the members indexed at the open count at the first read */
+    int added = (int)(fp_reader_members(f->r) - f->told);
+    f->told = fp_reader_members(f->r);
     const char *name = f->m->procs[f->pi].trace_path;
     if (read_records(f->m, f->pi, f->r, name, finish, err, errlen) < 0)
         return -1;

@@ -273,7 +273,8 @@ int fp_model_read_mem(struct fp_model *m, const char *name, const void *buf, siz
  * process's figures are final and the trace is closed.  While a feed is
  * open, a raw stack's live bytes are its cur_live (c.leaked_* are 0) and
  * rusage-mode faults are still in c.minflt/c.majflt.  fp_feed_read returns
- * the members added, or -1 with the problem in err. */
+ * the members added since the last call (the first: since the open), or -1
+ * with the problem in err. */
 #define FP_FEED_GRACE_NS 1000000000ull
 struct fp_feed;
 int fp_feed_open(struct fp_model *m, const char *path, struct fp_feed **out, char *err,
