@@ -21,7 +21,6 @@
 #include "live.h"
 #include "model.h"
 #include "report.h"
-#include "run.h"
 #include "sites.h"
 #include "symbols.h"
 
@@ -536,15 +535,29 @@ void fp_live_sort(struct fp_live *l, enum fp_live_sort by)
 
 /* ---- the process shown ---- */
 
+/* The processes by start (the root first), the one shown kept. */
+static void procs_order(struct fp_live *l)
+{
+    const struct fp_model *m = l->m;
+    uint32_t sel_pi = l->nprocs ? l->procs[l->sel].pi : 0;
+    for (uint32_t i = 1; i < l->nprocs; i++)
+        for (uint32_t k = i; k > 0 && m->procs[l->procs[k].pi].t0_real <
+                                      m->procs[l->procs[k - 1].pi].t0_real; k--) {
+            struct fp_live_proc t = l->procs[k];
+            l->procs[k] = l->procs[k - 1];
+            l->procs[k - 1] = t;
+        }
+    for (uint32_t i = 0; i < l->nprocs; i++)
+        if (l->procs[i].pi == sel_pi)
+            l->sel = i;
+}
+
 /* Until the user picks one: the first process (earliest start), and after
  * it exec'd, the image it became. */
 static void pick_root(struct fp_live *l)
 {
     const struct fp_model *m = l->m;
     uint32_t best = 0;
-    for (uint32_t i = 1; i < l->nprocs; i++)
-        if (m->procs[l->procs[i].pi].t0_real < m->procs[l->procs[best].pi].t0_real)
-            best = i;
     for (int moved = 1; moved;) {
         moved = 0;
         const struct fp_proc *b = &m->procs[l->procs[best].pi];
@@ -617,11 +630,7 @@ int fp_live_done(const struct fp_live *l)
     for (uint32_t i = 0; i < l->nprocs; i++)
         if (!fp_feed_finished(l->procs[i].feed))
             return 0;
-    if (!l->is_dir)
-        return 1;
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/" FP_RUN_MANIFEST, l->path);
-    return access(path, F_OK) == 0 || !l->procs[l->sel].alive;
+    return 1;
 }
 
 /* ---- a refresh ---- */
@@ -663,6 +672,7 @@ int fp_live_refresh(struct fp_live *l)
     l->prev_wall = wall;
     if (rates_update(l, dt) < 0)
         return -1;
+    procs_order(l);
     if (!l->picked)
         pick_root(l);
     totals(l);

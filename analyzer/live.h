@@ -111,8 +111,7 @@ const char *fp_live_sort_name(enum fp_live_sort by);
 /* Shows the next process (n), the table t (both recompute the rows). */
 void fp_live_pick_next(struct fp_live *l);
 void fp_live_set_table(struct fp_live *l, enum fp_live_table t);
-/* 1 when every process's trace has ended or its process is gone (and a run
- * directory has its manifest, or its first process is gone). */
+/* 1 when every process's trace has ended or its process is gone. */
 int fp_live_done(const struct fp_live *l);
 void fp_live_free(struct fp_live *l);
 

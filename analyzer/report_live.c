@@ -101,7 +101,7 @@ static void header(const struct fp_live *l, int paused)
 static void table(int y, const char *title, const struct fp_live_row *rows, uint32_t n,
                   enum fp_live_sort sort)
 {
-    static const char *const marks[] = { "  ", "> " };
+    static const char *const marks[] = { " ", ">" };
     char a[32];
     attron(A_REVERSE);
     mvprintw(y, 0, "%10s %12s %12s  %s (by %s)", "live", "allocs/s", "faults/s", title,
@@ -109,7 +109,7 @@ static void table(int y, const char *title, const struct fp_live_row *rows, uint
     clrtoeol();
     attroff(A_REVERSE);
     for (uint32_t i = 0; i < n && y + 1 + (int)i < LINES - 1; i++)
-        mvprintw(y + 1 + (int)i, 0, "%10s %12.0f %12.0f%s%.*s", fp_fmt_bytes(rows[i].live_bytes, a, sizeof(a)),
+        mvprintw(y + 1 + (int)i, 0, "%10s %12.0f %12.0f %s %.*s", fp_fmt_bytes(rows[i].live_bytes, a, sizeof(a)),
                  rows[i].alloc_rate, rows[i].fault_rate, marks[rows[i].mark != 0],
                  COLS > 40 ? COLS - 40 : 0, rows[i].name);
 }

@@ -65,6 +65,37 @@ tm capture-pane -p -t done >"$TMPDIR/cap5"
 grep -q "the program ended" "$TMPDIR/cap5" && grep -q '^rc=0' "$TMPDIR/cap5" ||
     { cat "$TMPDIR/cap5"; die "--live of a complete trace"; }
 
+# faultprof --live -o DIR/: the run's processes, n picks the fork child
+tm new-session -d -s run -x 120 -y 30 -e TERM=xterm \
+    "timeout --foreground 30 $LAUNCHER --live -o $TMPDIR/run/ $prog 2 3 5 >$TMPDIR/rout 2>$TMPDIR/rerr; echo \$? >$TMPDIR/rrc; sleep 60"
+sleep 2.5
+tm send-keys -t run t t
+sleep 0.5
+tm capture-pane -p -t run >"$TMPDIR/cap7"
+grep -q "process 1 of 2" "$TMPDIR/cap7" && grep -q "processes (by live bytes)" "$TMPDIR/cap7" ||
+    { cat "$TMPDIR/cap7" "$TMPDIR/rerr"; die "--live -o DIR/: no process list"; }
+rpid=$(sed -n 's/^faultprof live  pid \([0-9]*\).*/\1/p' "$TMPDIR/cap7")
+grep -q "^ .*> $rpid .*live_faults.*(running)" "$TMPDIR/cap7" ||
+    { cat "$TMPDIR/cap7"; die "--live -o DIR/: the root $rpid not marked"; }
+kid=$(grep -v "> $rpid" "$TMPDIR/cap7" | sed -n 's/^ .*[0-9]  *\([0-9][0-9]*\) .*live_faults.*(running)$/\1/p')
+[ -n "$kid" ] && [ "$kid" != "$rpid" ] || { cat "$TMPDIR/cap7"; die "--live -o DIR/: no child row"; }
+tm send-keys -t run n t
+sleep 0.5
+tm capture-pane -p -t run >"$TMPDIR/cap8"
+grep -q "faultprof live  pid $kid " "$TMPDIR/cap8" && grep -q "live_child_site" "$TMPDIR/cap8" &&
+    ! grep -q "live_hog_site" "$TMPDIR/cap8" ||
+    { cat "$TMPDIR/cap7" "$TMPDIR/cap8"; die "--live -o DIR/: n did not show the child $kid's sites"; }
+for _ in $(seq 100); do [ -s "$TMPDIR/rrc" ] && break; sleep 0.1; done
+assert_eq "$(cat "$TMPDIR/rrc")" 3 "exit status under --live -o DIR/"
+assert_eq "$(sed 's/[0-9]* blocks/N blocks/' "$TMPDIR/rout")" "live_faults: N blocks" "output under --live -o DIR/"
+[ -s "$TMPDIR/run/manifest" ] || die "--live -o DIR/: no manifest"
+tm new-session -d -s rundone -x 250 -y 20 -e TERM=xterm \
+    "timeout --foreground 10 $REPORT --live $TMPDIR/run; echo rc=\$?; sleep 60"
+for _ in $(seq 50); do tm capture-pane -p -t rundone | grep -q '^rc=' && break; sleep 0.1; done
+tm capture-pane -p -t rundone >"$TMPDIR/cap9"
+grep -q "the program ended; its 2 traces hold" "$TMPDIR/cap9" && grep -q '^rc=0' "$TMPDIR/cap9" ||
+    { cat "$TMPDIR/cap9"; die "--live of a complete run directory"; }
+
 # faultprof -p PID --live: attach with the view; q detaches, the program runs on
 if command -v gdb >/dev/null; then
     mkdir -p "$TMPDIR/p"
@@ -92,6 +123,4 @@ out=$("$REPORT" --live a b 2>&1) && die "--live a b passed"
 assert_contains "$out" "--live reads one trace"
 out=$(setsid -w "$REPORT" --live "$trace" 2>&1 </dev/null) && die "--live without a terminal passed"
 assert_contains "$out" "--live needs a terminal"
-out=$("$LAUNCHER" --live -o "$TMPDIR/run/" "$prog" 0 0 2>&1) && die "--live with a run directory passed"
-assert_contains "$out" "--live writes one trace"
 echo "ok: rates $r1/s then $r2/s"
