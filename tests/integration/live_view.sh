@@ -120,7 +120,7 @@ fi
 
 # errors: one line and a non-zero status
 out=$("$REPORT" --live a b 2>&1) && die "--live a b passed"
-assert_contains "$out" "--live reads one trace"
+assert_contains "$out" "--live reads one trace or run directory"
 out=$(setsid -w "$REPORT" --live "$trace" 2>&1 </dev/null) && die "--live without a terminal passed"
 assert_contains "$out" "--live needs a terminal"
 echo "ok: rates $r1/s then $r2/s"
