@@ -2,7 +2,9 @@
 # faultprof --live and faultprof-report --live, driven in a tmux session of a
 # fixed size: the view names the top site, its fault rate changes when the
 # program speeds up, q quits the view and leaves the program running, and
-# the program's output and exit status are those of a native run.
+# the program's output and exit status are those of a native run; a run
+# directory's fork child is listed and shown with n; -p PID --live on the C
+# program and on a running python3.
 . "$(dirname "$0")/../lib.sh"
 command -v tmux >/dev/null || skip "no tmux (scripts/install-deps.sh --test)"
 
@@ -116,6 +118,54 @@ if command -v gdb >/dev/null; then
     assert_eq "$(sed 's/[0-9]* blocks/N blocks/' "$TMPDIR/pout")" "live_faults: N blocks" "output after -p --live"
     "$REPORT" -q "$TMPDIR"/p/faultprof-live.*/faultprof."$ppid".gz | grep -q 'attached' ||
         die "-p --live: no complete trace"
+fi
+
+# a real runtime: attach to a running python3 with the view, watch 60
+# bytearrays of 100000 bytes appear (5.72 MiB live at CPython's allocator,
+# _PyObject_Malloc), q detaches; python's output and exit status are native's
+if command -v gdb >/dev/null && command -v python3 >/dev/null; then
+    cat >"$TMPDIR/py.py" <<'PY'
+import os, sys, time
+print("pid", os.getpid(), flush=True)
+keep = []
+sys.stdin.readline()
+for i in range(60):
+    keep.append(bytearray(100000))
+    time.sleep(0.05)
+print("arrays", len(keep), flush=True)
+sys.stdin.readline()
+print("done", len(keep))
+sys.exit(4)
+PY
+    printf 'go\nx\n' | timeout 20 python3 "$TMPDIR/py.py" >"$TMPDIR/py.native" && nrc=0 || nrc=$?
+    assert_eq "$nrc" 4 "python3's native exit status"
+    mkfifo "$TMPDIR/pin"
+    timeout 60 python3 "$TMPDIR/py.py" <"$TMPDIR/pin" >"$TMPDIR/py.out" & pyt=$!
+    exec 4>"$TMPDIR/pin"
+    for _ in $(seq 100); do grep -q "^pid" "$TMPDIR/py.out" && break; sleep 0.1; done
+    py=$(awk '/^pid/{print $2}' "$TMPDIR/py.out")
+    mkdir -p "$TMPDIR/py"
+    tm new-session -d -s py -x 120 -y 30 -e TERM=xterm -e TMPDIR="$TMPDIR/py" \
+        "timeout --foreground 30 $LAUNCHER -p $py --live 2>$TMPDIR/pyerr; echo \$? >$TMPDIR/pyrc; sleep 60"
+    for _ in $(seq 100); do ls "$TMPDIR"/py/faultprof-live.*/faultprof."$py".gz >/dev/null 2>&1 && break; sleep 0.1; done
+    sleep 1
+    echo go >&4
+    for _ in $(seq 100); do grep -q "^arrays" "$TMPDIR/py.out" && break; sleep 0.1; done
+    sleep 1.5
+    tm capture-pane -p -t py >"$TMPDIR/cap10"
+    live=$(sed -n 's/^ *\([0-9.]*\) MiB .*_PyObject_Malloc (obmalloc.c)$/\1/p' "$TMPDIR/cap10")
+    grep -q "pid $py .*py.py" "$TMPDIR/cap10" && [ -n "$live" ] &&
+        awk -v v="$live" 'BEGIN { exit !(v >= 5.5 && v <= 5.75) }' ||
+        { cat "$TMPDIR/cap10" "$TMPDIR/pyerr"; die "python3 -p --live: no 5.5-5.75 MiB live at _PyObject_Malloc"; }
+    tm send-keys -t py q
+    for _ in $(seq 100); do [ -s "$TMPDIR/pyrc" ] && break; sleep 0.1; done
+    assert_eq "$(cat "$TMPDIR/pyrc")" 0 "python3 -p --live exit status"
+    echo x >&4; exec 4>&-
+    rc=0; wait "$pyt" || rc=$?
+    assert_eq "$rc" 4 "python3's exit status after -p --live"
+    assert_eq "$(grep -v '^pid' "$TMPDIR/py.out")" "$(grep -v '^pid' "$TMPDIR/py.native")" "python3's output"
+    "$REPORT" -q "$TMPDIR"/py/faultprof-live.*/faultprof."$py".gz | grep -q 'attached' ||
+        die "python3 -p --live: no complete trace"
 fi
 
 # errors: one line and a non-zero status
