@@ -26,12 +26,18 @@ capture() {
 rate() {
     sed -n 's/^faults  *\([0-9][0-9]*\)\/s.*/\1/p' "$TMPDIR/cap$1"
 }
-sleep 2.3
-capture 1
+# the first view within the slow 3 s (a loaded machine may start it late)
+t_start=$(date +%s.%N)
+sleep 1.5
+for _ in $(seq 7); do
+    capture 1
+    grep -q 'live_hog_site' "$TMPDIR/cap1" && break
+    sleep 0.2
+done
 grep -q 'faultprof live  pid' "$TMPDIR/cap1" || { cat "$TMPDIR/cap1"; die "no live view in the pane"; }
 grep -q 'live_hog_site' "$TMPDIR/cap1" || { cat "$TMPDIR/cap1"; die "top site live_hog_site not shown"; }
 r1=$(rate 1)
-sleep 2.4
+sleep "$(awk -v t0="$t_start" -v now="$(date +%s.%N)" 'BEGIN { d = t0 + 4.7 - now; print (d > 0 ? d : 0) }')"
 capture 2
 r2=$(rate 2)
 [ -n "$r1" ] && [ -n "$r2" ] || { cat "$TMPDIR/cap1" "$TMPDIR/cap2"; die "no fault rate in the view"; }
