@@ -86,6 +86,10 @@ void fp_live_start(pid_t pid)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         unsetenv("LD_PRELOAD");
+        /* on a busy machine the program comes first: the view may lag */
+        if (nice(10) < 0) {
+            /* not lowered: the view runs at the program's priority */
+        }
         /* its closing line goes to the terminal, not into the program's stdout */
         int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC);
         if (tty < 0)
