@@ -26,7 +26,7 @@ static void usage(FILE *f)
 "       faultprof-report --diff BASE NEW [options]\n"
 "       faultprof-report --diff [options] BASE... -- NEW...\n"
 "       faultprof-report --dump [--order file|time] TRACE\n"
-"       faultprof-report --live TRACE\n"
+"       faultprof-report --live TRACE|RUN\n"
 "\n"
 "  -f, --format FMT     text (default), json, folded, html, speedscope, pprof\n"
 "                       (gzipped profile.proto) or svg (a flame graph of --metric)\n"
@@ -55,8 +55,9 @@ static void usage(FILE *f)
 "      --junit FILE     diff: write the --fail-on verdicts to FILE as JUnit XML\n"
 "      --dump           print every record of TRACE\n"
 "      --order ORDER    --dump order: file (default) or time\n"
-"      --live           a terminal view of TRACE while it is written, refreshed\n"
-"                       each second (keys: s sort, t threads, p pause, q quit)\n"
+"      --live           a terminal view of TRACE or RUN while it is written,\n"
+"                       refreshed each second (keys: s sort, t threads and\n"
+"                       processes, n next process, p pause, q quit)\n"
 "  -o, --output FILE    write to FILE instead of stdout\n"
 "  -q, --quiet          no warnings\n"
 "  -h, --help           this text\n"
@@ -404,7 +405,7 @@ int main(int argc, char **argv)
     if (cmd.diff && dd == argc)
         nbefore = 1;
     if (cmd.live && (nfiles != 1 || cmd.diff || cmd.dump))
-        return bad_usage("%s", "--live reads one trace, alone");
+        return bad_usage("%s", "--live reads one trace or run directory, alone");
     if (cmd.dump && nfiles != 1)
         return bad_usage("%s", "--dump reads one trace");
     if ((cmd.ngates || cmd.junit) && !cmd.diff)

@@ -1803,15 +1803,11 @@ static void show_progress(struct fp_reader *r, const char *name, uint64_t n, str
     pg->last = t;
 }
 
-static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name,
-                       char *err, size_t errlen)
+/* The records r has for process pi; finish: the trace is read to its end
+ * (its live blocks become leaks).  Returns 0, or -1 with the problem. */
+static int read_records(struct fp_model *m, uint32_t pi, struct fp_reader *r, const char *name,
+                        int finish, char *err, size_t errlen)
 {
-    int64_t spi = proc_new(m, name);
-    if (spi < 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    uint32_t pi = (uint32_t)spi;
     struct fp_proc *p = &m->procs[pi];
     const struct fp_record *rec;
     struct fp_event ev;
@@ -1820,7 +1816,7 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
     struct progress pg = { 0, 0 };
     if (m->progress)
         pg.start = pg.last = now_s();
-    int modules_told = 0;
+    int modules_told = p->allocs > 0;   /* > 0: a live trace read on */
     fp_reader_fuse(r);
     while ((rc = fp_reader_next(r, &rec)) > 0) {
         n++;
@@ -1880,6 +1876,8 @@ static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name
         snprintf(err, errlen, "%s", fp_reader_error(r));
         return -1;
     }
+    if (!finish)
+        return 0;
     if (proc_finish(m, pi) < 0)
         goto oom;
     if (fp_reader_truncation(r, &p->trunc_at, &p->trunc_last_end)) {
@@ -1898,6 +1896,17 @@ corrupt:
 oom:
     snprintf(err, errlen, "out of memory");
     return -1;
+}
+
+static int read_reader(struct fp_model *m, struct fp_reader *r, const char *name,
+                       char *err, size_t errlen)
+{
+    int64_t pi = proc_new(m, name);
+    if (pi < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return read_records(m, (uint32_t)pi, r, name, 1, err, errlen);
 }
 
 int fp_model_read_file(struct fp_model *m, const char *path, char *err, size_t errlen)
@@ -1919,4 +1928,91 @@ int fp_model_read_mem(struct fp_model *m, const char *name, const void *buf, siz
     int rc = read_reader(m, r, name, err, errlen);
     fp_reader_close(r);
     return rc;
+}
+
+/* ---- a trace read as it is written (model.h: fp_feed) ---- */
+
+struct fp_feed {
+    struct fp_model *m;
+    struct fp_reader *r;             /* NULL once finished */
+    uint32_t pi;
+    size_t told;                     /* members fp_feed_read has counted */
+};
+
+int fp_feed_open(struct fp_model *m, const char *path, struct fp_feed **out, char *err,
+                 size_t errlen)
+{
+    *out = NULL;
+    struct fp_feed *f = calloc(1, sizeof(*f));
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (fp_reader_open_live(&f->r, path, err, errlen) < 0) {
+        free(f);
+        return -1;
+    }
+    int64_t pi = proc_new(m, path);
+    if (pi < 0) {
+        snprintf(err, errlen, "out of memory");
+        fp_reader_close(f->r);
+        free(f);
+        return -1;
+    }
+    f->m = m;
+    f->pi = (uint32_t)pi;
+    *out = f;
+    return 0;
+}
+
+int fp_feed_read(struct fp_feed *f, int all, int finish, char *err, size_t errlen)
+{
+    if (!f->r)
+        return 0;
+    if (fp_reader_live_update(f->r, FP_FEED_GRACE_NS, all || finish) < 0) {
+        snprintf(err, errlen, "%s", fp_reader_error(f->r));
+        return -1;
+    }
+    /* the members indexed at the open count at the first read */
+    int added = (int)(fp_reader_members(f->r) - f->told);
+    f->told = fp_reader_members(f->r);
+    const char *name = f->m->procs[f->pi].trace_path;
+    if (read_records(f->m, f->pi, f->r, name, finish, err, errlen) < 0)
+        return -1;
+    if (finish) {
+        fp_reader_close(f->r);
+        f->r = NULL;
+    }
+    return added;
+}
+
+uint32_t fp_feed_proc(const struct fp_feed *f)
+{
+    return f->pi;
+}
+
+int fp_feed_finished(const struct fp_feed *f)
+{
+    return !f->r;
+}
+
+void fp_feed_close(struct fp_feed *f)
+{
+    if (!f)
+        return;
+    fp_reader_close(f->r);
+    free(f);
+}
+
+void fp_model_live_by_thread(const struct fp_model *m, uint32_t pi, uint64_t *bytes)
+{
+    const struct fp_proc *p = &m->procs[pi];
+    const struct live_table *lt = p->replay.live;
+    for (size_t i = 0; lt && lt->s && i <= lt->mask; i++) {
+        const struct live *e = &lt->s[i];
+        if (!e->addr)
+            continue;
+        double w = 1;
+        bytes[e->thread] += p->sample_bytes ? block_weight(p, e->size, e->flags, &w) : e->size;
+    }
 }

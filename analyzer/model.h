@@ -271,6 +271,28 @@ int fp_model_read_file(struct fp_model *m, const char *path, char *err, size_t e
 int fp_model_read_mem(struct fp_model *m, const char *name, const void *buf, size_t len,
                       char *err, size_t errlen);
 
+/* A trace read while it is written (faultprof-report --live): a process of
+ * the model whose records are taken in as the trace grows.  fp_feed_read
+ * reads what was appended, in time order up to what every recording thread
+ * has flushed (reader.h: fp_reader_live_update, with FP_FEED_GRACE_NS for an
+ * idle thread); all: everything flushed so far; finish: that, then the
+ * process's figures are final and the trace is closed.  While a feed is
+ * open, a raw stack's live bytes are its cur_live (c.leaked_* are 0) and
+ * rusage-mode faults are still in c.minflt/c.majflt.  fp_feed_read returns
+ * the members added since the last call (the first: since the open), or -1
+ * with the problem in err. */
+#define FP_FEED_GRACE_NS 1000000000ull
+struct fp_feed;
+int fp_feed_open(struct fp_model *m, const char *path, struct fp_feed **out, char *err,
+                 size_t errlen);
+int fp_feed_read(struct fp_feed *f, int all, int finish, char *err, size_t errlen);
+uint32_t fp_feed_proc(const struct fp_feed *f);
+int fp_feed_finished(const struct fp_feed *f);
+void fp_feed_close(struct fp_feed *f);
+/* Adds each live block's bytes (sampled: what it stands for) to bytes[its
+ * thread's index in m->threads], for process pi while its feed is open. */
+void fp_model_live_by_thread(const struct fp_model *m, uint32_t pi, uint64_t *bytes);
+
 static inline const uint64_t *fp_rawstack_frames(const struct fp_model *m, const struct fp_rawstack *s)
 {
     return m->frames + s->frames_off;

@@ -26,7 +26,7 @@
 struct member {
     uint64_t off, size;
     uint32_t raw;                  /* decompressed size from the FP field, 0 unknown */
-    uint64_t t_first;
+    uint64_t t_first, t_last;      /* t_last: from the FP field, else t_first */
     uint32_t tid, seq;
 };
 
@@ -50,6 +50,8 @@ struct cursor {
     uint64_t t;
     uint64_t key;                  /* time of the peeked record (or of the chain start) */
     int has;                       /* rec is a peeked record */
+    int parked;                    /* live: chain read to its end, closed, next kept */
+    int ended;                     /* live: its THREAD_END was delivered */
     struct fp_record rec;
     struct fp_rec_site *sites;     /* the member's SITE records, by id */
     uint32_t nsites, sites_cap;
@@ -80,6 +82,11 @@ struct fp_reader {
     int truncated;
     uint64_t trunc_at, last_end;
     uint64_t done_bytes;
+    /* live (fp_reader_open_live): the index grows, records wait for the horizon */
+    int live;
+    uint64_t horizon;              /* records after this time are held back */
+    uint64_t index_end;            /* end of the last complete member indexed */
+    uint32_t capm;
     char err[256];
 };
 
@@ -257,6 +264,7 @@ static int scan_member(struct fp_reader *r, struct member *m)
             goto out;
         }
         m->tid = (uint32_t)b.block_tid, m->seq = (uint32_t)b.seq, m->t_first = b.t_base;
+        m->t_last = b.t_base;
     }
 out:
     inflateEnd(&zs);
@@ -281,8 +289,8 @@ static int all_zero(struct fp_reader *r, uint64_t off)
 
 static int build_index(struct fp_reader *r)
 {
-    uint32_t cap = 0;
-    uint64_t off = 0;
+    uint32_t cap = r->capm;
+    uint64_t off = r->index_end;   /* 0, or where a live trace's index stopped */
     while (off < r->size) {
         uint8_t fp[FP_GZ_EXTRA_LEN];
         int has_fp, short_read;
@@ -322,6 +330,7 @@ static int build_index(struct fp_reader *r)
             m->tid = fp_get_le32(fp + 8);
             m->seq = fp_get_le32(fp + 12);
             m->t_first = fp_get_le64(fp + 16);
+            m->t_last = fp_get_le64(fp + 24);
             if (msize < 18)
                 return fail(r, "corrupt: member at byte %llu claims %u bytes",
                             (unsigned long long)off, msize);
@@ -349,6 +358,8 @@ static int build_index(struct fp_reader *r)
         r->nm++;
         off += m->size;
     }
+    r->capm = cap;
+    r->index_end = off;
     if (r->nm == 0)
         return fail(r, "empty file (not a faultprof trace)");
     return 0;
@@ -437,7 +448,9 @@ static int cursor_open(struct cursor *c)
     c->out_pos = c->out_len = 0;
     c->open = 1;
     c->in_member = 0;
-    c->next = 0;
+    if (!c->parked)
+        c->next = 0;
+    c->parked = 0;
     if ((!r->mem && !c->in) || !c->out)
         return fail(r, "out of memory");
     return 0;
@@ -613,7 +626,7 @@ static void pf_stop(struct fp_reader *r)
  * without it everything works as before. */
 static void pf_start(struct fp_reader *r)
 {
-    if (r->nm < PF_MIN_MEMBERS || !r->inflater || !fp_report_threads())
+    if (r->nm < PF_MIN_MEMBERS || !r->inflater || !fp_report_threads() || r->live)
         return;
     struct prefetch *pf = calloc(1, sizeof(*pf));
     if (!pf)
@@ -980,6 +993,7 @@ static int cursor_peek_slow(struct cursor *c)
         if (!c->in_member || (c->member_done && c->out_pos == c->out_len)) {
             if (cursor_next_member(c)) {
                 cursor_close(c);
+                c->parked = r->live;   /* more may come: fp_reader_live_update */
                 return 0;
             }
             c->out_pos = c->out_len = 0;
@@ -1103,6 +1117,10 @@ int fp_reader_next(struct fp_reader *r, const struct fp_record **rec)
                 heap_pop(r);
             continue;
         }
+        if (r->live && c->key > r->horizon)
+            return 0;       /* another thread may still write earlier records */
+        if (r->live && c->rec.type == FP_REC_THREAD_END)
+            c->ended = 1;
         *rec = &c->rec;
         r->last = c;
         return 1;
@@ -1148,8 +1166,8 @@ static struct fp_reader *reader_new(void)
     return r;
 }
 
-int fp_reader_open(struct fp_reader **out, const char *path, enum fp_order order,
-                   char *err, size_t errlen)
+static int open_file(struct fp_reader **out, const char *path, enum fp_order order, int live,
+                     char *err, size_t errlen)
 {
     *out = NULL;
     struct fp_reader *r = reader_new();
@@ -1158,6 +1176,7 @@ int fp_reader_open(struct fp_reader **out, const char *path, enum fp_order order
         return -1;
     }
     r->order = order;
+    r->live = live;
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (r->fd < 0 || fstat(r->fd, &st) < 0) {
@@ -1177,6 +1196,12 @@ int fp_reader_open(struct fp_reader **out, const char *path, enum fp_order order
     }
     *out = r;
     return 0;
+}
+
+int fp_reader_open(struct fp_reader **out, const char *path, enum fp_order order,
+                   char *err, size_t errlen)
+{
+    return open_file(out, path, order, 0, err, errlen);
 }
 
 int fp_reader_open_mem(struct fp_reader **out, const void *buf, size_t len,
@@ -1253,4 +1278,170 @@ void fp_reader_close(struct fp_reader *r)
     free(r->cur);
     free(r->heap);
     free(r);
+}
+
+/* ---- live: a trace still being written.  Each update indexes the members
+ * appended since the last one, appends them to their thread's chain (or
+ * starts a chain for a new thread), and sets the horizon: the merge hands
+ * out records in time order only up to the earliest time that a thread
+ * still recording may yet write (the last record time its newest member
+ * carries).  A thread whose last member is grace_ns older than the newest
+ * one is idle (blocked, sleeping): waiting for it would stop the view, so
+ * it is not waited for; its next records, when they come, are delivered
+ * late.  A chain whose THREAD_END was delivered is not waited for either. */
+
+int fp_reader_open_live(struct fp_reader **out, const char *path, char *err, size_t errlen)
+{
+    return open_file(out, path, FP_ORDER_TIME, 1, err, errlen);
+}
+
+/* The chain's last time known: its last member's t_last. */
+static uint64_t chain_last(const struct fp_reader *r, const struct cursor *c)
+{
+    return r->m[r->chain_m[c->first + c->count - 1]].t_last;
+}
+
+static const struct fp_reader *tid_sort_base;
+static int cmp_cursor_tid(const void *a, const void *b)
+{
+    const struct fp_reader *r = tid_sort_base;
+    uint32_t x = r->m[r->chain_m[r->cur[*(const uint32_t *)a].first]].tid;
+    uint32_t y = r->m[r->chain_m[r->cur[*(const uint32_t *)b].first]].tid;
+    return x < y ? -1 : x > y;
+}
+
+/* The cursor of thread tid's chain (by a binary search of bytid, the
+ * cursors but the first by tid), or -1. */
+static int64_t chain_of_tid(const struct fp_reader *r, const uint32_t *bytid, uint32_t n, uint32_t tid)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2, t = r->m[r->chain_m[r->cur[bytid[mid]].first]].tid;
+        if (t == tid)
+            return bytid[mid];
+        if (t < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Members old_nm.. join the chains: chain_m is laid out again, each chain's
+ * members followed by its new ones (by seq), then the new chains.  The
+ * cursors keep their number (the merge's tie break) and how far they read. */
+static int chains_extend(struct fp_reader *r, uint32_t old_nm)
+{
+    uint32_t nnew = r->nm - old_nm, ncur = r->ncur;
+    uint32_t *nw = malloc(nnew * sizeof(*nw)), *bytid = malloc((ncur ? ncur : 1) * sizeof(*bytid));
+    uint32_t *cm = malloc(r->nm * sizeof(*cm));
+    uint32_t *run = calloc(ncur + nnew, sizeof(*run) * 2);   /* per chain: start, length in nw */
+    struct cursor *cur = realloc(r->cur, (ncur + nnew) * sizeof(*cur));
+    if (cur)
+        r->cur = cur;
+    if (!nw || !bytid || !cm || !run || !cur) {
+        free(nw), free(bytid), free(cm), free(run);
+        return fail(r, "out of memory");
+    }
+    for (uint32_t i = 0; i < nnew; i++)
+        nw[i] = old_nm + i;
+    sort_base = r->m;
+    qsort(nw, nnew, sizeof(*nw), cmp_member);
+    uint32_t nb = 0;
+    for (uint32_t i = 1; i < ncur; i++)      /* chain 0 is the first member alone */
+        bytid[nb++] = i;
+    tid_sort_base = r;
+    qsort(bytid, nb, sizeof(*bytid), cmp_cursor_tid);
+    for (uint32_t i = 0; i < nnew;) {
+        uint32_t j = i + 1, tid = r->m[nw[i]].tid;
+        while (j < nnew && r->m[nw[j]].tid == tid)
+            j++;
+        int64_t ci = chain_of_tid(r, bytid, nb, tid);
+        if (ci < 0) {                        /* a new thread */
+            ci = r->ncur++;
+            memset(&r->cur[ci], 0, sizeof(r->cur[ci]));
+            r->cur[ci].r = r;
+            r->cur[ci].order = (uint32_t)ci;
+        }
+        run[2 * ci] = i, run[2 * ci + 1] = j - i;
+        i = j;
+    }
+    uint32_t k = 0;
+    for (uint32_t ci = 0; ci < r->ncur; ci++) {
+        struct cursor *c = &r->cur[ci];
+        uint32_t first = k;
+        for (uint32_t q = 0; ci < ncur && q < c->count; q++)
+            cm[k++] = r->chain_m[c->first + q];
+        for (uint32_t q = 0; q < run[2 * ci + 1]; q++)
+            cm[k++] = nw[run[2 * ci] + q];
+        if (run[2 * ci + 1])
+            c->ended = 0;                    /* a thread of that tid again */
+        c->first = first;
+        c->count = k - first;
+    }
+    free(r->chain_m);
+    r->chain_m = cm;
+    free(nw), free(bytid), free(run);
+    return 0;
+}
+
+/* The heap again: every chain with a record peeked or members left to open. */
+static int heap_rebuild(struct fp_reader *r)
+{
+    struct cursor **h = realloc(r->heap, (r->ncur ? r->ncur : 1) * sizeof(*h));
+    if (!h)
+        return fail(r, "out of memory");
+    r->heap = h;
+    r->nheap = 0;
+    for (uint32_t i = 0; i < r->ncur; i++) {
+        struct cursor *c = &r->cur[i];
+        if (!c->open && c->next < c->count)
+            c->key = r->m[r->chain_m[c->first + c->next]].t_first;
+        else if (!(c->open && c->has))
+            continue;
+        r->heap[r->nheap++] = c;
+    }
+    for (uint32_t i = r->nheap / 2 + 1; i-- > 0;)
+        heap_down(r, i);
+    return 0;
+}
+
+static void live_horizon(struct fp_reader *r, uint64_t grace_ns, int all)
+{
+    uint64_t newest = 0, h = UINT64_MAX;
+    for (uint32_t i = 1; i < r->ncur; i++)
+        if (chain_last(r, &r->cur[i]) > newest)
+            newest = chain_last(r, &r->cur[i]);
+    for (uint32_t i = 1; !all && i < r->ncur; i++) {
+        uint64_t last = chain_last(r, &r->cur[i]);
+        if (!r->cur[i].ended && last + grace_ns >= newest && last < h)
+            h = last;
+    }
+    r->horizon = h;
+}
+
+int fp_reader_live_update(struct fp_reader *r, uint64_t grace_ns, int all)
+{
+    if (!r->live)
+        return fail(r, "not opened live");
+    /* the cursor delivered last moves on first (fp_reader_next's start) */
+    if (r->last) {
+        struct cursor *c = r->last;
+        r->last = NULL;
+        if (cursor_peek(c) < 0)
+            return -1;
+    }
+    struct stat st;
+    if (r->fd >= 0 && fstat(r->fd, &st) == 0)
+        r->size = (uint64_t)st.st_size;
+    uint32_t old_nm = r->nm;
+    r->truncated = 0;
+    if (r->size > r->index_end && build_index(r) < 0)
+        return -1;
+    if (r->nm > old_nm && chains_extend(r, old_nm) < 0)
+        return -1;
+    if (heap_rebuild(r) < 0)
+        return -1;
+    live_horizon(r, grace_ns, all);
+    return (int)(r->nm - old_nm);
 }

@@ -65,6 +65,17 @@ size_t fp_reader_members(const struct fp_reader *r);
 
 void fp_reader_close(struct fp_reader *r);
 
+/* A trace still being written (faultprof-report --live): opened like
+ * fp_reader_open in time order; fp_reader_next returns 0 at the horizon
+ * (records a thread may still precede) or at the members read so far.
+ * fp_reader_live_update then takes in the members appended since, and sets
+ * the horizon: the earliest last time of the threads that still record
+ * (those whose newest member is within grace_ns of the trace's newest);
+ * all: every record read so far (the trace ended or stopped growing).
+ * Returns the members added, or -1 (fp_reader_error says why). */
+int fp_reader_open_live(struct fp_reader **out, const char *path, char *err, size_t errlen);
+int fp_reader_live_update(struct fp_reader *r, uint64_t grace_ns, int all);
+
 /* 1 when the report may use helper threads: two CPUs or more, and
  * FAULTPROF_REPORT_THREADS is not 1 (faultprof-report(1)). */
 int fp_report_threads(void);

@@ -79,9 +79,12 @@ static void header(const struct fp_live *l, int paused)
     mvprintw(0, 0, "faultprof live  pid %llu  %.*s", (unsigned long long)l->pid, COLS > 40 ? COLS - 40 : 0,
              l->command);
     attroff(A_BOLD);
-    mvprintw(1, 0, "%s  %.1f s  trace %s read in %.0f ms%s%s", l->alive ? "running" : l->ended ? "ended" : "gone",
-             l->seconds, fp_fmt_bytes(l->trace_bytes, a, sizeof(a)), l->read_ms,
-             paused ? "  [view paused]" : "", l->problem[0] ? "  (stale)" : "");
+    mvprintw(1, 0, "%s  %.1f s  %s %s, refresh %.0f ms", l->alive ? "running" : l->ended ? "ended" : "gone",
+             l->seconds, l->nprocs > 1 ? "traces" : "trace", fp_fmt_bytes(l->trace_bytes, a, sizeof(a)),
+             l->read_ms);
+    if (l->nprocs > 1)
+        printw("  process %u of %u", l->sel + 1, l->nprocs);
+    printw("%s%s", paused ? "  [view paused]" : "", l->problem[0] ? "  (stale)" : "");
     double h[FP_LIVE_HISTORY];
     for (uint32_t i = 0; i < l->nhist; i++)
         h[i] = (double)l->h_live[i];
@@ -98,6 +101,7 @@ static void header(const struct fp_live *l, int paused)
 static void table(int y, const char *title, const struct fp_live_row *rows, uint32_t n,
                   enum fp_live_sort sort)
 {
+    static const char *const marks[] = { " ", ">" };
     char a[32];
     attron(A_REVERSE);
     mvprintw(y, 0, "%10s %12s %12s  %s (by %s)", "live", "allocs/s", "faults/s", title,
@@ -105,26 +109,25 @@ static void table(int y, const char *title, const struct fp_live_row *rows, uint
     clrtoeol();
     attroff(A_REVERSE);
     for (uint32_t i = 0; i < n && y + 1 + (int)i < LINES - 1; i++)
-        mvprintw(y + 1 + (int)i, 0, "%10s %12.0f %12.0f  %.*s", fp_fmt_bytes(rows[i].live_bytes, a, sizeof(a)),
-                 rows[i].alloc_rate, rows[i].fault_rate, COLS > 40 ? COLS - 40 : 0, rows[i].name);
+        mvprintw(y + 1 + (int)i, 0, "%10s %12.0f %12.0f %s %.*s", fp_fmt_bytes(rows[i].live_bytes, a, sizeof(a)),
+                 rows[i].alloc_rate, rows[i].fault_rate, marks[rows[i].mark != 0],
+                 COLS > 40 ? COLS - 40 : 0, rows[i].name);
 }
 
-void fp_live_screen_draw(const struct fp_live *l, int paused, int show_threads)
+void fp_live_screen_draw(const struct fp_live *l, int paused)
 {
+    static const char *const titles[FP_LIVE_TABLES] = { "sites", "threads", "processes" };
     erase();
     clearok(curscr, TRUE);
     if (!l->have_trace) {
         mvprintw(0, 0, "faultprof live: %s", l->problem);
     } else {
         header(l, paused);
-        if (show_threads)
-            table(8, "threads", l->threads, l->nthreads, l->sort);
-        else
-            table(8, "sites", l->sites, l->nsites, l->sort);
+        table(8, titles[l->table], l->rows, l->nrows, l->sort);
     }
     attron(A_REVERSE);
-    mvprintw(LINES - 1, 0, " s sort  t %s  p pause  q quit (the program runs on) ",
-             show_threads ? "sites" : "threads");
+    mvprintw(LINES - 1, 0, " s sort  t %s  n next process  p pause  q quit (the program runs on) ",
+             titles[(l->table + 1) % FP_LIVE_TABLES]);
     attroff(A_REVERSE);
     refresh();
 }

@@ -211,7 +211,48 @@ static int counts_empty(const struct fp_counts *c)
     return 1;
 }
 
-#define MAX_EXPANDED (FP_MAX_DEPTH * 4)
+_Static_assert(FP_SITE_MAX_IDS == FP_MAX_DEPTH * 4 + 1, "sites.h's FP_SITE_MAX_IDS");
+
+int fp_sites_key(struct fp_syms *syms, const struct fp_model *m, uint32_t raw,
+                 const struct fp_filter *filter, enum fp_by by, uint32_t ids[FP_SITE_MAX_IDS],
+                 const uint32_t **key, uint32_t *kn)
+{
+    const struct fp_rawstack *rs = &m->stacks[raw];
+    const uint64_t *f = fp_rawstack_frames(m, rs);
+    uint32_t n = 0;
+    int exact = rs->kind == FP_STACK_FAULT;   /* a fault stack's frame 0 is its ip */
+    for (uint32_t k = 0; k < rs->n; k++) {
+        const uint32_t *r;
+        int c = exact ? fp_syms_resolve_ip(syms, rs->proc, rs->mod_gen, f[k], &r)
+                      : fp_syms_resolve(syms, rs->proc, rs->mod_gen, f[k], &r);
+        if (c < 0)
+            return -1;
+        for (int q = 0; q < c && n < FP_SITE_MAX_IDS - 1; q++)
+            ids[n++] = r[q];
+        /* below the signal trampoline is the interrupted instruction, not
+         * a return address: looked up as it is */
+        exact = c > 0 && fp_syms_frame_is_sigreturn(syms, r[c - 1]);
+    }
+    uint32_t skip = 0;
+    while (skip < n && fp_filter_match(filter, fp_syms_frame(syms, ids[skip])))
+        skip++;
+    if (skip == n)
+        skip = 0;   /* nothing but allocator frames: keep the whole stack */
+    *key = ids + skip, *kn = n - skip;
+    if (by == FP_BY_FUNCTION && *kn > 0) {
+        struct fp_frame g = *fp_syms_frame(syms, ids[skip]);
+        g.line = 0;
+        g.inlined = 0;
+        if (g.func)
+            g.offset = 0;
+        uint32_t fn_id = fp_syms_intern_frame(syms, &g);
+        if (fn_id == UINT32_MAX)
+            return -1;
+        ids[FP_SITE_MAX_IDS - 1] = fn_id;
+        *key = &ids[FP_SITE_MAX_IDS - 1], *kn = 1;
+    }
+    return (int)skip;
+}
 
 static int build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,
                  const struct fp_filter *filter, enum fp_by by, uint32_t kind)
@@ -222,48 +263,20 @@ static int build(struct fp_sites *out, const struct fp_model *m, struct fp_syms 
     out->rawmap = calloc(m->nstacks ? m->nstacks : 1, sizeof(*out->rawmap));
     if (!out->rawmap)
         return -1;
-    static uint32_t ids[MAX_EXPANDED];
+    static uint32_t ids[FP_SITE_MAX_IDS];
     for (uint32_t i = 0; i < m->nstacks; i++) {
         const struct fp_rawstack *rs = &m->stacks[i];
         if (rs->kind != kind || counts_empty(&rs->c))
             continue;
-        const uint64_t *f = fp_rawstack_frames(m, rs);
-        uint32_t n = 0;
-        int exact = kind == FP_STACK_FAULT;   /* a fault stack's frame 0 is its ip */
-        for (uint32_t k = 0; k < rs->n; k++) {
-            const uint32_t *r;
-            int c = exact ? fp_syms_resolve_ip(syms, rs->proc, rs->mod_gen, f[k], &r)
-                          : fp_syms_resolve(syms, rs->proc, rs->mod_gen, f[k], &r);
-            if (c < 0)
-                return -1;
-            for (int q = 0; q < c && n < MAX_EXPANDED; q++)
-                ids[n++] = r[q];
-            /* below the signal trampoline is the interrupted instruction, not
-             * a return address: looked up as it is */
-            exact = c > 0 && fp_syms_frame_is_sigreturn(syms, r[c - 1]);
-        }
-        uint32_t skip = 0;
-        while (skip < n && fp_filter_match(filter, fp_syms_frame(syms, ids[skip])))
-            skip++;
-        if (skip == n)
-            skip = 0;   /* nothing but allocator frames: keep the whole stack */
-        uint32_t *key = ids + skip, kn = n - skip;
-        uint32_t fn_id;
-        if (by == FP_BY_FUNCTION && kn > 0) {
-            struct fp_frame g = *fp_syms_frame(syms, key[0]);
-            g.line = 0;
-            g.inlined = 0;
-            if (g.func)
-                g.offset = 0;
-            fn_id = fp_syms_intern_frame(syms, &g);
-            if (fn_id == UINT32_MAX)
-                return -1;
-            key = &fn_id, kn = 1;
-        }
+        const uint32_t *key;
+        uint32_t kn;
+        int skip = fp_sites_key(syms, m, i, filter, by, ids, &key, &kn);
+        if (skip < 0)
+            return -1;
         int64_t si = site_intern(out, key, kn);
         if (si < 0)
             return -1;
-        out->v[si].folded = skip;
+        out->v[si].folded = (uint32_t)skip;
         out->v[si].orig = (uint32_t)si;
         out->rawmap[i] = (uint32_t)si + 1;
         fp_counts_add(&out->v[si].c, &rs->c);

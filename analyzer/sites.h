@@ -72,6 +72,14 @@ struct fp_sites {
 /* The site (current index) a raw stack of the model went into, or -1. */
 int64_t fp_sites_of_raw(const struct fp_sites *s, uint32_t raw);
 
+/* The key of raw stack raw's site: its frames' ids after the folded leading
+ * ones (by function: the one frame of the site's function), into ids; sets
+ * *key (pointing into ids) and *kn.  Returns the frames folded, or -1 (OOM). */
+#define FP_SITE_MAX_IDS (256 * 4 + 1)   /* FP_MAX_DEPTH frames, inlined ones, 1 */
+int fp_sites_key(struct fp_syms *syms, const struct fp_model *m, uint32_t raw,
+                 const struct fp_filter *filter, enum fp_by by, uint32_t ids[FP_SITE_MAX_IDS],
+                 const uint32_t **key, uint32_t *kn);
+
 /* Builds the allocation sites of the model's allocation stacks.  Returns 0
  * or -1 (OOM). */
 int fp_sites_build(struct fp_sites *out, const struct fp_model *m, struct fp_syms *syms,

@@ -1,5 +1,7 @@
 /* Allocation-heavy workload for the benchmark: T threads (default 2) each do
- * N (default 1M) malloc/free pairs of mixed sizes from about 13 frames deep.
+ * N (default 1M) malloc/free pairs of mixed sizes from about 13 frames deep,
+ * at most R pairs a second each when R is given (a trace that grows at a
+ * steady rate, for bench/live.sh).
  * Pointers escape through an empty asm so -O2 keeps every call; the program
  * checks its own count and prints it. */
 #include <pthread.h>
@@ -7,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static long per_thread = 1000000;
+static long pace;                    /* pairs a second per thread, 0: as fast as it can */
 
 #define ESCAPE(p) __asm__ volatile("" : : "r"(p) : "memory")
 
@@ -57,8 +61,18 @@ static void *thread_main(void *arg)
     void *live[64];
     memset(live, 0, sizeof(live));
     long done = 0;
-    for (long i = 0; i < per_thread; i++)
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < per_thread; i++) {
         done += (i & 3) ? work_a(&seed, (int)(i & 63), live) : work_b(&seed, (int)(i & 63), live);
+        if (pace && (i & 1023) == 1023) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            double ahead = (double)i / (double)pace - (double)(now.tv_sec - t0.tv_sec) -
+                           (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+            if (ahead > 0)
+                nanosleep(&(struct timespec){ 0, (long)(ahead * 1e9) }, NULL);
+        }
+    }
     for (int i = 0; i < 64; i++)
         free(live[i]);
     return (void *)done;
@@ -69,8 +83,10 @@ int main(int argc, char **argv)
     int threads = argc > 1 ? atoi(argv[1]) : 2;
     if (argc > 2)
         per_thread = atol(argv[2]);
-    if (threads < 1 || threads > 1024 || per_thread < 1) {
-        fprintf(stderr, "usage: alloc_heavy [THREADS] [PAIRS_PER_THREAD]\n");
+    if (argc > 3)
+        pace = atol(argv[3]);
+    if (threads < 1 || threads > 1024 || per_thread < 1 || pace < 0) {
+        fprintf(stderr, "usage: alloc_heavy [THREADS] [PAIRS_PER_THREAD] [PAIRS_PER_SECOND]\n");
         return 2;
     }
     pthread_t tid[1024];

@@ -837,9 +837,7 @@ int main(int argc, char **argv)
     out_arg = getenv("FAULTPROF_OUTPUT");
     out_arg = out_arg ? strdup(out_arg) : NULL;
     run_dir_setup(&o);
-    if (o.live && o.run_dir)
-        usage_error("--live writes one trace: give -o a file, not a run directory");
-    if (o.live && fp_live_prepare() < 0)
+    if (o.live && fp_live_prepare(o.run_dir) < 0)
         return EXIT_INTERNAL;
     live_on = o.live;
     lib = lib_find(o.lib);

@@ -3,6 +3,7 @@
  * it draws on /dev/tty, so the program's stdout and stderr stay as they
  * are.  q in the viewer ends only the viewer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,14 +14,17 @@
 
 #include "live.h"
 
-static char tmpl[PATH_MAX];          /* the trace template, "%p" at most */
+static char tmpl[PATH_MAX + 32];     /* the trace template, "%p" at most */
+static char dir[PATH_MAX];           /* the directory the viewer shows, or "" */
 static char trace[PATH_MAX + 32];    /* the root process's trace */
 static pid_t viewer;
 
-int fp_live_prepare(void)
+int fp_live_prepare(const char *run_dir)
 {
     const char *out = getenv("FAULTPROF_OUTPUT");
-    if (out && *out) {
+    if (run_dir) {
+        snprintf(dir, sizeof(dir), "%s", run_dir);
+    } else if (out && *out) {
         for (const char *p = out; *p; p++)
             if (p[0] == '%' && p[1] != 'p') {
                 fprintf(stderr, "faultprof: --live: -o %s: only %%p may be in the path\n", out);
@@ -31,8 +35,7 @@ int fp_live_prepare(void)
         snprintf(tmpl, sizeof(tmpl), "%s", out);
     } else {
         const char *tmp = getenv("TMPDIR");
-        char dir[PATH_MAX - 32];
-        snprintf(dir, sizeof(dir), "%s/faultprof-live.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        snprintf(dir, sizeof(dir) - 32, "%s/faultprof-live.XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(dir)) {
             fprintf(stderr, "faultprof: --live: %s: %s\n", dir, strerror(errno));
             return -1;
@@ -83,7 +86,17 @@ void fp_live_start(pid_t pid)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         unsetenv("LD_PRELOAD");
-        execlp(report, report, "--live", trace, (char *)NULL);
+        /* on a busy machine the program comes first: the view may lag */
+        if (nice(10) < 0) {
+            /* not lowered: the view runs at the program's priority */
+        }
+        /* its closing line goes to the terminal, not into the program's stdout */
+        int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC);
+        if (tty < 0)
+            tty = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (tty >= 0)
+            dup2(tty, STDOUT_FILENO);
+        execlp(report, report, "--live", dir[0] ? dir : trace, (char *)NULL);
         fprintf(stderr, "faultprof: --live: %s: %s\n", report, strerror(errno));
         _exit(127);
     }

@@ -6,10 +6,12 @@
 #include <sys/types.h>
 
 /* Before the program starts: picks the trace template (FAULTPROF_OUTPUT:
- * the user's -o PATH, or a new directory under $TMPDIR) and a 250 ms flush
- * unless the user chose one.  Returns 0, or -1 after saying why. */
-int  fp_live_prepare(void);
-/* The program runs as pid: starts the viewer on its trace. */
+ * the user's -o PATH, the run directory run_dir, or a new directory under
+ * $TMPDIR) and a 250 ms flush unless the user chose one.  The viewer shows
+ * the directory (every process: fork and exec children too), or with -o
+ * PATH the root process's trace.  Returns 0, or -1 after saying why. */
+int  fp_live_prepare(const char *run_dir);
+/* The program runs as pid: starts the viewer on its traces. */
 void fp_live_start(pid_t pid);
 /* 1 while the viewer runs (0 once q ended it). */
 int  fp_live_running(void);

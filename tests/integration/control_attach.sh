@@ -65,6 +65,35 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
     assert_eq "$rc" 1 "-p without CAP_SYS_PTRACE"
     assert_contains "$(cat "$TMPDIR/e")" "no CAP_SYS_PTRACE"
     kill "$other" "$nob"
+    # a set-user-ID program (a root-owned copy of a test program, mode 4755)
+    # that uid 65534 runs: its effective uid is 0
+    suid=$(mktemp -d /tmp/faultprof-suid.XXXXXX)
+    chmod 755 "$suid"
+    printf '#include <unistd.h>\nint main(void) { sleep(30); return 0; }\n' |
+        "${CC:-cc}" -o "$suid/sleeper" -x c - || die "cannot build the set-uid program"
+    chmod 4755 "$suid/sleeper"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$suid/sleeper" & su=$!
+    sleep 0.2
+    grep -q '^Uid:.*65534.*0.*0.*0' "/proc/$su/status" || { grep Uid "/proc/$su/status";
+        die "the set-uid copy did not run with effective uid 0 (nosuid mount?)"; }
+    rc=$(status setpriv --reuid=65534 --regid=65534 --clear-groups "$LAUNCHER" -p "$su" 2>"$TMPDIR/e")
+    kill "$su"
+    assert_eq "$rc" 1 "-p of a set-uid program"
+    assert_contains "$(cat "$TMPDIR/e")" "process $su runs set-user-ID or set-group-ID (effective uid 0): only root may trace it"
+    # Yama (this kernel may have none: the launcher reads the file the test names)
+    setpriv --reuid=65534 --regid=65534 --clear-groups sleep 30 & ya=$!
+    sleep 0.2
+    for scope in 1 2 3; do
+        echo "$scope" >"$suid/yama"
+        chmod 644 "$suid/yama"
+        rc=$(status env FAULTPROF_TEST_YAMA_FILE="$suid/yama" setpriv --reuid=65534 \
+             --regid=65534 --clear-groups "$LAUNCHER" -p "$ya" 2>"$TMPDIR/e")
+        assert_eq "$rc" 1 "-p under Yama ptrace_scope $scope"
+        assert_contains "$(cat "$TMPDIR/e")" "Yama ptrace_scope is $scope"
+    done
+    kill "$ya"
+    rm -rf "$suid"
+    assert_contains "$(cat "$TMPDIR/e")" "attaching is disabled until the next boot"
 fi
 if printf '#include <unistd.h>\nint main(void) { sleep(30); return 0; }\n' |
        "${CC:-cc}" -static -o "$TMPDIR/static" -x c - 2>/dev/null; then

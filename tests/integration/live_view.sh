@@ -2,7 +2,9 @@
 # faultprof --live and faultprof-report --live, driven in a tmux session of a
 # fixed size: the view names the top site, its fault rate changes when the
 # program speeds up, q quits the view and leaves the program running, and
-# the program's output and exit status are those of a native run.
+# the program's output and exit status are those of a native run; a run
+# directory's fork child is listed and shown with n; -p PID --live on the C
+# program and on a running python3.
 . "$(dirname "$0")/../lib.sh"
 command -v tmux >/dev/null || skip "no tmux (scripts/install-deps.sh --test)"
 
@@ -24,12 +26,18 @@ capture() {
 rate() {
     sed -n 's/^faults  *\([0-9][0-9]*\)\/s.*/\1/p' "$TMPDIR/cap$1"
 }
-sleep 2.3
-capture 1
+# the first view within the slow 3 s (a loaded machine may start it late)
+t_start=$(date +%s.%N)
+sleep 1.5
+for _ in $(seq 7); do
+    capture 1
+    grep -q 'live_hog_site' "$TMPDIR/cap1" && break
+    sleep 0.2
+done
 grep -q 'faultprof live  pid' "$TMPDIR/cap1" || { cat "$TMPDIR/cap1"; die "no live view in the pane"; }
 grep -q 'live_hog_site' "$TMPDIR/cap1" || { cat "$TMPDIR/cap1"; die "top site live_hog_site not shown"; }
 r1=$(rate 1)
-sleep 2.4
+sleep "$(awk -v t0="$t_start" -v now="$(date +%s.%N)" 'BEGIN { d = t0 + 4.7 - now; print (d > 0 ? d : 0) }')"
 capture 2
 r2=$(rate 2)
 [ -n "$r1" ] && [ -n "$r2" ] || { cat "$TMPDIR/cap1" "$TMPDIR/cap2"; die "no fault rate in the view"; }
@@ -65,6 +73,37 @@ tm capture-pane -p -t done >"$TMPDIR/cap5"
 grep -q "the program ended" "$TMPDIR/cap5" && grep -q '^rc=0' "$TMPDIR/cap5" ||
     { cat "$TMPDIR/cap5"; die "--live of a complete trace"; }
 
+# faultprof --live -o DIR/: the run's processes, n picks the fork child
+tm new-session -d -s run -x 120 -y 30 -e TERM=xterm \
+    "timeout --foreground 30 $LAUNCHER --live -o $TMPDIR/run/ $prog 2 3 5 >$TMPDIR/rout 2>$TMPDIR/rerr; echo \$? >$TMPDIR/rrc; sleep 60"
+sleep 2.5
+tm send-keys -t run t t
+sleep 0.5
+tm capture-pane -p -t run >"$TMPDIR/cap7"
+grep -q "process 1 of 2" "$TMPDIR/cap7" && grep -q "processes (by live bytes)" "$TMPDIR/cap7" ||
+    { cat "$TMPDIR/cap7" "$TMPDIR/rerr"; die "--live -o DIR/: no process list"; }
+rpid=$(sed -n 's/^faultprof live  pid \([0-9]*\).*/\1/p' "$TMPDIR/cap7")
+grep -q "^ .*> $rpid .*live_faults.*(running)" "$TMPDIR/cap7" ||
+    { cat "$TMPDIR/cap7"; die "--live -o DIR/: the root $rpid not marked"; }
+kid=$(grep -v "> $rpid" "$TMPDIR/cap7" | sed -n 's/^ .*[0-9]  *\([0-9][0-9]*\) .*live_faults.*(running)$/\1/p')
+[ -n "$kid" ] && [ "$kid" != "$rpid" ] || { cat "$TMPDIR/cap7"; die "--live -o DIR/: no child row"; }
+tm send-keys -t run n t
+sleep 0.5
+tm capture-pane -p -t run >"$TMPDIR/cap8"
+grep -q "faultprof live  pid $kid " "$TMPDIR/cap8" && grep -q "live_child_site" "$TMPDIR/cap8" &&
+    ! grep -q "live_hog_site" "$TMPDIR/cap8" ||
+    { cat "$TMPDIR/cap7" "$TMPDIR/cap8"; die "--live -o DIR/: n did not show the child $kid's sites"; }
+for _ in $(seq 100); do [ -s "$TMPDIR/rrc" ] && break; sleep 0.1; done
+assert_eq "$(cat "$TMPDIR/rrc")" 3 "exit status under --live -o DIR/"
+assert_eq "$(sed 's/[0-9]* blocks/N blocks/' "$TMPDIR/rout")" "live_faults: N blocks" "output under --live -o DIR/"
+[ -s "$TMPDIR/run/manifest" ] || die "--live -o DIR/: no manifest"
+tm new-session -d -s rundone -x 250 -y 20 -e TERM=xterm \
+    "timeout --foreground 10 $REPORT --live $TMPDIR/run; echo rc=\$?; sleep 60"
+for _ in $(seq 50); do tm capture-pane -p -t rundone | grep -q '^rc=' && break; sleep 0.1; done
+tm capture-pane -p -t rundone >"$TMPDIR/cap9"
+grep -q "the program ended; its 2 traces hold" "$TMPDIR/cap9" && grep -q '^rc=0' "$TMPDIR/cap9" ||
+    { cat "$TMPDIR/cap9"; die "--live of a complete run directory"; }
+
 # faultprof -p PID --live: attach with the view; q detaches, the program runs on
 if command -v gdb >/dev/null; then
     mkdir -p "$TMPDIR/p"
@@ -87,11 +126,57 @@ if command -v gdb >/dev/null; then
         die "-p --live: no complete trace"
 fi
 
+# a real runtime: attach to a running python3 with the view, watch 60
+# bytearrays of 100000 bytes appear (5.72 MiB live at CPython's allocator,
+# _PyObject_Malloc), q detaches; python's output and exit status are native's
+if command -v gdb >/dev/null && command -v python3 >/dev/null; then
+    cat >"$TMPDIR/py.py" <<'PY'
+import os, sys, time
+print("pid", os.getpid(), flush=True)
+keep = []
+sys.stdin.readline()
+for i in range(60):
+    keep.append(bytearray(100000))
+    time.sleep(0.05)
+print("arrays", len(keep), flush=True)
+sys.stdin.readline()
+print("done", len(keep))
+sys.exit(4)
+PY
+    printf 'go\nx\n' | timeout 20 python3 "$TMPDIR/py.py" >"$TMPDIR/py.native" && nrc=0 || nrc=$?
+    assert_eq "$nrc" 4 "python3's native exit status"
+    mkfifo "$TMPDIR/pin"
+    timeout 60 python3 "$TMPDIR/py.py" <"$TMPDIR/pin" >"$TMPDIR/py.out" & pyt=$!
+    exec 4>"$TMPDIR/pin"
+    for _ in $(seq 100); do grep -q "^pid" "$TMPDIR/py.out" && break; sleep 0.1; done
+    py=$(awk '/^pid/{print $2}' "$TMPDIR/py.out")
+    mkdir -p "$TMPDIR/py"
+    tm new-session -d -s py -x 120 -y 30 -e TERM=xterm -e TMPDIR="$TMPDIR/py" \
+        "timeout --foreground 30 $LAUNCHER -p $py --live 2>$TMPDIR/pyerr; echo \$? >$TMPDIR/pyrc; sleep 60"
+    for _ in $(seq 100); do ls "$TMPDIR"/py/faultprof-live.*/faultprof."$py".gz >/dev/null 2>&1 && break; sleep 0.1; done
+    sleep 1
+    echo go >&4
+    for _ in $(seq 100); do grep -q "^arrays" "$TMPDIR/py.out" && break; sleep 0.1; done
+    sleep 1.5
+    tm capture-pane -p -t py >"$TMPDIR/cap10"
+    live=$(sed -n 's/^ *\([0-9.]*\) MiB .*_PyObject_Malloc (obmalloc.c)$/\1/p' "$TMPDIR/cap10")
+    grep -q "pid $py .*py.py" "$TMPDIR/cap10" && [ -n "$live" ] &&
+        awk -v v="$live" 'BEGIN { exit !(v >= 5.5 && v <= 5.75) }' ||
+        { cat "$TMPDIR/cap10" "$TMPDIR/pyerr"; die "python3 -p --live: no 5.5-5.75 MiB live at _PyObject_Malloc"; }
+    tm send-keys -t py q
+    for _ in $(seq 100); do [ -s "$TMPDIR/pyrc" ] && break; sleep 0.1; done
+    assert_eq "$(cat "$TMPDIR/pyrc")" 0 "python3 -p --live exit status"
+    echo x >&4; exec 4>&-
+    rc=0; wait "$pyt" || rc=$?
+    assert_eq "$rc" 4 "python3's exit status after -p --live"
+    assert_eq "$(grep -v '^pid' "$TMPDIR/py.out")" "$(grep -v '^pid' "$TMPDIR/py.native")" "python3's output"
+    "$REPORT" -q "$TMPDIR"/py/faultprof-live.*/faultprof."$py".gz | grep -q 'attached' ||
+        die "python3 -p --live: no complete trace"
+fi
+
 # errors: one line and a non-zero status
 out=$("$REPORT" --live a b 2>&1) && die "--live a b passed"
-assert_contains "$out" "--live reads one trace"
+assert_contains "$out" "--live reads one trace or run directory"
 out=$(setsid -w "$REPORT" --live "$trace" 2>&1 </dev/null) && die "--live without a terminal passed"
 assert_contains "$out" "--live needs a terminal"
-out=$("$LAUNCHER" --live -o "$TMPDIR/run/" "$prog" 0 0 2>&1) && die "--live with a run directory passed"
-assert_contains "$out" "--live writes one trace"
 echo "ok: rates $r1/s then $r2/s"
