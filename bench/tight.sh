@@ -69,8 +69,8 @@ for r in $(seq 1 "$REPS"); do
     run ah_heaptrack heaptrack -o "$OUT/ah.ht" "$AH"
 done
 AH_FP=$(ls "$OUT"/ah.fp.*.gz) AH_HT=$(ls "$OUT"/ah.ht.*)
-AH_EVENTS=$(("$OUT/faultprof-report" --format json "$AH_FP" | python3 -c 'import json, sys
-s = json.load(sys.stdin)["summary"]; print(s["allocations"] + s["frees"])'))
+AH_EVENTS=$("$OUT/faultprof-report" --format json "$AH_FP" | python3 -c 'import json, sys
+s = json.load(sys.stdin)["summary"]; print(s["allocations"] + s["frees"])')
 for r in $(seq 1 "$REPS"); do
     run ah_report "$OUT/faultprof-report" -q "$AH_FP"
     run ah_heaptrack_print heaptrack_print "$AH_HT"
