@@ -122,7 +122,7 @@ static bool read_int(unsigned long addr, int *v)
  * known (0 if not); PEER_GOES when it is not blocked so. */
 static enum peer peer_wait(pid_t tid, pid_t *owner)
 {
-    char line[256];
+    char line[128];         /* the fields read end well before 128 bytes */
     *owner = 0;
     if (!read_syscall_line(tid, line, sizeof(line))) {
         int e = errno;
