@@ -65,6 +65,8 @@ enum peer { PEER_GOES, PEER_BLOCKED, PEER_ON_ME, PEER_GONE };
 
 static _Atomic pid_t gate_closer;    /* the thread that closed the gate last */
 
+/* A decimal or 0x-hex number at s into *v; returns what follows it and its
+ * spaces, NULL when s holds no number. */
 static const char *parse_num(const char *s, unsigned long *v)
 {
     int base = 10;
