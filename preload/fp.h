@@ -307,7 +307,7 @@ void  fp_fork_handlers_init(void);
 /* ---- fork_gate.c: fork, exec and exit wait for no thread inside the shim */
 bool  fp_fork_gate_close(struct fp_thread *self);
 void  fp_fork_gate_open(void);
-bool  fp_fork_gate_wait(void);   /* false: still closed after 100 ms */
+bool  fp_fork_gate_wait(void);   /* false: still closed, and its closer waits for us */
 extern _Atomic int fp_fork_gate;
 extern _Atomic int fp_gate_asym;   /* the gate's side uses membarrier */
 void  fp_gate_init(void);          /* at start and in a fork child */

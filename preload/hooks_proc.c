@@ -20,8 +20,9 @@
  * takes every arena lock) while the gate is still open, and a thread that
  * holds one of those locks while it records is never kept at the gate by
  * the fork that waits for its lock.  A handler registered before ours (a
- * library set up before us) runs with the gate closed: the bounded wait in
- * fp_enter_gated covers it. */
+ * library set up before us, every handler when attached) runs with the
+ * gate closed: a thread at the gate waits while the forking thread goes
+ * on, and stops waiting when it waits for this thread (fork_gate.c). */
 static FP_TLS struct fp_thread *forking;  /* our fork hook's thread, around the real fork */
 static bool atfork_ok;
 
