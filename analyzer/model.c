@@ -582,6 +582,29 @@ static int wait_displace(struct fp_proc *p, struct live *old, uint64_t t)
     return 0;
 }
 
+/* The live block at addr was freed while an older one waits displaced
+ * there: the two ALLOCs may have come in the wrong order (the one read
+ * second was made and freed first), so the displaced block is live again.
+ * If it was freed first after all, its free finds it live. */
+static void wait_restore(struct fp_proc *p, uint64_t addr)
+{
+    int64_t n = wait_find(&p->replay, WAIT_BLOCK, addr, UINT32_MAX);
+    if (n < 0)
+        return;
+    struct live b = wait_at(&p->replay, (uint32_t)n)->b;
+    struct live *slot = live_probe(p->replay.live, addr);
+    if (slot && slot->addr)
+        return;
+    if (b.size >= BIG_BLOCK && itree_insert(p->replay.big, addr, addr + b.size, addr) < 0)
+        return;     /* out of memory: it waits on, and is forgotten */
+    struct live *e = live_insert(p->replay.live, addr, slot);
+    if (!e)
+        return;
+    wait_unlink(&p->replay, (uint32_t)n);
+    b.flags &= ~LIVE_DISPLACED;
+    *e = b;
+}
+
 /* A FREE by ti of addr, whose live block (if any) is e: the oldest block
  * displaced there is the one another thread frees.  Returns the block to
  * free (a displaced one is taken out of its list). */
@@ -613,10 +636,11 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         old = slot && slot->addr ? slot : NULL;
     }
     /* a block freed as it is made (its free came first, by a clock step,
-     * or it is freed next by its own thread) never enters the tables */
+     * or it is freed next by its own thread) never enters the tables, and
+     * a live block at its address stays */
     uint32_t freer = pend.addr ? pend.thread : (flags & LIVE_AT_ONCE) ? ti : UINT32_MAX;
     flags &= ~LIVE_AT_ONCE;
-    if (old && !pend.addr) {
+    if (old && freer == UINT32_MAX) {
         slot = NULL;
         /* another thread's free of it may come a clock step late; else it
          * was freed behind our back (e.g. before the shim was ready) */
@@ -628,7 +652,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         slot = &transient;
         memset(slot, 0, sizeof(*slot));
         slot->addr = addr;
-        flags |= LIVE_DISPLACED;     /* a live block at addr stays */
+        flags |= LIVE_DISPLACED;
     }
     /* sampled mode: what the block stands for; else the block itself */
     double w = 1;
@@ -732,7 +756,10 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
             p->unknown_frees++;
         return;
     }
+    int was_live = !(e->flags & LIVE_DISPLACED);
     block_drop(m, p, ti, e, t, explicit_free, chain, size, flags);
+    if (__builtin_expect(p->replay.wq_n != 0, 0) && was_live)
+        wait_restore(p, addr);
 }
 
 /* The accounting of a free of the block e (in the live table, or

@@ -219,6 +219,40 @@ static void test_short_pairs(void **state)
     fp_model_free(m);
 }
 
+/* Two ALLOCs of one address less than a step apart may come in the wrong
+ * order too: thread 12's block read first was made second, after thread
+ * 13 made and freed its own there; 12 frees its block much later.  With
+ * 13's free next to its ALLOC (one record) and apart from it. */
+static void test_two_allocs_within_a_step(void **state)
+{
+    (void)state;
+    for (int fused = 0; fused < 2; fused++) {
+        struct tg g;
+        uint64_t l12, l13, R = 0x40000;
+        tg_start_full(&g, 10, FP_PROC_PTMALLOC, "/bin/k", "k", 0, 1000);
+        short_member(&g, 12, 30000, 2, &l12);
+        short_alloc(&g, 16, R, &l12);
+        short_member(&g, 13, 30500, 1, &l13);
+        short_alloc(&g, 16, R, &l13);
+        if (fused) {
+            tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 1 });
+        } else {
+            short_alloc(&g, 16, 0x90000, &l13);
+            short_free(&g, R, &l13);
+        }
+        short_member(&g, 12, 35000, 2, &l12);
+        short_free(&g, R, &l12);
+        struct fp_model *m = read_tg(&g);
+        const struct fp_proc *p = &m->procs[0];
+        assert_int_equal(p->unknown_frees, 0);
+        assert_int_equal(p->frees, 2);
+        assert_int_equal(p->leaked_blocks, fused ? 0 : 1);
+        assert_int_equal(stack_at(m, FB[0])->c.frees, 1);
+        assert_int_equal(stack_at(m, FA[0])->c.frees, 1);
+        fp_model_free(m);
+    }
+}
+
 static void test_sampled_estimates(void **state)
 {
     (void)state;
@@ -557,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_known_counts),
         cmocka_unit_test(test_two_threads_within_a_step),
         cmocka_unit_test(test_short_pairs),
+        cmocka_unit_test(test_two_allocs_within_a_step),
         cmocka_unit_test(test_sampled_estimates),
         cmocka_unit_test(test_peak_snapshot),
         cmocka_unit_test(test_realloc_rules),
