@@ -171,6 +171,9 @@ static void proc_release_replay(struct fp_proc *p)
     fp_hist_free(&p->replay.hist);
     hmap_free(&p->replay.pend);
     hmap_free(&p->replay.disp);
+    hmap_free(&p->replay.taken);
+    free(p->replay.recent);
+    p->replay.recent = NULL;
     free(p->replay.wq);
     p->replay.wq = NULL;
     p->replay.wq_n = p->replay.wq_cap = p->replay.wq_head = 0;
@@ -452,9 +455,18 @@ struct fp_wait {
     struct live b;             /* the displaced block; a FREE's addr, t, thread */
     uint64_t since;
     uint32_t next;             /* the address's next wait: its number + 1, 0 none */
-    uint8_t kind, done;        /* WAIT_FREE or WAIT_BLOCK; taken before its end */
+    uint32_t by;               /* WAIT_TAKEN: the thread that freed b */
+    uint8_t kind, done;        /* WAIT_*; taken before its end */
 };
-enum { WAIT_FREE, WAIT_BLOCK };
+/* WAIT_TAKEN: a thread (by) freed a block at b.addr less than a step before
+ * another's FREE found none there: that free may have been of the next block
+ * there (see wait_alloc) */
+enum { WAIT_FREE, WAIT_BLOCK, WAIT_TAKEN };
+
+static inline struct hmap *wait_heads(struct fp_replay *r, uint8_t kind)
+{
+    return kind == WAIT_FREE ? &r->pend : kind == WAIT_BLOCK ? &r->disp : &r->taken;
+}
 
 static inline struct fp_wait *wait_at(struct fp_replay *r, uint32_t n)
 {
@@ -478,7 +490,7 @@ static struct fp_wait *wait_push(struct fp_proc *p, const struct live *b, uint64
         r->wq = q;
         r->wq_cap = cap;
     }
-    struct hmap *heads = kind == WAIT_FREE ? &r->pend : &r->disp;
+    struct hmap *heads = wait_heads(r, kind);
     uint32_t n = (uint32_t)(r->wq_head + r->wq_n);
     uint32_t *h = hmap_get(heads, b->addr);
     if (!h || !*h) {
@@ -500,7 +512,7 @@ static struct fp_wait *wait_push(struct fp_proc *p, const struct live *b, uint64
 static void wait_unlink(struct fp_replay *r, uint32_t n)
 {
     struct fp_wait *w = wait_at(r, n);
-    uint32_t *h = hmap_get(w->kind == WAIT_FREE ? &r->pend : &r->disp, w->b.addr);
+    uint32_t *h = hmap_get(wait_heads(r, w->kind), w->b.addr);
     if (!h)
         return;
     if (*h == n + 1) {
@@ -529,7 +541,7 @@ static void wait_expire(struct fp_model *m, struct fp_proc *p, uint64_t now, int
             wait_unlink(r, n);
             if (w->kind == WAIT_BLOCK)
                 block_forget(m, p, &w->b, all ? w->since + p->clock_step : now);
-            else if (!p->sample_bytes)
+            else if (w->kind == WAIT_FREE && !p->sample_bytes)
                 p->unknown_frees++;
         }
         r->wq_head++;
@@ -541,11 +553,45 @@ static void wait_expire(struct fp_model *m, struct fp_proc *p, uint64_t now, int
  * its number, or -1. */
 static int64_t wait_find(struct fp_replay *r, uint8_t kind, uint64_t addr, uint32_t skip)
 {
-    uint32_t *h = hmap_get(kind == WAIT_FREE ? &r->pend : &r->disp, addr);
+    uint32_t *h = hmap_get(wait_heads(r, kind), addr);
     for (uint32_t k = h ? *h : 0; k; k = wait_at(r, k - 1)->next)
         if (wait_at(r, k - 1)->b.thread != skip)
             return (int64_t)k - 1;
     return -1;
+}
+
+/* The last free of each address (a direct-mapped table): a FREE that
+ * finds no block asks whether another thread freed one there within the
+ * step, whose free may have been of a block yet to come (wait_alloc). */
+struct fp_recent_free {
+    uint64_t addr, t;
+    uint32_t by;
+};
+#define RECENT_FREES 4096u
+
+static inline struct fp_recent_free *recent_free_at(struct fp_proc *p, uint64_t addr)
+{
+    if (!p->replay.recent && !(p->replay.recent = calloc(RECENT_FREES, sizeof(*p->replay.recent))))
+        return NULL;
+    return &p->replay.recent[hmap_hash(addr) & (RECENT_FREES - 1)];
+}
+
+static inline void recent_free_put(struct fp_proc *p, uint64_t addr, uint64_t t, uint32_t by)
+{
+    struct fp_recent_free *f = recent_free_at(p, addr);
+    if (f)
+        *f = (struct fp_recent_free){ addr, t, by };
+}
+
+static void recent_free_taken(struct fp_proc *p, uint32_t ti, uint64_t addr, uint64_t t)
+{
+    struct fp_recent_free *f = recent_free_at(p, addr);
+    if (!f || f->addr != addr || f->by == ti || t - f->t >= p->clock_step)
+        return;
+    struct live b = { .addr = addr, .t = f->t, .thread = f->by };
+    struct fp_wait *w = wait_push(p, &b, t, WAIT_TAKEN);
+    if (w)
+        w->by = f->by;
 }
 
 /* A FREE by ti of addr, which no block has: 0 when it waits. */
@@ -556,16 +602,34 @@ static int wait_free(struct fp_proc *p, uint32_t ti, uint64_t addr, uint64_t t)
 }
 
 /* An ALLOC by ti of addr: the FREE by another thread waiting there, taken
- * (addr 0: none). */
+ * (addr 0: none).  When only ti's own FREE waits there, and another thread
+ * freed the block there less than a step before it, the two frees came in
+ * the wrong order: ti's was of that block, and the other thread's is of
+ * this one. */
 static struct live wait_alloc(struct fp_proc *p, uint32_t ti, uint64_t addr)
 {
+    struct fp_replay *r = &p->replay;
     struct live none = { 0 };
-    int64_t n = wait_find(&p->replay, WAIT_FREE, addr, ti);
-    if (n < 0)
+    int64_t n = wait_find(r, WAIT_FREE, addr, ti);
+    if (n >= 0) {
+        struct live b = wait_at(r, (uint32_t)n)->b;
+        wait_unlink(r, (uint32_t)n);
+        return b;
+    }
+    int64_t own = wait_find(r, WAIT_FREE, addr, UINT32_MAX);
+    if (own < 0)
         return none;
-    struct live b = wait_at(&p->replay, (uint32_t)n)->b;
-    wait_unlink(&p->replay, (uint32_t)n);
-    return b;
+    uint32_t *h = hmap_get(&r->taken, addr);
+    for (uint32_t k = h ? *h : 0; k; k = wait_at(r, k - 1)->next) {
+        struct fp_wait *w = wait_at(r, k - 1);
+        if (w->by == ti)
+            continue;
+        struct live b = { .addr = addr, .t = w->since, .thread = w->by };
+        wait_unlink(r, k - 1);
+        wait_unlink(r, (uint32_t)own);
+        return b;
+    }
+    return none;
 }
 
 /* The live block old is displaced by an ALLOC at its address: 0 when it
@@ -750,13 +814,18 @@ static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint6
     if (!e) {
         /* sampled mode records the frees of sampled blocks, and the old
          * block of a sampled realloc may not have been */
-        if (p->clock_step && explicit_free && wait_free(p, ti, addr, t) == 0)
-            return;
+        if (p->clock_step && explicit_free) {
+            recent_free_taken(p, ti, addr, t);
+            if (wait_free(p, ti, addr, t) == 0)
+                return;
+        }
         if (!p->sample_bytes)
             p->unknown_frees++;
         return;
     }
     int was_live = !(e->flags & LIVE_DISPLACED);
+    if (p->clock_step && explicit_free)
+        recent_free_put(p, addr, t, ti);
     block_drop(m, p, ti, e, t, explicit_free, chain, size, flags);
     if (__builtin_expect(p->replay.wq_n != 0, 0) && was_live)
         wait_restore(p, addr);

@@ -135,6 +135,8 @@ struct fp_replay {
     /* the clock step's inversions (model.c, "Two threads within a step") */
     struct hmap pend;                /* addr -> first FREE waiting for its ALLOC + 1 */
     struct hmap disp;                /* addr -> first block an ALLOC displaced + 1 */
+    struct hmap taken;               /* addr -> first free another thread's may have been + 1 */
+    struct fp_recent_free *recent;   /* the last free of each address, direct-mapped */
     struct fp_wait *wq;              /* both, a ring in the order they began */
     size_t wq_head, wq_n, wq_cap;    /* wq_head: the number of the oldest */
 };

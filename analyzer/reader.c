@@ -936,6 +936,24 @@ static inline int is_short(unsigned type)
            type == FP_REC_SITE;
 }
 
+/* c->rec becomes the record of type with payload [p, end), at the
+ * cursor's thread and time (c->has = 1). */
+static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int timed,
+                                       const uint8_t *p, const uint8_t *end)
+{
+    struct fp_record *rec = &c->rec;
+    rec->type = type;
+    rec->member_off = c->cur_member_off;
+    rec->timed = timed;
+    rec->tid = c->tid;
+    rec->t = c->t;
+    rec->p = p;
+    rec->end = end;
+    c->key = c->t;
+    c->has = 1;
+    return rec;
+}
+
 /* Decodes the next record of the cursor into c->rec (c->has = 1), or leaves
  * c->has = 0 when the chain is exhausted.  Returns 0 or -1.  Inline: a
  * timed or short record with a one-byte length, wholly in the buffer
@@ -953,32 +971,13 @@ static inline int cursor_peek(struct cursor *c)
             (type == FP_REC_ALLOC_SHORT || type == FP_REC_FREE_SHORT ||
              type == FP_REC_FREE_BACK)) {
             c->out_pos += 2 + len;
-            struct fp_record *rec = &c->rec;
-            rec->type = type;
-            rec->member_off = c->cur_member_off;
-            rec->timed = 0;
-            rec->tid = c->tid;
-            rec->t = c->t;
-            rec->p = p + 2;
-            rec->end = p + 2 + len;
-            c->key = c->t;
-            c->has = 1;
-            return short_resolve(c, rec);
+            return short_resolve(c, rec_at(c, type, 0, p + 2, p + 2 + len));
         }
         if (__builtin_expect(len < 0x80 && len + 2u <= avail && rec_timed[type], 1) &&
             (q = fp_varint_at(p + 2, p + 2 + len, &dt)) != NULL) {
             c->out_pos += 2 + len;
             c->t += dt;
-            struct fp_record *rec = &c->rec;
-            rec->type = type;
-            rec->member_off = c->cur_member_off;
-            rec->timed = 1;
-            rec->tid = c->tid;
-            rec->t = c->t;
-            rec->p = q;
-            rec->end = p + 2 + len;
-            c->key = c->t;
-            c->has = 1;
+            rec_at(c, type, 1, q, p + 2 + len);
             return 0;
         }
     }
@@ -1022,10 +1021,7 @@ static int cursor_peek_slow(struct cursor *c)
     p = c->out + c->out_pos + hdr;
     end = p + len;
     c->out_pos += hdr + len;
-    struct fp_record *rec = &c->rec;
-    rec->type = type;
-    rec->member_off = c->cur_member_off;
-    rec->timed = 0;
+    int timed = 0;
     if (type == FP_REC_BLOCK) {
         struct fp_rec_block b;
         if (fp_dec_block(p, end, &b) < 0)
@@ -1039,17 +1035,11 @@ static int cursor_peek_slow(struct cursor *c)
     } else if (rec_timed[type]) {
         uint64_t dt;
         if (fp_get_varint(&p, end, &dt))
-            return fail(r, "corrupt %s record in member at byte %llu", fp_record_name(type),
-                        (unsigned long long)c->cur_member_off);
+            return corrupt_rec(c, type);
         c->t += dt;
-        rec->timed = 1;
+        timed = 1;
     }
-    rec->tid = c->tid;
-    rec->t = c->t;
-    rec->p = p;
-    rec->end = end;
-    c->key = c->t;
-    c->has = 1;
+    struct fp_record *rec = rec_at(c, type, timed, p, end);
     return is_short(type) ? short_resolve(c, rec) : 0;
 }
 

@@ -63,6 +63,16 @@ static struct fp_thread *new_thread(uint32_t tid)
     return t;
 }
 
+/* the trace just written, opened for reading */
+static struct fp_reader *read_back(enum fp_order order)
+{
+    struct fp_reader *r;
+    char err[256];
+    if (fp_reader_open(&r, trace_path, order, err, sizeof(err)) < 0)
+        fail_msg("%s", err);
+    return r;
+}
+
 static void free_thread(struct fp_thread *t)
 {
     fp_os_unmap(t->data, BUF_BYTES);
@@ -108,10 +118,7 @@ static void test_every_type_through_the_writers(void **state)
     fp_thread_flush(t);
     fp_trace_close();
 
-    struct fp_reader *r;
-    char err[256];
-    if (fp_reader_open(&r, trace_path, FP_ORDER_FILE, err, sizeof(err)) < 0)
-        fail_msg("%s", err);
+    struct fp_reader *r = read_back(FP_ORDER_FILE);
     const struct fp_record *rec;
     static struct fp_event ev;
     size_t seen[NTYPES] = { 0 }, blocks = 0;
@@ -206,10 +213,7 @@ static void test_short_writers(void **state)
     fp_thread_flush(t);
     fp_trace_close();
 
-    struct fp_reader *r;
-    char err[256];
-    if (fp_reader_open(&r, trace_path, FP_ORDER_FILE, err, sizeof(err)) < 0)
-        fail_msg("%s", err);
+    struct fp_reader *r = read_back(FP_ORDER_FILE);
     const struct fp_record *rec;
     size_t got = 0;
     int k;
@@ -306,10 +310,7 @@ static void test_flush_at_the_gate(void **state)
     atomic_store(&fp_state, FP_UNINIT);
     fp_threads_all = NULL;
 
-    struct fp_reader *r;
-    char err[256];
-    if (fp_reader_open(&r, trace_path, FP_ORDER_TIME, err, sizeof(err)) < 0)
-        fail_msg("%s", err);
+    struct fp_reader *r = read_back(FP_ORDER_TIME);
     const struct fp_record *rec;
     uint64_t last[2] = { 0, 0 }, got[2] = { 0, 0 };
     while (fp_reader_next(r, &rec) > 0) {
