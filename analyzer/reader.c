@@ -40,7 +40,7 @@ struct cursor {
     uint64_t cur_member_off;
     uint32_t cur_raw;              /* the member's decompressed size, 0 unknown */
     uint32_t cur_mi;               /* the member's index in r->m */
-    z_stream zs;
+    z_stream *zs;                  /* out of line: a live reader moves its cursors */
     uint8_t *in;
     size_t in_cap;
     uint64_t in_off, in_end;       /* part of the current member not yet fed */
@@ -423,7 +423,9 @@ static void cursor_close(struct cursor *c)
 {
     if (!c->open)
         return;
-    inflateEnd(&c->zs);
+    inflateEnd(c->zs);
+    free(c->zs);
+    c->zs = NULL;
     free(c->in);
     free(c->out);
     free(c->sites);
@@ -438,9 +440,12 @@ static void cursor_close(struct cursor *c)
 static int cursor_open(struct cursor *c)
 {
     struct fp_reader *r = c->r;
-    memset(&c->zs, 0, sizeof(c->zs));
-    if (inflateInit2(&c->zs, 15 + 16) != Z_OK)
+    c->zs = calloc(1, sizeof(*c->zs));
+    if (!c->zs || inflateInit2(c->zs, 15 + 16) != Z_OK) {
+        free(c->zs);
+        c->zs = NULL;
         return fail(r, "out of memory");
+    }
     c->in = r->mem ? NULL : malloc(IN_CHUNK);
     c->in_cap = IN_CHUNK;
     c->out = malloc(OUT_CHUNK);
@@ -463,8 +468,8 @@ static int cursor_next_member(struct cursor *c)
         return 1;
     c->cur_mi = c->r->chain_m[c->first + c->next++];
     const struct member *m = &c->r->m[c->cur_mi];
-    inflateReset(&c->zs);
-    c->zs.avail_in = 0;
+    inflateReset(c->zs);
+    c->zs->avail_in = 0;
     c->in_off = m->off;
     c->in_end = m->off + m->size;
     c->cur_member_off = m->off;
@@ -736,10 +741,10 @@ static int cursor_fill(struct cursor *c, size_t n)
 {
     struct fp_reader *r = c->r;
     if (r->pf && c->in_member && !c->member_done && c->in_off == c->cur_member_off &&
-        c->zs.avail_in == 0 && c->out_pos == c->out_len && pf_take(c))
+        c->zs->avail_in == 0 && c->out_pos == c->out_len && pf_take(c))
         return 0;
     if (c->in_member && !c->member_done && c->in_off == c->cur_member_off &&
-        c->zs.avail_in == 0 && r->inflater) {
+        c->zs->avail_in == 0 && r->inflater) {
         int w = member_whole(c);
         if (w < 0)
             return fail(r, "out of memory");
@@ -765,7 +770,7 @@ static int cursor_fill(struct cursor *c, size_t n)
                 return fail(r, "out of memory");
             c->out = o, c->out_cap = cap;
         }
-        if (c->zs.avail_in == 0) {
+        if (c->zs->avail_in == 0) {
             if (c->in_off >= c->in_end)
                 return fail(r, "corrupt: gzip member at byte %llu ends early",
                             (unsigned long long)c->cur_member_off);
@@ -773,8 +778,8 @@ static int cursor_fill(struct cursor *c, size_t n)
             if (r->mem) {
                 if (want > (1u << 30))
                     want = 1u << 30;
-                c->zs.next_in = (Bytef *)(uintptr_t)(r->mem + c->in_off);
-                c->zs.avail_in = (uInt)want;
+                c->zs->next_in = (Bytef *)(uintptr_t)(r->mem + c->in_off);
+                c->zs->avail_in = (uInt)want;
             } else {
                 if (want > IN_CHUNK)
                     want = IN_CHUNK;
@@ -782,25 +787,25 @@ static int cursor_fill(struct cursor *c, size_t n)
                 if (k <= 0)
                     return fail(r, "read error at byte %llu: %s", (unsigned long long)c->in_off,
                                 k < 0 ? strerror(errno) : "file shrank");
-                c->zs.next_in = c->in;
-                c->zs.avail_in = (uInt)k;
+                c->zs->next_in = c->in;
+                c->zs->avail_in = (uInt)k;
                 want = (uint64_t)k;
             }
             c->in_off += want;
         }
-        c->zs.next_out = c->out + c->out_len;
-        c->zs.avail_out = (uInt)(c->out_cap - c->out_len);
-        int z = inflate(&c->zs, Z_NO_FLUSH);
-        c->out_len = c->out_cap - c->zs.avail_out;
+        c->zs->next_out = c->out + c->out_len;
+        c->zs->avail_out = (uInt)(c->out_cap - c->out_len);
+        int z = inflate(c->zs, Z_NO_FLUSH);
+        c->out_len = c->out_cap - c->zs->avail_out;
         if (z == Z_STREAM_END) {
-            if (c->zs.avail_in != 0 || c->in_off != c->in_end)
+            if (c->zs->avail_in != 0 || c->in_off != c->in_end)
                 return fail(r, "corrupt: gzip member at byte %llu is not the size its header says",
                             (unsigned long long)c->cur_member_off);
             c->member_done = 1;
             r->done_bytes += c->in_end - c->cur_member_off;
         } else if (z != Z_OK && z != Z_BUF_ERROR) {
             return fail(r, "corrupt gzip member at byte %llu (%s)",
-                        (unsigned long long)c->cur_member_off, c->zs.msg ? c->zs.msg : "inflate error");
+                        (unsigned long long)c->cur_member_off, c->zs->msg ? c->zs->msg : "inflate error");
         }
     }
     return 0;

@@ -77,6 +77,7 @@ static void free_thread(struct fp_thread *t)
 {
     fp_os_unmap(t->data, BUF_BYTES);
     fp_pool_reset(t->pool);
+    free(t->pool);
     free(t);
 }
 
