@@ -619,17 +619,13 @@ static struct live wait_alloc(struct fp_proc *p, uint32_t ti, uint64_t addr)
     int64_t own = wait_find(r, WAIT_FREE, addr, UINT32_MAX);
     if (own < 0)
         return none;
-    uint32_t *h = hmap_get(&r->taken, addr);
-    for (uint32_t k = h ? *h : 0; k; k = wait_at(r, k - 1)->next) {
-        struct fp_wait *w = wait_at(r, k - 1);
-        if (w->by == ti)
-            continue;
-        struct live b = { .addr = addr, .t = w->since, .thread = w->by };
-        wait_unlink(r, k - 1);
-        wait_unlink(r, (uint32_t)own);
-        return b;
-    }
-    return none;
+    int64_t taken = wait_find(r, WAIT_TAKEN, addr, ti);
+    if (taken < 0)
+        return none;
+    struct live b = wait_at(r, (uint32_t)taken)->b;
+    wait_unlink(r, (uint32_t)taken);
+    wait_unlink(r, (uint32_t)own);
+    return b;
 }
 
 /* The live block old is displaced by an ALLOC at its address: 0 when it

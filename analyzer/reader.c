@@ -972,9 +972,7 @@ static inline int cursor_peek(struct cursor *c)
         unsigned type = p[0], len = p[1];
         uint64_t dt;
         const uint8_t *q;
-        if (__builtin_expect(len < 0x80 && len + 2u <= avail, 1) &&
-            (type == FP_REC_ALLOC_SHORT || type == FP_REC_FREE_SHORT ||
-             type == FP_REC_FREE_BACK)) {
+        if (__builtin_expect(len < 0x80 && len + 2u <= avail, 1) && is_short(type)) {
             c->out_pos += 2 + len;
             return short_resolve(c, rec_at(c, type, 0, p + 2, p + 2 + len));
         }
