@@ -128,7 +128,7 @@ static void print_event(FILE *out, const struct fp_record *rec, const struct fp_
 #undef FP_X
     }
     /* a short form, then the full one it stands for */
-    if (rec->type == FP_REC_ALLOC_SHORT) {
+    if (rec->type == FP_REC_ALLOC_SHORT || rec->type == FP_REC_ALLOC_REUSE) {
         const struct fp_rec_alloc *x = &rec->x.alloc;
         fputs(" =", out);
         FP_FIELDS_alloc(FP_SHOW, alloc)

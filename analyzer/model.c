@@ -1914,7 +1914,8 @@ static int read_records(struct fp_model *m, uint32_t pi, struct fp_reader *r, co
         n++;
         /* ALLOC and FREE, full or short, straight to the model; the rest
          * through apply */
-        if (rec->type == FP_REC_ALLOC_SHORT || rec->type == FP_REC_ALLOC) {
+        int short_alloc = rec->type == FP_REC_ALLOC_SHORT || rec->type == FP_REC_ALLOC_REUSE;
+        if (short_alloc || rec->type == FP_REC_ALLOC) {
             if (__builtin_expect(!modules_told, 0)) {
                 modules_told = 1;
                 if (m->modules_known)
@@ -1922,7 +1923,7 @@ static int read_records(struct fp_model *m, uint32_t pi, struct fp_reader *r, co
                 p = &m->procs[pi];
             }
             struct fp_rec_alloc x;
-            if (rec->type == FP_REC_ALLOC_SHORT) {
+            if (short_alloc) {
                 x = rec->x.alloc;
                 n += (uint64_t)rec->freed_next;     /* its FREE_BACK came along */
             }
@@ -1930,7 +1931,7 @@ static int read_records(struct fp_model *m, uint32_t pi, struct fp_reader *r, co
                 goto corrupt;
             int64_t ti = event_thread(m, pi, rec->tid, rec->t);
             if (ti < 0 || on_alloc(m, pi, (uint32_t)ti, rec->t, &x,
-                                   rec->type == FP_REC_ALLOC_SHORT && rec->freed_next
+                                   short_alloc && rec->freed_next
                                        ? LIVE_AT_ONCE : 0) < 0)
                 goto oom;
         } else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK ||

@@ -4,6 +4,7 @@
  * that is currently open.  Every length and varint is bounds-checked: any
  * input either reads or fails with a message, never crashes. */
 #include "reader.h"
+#include "faultprof/reuse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,11 +57,19 @@ struct cursor {
     struct fp_rec_site *sites;     /* the member's SITE records, by id */
     uint32_t nsites, sites_cap;
     uint64_t last_addr;            /* of the member's last short record */
-    uint64_t *allocs;              /* the member's ALLOC_SHORT addresses */
+    struct short_block *allocs;    /* the member's ALLOC_SHORTs, in order */
     uint32_t nallocs, allocs_cap;
+    uint32_t reuse_gen;            /* the member's free lists: reuse[*].gen */
+    struct fp_reuse_list *reuse;   /* FP_REUSE_CLASSES + 1 of them, made when first used */
 };
 
 struct prefetch;
+
+/* a block an ALLOC_SHORT or ALLOC_REUSE made, for FREE_BACK */
+struct short_block {
+    uint64_t addr;
+    uint32_t cls;                  /* fp_size_class of its size */
+};
 
 struct fp_reader {
     int fd;
@@ -430,9 +439,11 @@ static void cursor_close(struct cursor *c)
     free(c->out);
     free(c->sites);
     free(c->allocs);
+    free(c->reuse);
     c->in = c->out = NULL;
     c->sites = NULL;
     c->allocs = NULL;
+    c->reuse = NULL;
     c->nsites = c->sites_cap = c->nallocs = c->allocs_cap = 0;
     c->open = 0;
 }
@@ -859,21 +870,53 @@ static int grow(struct cursor *c, void **v, uint32_t *cap, uint32_t n, size_t sz
     return 0;
 }
 
+/* the member's free list of class cls, or NULL (out of memory: failed) */
+static inline struct fp_reuse_list *reuse_list(struct cursor *c, unsigned cls)
+{
+    if (__builtin_expect(!c->reuse, 0)) {
+        c->reuse = calloc(FP_REUSE_CLASSES + 1, sizeof(*c->reuse));
+        if (!c->reuse) {
+            fail(c->r, "out of memory");
+            return NULL;
+        }
+    }
+    return fp_reuse_get(c->reuse, cls, c->reuse_gen);
+}
+
+/* ALLOC_SHORT and ALLOC_REUSE (same site and size; the address from the
+ * delta or from the free list) */
 static int short_alloc(struct cursor *c, struct fp_record *rec)
 {
     struct fp_rec_alloc_short a;
-    if (fp_dec_alloc_short(rec->p, rec->end, &a) < 0)
+    struct fp_rec_alloc_reuse u = { 0 };
+    int reuse = rec->type == FP_REC_ALLOC_REUSE;
+    if (reuse ? fp_dec_alloc_reuse(rec->p, rec->end, &u) < 0
+              : fp_dec_alloc_short(rec->p, rec->end, &a) < 0)
         return corrupt_rec(c, rec->type);
+    if (reuse)
+        a = (struct fp_rec_alloc_short){ .site = u.site, .size = u.size };
     if (a.site >= c->nsites)
-        return fail(c->r, "corrupt: ALLOC_SHORT names site %llu, which its member at byte "
-                    "%llu does not define", (unsigned long long)a.site,
+        return fail(c->r, "corrupt: %s names site %llu, which its member at byte "
+                    "%llu does not define", fp_record_name(rec->type), (unsigned long long)a.site,
                     (unsigned long long)c->cur_member_off);
     if (__builtin_expect(c->nallocs == c->allocs_cap, 0) &&
         grow(c, (void **)&c->allocs, &c->allocs_cap, c->nallocs, sizeof(*c->allocs)) < 0)
         return -1;
+    unsigned cls = fp_size_class(a.size);
+    if (reuse) {
+        struct fp_reuse_list *l = reuse_list(c, cls);
+        if (!l)
+            return -1;
+        if (u.reuse >= l->n)
+            return fail(c->r, "corrupt: ALLOC_REUSE %llu of a free list of %u in the member "
+                        "at byte %llu", (unsigned long long)u.reuse, l->n,
+                        (unsigned long long)c->cur_member_off);
+        c->last_addr = fp_reuse_take(l, (unsigned)u.reuse);
+    } else {
+        c->last_addr += (uint64_t)a.addr_delta;
+    }
     const struct fp_rec_site *s = &c->sites[a.site];
-    c->last_addr += (uint64_t)a.addr_delta;
-    c->allocs[c->nallocs++] = c->last_addr;
+    c->allocs[c->nallocs++] = (struct short_block){ c->last_addr, cls };
     rec->x.alloc = (struct fp_rec_alloc){
         .func = s->func, .flags = s->flags, .size = a.size, .addr = c->last_addr,
         .stack = s->stack, .align = s->align,
@@ -883,10 +926,16 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
     const uint8_t *q = c->out + c->out_pos;
     rec->freed_next = c->r->fuse && c->out_len - c->out_pos >= 3 && q[0] == FP_REC_FREE_BACK &&
                       q[1] == 1 && q[2] == 1;
-    if (rec->freed_next)
+    if (rec->freed_next) {
+        struct fp_reuse_list *l = reuse_list(c, cls);
+        if (!l)
+            return -1;
         c->out_pos += 3;
+        fp_reuse_push(l, c->last_addr);
+    }
     return 0;
 }
+
 
 static int short_site(struct cursor *c, struct fp_record *rec)
 {
@@ -909,6 +958,7 @@ static int short_resolve(struct cursor *c, struct fp_record *rec)
 {
     switch (rec->type) {
     case FP_REC_ALLOC_SHORT:
+    case FP_REC_ALLOC_REUSE:
         return short_alloc(c, rec);
     case FP_REC_FREE_SHORT: {
         struct fp_rec_free_short f;
@@ -925,7 +975,12 @@ static int short_resolve(struct cursor *c, struct fp_record *rec)
             return fail(c->r, "corrupt: FREE_BACK %llu with %u ALLOC_SHORT records before it in "
                         "the member at byte %llu", (unsigned long long)f.back, c->nallocs,
                         (unsigned long long)c->cur_member_off);
-        c->last_addr = c->allocs[c->nallocs - f.back];
+        const struct short_block *b = &c->allocs[c->nallocs - f.back];
+        struct fp_reuse_list *l = reuse_list(c, b->cls);
+        if (!l)
+            return -1;
+        c->last_addr = b->addr;
+        fp_reuse_push(l, b->addr);
         break;
     }
     default:
@@ -938,7 +993,7 @@ static int short_resolve(struct cursor *c, struct fp_record *rec)
 static inline int is_short(unsigned type)
 {
     return type == FP_REC_ALLOC_SHORT || type == FP_REC_FREE_SHORT || type == FP_REC_FREE_BACK ||
-           type == FP_REC_SITE;
+           type == FP_REC_SITE || type == FP_REC_ALLOC_REUSE;
 }
 
 /* c->rec becomes the record of type with payload [p, end), at the
@@ -1035,6 +1090,7 @@ static int cursor_peek_slow(struct cursor *c)
         c->nsites = 0;
         c->nallocs = 0;
         c->last_addr = 0;
+        c->reuse_gen++;
     } else if (rec_timed[type]) {
         uint64_t dt;
         if (fp_get_varint(&p, end, &dt))

@@ -208,6 +208,7 @@ struct fp_thread {
     uint32_t  alloc_next;    /* the block's ALLOC_SHORT records so far */
     struct fp_site_slot *sites; /* SITEs defined in the block (record.c) */
     struct fp_back_slot *backs; /* the block's recent ALLOC_SHORTs by address */
+    struct fp_reuse_list *reuse; /* the block's free lists (faultprof/reuse.h) */
     uint32_t  calls;         /* intercepted calls since the last getrusage */
     uint64_t  rusage_ns;     /* when it was last called */
     uint32_t  unwinds;       /* full unwinds so far (stack.c: the first use unw_step) */

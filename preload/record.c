@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fp.h"
+#include "faultprof/reuse.h"
 
 /* Write the buffer as one member.  The owner calls it when the buffer fills;
  * the exit path calls it for every thread, hence the lock. */
@@ -160,6 +161,7 @@ struct fp_site_slot {
 struct fp_back_slot {
     uint64_t addr;
     uint32_t gen, n;           /* block_gen, and the ALLOC_SHORT's number in it */
+    uint32_t cls;              /* fp_size_class of its size: the free list it goes to */
 };
 #define BACK_SLOTS 2048u
 
@@ -171,12 +173,14 @@ static inline struct fp_back_slot *back_slot(struct fp_thread *t, uint64_t addr)
 void fp_sites_reset(struct fp_thread *t)
 {
     size_t bytes = SITE_SLOTS * sizeof(struct fp_site_slot) +
-                   BACK_SLOTS * sizeof(struct fp_back_slot);
+                   BACK_SLOTS * sizeof(struct fp_back_slot) +
+                   (FP_REUSE_CLASSES + 1) * sizeof(struct fp_reuse_list);
     uint8_t *m = t->pool ? fp_pool_alloc(t->pool, bytes) : NULL;
     if (m)
         memset(m, 0, bytes);
     t->sites = (struct fp_site_slot *)m;
     t->backs = m ? (struct fp_back_slot *)(m + SITE_SLOTS * sizeof(struct fp_site_slot)) : NULL;
+    t->reuse = m ? (struct fp_reuse_list *)(t->backs + BACK_SLOTS) : NULL;
 }
 
 /* A TIME record at p when the thread's clock has moved a step or more
@@ -235,9 +239,21 @@ void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint6
         *s = (struct fp_site_slot){ .stack = x->stack, .align = x->align, .gen = t->block_gen,
                                     .id = t->site_next++, .func_flags = ff };
     }
-    uint8_t *q = addr_delta(t, fp_enc_U(fp_enc_U(p + 2, s->id), x->size), x->addr);
-    *back_slot(t, x->addr) = (struct fp_back_slot){ x->addr, t->block_gen, ++t->alloc_next };
-    rec_commit(t, short_close(p, FP_REC_ALLOC_SHORT, q));
+    /* the address on its class's free list: ALLOC_REUSE; else ALLOC_SHORT */
+    unsigned cls = fp_size_class(x->size);
+    struct fp_reuse_list *l = fp_reuse_get(t->reuse, cls, t->block_gen);
+    int k = fp_reuse_find(l, x->addr);
+    uint8_t *q = fp_enc_U(fp_enc_U(p + 2, s->id), x->size);
+    if (k >= 0) {
+        fp_reuse_take(l, (unsigned)k);
+        *q++ = (uint8_t)k;                      /* reuse: < FP_REUSE_DEPTH, one byte */
+        t->last_addr = x->addr;
+        p = short_close(p, FP_REC_ALLOC_REUSE, q);
+    } else {
+        p = short_close(p, FP_REC_ALLOC_SHORT, addr_delta(t, q, x->addr));
+    }
+    *back_slot(t, x->addr) = (struct fp_back_slot){ x->addr, t->block_gen, ++t->alloc_next, cls };
+    rec_commit(t, p);
 }
 
 void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_t now)
@@ -251,6 +267,7 @@ void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_
     if (b && b->addr == x->addr && b->gen == t->block_gen) {
         b->gen = 0;
         t->last_addr = x->addr;
+        fp_reuse_push(fp_reuse_get(t->reuse, b->cls, t->block_gen), x->addr);
         p = short_close(p, FP_REC_FREE_BACK, fp_enc_U(p + 2, t->alloc_next - b->n + 1));
     } else {
         p = short_close(p, FP_REC_FREE_SHORT, addr_delta(t, p + 2, x->addr));

@@ -15,7 +15,7 @@
  *             frames follow on lines of their own), FUNC, FKIND, BRKFN,
  *             BRKARG (names of the enums in trace.h)
  *   since     the format level that appended the field: 0 for 1.0, 1 for
- *             1.1, 2 for 1.2, 3 for 2.0 (FP_FORMAT_LEVEL is the current
+ *             1.1, 2 for 1.2, 3 for 2.0, 4 for 3.0 (FP_FORMAT_LEVEL is the current
  *             one).  A reader gives 0 (or empty) for such a field when the
  *             payload ends before it.
  *
@@ -70,7 +70,8 @@
     X(SITE,          site,          0x25, 0)      \
     X(ALLOC_SHORT,   alloc_short,   0x26, 0)      \
     X(FREE_SHORT,    free_short,    0x27, 0)      \
-    X(FREE_BACK,     free_back,     0x28, 0)
+    X(FREE_BACK,     free_back,     0x28, 0)      \
+    X(ALLOC_REUSE,   alloc_reuse,   0x29, 0)
 
 #define FP_FIELDS_process(F, c)                   \
     F(c, pid,           U, DEC,   0)              \
@@ -273,7 +274,10 @@
  * is the address minus that of the member's previous short record (0 at
  * the member's start).  FREE_BACK frees the address that the back-th
  * previous ALLOC_SHORT of the member returned (1: the latest).  The short
- * frees have flags 0. */
+ * frees have flags 0.
+ * 3.0: ALLOC_REUSE is an ALLOC_SHORT whose address is the reuse-th on the
+ * member's free list of its size's class (faultprof/reuse.h); FREE_BACK
+ * counts it as an ALLOC_SHORT and puts the block it frees on such a list. */
 #define FP_FIELDS_time(F, c)                      /* dt only */
 
 #define FP_FIELDS_site(F, c)                      \
@@ -293,6 +297,11 @@
 
 #define FP_FIELDS_free_back(F, c)                 \
     F(c, back,          U, DEC,   0)
+
+#define FP_FIELDS_alloc_reuse(F, c)               \
+    F(c, site,          U, DEC,   0)              \
+    F(c, size,          U, DEC,   0)              \
+    F(c, reuse,         U, DEC,   0)
 
 /* ---- what follows is generated from the table above */
 

@@ -124,13 +124,13 @@ static const struct rtype types[] = { FP_RECORD_LIST(FP_X) };
 #undef FP_X
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
-/* The short forms (2.0) mean something only after the SITE and ALLOC_SHORT
+/* The short forms (2.0, 3.0) mean something only after the SITE and ALLOC_SHORT
  * records of their member: edge values alone are not a valid trace, so the
  * tests write them in context instead. */
 static inline int rt_in_context(unsigned code)
 {
     return code == FP_REC_SITE || code == FP_REC_ALLOC_SHORT || code == FP_REC_FREE_SHORT ||
-           code == FP_REC_FREE_BACK;
+           code == FP_REC_FREE_BACK || code == FP_REC_ALLOC_REUSE;
 }
 
 

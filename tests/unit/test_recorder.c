@@ -168,8 +168,9 @@ static void test_every_type_through_the_writers(void **state)
 /* The writers the hooks use, fp_put_alloc_event and fp_put_free_event:
  * across many members and with the clock moving in steps and jumps, every
  * allocation and free reads back in order with its fields, whichever form
- * it took (SITE + ALLOC_SHORT, FREE_BACK for a recent block, FREE_SHORT
- * for an old or unknown one, the full forms for flags the short ones lack),
+ * it took (SITE + ALLOC_SHORT, ALLOC_REUSE at an address freed a moment
+ * before, FREE_BACK for a recent block, FREE_SHORT for an old or unknown
+ * one, the full forms for flags the short ones lack),
  * and each time is at most one clock step before the moment written. */
 #define SHORT_EVENTS 200000
 struct ev_want { int is_free; struct fp_rec_alloc a; uint64_t now; };
@@ -178,7 +179,9 @@ static void test_short_writers(void **state)
 {
     (void)state;
     static struct ev_want want[SHORT_EVENTS];
-    static uint64_t live[64];
+    static uint64_t live[64], live_size[64];
+    static struct ev_want freed[16];
+    size_t nfreed = 0;
     start_trace("short");
     struct fp_thread *t = new_thread(4343);
     uint64_t now = fp_t0, rng = 88172645463325252ull;
@@ -194,8 +197,10 @@ static void test_short_writers(void **state)
             uint64_t flags = (rng % 101 == 0) ? FP_ALLOC_MMAPPED : 0;
             fp_put_free_event(t, &(struct fp_rec_free){ .flags = flags, .addr = addr }, now);
             want[n++] = (struct ev_want){ 1, { .flags = flags, .addr = addr }, now };
-            if (addr == live[slot])
+            if (addr == live[slot]) {
+                freed[nfreed++ % 16] = (struct ev_want){ 1, { .size = live_size[slot], .addr = addr }, now };
                 live[slot] = 0;
+            }
             continue;
         }
         struct fp_rec_alloc a = {
@@ -204,12 +209,22 @@ static void test_short_writers(void **state)
             .size = (rng >> 8) % 70000, .addr = 0x7f0000000000ull + ((k * 48 + (rng & 0xff0)) & ~0xfull),
             .stack = 1 + (rng >> 33) % 300, .align = (rng % 211 == 0) ? 64 : 0,
         };
+        if (nfreed && rng % 3 == 0) {
+            /* as allocators do: a block freed a moment ago again, of its
+             * size (its free list: ALLOC_REUSE), or of another */
+            struct ev_want *f = &freed[(rng >> 40) % (nfreed < 16 ? nfreed : 16)];
+            a.addr = f->a.addr;
+            if (rng % 4 != 0)
+                a.size = f->a.size + (rng >> 50) % 8;
+        }
         if (rng % 401 == 0)
             a.func = 0x12345;           /* too wide for a SITE slot: the full ALLOC */
         fp_put_alloc_event(t, &a, now);
         want[n++] = (struct ev_want){ 0, a, now };
-        if (!live[slot])
+        if (!live[slot]) {
             live[slot] = a.addr;
+            live_size[slot] = a.size;
+        }
     }
     fp_thread_flush(t);
     fp_trace_close();
@@ -224,7 +239,7 @@ static void test_short_writers(void **state)
         struct fp_rec_free f;
         int is_free;
         switch (rec->type) {
-        case FP_REC_ALLOC_SHORT: a = rec->x.alloc; is_free = 0; break;
+        case FP_REC_ALLOC_SHORT: case FP_REC_ALLOC_REUSE: a = rec->x.alloc; is_free = 0; break;
         case FP_REC_ALLOC: assert_int_equal(fp_dec_alloc(rec->p, rec->end, &a), 0); is_free = 0; break;
         case FP_REC_FREE_SHORT: case FP_REC_FREE_BACK: f = rec->x.free; is_free = 1; break;
         case FP_REC_FREE: assert_int_equal(fp_dec_free(rec->p, rec->end, &f), 0); is_free = 1; break;
@@ -253,6 +268,7 @@ static void test_short_writers(void **state)
                 forms[FP_REC_FREE] > 0 && forms[FP_REC_FREE_SHORT] > 0);
     assert_true(forms[FP_REC_FREE_BACK] > forms[FP_REC_FREE_SHORT]);
     assert_true(forms[FP_REC_ALLOC_SHORT] > 100 * forms[FP_REC_ALLOC]);
+    assert_true(forms[FP_REC_ALLOC_REUSE] > 1000);
     assert_true(forms[FP_REC_BLOCK] > 20);
     fp_reader_close(r);
     free_thread(t);

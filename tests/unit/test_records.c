@@ -19,6 +19,7 @@
 
 #include "tracegen.h"
 #include "rt_table.h"
+#include "faultprof/reuse.h"
 #include "event.h"
 #include "reader.h"
 #include "report.h"
@@ -118,6 +119,7 @@ static void test_round_trip_trace(void **state)
     tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, 16, 4096 });
     tg_put_free_short(&g, TG_UNTIMED, &(struct fp_rec_free_short){ -16 });
     tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 1 });
+    tg_put_alloc_reuse(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse){ 0, 16, 0 });
     tg_finish(&g);
     char path[] = "/tmp/fp-records-XXXXXX";
     int fd = mkstemp(path);
@@ -198,7 +200,7 @@ static const char *encoding_note(char enc)
 /* a format level (records.h's "since") as the version that brought it */
 static const char *level_name(int level)
 {
-    static const char *const names[] = { "1.0", "1.1", "1.2", "2.0" };
+    static const char *const names[] = { "1.0", "1.1", "1.2", "2.0", "3.0" };
     _Static_assert(sizeof(names) / sizeof(names[0]) == FP_FORMAT_LEVEL + 1,
                    "a name for every format level");
     return names[level];
@@ -233,26 +235,37 @@ static size_t man_table(char *buf, size_t cap)
 /* The short forms in context: a member's SITEs and addresses resolve them,
  * the next member starts afresh, and a short record naming what its member
  * has not defined is refused with a message. */
-static const char *read_short(struct tg *g, struct fp_rec_alloc *got, size_t cap, size_t *n)
+static const char *read_short_fused(struct tg *g, struct fp_rec_alloc *got, size_t cap,
+                                    size_t *n, int fuse)
 {
     static char err[256];
     struct fp_reader *r;
     *n = 0;
     if (fp_reader_open_mem(&r, g->buf, g->len, FP_ORDER_FILE, err, sizeof(err)) < 0)
         return err;
+    if (fuse)
+        fp_reader_fuse(r);
     const struct fp_record *rec;
     int k;
     while ((k = fp_reader_next(r, &rec)) > 0) {
-        if (*n == cap)
+        if (*n + 2 > cap)
             break;
-        if (rec->type == FP_REC_ALLOC_SHORT)
+        if (rec->type == FP_REC_ALLOC_SHORT || rec->type == FP_REC_ALLOC_REUSE) {
             got[(*n)++] = rec->x.alloc;
-        else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK)
+            if (rec->freed_next)      /* its FREE_BACK 1, as the unfused read has it */
+                got[(*n)++] = (struct fp_rec_alloc){ .addr = rec->x.alloc.addr, .func = 99 };
+        } else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK) {
             got[(*n)++] = (struct fp_rec_alloc){ .addr = rec->x.free.addr, .func = 99 };
+        }
     }
     const char *e = k < 0 ? (snprintf(err, sizeof(err), "%s", fp_reader_error(r)), err) : NULL;
     fp_reader_close(r);
     return e;
+}
+
+static const char *read_short(struct tg *g, struct fp_rec_alloc *got, size_t cap, size_t *n)
+{
+    return read_short_fused(g, got, cap, n, 0);
 }
 
 static void test_short_forms(void **state)
@@ -323,6 +336,99 @@ static void test_short_forms(void **state)
     }
 }
 
+/* 3.0's free lists (faultprof/reuse.h): FREE_BACK puts a block on its
+ * size class's list, newest first, ALLOC_REUSE takes the reuse-th off; a
+ * full list drops its oldest; classes are glibc's chunk sizes below 1 KiB
+ * and quarters of a power of two above; a BLOCK empties them.  Read plain
+ * and fused (an ALLOC_SHORT with its FREE_BACK 1 as one record). */
+#define ALLOC_AT(sz, a)  tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, sz, (int64_t)(a) - (int64_t)last }), last = (a)
+#define FREE_BACK(k)     tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ k })
+#define REUSE(sz, k)     tg_put_alloc_reuse(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse){ 0, sz, k })
+static void test_free_lists(void **state)
+{
+    (void)state;
+    assert_int_equal(fp_size_class(0), 1);
+    assert_int_equal(fp_size_class(24), 2);        /* glibc: a 32-byte chunk */
+    assert_int_equal(fp_size_class(25), 3);        /* 48 */
+    assert_int_equal(fp_size_class(1023), 65);
+    assert_int_equal(fp_size_class(1024), 66);
+    assert_int_equal(fp_size_class(1279), 66);
+    assert_int_equal(fp_size_class(1280), 67);
+    assert_int_equal(fp_size_class(UINT32_MAX), FP_REUSE_CLASSES - 1);
+    assert_int_equal(fp_size_class((uint64_t)1 << 32), FP_REUSE_NONE);
+
+    struct tg g;
+    uint64_t last = 0;
+    const uint64_t A = 0x10000, B = 0x10040, C = 0x20000, D = 0x30000;
+    tg_start(&g, 77, 0, "/bin/rt", "rt");
+    tg_block(&g, 77, 100);
+    tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0, .func = FP_FUNC_MALLOC });
+    ALLOC_AT(24, A); ALLOC_AT(20, B); ALLOC_AT(100, C); ALLOC_AT(5000, D);
+    FREE_BACK(4); FREE_BACK(3); FREE_BACK(2); FREE_BACK(1);   /* lists: 2 [B A], 7 [C], D's [D] */
+    REUSE(17, 1);              /* A, of class 2; its list is [B] */
+    REUSE(5100, 0);            /* D: 5000 and 5100 share a class */
+    REUSE(24, 0);              /* B */
+    FREE_BACK(1);              /* B again, at its list's head */
+    REUSE(20, 0);              /* B */
+    FREE_BACK(1);              /* an ALLOC_REUSE with its FREE_BACK 1: fused too */
+    last = B;                  /* the reader's last address: that of the last short record */
+    for (uint64_t i = 0; i < FP_REUSE_DEPTH; i++)
+        ALLOC_AT(100, 0x40000 + 64 * i);
+    for (uint32_t i = 0; i < FP_REUSE_DEPTH; i++)
+        FREE_BACK(FP_REUSE_DEPTH - i);     /* C and 8 more on class 7: C falls off */
+    REUSE(100, FP_REUSE_DEPTH - 1);        /* the oldest left: 0x40000 */
+    REUSE(104, 0);                         /* the newest: the last of the 8 (104 and 100: one class) */
+    tg_finish(&g);
+    static const uint64_t want[] = {
+        A, B, C, D, A, B, C, D, A, D, B, B, B, B,
+        0x40000, 0x40040, 0x40080, 0x400c0, 0x40100, 0x40140, 0x40180, 0x401c0,
+        0x40000, 0x40040, 0x40080, 0x400c0, 0x40100, 0x40140, 0x40180, 0x401c0,
+        0x40000, 0x401c0,
+    };
+    const size_t nwant = sizeof(want) / sizeof(want[0]);
+    for (int fuse = 0; fuse < 2; fuse++) {
+        struct fp_rec_alloc got[64];
+        size_t n;
+        const char *e = read_short_fused(&g, got, 64, &n, fuse);
+        if (e)
+            fail_msg("fused %d: %s", fuse, e);
+        assert_int_equal(n, nwant);
+        for (size_t i = 0; i < n; i++)
+            if (got[i].addr != want[i])
+                fail_msg("fused %d: event %zu at %#llx, want %#llx", fuse, i,
+                         (unsigned long long)got[i].addr, (unsigned long long)want[i]);
+        assert_int_equal(got[8].size, 17);
+        assert_int_equal(got[9].size, 5100);
+    }
+    free(g.buf);
+
+    /* a list it does not have, or not that deep, is corrupt, named; a
+     * BLOCK empties the lists */
+    for (int kind = 0; kind < 3; kind++) {
+        last = 0;
+        tg_start(&g, 77, 0, "/bin/rt", "rt");
+        tg_block(&g, 77, 100);
+        tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0 });
+        ALLOC_AT(100, A);
+        FREE_BACK(1);
+        if (kind == 2)
+            tg_block(&g, 77, 200), tg_put_site(&g, TG_UNTIMED, &(struct fp_rec_site){ .id = 0 });
+        REUSE(kind == 0 ? 200 : 100, kind == 1 ? 1 : 0);
+        tg_finish(&g);
+        struct fp_rec_alloc got[8];
+        size_t n;
+        const char *e = read_short(&g, got, 8, &n);
+        const char *msg = kind == 1 ? "ALLOC_REUSE 1 of a free list of 1 in the member at byte"
+                                    : "ALLOC_REUSE 0 of a free list of 0 in the member at byte";
+        if (!e || !strstr(e, msg))
+            fail_msg("case %d: expected '%s', got '%s'", kind, msg, e ? e : "no error");
+        free(g.buf);
+    }
+}
+#undef ALLOC_AT
+#undef FREE_BACK
+#undef REUSE
+
 static void test_man_page_table(void **state)
 {
     (void)state;
@@ -369,6 +475,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_max_bounds_encoding),
         cmocka_unit_test(test_round_trip_trace),
         cmocka_unit_test(test_short_forms),
+        cmocka_unit_test(test_free_lists),
         cmocka_unit_test(test_man_page_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
