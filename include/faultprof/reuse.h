@@ -55,13 +55,22 @@ static inline struct fp_reuse_list *fp_reuse_get(struct fp_reuse_list *lists, un
     return l;
 }
 
-/* FREE_BACK's half */
+/* FREE_BACK's half.  The moves are of a constant size (slots past n hold
+ * nothing) through a copy, so that they compile to a few vector moves, not
+ * a call to memmove: the recorder runs them in the program's malloc and
+ * free. */
+#define FP_REUSE_SHIFT(l, to, from)                                             \
+    do {                                                                        \
+        uint64_t tmp_[FP_REUSE_DEPTH - 1];                                      \
+        memcpy(tmp_, &(l)->addr[from], sizeof(tmp_));                           \
+        memcpy(&(l)->addr[to], tmp_, sizeof(tmp_));                             \
+    } while (0)
+
 static inline void fp_reuse_push(struct fp_reuse_list *l, uint64_t addr)
 {
-    unsigned n = l->n < FP_REUSE_DEPTH ? l->n : FP_REUSE_DEPTH - 1;
-    memmove(&l->addr[1], &l->addr[0], n * sizeof(l->addr[0]));
+    FP_REUSE_SHIFT(l, 1, 0);
     l->addr[0] = addr;
-    l->n = n + 1;
+    l->n += l->n < FP_REUSE_DEPTH;
 }
 
 /* The writer's: addr's place in the list, or -1 */
@@ -77,7 +86,14 @@ static inline int fp_reuse_find(const struct fp_reuse_list *l, uint64_t addr)
 static inline uint64_t fp_reuse_take(struct fp_reuse_list *l, unsigned k)
 {
     uint64_t a = l->addr[k];
-    memmove(&l->addr[k], &l->addr[k + 1], (l->n - k - 1) * sizeof(l->addr[0]));
+    if (k == 0) {
+        FP_REUSE_SHIFT(l, 0, 1);
+    } else {
+#pragma GCC unroll 8
+        for (unsigned i = 1; i < FP_REUSE_DEPTH - 1; i++)
+            if (i >= k)
+                l->addr[i] = l->addr[i + 1];
+    }
     l->n--;
     return a;
 }
