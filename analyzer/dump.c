@@ -128,10 +128,12 @@ static void print_event(FILE *out, const struct fp_record *rec, const struct fp_
 #undef FP_X
     }
     /* a short form, then the full one it stands for */
-    if (rec->type == FP_REC_ALLOC_SHORT || rec->type == FP_REC_ALLOC_REUSE) {
+    if (fp_record_short_alloc(rec->type)) {
         const struct fp_rec_alloc *x = &rec->x.alloc;
         fputs(" =", out);
         FP_FIELDS_alloc(FP_SHOW, alloc)
+        if (rec->freed_next)
+            fputs(" freed", out);
     } else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK) {
         const struct fp_rec_free *x = &rec->x.free;
         fputs(" =", out);

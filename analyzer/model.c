@@ -1914,7 +1914,7 @@ static int read_records(struct fp_model *m, uint32_t pi, struct fp_reader *r, co
         n++;
         /* ALLOC and FREE, full or short, straight to the model; the rest
          * through apply */
-        int short_alloc = rec->type == FP_REC_ALLOC_SHORT || rec->type == FP_REC_ALLOC_REUSE;
+        int short_alloc = fp_record_short_alloc(rec->type);
         if (short_alloc || rec->type == FP_REC_ALLOC) {
             if (__builtin_expect(!modules_told, 0)) {
                 modules_told = 1;

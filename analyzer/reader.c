@@ -884,12 +884,14 @@ static inline struct fp_reuse_list *reuse_list(struct cursor *c, unsigned cls)
 }
 
 /* ALLOC_SHORT and ALLOC_REUSE (same site and size; the address from the
- * delta or from the free list) */
+ * delta or from the free list), and their _FREED forms (a FREE_BACK 1
+ * with them) */
 static int short_alloc(struct cursor *c, struct fp_record *rec)
 {
     struct fp_rec_alloc_short a;
     struct fp_rec_alloc_reuse u = { 0 };
-    int reuse = rec->type == FP_REC_ALLOC_REUSE;
+    int reuse = rec->type == FP_REC_ALLOC_REUSE || rec->type == FP_REC_ALLOC_REUSE_FREED;
+    int freed = rec->type == FP_REC_ALLOC_SHORT_FREED || rec->type == FP_REC_ALLOC_REUSE_FREED;
     if (reuse ? fp_dec_alloc_reuse(rec->p, rec->end, &u) < 0
               : fp_dec_alloc_short(rec->p, rec->end, &a) < 0)
         return corrupt_rec(c, rec->type);
@@ -921,16 +923,20 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
         .func = s->func, .flags = s->flags, .size = a.size, .addr = c->last_addr,
         .stack = s->stack, .align = s->align,
     };
-    /* FREE_BACK 1 next (type, length 1, back 1): the same block, at the
-     * same time, leaving the last address as it is */
+    /* a _FREED form, or with fp_reader_fuse FREE_BACK 1 next (type, length
+     * 1, back 1): the same block freed, at the same time, leaving the last
+     * address as it is */
     const uint8_t *q = c->out + c->out_pos;
-    rec->freed_next = c->r->fuse && c->out_len - c->out_pos >= 3 && q[0] == FP_REC_FREE_BACK &&
-                      q[1] == 1 && q[2] == 1;
-    if (rec->freed_next) {
+    if (!freed && c->r->fuse && c->out_len - c->out_pos >= 3 && q[0] == FP_REC_FREE_BACK &&
+        q[1] == 1 && q[2] == 1) {
+        c->out_pos += 3;
+        freed = 1;
+    }
+    rec->freed_next = freed;
+    if (freed) {
         struct fp_reuse_list *l = reuse_list(c, cls);
         if (!l)
             return -1;
-        c->out_pos += 3;
         fp_reuse_push(l, c->last_addr);
     }
     return 0;
@@ -959,6 +965,8 @@ static int short_resolve(struct cursor *c, struct fp_record *rec)
     switch (rec->type) {
     case FP_REC_ALLOC_SHORT:
     case FP_REC_ALLOC_REUSE:
+    case FP_REC_ALLOC_SHORT_FREED:
+    case FP_REC_ALLOC_REUSE_FREED:
         return short_alloc(c, rec);
     case FP_REC_FREE_SHORT: {
         struct fp_rec_free_short f;
@@ -990,10 +998,11 @@ static int short_resolve(struct cursor *c, struct fp_record *rec)
     return 0;
 }
 
+_Static_assert(FP_REC_SITE == 0x25 && FP_REC_ALLOC_REUSE_FREED == 0x2b,
+               "the short records are the types from SITE to ALLOC_REUSE_FREED");
 static inline int is_short(unsigned type)
 {
-    return type == FP_REC_ALLOC_SHORT || type == FP_REC_FREE_SHORT || type == FP_REC_FREE_BACK ||
-           type == FP_REC_SITE || type == FP_REC_ALLOC_REUSE;
+    return type >= FP_REC_SITE && type <= FP_REC_ALLOC_REUSE_FREED;
 }
 
 /* c->rec becomes the record of type with payload [p, end), at the
@@ -1009,6 +1018,7 @@ static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int time
     rec->t = c->t;
     rec->p = p;
     rec->end = end;
+    rec->freed_next = 0;
     c->key = c->t;
     c->has = 1;
     return rec;

@@ -28,11 +28,19 @@ struct fp_record {
         struct fp_rec_alloc alloc;
         struct fp_rec_free free;
     } x;
-    int freed_next;       /* with fp_reader_fuse: an ALLOC_SHORT whose FREE_BACK 1
-                             followed at once, taken with it */
+    int freed_next;       /* a short ALLOC whose block was freed at once: a _FREED
+                             form, or with fp_reader_fuse one whose FREE_BACK 1
+                             followed, taken with it */
 };
 
 struct fp_reader;
+
+/* the short forms of ALLOC (rec->x.alloc, freed_next) */
+static inline int fp_record_short_alloc(unsigned type)
+{
+    return type == FP_REC_ALLOC_SHORT || type == FP_REC_ALLOC_REUSE ||
+           type == FP_REC_ALLOC_SHORT_FREED || type == FP_REC_ALLOC_REUSE_FREED;
+}
 
 /* Both return 0 or -1 with a one-line problem in err ("not a faultprof trace ..."). */
 int fp_reader_open(struct fp_reader **out, const char *path, enum fp_order order,

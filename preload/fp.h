@@ -206,6 +206,8 @@ struct fp_thread {
     uint32_t  site_next;     /* the block's next SITE id */
     uint64_t  last_addr;     /* address of the block's last short record */
     uint32_t  alloc_next;    /* the block's ALLOC_SHORT records so far */
+    uint32_t  alloc_at, alloc_end; /* where the last one is in data, while it is
+                                the last record (else alloc_end 0) */
     struct fp_site_slot *sites; /* SITEs defined in the block (record.c) */
     struct fp_back_slot *backs; /* the block's recent ALLOC_SHORTs by address */
     struct fp_reuse_list *reuse; /* the block's free lists (faultprof/reuse.h) */

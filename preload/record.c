@@ -81,6 +81,7 @@ static void block_start(struct fp_thread *t)
         t->block_gen = 1;
     t->site_next = 0;
     t->alloc_next = 0;
+    t->alloc_end = 0;
     t->last_addr = 0;
     atomic_store_explicit(&t->len, (size_t)(end - t->data), memory_order_relaxed);
 }
@@ -244,6 +245,7 @@ void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint6
     struct fp_reuse_list *l = fp_reuse_get(t->reuse, cls, t->block_gen);
     int k = fp_reuse_find(l, x->addr);
     uint8_t *q = fp_enc_U(fp_enc_U(p + 2, s->id), x->size);
+    t->alloc_at = (uint32_t)(p - t->data);
     if (k >= 0) {
         fp_reuse_take(l, (unsigned)k);
         *q++ = (uint8_t)k;                      /* reuse: < FP_REUSE_DEPTH, one byte */
@@ -252,8 +254,23 @@ void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint6
     } else {
         p = short_close(p, FP_REC_ALLOC_SHORT, addr_delta(t, q, x->addr));
     }
+    t->alloc_end = (uint32_t)(p - t->data);
     *back_slot(t, x->addr) = (struct fp_back_slot){ x->addr, t->block_gen, ++t->alloc_next, cls };
     rec_commit(t, p);
+}
+
+/* The free of the block the buffer's last record made, at the same time:
+ * that record becomes its _FREED form instead of a FREE_BACK 1 following
+ * it.  (The buffer is the thread's own and the thread is in the recorder,
+ * so nobody flushes it meanwhile.) */
+static inline bool free_in_place(struct fp_thread *t, uint8_t *p, uint32_t back)
+{
+    if (back != 1 || p != t->data + t->alloc_end)
+        return false;
+    uint8_t *type = &t->data[t->alloc_at];
+    *type = *type == FP_REC_ALLOC_REUSE ? FP_REC_ALLOC_REUSE_FREED : FP_REC_ALLOC_SHORT_FREED;
+    t->alloc_end = 0;
+    return true;
 }
 
 void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_t now)
@@ -268,7 +285,10 @@ void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_
         b->gen = 0;
         t->last_addr = x->addr;
         fp_reuse_push(fp_reuse_get(t->reuse, b->cls, t->block_gen), x->addr);
-        p = short_close(p, FP_REC_FREE_BACK, fp_enc_U(p + 2, t->alloc_next - b->n + 1));
+        uint32_t back = t->alloc_next - b->n + 1;
+        if (free_in_place(t, p, back))
+            return;
+        p = short_close(p, FP_REC_FREE_BACK, fp_enc_U(p + 2, back));
     } else {
         p = short_close(p, FP_REC_FREE_SHORT, addr_delta(t, p + 2, x->addr));
     }

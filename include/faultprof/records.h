@@ -71,7 +71,9 @@
     X(ALLOC_SHORT,   alloc_short,   0x26, 0)      \
     X(FREE_SHORT,    free_short,    0x27, 0)      \
     X(FREE_BACK,     free_back,     0x28, 0)      \
-    X(ALLOC_REUSE,   alloc_reuse,   0x29, 0)
+    X(ALLOC_REUSE,   alloc_reuse,   0x29, 0)      \
+    X(ALLOC_SHORT_FREED, alloc_short_freed, 0x2a, 0) \
+    X(ALLOC_REUSE_FREED, alloc_reuse_freed, 0x2b, 0)
 
 #define FP_FIELDS_process(F, c)                   \
     F(c, pid,           U, DEC,   0)              \
@@ -277,7 +279,11 @@
  * frees have flags 0.
  * 3.0: ALLOC_REUSE is an ALLOC_SHORT whose address is the reuse-th on the
  * member's free list of its size's class (faultprof/reuse.h); FREE_BACK
- * counts it as an ALLOC_SHORT and puts the block it frees on such a list. */
+ * counts it as an ALLOC_SHORT and puts the block it frees on such a list.
+ * ALLOC_SHORT_FREED and ALLOC_REUSE_FREED are ALLOC_SHORT and ALLOC_REUSE
+ * followed by FREE_BACK 1: the thread freed the block before it recorded
+ * anything else (the recorder rewrites the type byte instead of writing
+ * the FREE_BACK). */
 #define FP_FIELDS_time(F, c)                      /* dt only */
 
 #define FP_FIELDS_site(F, c)                      \
@@ -302,6 +308,9 @@
     F(c, site,          U, DEC,   0)              \
     F(c, size,          U, DEC,   0)              \
     F(c, reuse,         U, DEC,   0)
+
+#define FP_FIELDS_alloc_short_freed(F, c) FP_FIELDS_alloc_short(F, c)
+#define FP_FIELDS_alloc_reuse_freed(F, c) FP_FIELDS_alloc_reuse(F, c)
 
 /* ---- what follows is generated from the table above */
 

@@ -6,10 +6,11 @@
  * moment before, by size.  The writer and the reader of a member keep the
  * same lists: one per size class (fp_size_class), of the addresses of the
  * blocks FREE_BACK freed, newest first, at most FP_REUSE_DEPTH of them.
- *   - FREE_BACK of a block of size s puts its address at the head of the
- *     list of fp_size_class(s); the oldest falls off a full list.
- *   - ALLOC_REUSE with reuse k returns the list's k-th address (0: the
- *     newest) and takes it off the list.
+ *   - FREE_BACK (or an ALLOC_*_FREED, which holds one) of a block of size
+ *     s puts its address at the head of the list of fp_size_class(s); the
+ *     oldest falls off a full list.
+ *   - ALLOC_REUSE (or ALLOC_REUSE_FREED) with reuse k returns the list's
+ *     k-th address (0: the newest) and takes it off the list.
  *   - Nothing else touches the lists; a BLOCK empties them all.
  * The classes are glibc's chunk sizes up to 1 KiB and four classes per
  * power of two above; an allocator with other classes only makes fewer

@@ -130,7 +130,8 @@ static const struct rtype types[] = { FP_RECORD_LIST(FP_X) };
 static inline int rt_in_context(unsigned code)
 {
     return code == FP_REC_SITE || code == FP_REC_ALLOC_SHORT || code == FP_REC_FREE_SHORT ||
-           code == FP_REC_FREE_BACK || code == FP_REC_ALLOC_REUSE;
+           code == FP_REC_FREE_BACK || code == FP_REC_ALLOC_REUSE ||
+           code == FP_REC_ALLOC_SHORT_FREED || code == FP_REC_ALLOC_REUSE_FREED;
 }
 
 

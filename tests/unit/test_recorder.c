@@ -221,6 +221,15 @@ static void test_short_writers(void **state)
             a.func = 0x12345;           /* too wide for a SITE slot: the full ALLOC */
         fp_put_alloc_event(t, &a, now);
         want[n++] = (struct ev_want){ 0, a, now };
+        if (rng % 5 == 0 && n < SHORT_EVENTS) {
+            /* a temporary: freed before anything else (a _FREED form, or
+             * FREE_BACK 1 when the clock moved a step in between) */
+            now += (rng >> 24) % 400;
+            fp_put_free_event(t, &(struct fp_rec_free){ .addr = a.addr }, now);
+            want[n++] = (struct ev_want){ 1, { .addr = a.addr }, now };
+            freed[nfreed++ % 16] = (struct ev_want){ 1, { .size = a.size, .addr = a.addr }, now };
+            continue;
+        }
         if (!live[slot]) {
             live[slot] = a.addr;
             live_size[slot] = a.size;
@@ -239,7 +248,9 @@ static void test_short_writers(void **state)
         struct fp_rec_free f;
         int is_free;
         switch (rec->type) {
-        case FP_REC_ALLOC_SHORT: case FP_REC_ALLOC_REUSE: a = rec->x.alloc; is_free = 0; break;
+        case FP_REC_ALLOC_SHORT: case FP_REC_ALLOC_REUSE:
+        case FP_REC_ALLOC_SHORT_FREED: case FP_REC_ALLOC_REUSE_FREED:
+            a = rec->x.alloc; is_free = 0; break;
         case FP_REC_ALLOC: assert_int_equal(fp_dec_alloc(rec->p, rec->end, &a), 0); is_free = 0; break;
         case FP_REC_FREE_SHORT: case FP_REC_FREE_BACK: f = rec->x.free; is_free = 1; break;
         case FP_REC_FREE: assert_int_equal(fp_dec_free(rec->p, rec->end, &f), 0); is_free = 1; break;
@@ -259,6 +270,18 @@ static void test_short_writers(void **state)
         if (rec->t > at || at - rec->t >= FP_CLOCK_STEP_NS)
             fail_msg("event %zu at %llu ns read as %llu", got - 1, (unsigned long long)at,
                      (unsigned long long)rec->t);
+        if (!is_free && rec->freed_next) {      /* a _FREED form: the free came next */
+            assert_true(got < n);
+            w = &want[got++];
+            if (!(w->is_free && w->a.addr == a.addr && w->a.flags == 0))
+                fail_msg("event %zu: a %s freed at once, but next is %s %#llx flags %llu", got - 2,
+                         fp_record_name(rec->type), w->is_free ? "a free of" : "an allocation at",
+                         (unsigned long long)w->a.addr, (unsigned long long)w->a.flags);
+            at = w->now - fp_t0;
+            if (rec->t > at || at - rec->t >= FP_CLOCK_STEP_NS)
+                fail_msg("free %zu at %llu ns read as %llu", got - 1, (unsigned long long)at,
+                         (unsigned long long)rec->t);
+        }
     }
     if (k < 0)
         fail_msg("%s", fp_reader_error(r));
@@ -269,6 +292,7 @@ static void test_short_writers(void **state)
     assert_true(forms[FP_REC_FREE_BACK] > forms[FP_REC_FREE_SHORT]);
     assert_true(forms[FP_REC_ALLOC_SHORT] > 100 * forms[FP_REC_ALLOC]);
     assert_true(forms[FP_REC_ALLOC_REUSE] > 1000);
+    assert_true(forms[FP_REC_ALLOC_SHORT_FREED] > 1000 && forms[FP_REC_ALLOC_REUSE_FREED] > 100);
     assert_true(forms[FP_REC_BLOCK] > 20);
     fp_reader_close(r);
     free_thread(t);

@@ -120,6 +120,8 @@ static void test_round_trip_trace(void **state)
     tg_put_free_short(&g, TG_UNTIMED, &(struct fp_rec_free_short){ -16 });
     tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ 1 });
     tg_put_alloc_reuse(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse){ 0, 16, 0 });
+    tg_put_alloc_short_freed(&g, TG_UNTIMED, &(struct fp_rec_alloc_short_freed){ 0, 16, 64 });
+    tg_put_alloc_reuse_freed(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse_freed){ 0, 16, 0 });
     tg_finish(&g);
     char path[] = "/tmp/fp-records-XXXXXX";
     int fd = mkstemp(path);
@@ -250,7 +252,7 @@ static const char *read_short_fused(struct tg *g, struct fp_rec_alloc *got, size
     while ((k = fp_reader_next(r, &rec)) > 0) {
         if (*n + 2 > cap)
             break;
-        if (rec->type == FP_REC_ALLOC_SHORT || rec->type == FP_REC_ALLOC_REUSE) {
+        if (fp_record_short_alloc(rec->type)) {
             got[(*n)++] = rec->x.alloc;
             if (rec->freed_next)      /* its FREE_BACK 1, as the unfused read has it */
                 got[(*n)++] = (struct fp_rec_alloc){ .addr = rec->x.alloc.addr, .func = 99 };
@@ -378,12 +380,22 @@ static void test_free_lists(void **state)
         FREE_BACK(FP_REUSE_DEPTH - i);     /* C and 8 more on class 7: C falls off */
     REUSE(100, FP_REUSE_DEPTH - 1);        /* the oldest left: 0x40000 */
     REUSE(104, 0);                         /* the newest: the last of the 8 (104 and 100: one class) */
+    /* the _FREED forms: the block freed at once goes on its list */
+    last = 0x401c0;
+    tg_put_alloc_short_freed(&g, TG_UNTIMED,
+                             &(struct fp_rec_alloc_short_freed){ 0, 3000, (int64_t)(0x50000 - last) });
+    tg_put_alloc_reuse_freed(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse_freed){ 0, 3001, 0 });
+    REUSE(3002, 0);                        /* 0x50000 again: its free put it back */
+    last = 0x50000;
+    ALLOC_AT(3003, 0x60000);
+    FREE_BACK(4);                          /* the _FREED forms count as allocations: the first */
     tg_finish(&g);
     static const uint64_t want[] = {
         A, B, C, D, A, B, C, D, A, D, B, B, B, B,
         0x40000, 0x40040, 0x40080, 0x400c0, 0x40100, 0x40140, 0x40180, 0x401c0,
         0x40000, 0x40040, 0x40080, 0x400c0, 0x40100, 0x40140, 0x40180, 0x401c0,
         0x40000, 0x401c0,
+        0x50000, 0x50000, 0x50000, 0x50000, 0x50000, 0x60000, 0x50000,
     };
     const size_t nwant = sizeof(want) / sizeof(want[0]);
     for (int fuse = 0; fuse < 2; fuse++) {
