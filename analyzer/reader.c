@@ -913,7 +913,14 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
             return fail(c->r, "corrupt: ALLOC_REUSE %llu of a free list of %u in the member "
                         "at byte %llu", (unsigned long long)u.reuse, l->n,
                         (unsigned long long)c->cur_member_off);
-        c->last_addr = fp_reuse_take(l, (unsigned)u.reuse);
+        if (freed && u.reuse == 0) {
+            /* taken off the head and put back there: the list stays (the
+             * tight loop's every pair) */
+            c->last_addr = l->addr[0];
+            freed = 2;
+        } else {
+            c->last_addr = fp_reuse_take(l, (unsigned)u.reuse);
+        }
     } else {
         c->last_addr += (uint64_t)a.addr_delta;
     }
@@ -932,8 +939,8 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
         c->out_pos += 3;
         freed = 1;
     }
-    rec->freed_next = freed;
-    if (freed) {
+    rec->freed_next = freed != 0;
+    if (freed == 1) {
         struct fp_reuse_list *l = reuse_list(c, cls);
         if (!l)
             return -1;
