@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "live.h"
 #include "model.h"
+#include "reader.h"
 #include "report.h"
 #include "sites.h"
 #include "symbols.h"
@@ -58,6 +59,8 @@ static void usage(FILE *f)
 "      --live           a terminal view of TRACE or RUN while it is written,\n"
 "                       refreshed each second (keys: s sort, t threads and\n"
 "                       processes, n next process, p pause, q quit)\n"
+"  -j, --jobs N         threads to read with (default: the online CPUs): N - 1\n"
+"                       decode the trace while one builds the report; 1: one thread\n"
 "  -o, --output FILE    write to FILE instead of stdout\n"
 "  -q, --quiet          no warnings\n"
 "  -h, --help           this text\n"
@@ -90,6 +93,7 @@ static const struct option longopts[] = {
     { "dump", no_argument, NULL, OPT_DUMP },
     { "order", required_argument, NULL, OPT_ORDER },
     { "live", no_argument, NULL, OPT_LIVE },
+    { "jobs", required_argument, NULL, 'j' },
     { "output", required_argument, NULL, 'o' },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
@@ -342,6 +346,13 @@ static int parse_option(int c, struct fp_opts *o, struct fp_filter *filter, stru
         else
             return bad_usage("--order wants file or time, not '%s'", optarg);
         break;
+    case 'j': {
+        int jobs;
+        if (parse_int(optarg, &jobs) < 0 || jobs < 1 || jobs > 1024)
+            return bad_usage("--jobs wants a number from 1 to 1024, not '%s'", optarg);
+        fp_report_set_jobs(jobs);
+        break;
+    }
     case 'o': cmd->output = optarg; break;
     case 'q': o->warn = NULL; break;
     case 'h': usage(stdout); return 0;
@@ -388,7 +399,7 @@ int main(int argc, char **argv)
             dd = i;
             break;
         }
-    while ((c = getopt_long(dd, argv, "f:s:n:m:o:qh", longopts, NULL)) != -1)
+    while ((c = getopt_long(dd, argv, "f:s:n:m:j:o:qh", longopts, NULL)) != -1)
         if ((rc = parse_option(c, &o, &filter, &cmd)) >= 0)
             return rc;
     rc = 0;

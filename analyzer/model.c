@@ -786,6 +786,64 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     return 0;
 }
 
+/* A block its own thread frees at once (an ALLOC_SHORT fused with its
+ * FREE_BACK 1): the accounting of block_new then block_drop, without the
+ * tables it never enters.  The stack's and the process's live bytes come
+ * back to what they were; only a new heap peak, reached while the block
+ * lived, leaves a trace.  The caller takes the rare cases (clock-step waits,
+ * sampled mode, a timeline, a block of its own mmap) to block_new. */
+static inline int block_pair(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si,
+                             uint64_t addr, uint64_t size, uint32_t flags, uint64_t t)
+{
+    struct fp_model_thread *th = &m->threads[ti];
+    struct fp_rawstack *s = &m->stacks[si];
+    struct fp_replay *r = &p->replay;
+    uint64_t live = s->cur_live + size;      /* the stack's, while the block lives */
+    if (live <= s->live_bytes_max)
+        s->c.replaced_allocs++;
+    if (flags & LIVE_ZEROED) {
+        s->c.zeroed_allocs++;
+        s->c.zeroed_bytes += size;
+    }
+    if ((addr >> FP_ARENA_SHIFT) + 1 != th->arena_last) {
+        th->arena_last = (addr >> FP_ARENA_SHIFT) + 1;
+        if (!hmap_get(&r->arena_units, th->arena_last) &&
+            hmap_put(&r->arena_units, th->arena_last, 1) < 0)
+            return -1;
+    }
+    th->alloc_seq++;
+    s->c.allocs++, s->c.bytes += size;
+    p->allocs++, p->bytes += size;
+    th->allocs++, th->bytes += size;
+    unsigned k = fp_size_class(size);
+    m->size_class_allocs[k]++;
+    m->size_class_bytes[k] += size;
+    /* live_change up, then down */
+    if (s->epoch_seen != r->peak_epoch) {
+        s->c.peak_bytes = s->cur_live;
+        s->epoch_seen = r->peak_epoch;
+    }
+    if (r->live_bytes + size > p->peak_bytes) {
+        p->peak_bytes = r->live_bytes + size;
+        p->peak_blocks = r->live_blocks + 1;
+        p->peak_t = t;
+        r->peak_epoch++;
+        s->c.peak_bytes = live;
+        s->epoch_seen = r->peak_epoch;
+    }
+    if (live > s->live_bytes_max)
+        s->live_bytes_max = live;
+    p->frees++, th->frees++;
+    /* block_drop: freed by its thread before its next allocation */
+    s->c.frees++;
+    s->c.lifetime_n++;
+    p->lifetime_n++;
+    s->c.temporary++, p->temporary++, th->temporary++;
+    s->est_temporary += 1;
+    th->est_temporary += 1;
+    return 0;
+}
+
 /* Frees addr; *chain gets the block's realloc chain, *size its size and
  * *flags its flags.  explicit_free: a free() or realloc(p, 0), which may be
  * temporary. */
@@ -1612,6 +1670,8 @@ static int on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t,
     uint32_t fl = live_flags(p, x->flags);
     if (x->func == FP_FUNC_CALLOC && x->size >= FP_BIG_ZEROED)
         fl |= LIVE_ZEROED;
+    if (at_once && !p->replay.wq_n && !p->sample_bytes && !p->tl && !(fl & FP_ALLOC_MMAPPED))
+        return block_pair(m, p, ti, (uint32_t)si, x->addr, x->size, fl, t);
     return block_new(m, p, ti, (uint32_t)si, x->addr, x->size, fl | at_once, 0, t);
 }
 

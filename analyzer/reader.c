@@ -61,9 +61,16 @@ struct cursor {
     uint32_t nallocs, allocs_cap;
     uint32_t reuse_gen;            /* the member's free lists: reuse[*].gen */
     struct fp_reuse_list *reuse;   /* FP_REUSE_CLASSES + 1 of them, made when first used */
+    int at_start;                  /* a member was started: its first record is next */
+    /* decoded: the chain's members come decoded by the workers */
+    int dec;
+    struct dmember *dm;            /* the member being read, or NULL */
+    uint32_t di;                   /* its next record */
 };
 
 struct prefetch;
+struct decoders;
+struct dmember;
 
 /* a block an ALLOC_SHORT or ALLOC_REUSE made, for FREE_BACK */
 struct short_block {
@@ -74,6 +81,8 @@ struct short_block {
 struct fp_reader {
     int fd;
     struct prefetch *pf;           /* members decompressed ahead by a thread, or NULL */
+    struct decoders *dec;          /* members decoded by worker threads, or NULL */
+    int started;                   /* fp_reader_next was called: the threads are chosen */
     struct libdeflate_decompressor *inflater;
     const uint8_t *mem;
     uint64_t size;
@@ -428,11 +437,16 @@ static int build_chains(struct fp_reader *r)
     return 0;
 }
 
+static void dm_free(struct dmember *dm);
+
 static void cursor_close(struct cursor *c)
 {
+    dm_free(c->dm);
+    c->dm = NULL;
     if (!c->open)
         return;
-    inflateEnd(c->zs);
+    if (c->zs)
+        inflateEnd(c->zs);
     free(c->zs);
     c->zs = NULL;
     free(c->in);
@@ -451,6 +465,11 @@ static void cursor_close(struct cursor *c)
 static int cursor_open(struct cursor *c)
 {
     struct fp_reader *r = c->r;
+    if (c->dec) {           /* its members come decoded (cursor_peek_dec) */
+        c->open = 1;
+        c->next = 0;
+        return 0;
+    }
     c->zs = calloc(1, sizeof(*c->zs));
     if (!c->zs || inflateInit2(c->zs, 15 + 16) != Z_OK) {
         free(c->zs);
@@ -487,6 +506,7 @@ static int cursor_next_member(struct cursor *c)
     c->cur_raw = m->raw;
     c->in_member = 1;
     c->member_done = 0;
+    c->at_start = m->off != 0;
     return 0;
 }
 
@@ -530,10 +550,29 @@ static void member_taken(struct cursor *c)
     c->r->done_bytes += c->in_end - c->cur_member_off;
 }
 
+static int report_jobs;          /* fp_report_set_jobs; 0: not set */
+
+void fp_report_set_jobs(int n)
+{
+    report_jobs = n;
+}
+
+int fp_report_jobs(void)
+{
+    if (report_jobs > 0)
+        return report_jobs;
+    const char *env = getenv("FAULTPROF_REPORT_THREADS");
+    char *end;
+    long n = env ? strtol(env, &end, 10) : 0;
+    if (env && *env && !*end && n > 0)
+        return n < 1024 ? (int)n : 1024;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 1 ? (cpus < 1024 ? (int)cpus : 1024) : 1;
+}
+
 int fp_report_threads(void)
 {
-    const char *env = getenv("FAULTPROF_REPORT_THREADS");
-    return sysconf(_SC_NPROCESSORS_ONLN) >= 2 && !(env && !strcmp(env, "1"));
+    return fp_report_jobs() >= 2;
 }
 
 /* ---- prefetch: a second thread decompresses the members ahead of the
@@ -1096,6 +1135,13 @@ static int cursor_peek_slow(struct cursor *c)
     p = c->out + c->out_pos + hdr;
     end = p + len;
     c->out_pos += hdr + len;
+    /* faultprof-trace(5): every member after the first begins with a BLOCK,
+     * which resets the thread's time and short-record state, so that each
+     * member reads alone (the decode workers rely on it) */
+    if (c->at_start && type != FP_REC_BLOCK)
+        return fail(r, "member at byte %llu does not begin with a BLOCK record",
+                    (unsigned long long)c->cur_member_off);
+    c->at_start = 0;
     int timed = 0;
     if (type == FP_REC_BLOCK) {
         struct fp_rec_block b;
@@ -1117,6 +1163,382 @@ static int cursor_peek_slow(struct cursor *c)
     }
     struct fp_record *rec = rec_at(c, type, timed, p, end);
     return is_short(type) ? short_resolve(c, rec) : 0;
+}
+
+/* ---- decode workers: with fp_reader_fuse (the model's reading) in time
+ * order, threads decompress members and decode their records ahead of the
+ * merge, in the order the merge will want them, a few members ahead of it
+ * (DEC_AHEAD and two a worker: what is decoded stays in the caches; on the
+ * tight loop's trace 16 ahead read no faster than 4).  Each member reads alone (it begins with a BLOCK), so a
+ * worker runs a cursor of its own over it, the same code as the merge's,
+ * and keeps the records in a compact form: an ALLOC_SHORT or a free as its
+ * resolved fields (the site's shared by the member's records), anything
+ * else as its resolved fields and its payload.  The merge then only reads
+ * them back, and decodes a member itself when no worker has taken it yet.
+ * A member that fails to decode keeps the records before the failure and
+ * the message, which the merge reports when it comes to that point, as it
+ * would have reading the member itself. */
+#define DEC_AHEAD 2
+#define DEC_MAX_THREADS 64
+
+enum { DREC_TIMED = 1, DREC_FREED_NEXT = 2, DREC_FULL = 4 };
+
+struct drec {
+    uint64_t t;
+    uint64_t a;          /* ALLOC_SHORT, FREE_SHORT, FREE_BACK: the address; else where
+                            its fields and payload are in dm->extra */
+    uint64_t b;          /* ALLOC_SHORT: the size; the frees: their flags; else the
+                            payload's length */
+    uint32_t tid;
+    uint16_t kind;       /* ALLOC_SHORT: dm->kinds[kind] has its other fields */
+    uint8_t type, bits;  /* DREC_* */
+};
+
+struct dkind {
+    uint64_t func, flags, stack, align;
+};
+
+struct dmember {
+    struct drec *v;
+    uint32_t n, cap;
+    struct dkind *kinds;
+    uint32_t nkinds, capkinds;
+    uint8_t *extra;
+    size_t nextra, capextra;
+    uint64_t done_bytes;   /* of the file, the member's once decoded */
+    int failed;            /* after v[n - 1] the member could not be read: err */
+    char err[256];
+};
+
+struct dslot {
+    int state;             /* PF_PENDING, PF_WORKING, PF_READY, PF_TAKEN (under mu) */
+    struct dmember *dm;
+};
+
+struct decoders {
+    pthread_t thread[DEC_MAX_THREADS];
+    unsigned nthreads;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct fp_reader *r;
+    uint32_t *order;       /* member indices by t_first */
+    uint32_t next;         /* the next of them a worker looks at */
+    uint32_t started;      /* members the merge has started */
+    uint32_t ahead;        /* how many members the workers may be ahead of it */
+    struct dslot *slot;
+    int stop;
+};
+
+static void dm_free(struct dmember *dm)
+{
+    if (!dm)
+        return;
+    free(dm->v);
+    free(dm->kinds);
+    free(dm->extra);
+    free(dm);
+}
+
+/* The index of an ALLOC_SHORT's site fields in dm->kinds (added when new:
+ * most records repeat the last one), or -1. */
+static int dm_kind(struct dmember *dm, const struct fp_rec_alloc *x)
+{
+    for (uint32_t i = dm->nkinds, lo = i > 8 ? i - 8 : 0; i-- > lo;) {
+        const struct dkind *k = &dm->kinds[i];
+        if (k->func == x->func && k->flags == x->flags && k->stack == x->stack &&
+            k->align == x->align)
+            return (int)i;
+    }
+    if (dm->nkinds > UINT16_MAX)
+        return -1;
+    if (dm->nkinds == dm->capkinds) {
+        uint32_t cap = dm->capkinds ? 2 * dm->capkinds : 16;
+        struct dkind *k = realloc(dm->kinds, cap * sizeof(*k));
+        if (!k)
+            return -1;
+        dm->kinds = k, dm->capkinds = cap;
+    }
+    dm->kinds[dm->nkinds] = (struct dkind){ x->func, x->flags, x->stack, x->align };
+    return (int)dm->nkinds++;
+}
+
+/* Keeps the record the worker's cursor holds; -1 out of memory. */
+static int dm_add(struct dmember *dm, const struct fp_record *rec)
+{
+    if (dm->n == dm->cap) {
+        uint32_t cap = dm->cap ? 2 * dm->cap : 1024;
+        struct drec *v = realloc(dm->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        dm->v = v, dm->cap = cap;
+    }
+    struct drec *d = &dm->v[dm->n];
+    d->t = rec->t;
+    d->tid = rec->tid;
+    d->type = (uint8_t)rec->type;
+    d->bits = rec->timed ? DREC_TIMED : 0;
+    d->kind = 0;
+    int k;
+    if (fp_record_short_alloc(rec->type)) {
+        d->bits |= rec->freed_next ? DREC_FREED_NEXT : 0;
+        if ((k = dm_kind(dm, &rec->x.alloc)) >= 0) {
+            d->a = rec->x.alloc.addr, d->b = rec->x.alloc.size, d->kind = (uint16_t)k;
+            dm->n++;
+            return 0;
+        }
+    } else if (rec->type == FP_REC_FREE_SHORT || rec->type == FP_REC_FREE_BACK) {
+        d->a = rec->x.free.addr, d->b = rec->x.free.flags;
+        dm->n++;
+        return 0;
+    }
+    /* as it came: its resolved fields, then its payload (8-byte aligned) */
+    size_t len = (size_t)(rec->end - rec->p), need = (sizeof(rec->x) + len + 7) & ~(size_t)7;
+    if (dm->capextra - dm->nextra < need) {
+        size_t cap = dm->capextra ? 2 * dm->capextra : 4096;
+        while (cap - dm->nextra < need)
+            cap *= 2;
+        uint8_t *e = realloc(dm->extra, cap);
+        if (!e)
+            return -1;
+        dm->extra = e, dm->capextra = cap;
+    }
+    memcpy(dm->extra + dm->nextra, &rec->x, sizeof(rec->x));
+    memcpy(dm->extra + dm->nextra + sizeof(rec->x), rec->p, len);
+    d->a = dm->nextra, d->b = len;
+    d->bits |= DREC_FULL;
+    dm->nextra += need;
+    dm->n++;
+    return 0;
+}
+
+/* Decodes member mi of r with the decompressor d on a reader and a cursor
+ * of its own (what it reads of r is set at the open).  NULL: out of memory. */
+static struct dmember *member_decode(const struct fp_reader *r, struct libdeflate_decompressor *d,
+                                     uint32_t mi)
+{
+    struct dmember *dm = calloc(1, sizeof(*dm));
+    struct fp_reader *wr = calloc(1, sizeof(*wr));
+    struct cursor *c = calloc(1, sizeof(*c));
+    if (!dm || !wr || !c)
+        goto oom;
+    wr->fd = r->fd, wr->mem = r->mem, wr->size = r->size;
+    wr->m = r->m, wr->nm = r->nm, wr->order = r->order, wr->fuse = r->fuse;
+    wr->major = r->major, wr->minor = r->minor;
+    wr->inflater = d;
+    wr->chain_m = &mi;             /* a chain of this member alone */
+    c->r = wr;
+    c->count = 1;
+    if (cursor_open(c) < 0) {
+        cursor_close(c);
+        goto oom;
+    }
+    for (;;) {
+        if (cursor_peek(c) < 0) {
+            dm->failed = 1;
+            snprintf(dm->err, sizeof(dm->err), "%s", wr->err);
+            break;
+        }
+        if (!c->has)
+            break;
+        if (dm_add(dm, &c->rec) < 0) {
+            cursor_close(c);
+            goto oom;
+        }
+    }
+    cursor_close(c);
+    dm->done_bytes = wr->done_bytes;
+    free(wr);
+    free(c);
+    return dm;
+oom:
+    dm_free(dm);
+    free(wr);
+    free(c);
+    return NULL;
+}
+
+static void *dec_main(void *arg)
+{
+    struct decoders *dc = arg;
+    struct fp_reader *r = dc->r;
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    pthread_mutex_lock(&dc->mu);
+    for (;;) {
+        while (!dc->stop && dc->next < r->nm && dc->next >= dc->started + dc->ahead)
+            pthread_cond_wait(&dc->cv, &dc->mu);
+        if (dc->stop || dc->next >= r->nm)
+            break;
+        uint32_t mi = dc->order[dc->next++];
+        if (dc->slot[mi].state != PF_PENDING)
+            continue;       /* the merge took it first */
+        dc->slot[mi].state = PF_WORKING;
+        pthread_mutex_unlock(&dc->mu);
+        struct dmember *dm = member_decode(r, d, mi);
+        pthread_mutex_lock(&dc->mu);
+        dc->slot[mi].dm = dm;
+        dc->slot[mi].state = dm ? PF_READY : PF_FAILED;
+        pthread_cond_broadcast(&dc->cv);
+    }
+    pthread_mutex_unlock(&dc->mu);
+    if (d)
+        libdeflate_free_decompressor(d);
+    return NULL;
+}
+
+static void dec_stop(struct fp_reader *r)
+{
+    struct decoders *dc = r->dec;
+    if (!dc)
+        return;
+    pthread_mutex_lock(&dc->mu);
+    dc->stop = 1;
+    pthread_cond_broadcast(&dc->cv);
+    pthread_mutex_unlock(&dc->mu);
+    for (unsigned i = 0; i < dc->nthreads; i++)
+        pthread_join(dc->thread[i], NULL);
+    for (uint32_t i = 0; i < r->nm; i++)
+        dm_free(dc->slot[i].dm);
+    pthread_mutex_destroy(&dc->mu);
+    pthread_cond_destroy(&dc->cv);
+    free(dc->order);
+    free(dc->slot);
+    free(dc);
+    r->dec = NULL;
+}
+
+/* Starts jobs - 1 workers; 0, or -1 when none could start (the merge then
+ * reads as it does alone). */
+static int dec_start(struct fp_reader *r, int jobs)
+{
+    struct decoders *dc = calloc(1, sizeof(*dc));
+    if (!dc)
+        return -1;
+    dc->r = r;
+    dc->order = malloc(r->nm * sizeof(uint32_t));
+    dc->slot = calloc(r->nm, sizeof(struct dslot));
+    if (!dc->order || !dc->slot) {
+        free(dc->order);
+        free(dc->slot);
+        free(dc);
+        return -1;
+    }
+    for (uint32_t i = 0; i < r->nm; i++)
+        dc->order[i] = i;
+    pf_sort_base = r->m;
+    qsort(dc->order, r->nm, sizeof(uint32_t), cmp_first_time);
+    /* the first chain (the first member) is read by the merge as it was opened */
+    for (uint32_t i = 0; i < r->cur[0].count; i++)
+        dc->slot[r->chain_m[r->cur[0].first + i]].state = PF_TAKEN;
+    pthread_mutex_init(&dc->mu, NULL);
+    pthread_cond_init(&dc->cv, NULL);
+    r->dec = dc;
+    unsigned want = jobs - 1 < DEC_MAX_THREADS ? (unsigned)jobs - 1 : DEC_MAX_THREADS;
+    dc->ahead = DEC_AHEAD + 2 * want;
+    while (dc->nthreads < want && pthread_create(&dc->thread[dc->nthreads], NULL, dec_main, dc) == 0)
+        dc->nthreads++;
+    if (dc->nthreads == 0) {
+        dec_stop(r);
+        return -1;
+    }
+    for (uint32_t i = 1; i < r->ncur; i++)
+        r->cur[i].dec = 1;
+    return 0;
+}
+
+/* The merge starts member mi: decoded by a worker, or now by itself. */
+static struct dmember *dec_take(struct fp_reader *r, uint32_t mi)
+{
+    struct decoders *dc = r->dec;
+    struct dslot *s = &dc->slot[mi];
+    pthread_mutex_lock(&dc->mu);
+    dc->started++;
+    pthread_cond_broadcast(&dc->cv);
+    int st = s->state;
+    while (st == PF_WORKING) {
+        pthread_cond_wait(&dc->cv, &dc->mu);
+        st = s->state;
+    }
+    struct dmember *dm = st == PF_READY ? s->dm : NULL;
+    s->dm = NULL;
+    s->state = PF_TAKEN;
+    pthread_mutex_unlock(&dc->mu);
+    return dm ? dm : member_decode(r, r->inflater, mi);
+}
+
+/* A decoded chain's next record into c->rec (c->has), as cursor_peek. */
+static int cursor_dec_member(struct cursor *c);
+
+static inline int cursor_peek_dec(struct cursor *c)
+{
+    struct dmember *dm = c->dm;
+    if (__builtin_expect(!dm || c->di == dm->n, 0))
+        return cursor_dec_member(c);
+    const struct drec *d = &dm->v[c->di++];
+    struct fp_record *rec = &c->rec;      /* its member_off is set at the member's start */
+    rec->type = d->type;
+    rec->timed = d->bits & DREC_TIMED;
+    rec->tid = d->tid;
+    rec->t = c->key = d->t;
+    rec->freed_next = (d->bits & DREC_FREED_NEXT) != 0;
+    c->has = 1;
+    if (d->bits & DREC_FULL) {
+        const uint8_t *x = dm->extra + d->a;
+        memcpy(&rec->x, x, sizeof(rec->x));
+        rec->p = x + sizeof(rec->x);
+        rec->end = rec->p + d->b;
+    } else {
+        /* the model reads these by their fields alone */
+        rec->p = rec->end = NULL;
+        if (fp_record_short_alloc(d->type)) {
+            const struct dkind *k = &dm->kinds[d->kind];
+            rec->x.alloc = (struct fp_rec_alloc){
+                .func = k->func, .flags = k->flags, .size = d->b, .addr = d->a,
+                .stack = k->stack, .align = k->align,
+            };
+        } else {
+            rec->x.free = (struct fp_rec_free){ .flags = d->b, .addr = d->a };
+        }
+    }
+    return 0;
+}
+
+static int cursor_dec_member(struct cursor *c)
+{
+    struct fp_reader *r = c->r;
+    c->has = 0;
+    for (;;) {
+        struct dmember *dm = c->dm;
+        if (dm && c->di < dm->n)
+            return cursor_peek_dec(c);
+        if (dm && dm->failed)
+            return fail(r, "%s", dm->err);
+        dm_free(dm);
+        c->dm = NULL;
+        if (c->next >= c->count) {
+            c->open = 0;
+            return 0;
+        }
+        c->cur_mi = r->chain_m[c->first + c->next++];
+        c->rec.member_off = c->cur_member_off = r->m[c->cur_mi].off;
+        if (!(c->dm = dec_take(r, c->cur_mi)))
+            return fail(r, "out of memory");
+        r->done_bytes += c->dm->done_bytes;
+        c->di = 0;
+    }
+}
+
+/* At the first fp_reader_next, when fp_reader_fuse has been called or not:
+ * the model's reading in time order has its members decoded by workers,
+ * any other reading (--dump) its members decompressed ahead by a thread. */
+static void threads_start(struct fp_reader *r)
+{
+    r->started = 1;
+    int jobs = fp_report_jobs();
+    if (jobs < 2 || r->live)
+        return;
+    if (r->fuse && r->order == FP_ORDER_TIME && r->ncur > 1 && dec_start(r, jobs) == 0)
+        return;
+    pf_start(r);
 }
 
 static int less(const struct cursor *a, const struct cursor *b)
@@ -1157,14 +1579,18 @@ static void heap_pop(struct fp_reader *r)
     heap_down(r, 0);
 }
 
+static void threads_start(struct fp_reader *r);
+
 int fp_reader_next(struct fp_reader *r, const struct fp_record **rec)
 {
+    if (__builtin_expect(!r->started, 0))
+        threads_start(r);
     /* the cursor delivered last time moves on first: its record buffer may
      * be reused only now */
     if (r->last) {
         struct cursor *c = r->last;
         r->last = NULL;
-        if (cursor_peek(c) < 0)
+        if ((c->dec ? cursor_peek_dec(c) : cursor_peek(c)) < 0)
             return -1;
         if (c->has)
             heap_fix_top(r);
@@ -1175,7 +1601,7 @@ int fp_reader_next(struct fp_reader *r, const struct fp_record **rec)
         struct cursor *c = r->heap[0];
         if (!c->open) {
             /* a chain starts: open its stream only now */
-            if (cursor_open(c) < 0 || cursor_peek(c) < 0)
+            if (cursor_open(c) < 0 || (c->dec ? cursor_peek_dec(c) : cursor_peek(c)) < 0)
                 return -1;
             if (c->has)
                 heap_down(r, 0);
@@ -1217,7 +1643,6 @@ static int reader_init(struct fp_reader *r, char *err, size_t errlen)
         r->heap[r->nheap++] = &r->cur[i];
     for (uint32_t i = r->nheap / 2 + 1; i-- > 0;)
         heap_down(r, i);
-    pf_start(r);
     return 0;
 fail:
     snprintf(err, errlen, "%s", r->err);
@@ -1333,6 +1758,7 @@ void fp_reader_close(struct fp_reader *r)
     if (!r)
         return;
     pf_stop(r);
+    dec_stop(r);
     for (uint32_t i = 0; i < r->ncur; i++)
         cursor_close(&r->cur[i]);
     if (r->fd >= 0)

@@ -56,7 +56,10 @@ const char *fp_reader_error(const struct fp_reader *r);
 
 /* From now on an ALLOC_SHORT immediately followed by its own FREE_BACK 1 (the
  * thread freed the block before anything else) is delivered as one record
- * with freed_next set.  The model's reading; --dump shows every record. */
+ * with freed_next set.  The model's reading; --dump shows every record.
+ * Called before the first fp_reader_next, the records may come decoded by
+ * worker threads, and then an ALLOC_SHORT, FREE_SHORT or FREE_BACK has its
+ * fields in x only (p == end). */
 void fp_reader_fuse(struct fp_reader *r);
 
 /* Stream header fields */
@@ -84,8 +87,14 @@ void fp_reader_close(struct fp_reader *r);
 int fp_reader_open_live(struct fp_reader **out, const char *path, char *err, size_t errlen);
 int fp_reader_live_update(struct fp_reader *r, uint64_t grace_ns, int all);
 
-/* 1 when the report may use helper threads: two CPUs or more, and
- * FAULTPROF_REPORT_THREADS is not 1 (faultprof-report(1)). */
+/* The threads the report may use (faultprof-report -j): what
+ * fp_report_set_jobs set, else FAULTPROF_REPORT_THREADS, else the online
+ * CPUs.  With 2 or more, a reader in time order with fp_reader_fuse has
+ * jobs - 1 threads decode its members ahead of the merge, any other one a
+ * thread decompress them ahead, and symbols.c opens debug info in another
+ * (fp_report_threads: 1). */
+void fp_report_set_jobs(int n);
+int fp_report_jobs(void);
 int fp_report_threads(void);
 
 const char *fp_record_name(unsigned type);

@@ -259,6 +259,101 @@ static void test_short_record(void **state)
     free(g.buf);
 }
 
+/* Three threads of short records in many members (fused pairs, frees of
+ * blocks kept a while, full records between them); with bad != 0 the
+ * fourth member of thread 102 has no BLOCK. */
+static void make_short_threads(struct tg *g, int bad)
+{
+    tg_start(g, 100, 1, "/bin/x", "x");
+    for (int k = 0; k < 6; k++) {
+        for (uint32_t tid = 100; tid < 103; tid++) {
+            uint64_t t = 1000 * (uint64_t)k + tid;
+            if (bad && tid == 102 && k == 3) {
+                tg_flush(g);                      /* a member without its BLOCK */
+                g->open = 1, g->have_time = 0;
+            } else {
+                tg_block(g, tid, t);
+            }
+            if (k == 0)
+                tg_stack(g, 1, 2, fr);
+            tg_put_site(g, t, &(struct fp_rec_site){ .id = 0, .func = FP_FUNC_MALLOC, .stack = 1 });
+            /* A_i at base + 0x100 i, freed at once (for odd i in one
+             * record, ALLOC_SHORT_FREED, and then again from its free list,
+             * ALLOC_REUSE_FREED); B_i 0x80 above it, freed after B_i+1
+             * (FREE_BACK 3 or 4: past A_i+1); last: the reader's last address,
+             * which the deltas are from */
+            int64_t base = (int64_t)(0x100000 * (tid - 99) + 0x10000 * k), last = 0;
+            for (int i = 0; i < 40; i++) {
+                int64_t a = base + 0x100 * i, b = a + 0x80;
+                if (i & 1) {
+                    tg_put_alloc_short_freed(g, 0, &(struct fp_rec_alloc_short_freed){
+                        .site = 0, .size = 16 + (uint64_t)i, .addr_delta = a - last });
+                    tg_put_alloc_reuse_freed(g, 0, &(struct fp_rec_alloc_reuse_freed){
+                        .site = 0, .size = 16 + (uint64_t)i, .reuse = 0 });
+                } else {
+                    tg_put_alloc_short(g, 0, &(struct fp_rec_alloc_short){
+                        .site = 0, .size = 16 + (uint64_t)i, .addr_delta = a - last });
+                    tg_put_free_back(g, 0, &(struct fp_rec_free_back){ .back = 1 });
+                }
+                tg_put_alloc_short(g, 0, &(struct fp_rec_alloc_short){
+                    .site = 0, .size = 100 + (uint64_t)i, .addr_delta = b - a });
+                last = b;
+                if (i) {
+                    tg_put_free_back(g, 0, &(struct fp_rec_free_back){ .back = (i & 1) ? 4 : 3 });
+                    last = b - 0x100;
+                }
+                struct fp_rec_time tm;
+                memset(&tm, 0, sizeof(tm));
+                tg_put_time(g, t + (uint64_t)i, &tm);
+            }
+            tg_malloc(g, t + 500, 4096, 0x900000 + 0x10000 * tid + 0x1000 * (uint64_t)k, 1);
+            if (k)
+                tg_free(g, t + 501, 0x900000 + 0x10000 * tid + 0x1000 * (uint64_t)(k - 1));
+        }
+    }
+    tg_finish(g);
+}
+
+/* The model from a trace read with one thread and with decode workers:
+ * the same counts, peak and error, whatever the number of threads. */
+static void test_jobs_same_model(void **state)
+{
+    (void)state;
+    struct tg g;
+    make_short_threads(&g, 0);
+    uint64_t want[8] = { 0 };
+    for (int jobs = 1; jobs <= 4; jobs++) {
+        fp_report_set_jobs(jobs);
+        struct fp_model *m = fp_model_new();
+        char err[256];
+        assert_int_equal(fp_model_read_mem(m, "j", g.buf, g.len, err, sizeof(err)), 0);
+        const struct fp_proc *p = &m->procs[0];
+        uint64_t got[8] = { p->allocs, p->frees, p->temporary, p->peak_bytes, p->peak_t,
+                            p->leaked_blocks, m->records, p->unknown_frees };
+        if (jobs == 1) {
+            memcpy(want, got, sizeof(want));
+            assert_int_equal(p->allocs, 3 * 6 * (80 + 20 + 1));
+            assert_int_equal(p->temporary, 3 * 6 * (40 + 20));
+            assert_int_equal(p->unknown_frees, 0);
+        }
+        for (int i = 0; i < 8; i++)
+            assert_int_equal(got[i], want[i]);
+        fp_model_free(m);
+    }
+    free(g.buf);
+    make_short_threads(&g, 1);
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        fp_report_set_jobs(jobs);
+        struct fp_model *m = fp_model_new();
+        char err[256];
+        assert_int_equal(fp_model_read_mem(m, "j", g.buf, g.len, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "does not begin with a BLOCK record"));
+        fp_model_free(m);
+    }
+    fp_report_set_jobs(0);
+    free(g.buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_bigger_header),
         cmocka_unit_test(test_corruption_never_crashes),
         cmocka_unit_test(test_short_record),
+        cmocka_unit_test(test_jobs_same_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

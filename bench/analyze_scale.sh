@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bench/analyze_scale.sh: the analysis side of "Performance, round 2" by
+# thread count: faultprof-report -q at -j 1, 2 and all online CPUs against
+# heaptrack_print on the same workloads (bench/tight_loop 2 PAIRS and
+# bench/alloc_heavy), runs interleaved, medians of REPS whole-process times
+# from /usr/bin/time (wall, user+sys CPU, max RSS).
+#
+#   bench/analyze_scale.sh [--reps N] [--pairs N]   (defaults 5, 5000000)
+# Writes bench/out/scale/scale.md and prints it; bench/run copies it into
+# bench/results.md's round-2 section.
+set -euo pipefail
+export LC_ALL=C
+REPS=5 PAIRS=5000000
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --reps) REPS=$2; shift 2 ;;
+    --pairs) PAIRS=$2; shift 2 ;;
+    *) echo "usage: bench/analyze_scale.sh [--reps N] [--pairs N]" >&2; exit 2 ;;
+    esac
+done
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$ROOT/bench/out/scale
+mkdir -p "$OUT"
+command -v heaptrack >/dev/null || apt-get install -y -qq heaptrack >/dev/null
+make -s -C "$ROOT" all
+cp "$ROOT/build/libfaultprof.so" "$ROOT/build/faultprof-report" "$OUT/"
+cc -O2 -g -pthread -o "$OUT/tight_loop" "$ROOT/bench/tight_loop.c"
+cc -O2 -g -pthread -o "$OUT/alloc_heavy" "$ROOT/bench/alloc_heavy.c"
+CORES=$(nproc)
+JOBS="1 2"
+[ "$CORES" -le 2 ] || JOBS="$JOBS $CORES"
+
+# the traces: one recording of each workload by each profiler
+rm -f "$OUT"/*.gz "$OUT"/ht.*
+env LD_PRELOAD="$OUT/libfaultprof.so" FAULTPROF_OUTPUT="$OUT/tl.%p.gz" "$OUT/tight_loop" 2 "$PAIRS" >/dev/null
+env LD_PRELOAD="$OUT/libfaultprof.so" FAULTPROF_OUTPUT="$OUT/ah.%p.gz" "$OUT/alloc_heavy" >/dev/null
+heaptrack -o "$OUT/ht.tl" "$OUT/tight_loop" 2 "$PAIRS" >/dev/null 2>&1
+heaptrack -o "$OUT/ht.ah" "$OUT/alloc_heavy" >/dev/null 2>&1
+TL=$(ls "$OUT"/tl.*.gz) AH=$(ls "$OUT"/ah.*.gz)
+HT_TL=$(ls "$OUT"/ht.tl.*) HT_AH=$(ls "$OUT"/ht.ah.*)
+
+# run NAME CMD...: appends "NAME wall cpu maxrss"
+: >"$OUT/raw.txt"
+run() {
+    local name=$1; shift
+    /usr/bin/time -o "$OUT/time.tmp" -f "%e %U %S %M" "$@" >/dev/null 2>"$OUT/stderr.tmp" ||
+        { echo "bench: $name failed:" >&2; cat "$OUT/stderr.tmp" >&2; exit 1; }
+    awk -v n="$name" '{ printf "%s %s %.2f %s\n", n, $1, $2 + $3, $4 }' "$OUT/time.tmp" >>"$OUT/raw.txt"
+}
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+for r in $(seq 1 "$REPS"); do
+    for w in tl ah; do
+        trace=$TL ht=$HT_TL
+        [ $w = tl ] || trace=$AH ht=$HT_AH
+        for j in $JOBS; do
+            run "$w.j$j" "$OUT/faultprof-report" -q -j "$j" "$trace"
+        done
+        run "$w.ht" heaptrack_print "$ht"
+    done
+done
+med() { # NAME FIELD (2 wall, 3 cpu, 4 rss)
+    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$OUT/raw.txt" | sort -g |
+        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+{
+    echo "# analysis by thread count: \`bench/analyze_scale.sh --reps $REPS --pairs $PAIRS\`"
+    echo
+    echo "- date $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $CORES CPUs, load before the run: $LOAD"
+    echo "- \`faultprof-report -q -j N TRACE\` against \`heaptrack_print TRACE\`, medians of $REPS interleaved runs; efficiency: heaptrack_print's CPU over ours"
+    for w in tl ah; do
+        echo
+        if [ $w = tl ]; then
+            echo "\`tight_loop 2 $PAIRS\` ($((4 * PAIRS)) events), trace $(stat -c %s "$TL") bytes (heaptrack's $(stat -c %s "$HT_TL")):"
+        else
+            echo "bench/alloc_heavy (4000003 events), trace $(stat -c %s "$AH") bytes (heaptrack's $(stat -c %s "$HT_AH")):"
+        fi
+        echo
+        echo "| | wall s | CPU s (user+sys) | max RSS KiB | CPU efficiency vs heaptrack_print | wall vs heaptrack_print |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+        hw=$(med "$w.ht" 2) hc=$(med "$w.ht" 3)
+        for j in $JOBS; do
+            echo "| faultprof-report -j $j | $(med "$w.j$j" 2) | $(med "$w.j$j" 3) | $(med "$w.j$j" 4) | $(ratio "$hc" "$(med "$w.j$j" 3)")x | $(ratio "$hw" "$(med "$w.j$j" 2)")x faster |"
+        done
+        echo "| heaptrack_print | $hw | $hc | $(med "$w.ht" 4) | | |"
+    done
+} >"$OUT/scale.md"
+cat "$OUT/scale.md"
