@@ -41,8 +41,8 @@ static inline unsigned fp_size_class(uint64_t size)
 /* One class's list.  gen: the member the list belongs to (lists of an
  * earlier member are empty, so a BLOCK need not clear them). */
 struct fp_reuse_list {
+    uint32_t gen, n;               /* first: in the cache line of addr[0] */
     uint64_t addr[FP_REUSE_DEPTH];
-    uint32_t gen, n;
 };
 
 static inline struct fp_reuse_list *fp_reuse_get(struct fp_reuse_list *lists, unsigned cls,
