@@ -111,8 +111,13 @@ if command -v gdb >/dev/null; then
     sleep 0.3
     tm new-session -d -s attach -x 120 -y 30 -e TERM=xterm -e TMPDIR="$TMPDIR/p" \
         "timeout --foreground 20 $LAUNCHER -p $ppid --live 2>$TMPDIR/perr; echo \$? >$TMPDIR/prc; sleep 60"
-    sleep 2.5
-    tm capture-pane -p -t attach >"$TMPDIR/cap6"
+    sleep 1.5
+    for _ in $(seq 30); do    # the attach (gdb) may start the view late on a loaded machine
+        tm capture-pane -p -t attach >"$TMPDIR/cap6"
+        grep -q "pid $ppid .*live_faults" "$TMPDIR/cap6" && grep -q live_hog_site "$TMPDIR/cap6" &&
+            break
+        sleep 0.2
+    done
     grep -q "pid $ppid .*live_faults" "$TMPDIR/cap6" && grep -q live_hog_site "$TMPDIR/cap6" ||
         { cat "$TMPDIR/cap6" "$TMPDIR/perr"; die "-p --live: no view of $ppid"; }
     tm send-keys -t attach q
