@@ -12,23 +12,28 @@
 require_report
 data=$(cd "$(dirname "$0")/../data" && pwd)
 
+# expect_summary VERSION KEY:VALUE...: the report's JSON summary of the trace
+expect_summary() {
+    local version=$1 kv
+    shift
+    report_json "$trace"
+    for kv in "$@"; do
+        assert_eq "$(json_get "r[\"summary\"][\"${kv%%:*}\"]")" "${kv##*:}" \
+            "$version trace: ${kv%%:*}"
+    done
+}
+
 trace=$data/v1.2-rec_known.gz
 assert_contains "$("$REPORT" --dump "$trace" | head -n 1)" "version 1.2 members 8"
-report_json "$trace"
-for kv in allocations:564 frees:553 reallocs:36 temporary_allocations:517 leaked_blocks:11 \
-    leaked_bytes:5288 mmapped_allocations:1 unmatched_frees:0 peak_heap_blocks:4 \
-    peak_heap_bytes:8389520 average_lifetime_ns:1047; do
-    assert_eq "$(json_get "r[\"summary\"][\"${kv%%:*}\"]")" "${kv##*:}" "1.2 trace: ${kv%%:*}"
-done
+expect_summary 1.2 allocations:564 frees:553 reallocs:36 temporary_allocations:517 \
+    leaked_blocks:11 leaked_bytes:5288 mmapped_allocations:1 unmatched_frees:0 \
+    peak_heap_blocks:4 peak_heap_bytes:8389520 average_lifetime_ns:1047
 
 trace=$data/v2.0-rec_known.gz
 dump=$("$REPORT" --dump "$trace")
 assert_contains "$(head -n 1 <<<"$dump")" "version 2.0 members 8"
 assert_eq "$(grep -c '^ALLOC_SHORT' <<<"$dump")" 522 "2.0 trace: ALLOC_SHORT records"
 assert_eq "$(grep -c '^ALLOC_REUSE' <<<"$dump")" 0 "2.0 trace: ALLOC_REUSE records"
-report_json "$trace"
-for kv in allocations:564 frees:553 reallocs:36 temporary_allocations:517 leaked_blocks:11 \
-    leaked_bytes:5288 mmapped_allocations:1 unmatched_frees:0 peak_heap_blocks:5 \
-    peak_heap_bytes:8390520 average_lifetime_ns:1074; do
-    assert_eq "$(json_get "r[\"summary\"][\"${kv%%:*}\"]")" "${kv##*:}" "2.0 trace: ${kv%%:*}"
-done
+expect_summary 2.0 allocations:564 frees:553 reallocs:36 temporary_allocations:517 \
+    leaked_blocks:11 leaked_bytes:5288 mmapped_allocations:1 unmatched_frees:0 \
+    peak_heap_blocks:5 peak_heap_bytes:8390520 average_lifetime_ns:1074
