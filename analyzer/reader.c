@@ -60,7 +60,7 @@ struct cursor {
     struct short_block *allocs;    /* the member's ALLOC_SHORTs, in order */
     uint32_t nallocs, allocs_cap;
     uint32_t reuse_gen;            /* the member's free lists: reuse[*].gen */
-    struct fp_reuse_list *reuse;   /* FP_REUSE_CLASSES + 1 of them, made when first used */
+    struct fp_reuse_list *reuse;   /* FP_REUSE_CLASSES of them, made when first used */
     int at_start;                  /* a member was started: its first record is next */
     /* decoded: the chain's members come decoded by the workers */
     int dec;
@@ -913,7 +913,7 @@ static int grow(struct cursor *c, void **v, uint32_t *cap, uint32_t n, size_t sz
 static inline struct fp_reuse_list *reuse_list(struct cursor *c, unsigned cls)
 {
     if (__builtin_expect(!c->reuse, 0)) {
-        c->reuse = calloc(FP_REUSE_CLASSES + 1, sizeof(*c->reuse));
+        c->reuse = calloc(FP_REUSE_CLASSES, sizeof(*c->reuse));
         if (!c->reuse) {
             fail(c->r, "out of memory");
             return NULL;

@@ -175,7 +175,7 @@ void fp_sites_reset(struct fp_thread *t)
 {
     size_t bytes = SITE_SLOTS * sizeof(struct fp_site_slot) +
                    BACK_SLOTS * sizeof(struct fp_back_slot) +
-                   (FP_REUSE_CLASSES + 1) * sizeof(struct fp_reuse_list);
+                   FP_REUSE_CLASSES * sizeof(struct fp_reuse_list);
     uint8_t *m = t->pool ? fp_pool_alloc(t->pool, bytes) : NULL;
     if (m)
         memset(m, 0, bytes);

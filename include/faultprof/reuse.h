@@ -22,18 +22,18 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FP_REUSE_CLASSES 154u     /* fp_size_class's values are below this */
-#define FP_REUSE_NONE    FP_REUSE_CLASSES  /* a size no list holds (4 GiB and more) */
+#define FP_REUSE_CLASSES 155u     /* fp_size_class's values are below this */
 #define FP_REUSE_DEPTH   8u
 
 /* 0..1023 bytes: glibc's chunk sizes, (s + 8) rounded up to 16 (classes 1..65);
- * 1 KiB .. 4 GiB - 1: four classes between each power of two (66..153). */
+ * 1 KiB .. 4 GiB - 1: four classes between each power of two (66..153);
+ * 4 GiB and more: one class (154). */
 static inline unsigned fp_size_class(uint64_t size)
 {
     if (size < 1024)
         return (unsigned)((size + 23) >> 4);
     if (size >> 32)
-        return FP_REUSE_NONE;
+        return FP_REUSE_CLASSES - 1;
     unsigned b = 64u - (unsigned)__builtin_clzll(size);      /* 11..32 */
     return 66u + (b - 11u) * 4u + (unsigned)((size >> (b - 3u)) & 3u);
 }
