@@ -931,6 +931,7 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
     struct fp_rec_alloc_reuse u = { 0 };
     int reuse = rec->type == FP_REC_ALLOC_REUSE || rec->type == FP_REC_ALLOC_REUSE_FREED;
     int freed = rec->type == FP_REC_ALLOC_SHORT_FREED || rec->type == FP_REC_ALLOC_REUSE_FREED;
+    int kept = 0;                  /* its free leaves the list as the allocation found it */
     if (reuse ? fp_dec_alloc_reuse(rec->p, rec->end, &u) < 0
               : fp_dec_alloc_short(rec->p, rec->end, &a) < 0)
         return corrupt_rec(c, rec->type);
@@ -949,14 +950,14 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
         if (!l)
             return -1;
         if (u.reuse >= l->n)
-            return fail(c->r, "corrupt: ALLOC_REUSE %llu of a free list of %u in the member "
-                        "at byte %llu", (unsigned long long)u.reuse, l->n,
+            return fail(c->r, "corrupt: %s %llu of a free list of %u in the member at byte %llu",
+                        fp_record_name(rec->type), (unsigned long long)u.reuse, l->n,
                         (unsigned long long)c->cur_member_off);
         if (freed && u.reuse == 0) {
             /* taken off the head and put back there: the list stays (the
              * tight loop's every pair) */
             c->last_addr = l->addr[0];
-            freed = 2;
+            kept = 1;
         } else {
             c->last_addr = fp_reuse_take(l, (unsigned)u.reuse);
         }
@@ -978,8 +979,8 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
         c->out_pos += 3;
         freed = 1;
     }
-    rec->freed_next = freed != 0;
-    if (freed == 1) {
+    rec->freed_next = freed;
+    if (freed && !kept) {
         struct fp_reuse_list *l = reuse_list(c, cls);
         if (!l)
             return -1;
@@ -987,7 +988,6 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
     }
     return 0;
 }
-
 
 static int short_site(struct cursor *c, struct fp_record *rec)
 {
