@@ -11,7 +11,11 @@
 #    deadlock that a thread waiting at the gate would make): the program
 #    must still finish with the same output, every trace readable, and each
 #    call of the threads recorded or counted as dropped.
-# Both: same stdout and status as natively, a trace per process, each
+#  - the handler waits until a thread has allocated once more, on a
+#    semaphore (a wait whose owner cannot be known: the threads at the gate
+#    go on after 1 s) or spinning (a forking thread that looks busy: they go
+#    on after 5 s); without these limits the program would hang.
+# All: same stdout and status as natively, a trace per process, each
 # child's own allocations exact.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -70,3 +74,30 @@ seen=$(($(summary allocations) + $(summary frees) + $(summary unmatched_frees) +
 [ "$seen" -ge $((2 * spin)) ] ||
     die "lock: $((2 * spin - seen)) calls neither recorded nor counted as dropped"
 echo "ok: lock, $allocs of $spin allocations recorded, $dropped calls dropped"
+
+# elapsed S0: seconds since S0 (date +%s.%N)
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# the handler waits on a semaphore a thread at the gate would post: the
+# wait's owner is unknown, so the threads stop waiting for the gate after 1 s
+forks=2
+rm -f "${TRACES[@]}"
+t0=$(date +%s.%N)
+compare_runs sem "$prog" sem "$forks" || die "sem: the traced run differs (ended $TRACED_END)"
+took=$(elapsed "$t0")
+check_children "$forks" sem
+awk -v t="$took" -v f="$forks" 'BEGIN { exit !(t >= 0.9 * f && t < 4 * f) }' ||
+    die "sem: $forks forks took $took s, expected about 1 s each (the limit for a wait nobody owns)"
+echo "ok: sem, $forks forks in $took s"
+
+# the handler spins until a thread at the gate allocates: the forking thread
+# looks busy, so the threads wait for the gate until the 5 s limit
+forks=1
+rm -f "${TRACES[@]}"
+t0=$(date +%s.%N)
+compare_runs spin "$prog" spin "$forks" || die "spin: the traced run differs (ended $TRACED_END)"
+took=$(elapsed "$t0")
+check_children "$forks" spin
+awk -v t="$took" 'BEGIN { exit !(t >= 4.5 && t < 20) }' ||
+    die "spin: the fork took $took s, expected the 5 s limit"
+echo "ok: spin, a fork in $took s"

@@ -5,6 +5,9 @@
  *   atfork_main sleep MS FORKS   the handler sleeps MS ms
  *   atfork_main lock FORKS       the handler takes the lock that each
  *                                thread holds around its allocations
+ *   atfork_main sem FORKS        the handler waits on a semaphore that a
+ *                                thread posts after its next allocation
+ *   atfork_main spin FORKS       the same, spinning on a flag
  * stdout: "forked N, ok N"; stderr: "spin N", the threads' allocations. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +20,9 @@
 void atfork_late_mode(int ms, int lock_it);
 void atfork_late_lock(void);
 void atfork_late_unlock(void);
+void atfork_late_wait_mode(int kind);
+int atfork_late_waiting(void);
+void atfork_late_release(void);
 
 #define THREADS 3
 static atomic_int stop;
@@ -29,6 +35,7 @@ __attribute__((noinline)) static long spin_alloc(void)
 {
     long n = 0;
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        int release = atfork_late_waiting();   /* then after these allocations */
         if (locked)
             atfork_late_lock();
         for (int i = 0; i < 8; i++, n++) {
@@ -41,6 +48,8 @@ __attribute__((noinline)) static long spin_alloc(void)
         }
         if (locked)
             atfork_late_unlock();
+        if (release)
+            atfork_late_release();
         atomic_fetch_add_explicit(&made, 8, memory_order_relaxed);
     }
     return n;
@@ -67,13 +76,17 @@ __attribute__((noinline)) static void child_alloc(int n)
 int main(int argc, char **argv)
 {
     int sleep_mode = argc == 4 && strcmp(argv[1], "sleep") == 0;
-    if (!sleep_mode && !(argc == 3 && strcmp(argv[1], "lock") == 0)) {
-        fprintf(stderr, "usage: atfork_main sleep MS FORKS | lock FORKS\n");
+    int wait_kind = argc == 3 ? (strcmp(argv[1], "sem") == 0 ? 1 : strcmp(argv[1], "spin") == 0 ? 2 : 0)
+                              : 0;
+    if (!sleep_mode && !wait_kind && !(argc == 3 && strcmp(argv[1], "lock") == 0)) {
+        fprintf(stderr, "usage: atfork_main sleep MS FORKS | lock FORKS | sem FORKS | spin FORKS\n");
         return 2;
     }
     int forks = atoi(argv[argc - 1]);
-    locked = !sleep_mode;
+    locked = !sleep_mode && !wait_kind;
     atfork_late_mode(sleep_mode ? atoi(argv[2]) : 0, locked);
+    if (wait_kind)
+        atfork_late_wait_mode(wait_kind);
     pthread_t t[THREADS];
     for (long i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, spinner, (void *)i);
