@@ -279,10 +279,11 @@ class Replay:
     def __init__(self, step):
         self.step = step
         self.live = {}        # addr -> (size, tid)
-        self.displaced = {}   # addr -> (size, tid, since): the older block
-        self.waiting = {}     # addr -> [(tid, since)]: frees with no block
-        self.recent = {}      # addr -> (tid, since, block): a free that matched
-        self.expiry = []      # (since, kind, addr) in time order
+        self.displaced = {}   # addr -> [(size, tid, since, id)], oldest first
+        self.waiting = {}     # addr -> [(tid, since, id)]: frees with no block
+        self.recent = {}      # addr -> (tid, since): a free that matched
+        self.expiry = []      # (since, id, kind, addr) in time order
+        self.ids = 0
         self.n = dict(allocations=0, frees=0, reallocs=0,
                       failed_allocations=0, unmatched_frees=0,
                       bytes_allocated=0)
@@ -290,22 +291,21 @@ class Replay:
     def expire(self, now):
         ex = self.expiry
         while ex and now - ex[0][0] >= self.step:
-            since, kind, addr = heapq.heappop(ex)
-            if kind == 0:
-                w = self.waiting.get(addr)
-                if w and w[0][1] == since:
-                    w.pop(0)
-                    self.n["unmatched_frees"] += 1
-                    if not w:
-                        del self.waiting[addr]
-            else:
-                d = self.displaced.get(addr)
-                if d and d[2] == since:
-                    del self.displaced[addr]      # forgotten
+            since, ident, kind, addr = heapq.heappop(ex)
+            table = self.waiting if kind == 0 else self.displaced
+            entries = table.get(addr, [])
+            for i, e in enumerate(entries):
+                if e[-1] == ident:
+                    del entries[i]
+                    if kind == 0:
+                        self.n["unmatched_frees"] += 1
+                    if not entries:
+                        del table[addr]
+                    break
 
     def alloc(self, now, tid, addr, size):
         w = self.waiting.get(addr)
-        other = [i for i, (t, _) in enumerate(w or []) if t != tid]
+        other = [i for i, e in enumerate(w or []) if e[0] != tid]
         if other:                         # another thread's free was first
             w.pop(other[0])
             if not w:
@@ -322,32 +322,35 @@ class Replay:
             del self.recent[addr]
             return
         old = self.live.get(addr)
-        if old is not None:
-            if self.step:
-                self.displaced[addr] = old + (now,)
-                heapq.heappush(self.expiry, (now, 1, addr))
-            else:
-                self.displaced.pop(addr, None)
+        if old is not None and self.step:
+            self.ids += 1
+            self.displaced.setdefault(addr, []).append(old + (now, self.ids))
+            heapq.heappush(self.expiry, (now, self.ids, 1, addr))
         self.live[addr] = (size, tid)
 
     def free(self, now, tid, addr):
         d = self.displaced.get(addr)
         cur = self.live.get(addr)
-        if d is not None and cur is not None:
-            del self.displaced[addr]
-            if cur[1] != tid:             # another thread: frees the old one
-                self.recent[addr] = (tid, now, d)
-                return True
-            self.live[addr] = d[:2]       # the newer one; the old is live
-            self.recent[addr] = (tid, now, cur)
+        if d and cur is not None:
+            # Several allocations there within a step: another thread's free
+            # takes the oldest kept block, the newest block's thread its own
+            # and the newest kept block is live again.
+            if cur[1] != tid:
+                d.pop(0)
+            else:
+                self.live[addr] = d.pop()[:2]
+            if not d:
+                del self.displaced[addr]
+            self.recent[addr] = (tid, now)
             return True
         if cur is not None:
             del self.live[addr]
-            self.recent[addr] = (tid, now, cur)
+            self.recent[addr] = (tid, now)
             return True
         if self.step:
-            self.waiting.setdefault(addr, []).append((tid, now))
-            heapq.heappush(self.expiry, (now, 0, addr))
+            self.ids += 1
+            self.waiting.setdefault(addr, []).append((tid, now, self.ids))
+            heapq.heappush(self.expiry, (now, self.ids, 0, addr))
         else:
             self.n["unmatched_frees"] += 1
         return False
@@ -424,6 +427,9 @@ def read_trace(path):
            "clock_step": step}
     out.update(rep.finish())
     out["truncated"] = state["truncated"]
+    if state["truncated"]:
+        sys.stderr.write("fptrace: %s: warning: cut short; read up to its last "
+                         "complete member\n" % path)
     return out
 
 
