@@ -213,7 +213,11 @@ class Decoder:
             func, flags, old, size, new = (p.varint() for _ in range(5))
             self.emit("realloc", old, size, new)
         elif t == SITE:
-            self.m.sites.append(tuple(p.varint() for _ in range(5)))
+            site = tuple(p.varint() for _ in range(5))
+            if site[0] != len(self.m.sites):
+                raise TraceError("SITE %d where the member's next id is %d"
+                                 % (site[0], len(self.m.sites)))
+            self.m.sites.append(site)
         elif t in (ALLOC_SHORT, ALLOC_SHORT_FREED, ALLOC_REUSE,
                    ALLOC_REUSE_FREED):
             self.short_alloc(p, t)
@@ -281,7 +285,8 @@ class Replay:
         self.live = {}        # addr -> (size, tid)
         self.displaced = {}   # addr -> [(size, tid, since, id)], oldest first
         self.waiting = {}     # addr -> [(tid, since, id)]: frees with no block
-        self.recent = {}      # addr -> (tid, since): a free that matched
+        self.taken = {}       # addr -> [(tid, since, id)]: see free()
+        self.recent = {}      # addr -> (tid, since): the last free that matched
         self.expiry = []      # (since, id, kind, addr) in time order
         self.ids = 0
         self.n = dict(allocations=0, frees=0, reallocs=0,
@@ -292,7 +297,7 @@ class Replay:
         ex = self.expiry
         while ex and now - ex[0][0] >= self.step:
             since, ident, kind, addr = heapq.heappop(ex)
-            table = self.waiting if kind == 0 else self.displaced
+            table = (self.waiting, self.displaced, self.taken)[kind]
             entries = table.get(addr, [])
             for i, e in enumerate(entries):
                 if e[-1] == ident:
@@ -311,15 +316,15 @@ class Replay:
             if not w:
                 del self.waiting[addr]
             return
-        r = self.recent.get(addr)
-        if w and r and r[0] != tid and now - r[1] < self.step:
-            # this thread's free waits here, and another thread freed here
-            # less than a step ago: that free was this block's, and the
-            # waiting free was the block the other free took.
-            w.pop(0)
-            if not w:
-                del self.waiting[addr]
-            del self.recent[addr]
+        tk = [i for i, e in enumerate(self.taken.get(addr, [])) if e[0] != tid]
+        if w and tk:
+            # this thread's free waits here, and another thread freed a
+            # block here less than a step before it: that free was this
+            # block's, and the waiting free the block the other free took.
+            for table, i in ((self.waiting, 0), (self.taken, tk[0])):
+                table[addr].pop(i)
+                if not table[addr]:
+                    del table[addr]
             return
         old = self.live.get(addr)
         if old is not None and self.step:
@@ -328,7 +333,15 @@ class Replay:
             heapq.heappush(self.expiry, (now, self.ids, 1, addr))
         self.live[addr] = (size, tid)
 
-    def free(self, now, tid, addr):
+    def wait(self, kind, now, tid, addr):
+        self.ids += 1
+        table = (self.waiting, self.displaced, self.taken)[kind]
+        table.setdefault(addr, []).append((tid, now, self.ids))
+        heapq.heappush(self.expiry, (now, self.ids, kind, addr))
+
+    def free(self, now, tid, addr, explicit=True):
+        """explicit: free() or realloc(p, 0); a realloc's free of the block
+        it moved or resized does not wait."""
         d = self.displaced.get(addr)
         cur = self.live.get(addr)
         if d and cur is not None:
@@ -341,16 +354,19 @@ class Replay:
                 self.live[addr] = d.pop()[:2]
             if not d:
                 del self.displaced[addr]
-            self.recent[addr] = (tid, now)
+            if explicit:
+                self.recent[addr] = (tid, now)
             return True
         if cur is not None:
             del self.live[addr]
-            self.recent[addr] = (tid, now)
+            if explicit:
+                self.recent[addr] = (tid, now)
             return True
-        if self.step:
-            self.ids += 1
-            self.waiting.setdefault(addr, []).append((tid, now, self.ids))
-            heapq.heappush(self.expiry, (now, self.ids, 0, addr))
+        if self.step and explicit:
+            r = self.recent.get(addr)
+            if r and r[0] != tid and now - r[1] < self.step:
+                self.wait(2, now, r[0], addr)
+            self.wait(0, now, tid, addr)
         else:
             self.n["unmatched_frees"] += 1
         return False
@@ -381,7 +397,8 @@ class Replay:
                 return
             if old != 0:
                 n["frees"] += 1
-                if self.free(now, tid, old) and new != 0:
+                self.free(now, tid, old, explicit=new == 0)
+                if new != 0:
                     n["reallocs"] += 1
             if new != 0:
                 n["allocations"] += 1
