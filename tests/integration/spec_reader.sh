@@ -16,7 +16,8 @@ require_shim
 require_report
 tests=$(cd "$(dirname "$0")/.." && pwd)
 fptrace=$tests/tools/fptrace.py
-keys="allocations frees reallocs failed_allocations unmatched_frees leaked_blocks leaked_bytes bytes_allocated"
+keys=(allocations frees reallocs failed_allocations unmatched_frees leaked_blocks leaked_bytes
+    bytes_allocated)
 
 # same_counts TRACE VERSION [MIN_ALLOCATIONS]: fptrace reads TRACE as format
 # VERSION and its counts are the report's summary's
@@ -25,7 +26,7 @@ same_counts() {
     python3 "$fptrace" "$trace" >"$TMPDIR/fptrace.json" 2>"$TMPDIR/fptrace.err" ||
         die "fptrace.py failed on $trace: $(cat "$TMPDIR/fptrace.err")"
     report_json "$trace"
-    diff=$(python3 - "$TMPDIR/fptrace.json" "$TMPDIR/report.json" "$version" "$min" $keys <<'PY'
+    diff=$(python3 - "$TMPDIR/fptrace.json" "$TMPDIR/report.json" "$version" "$min" "${keys[@]}" <<'PY'
 import json, sys
 mine = json.load(open(sys.argv[1]))["processes"]
 theirs = json.load(open(sys.argv[2]))["summary"]
