@@ -8,24 +8,12 @@
 #   bench/analyze_scale.sh [--reps N] [--pairs N]   (defaults 5, 5000000)
 # Writes bench/out/scale/scale.md and prints it; bench/run copies it into
 # bench/results.md's round-2 section.
-set -euo pipefail
-export LC_ALL=C
 REPS=5 PAIRS=5000000
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --reps) REPS=$2; shift 2 ;;
-    --pairs) PAIRS=$2; shift 2 ;;
-    *) echo "usage: bench/analyze_scale.sh [--reps N] [--pairs N]" >&2; exit 2 ;;
-    esac
-done
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=$ROOT/bench/out/scale
-mkdir -p "$OUT"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_options analyze_scale scale "$@"
 command -v heaptrack >/dev/null || apt-get install -y -qq heaptrack >/dev/null
-make -s -C "$ROOT" all
-cp "$ROOT/build/libfaultprof.so" "$ROOT/build/faultprof-report" "$OUT/"
-cc -O2 -g -pthread -o "$OUT/tight_loop" "$ROOT/bench/tight_loop.c"
-cc -O2 -g -pthread -o "$OUT/alloc_heavy" "$ROOT/bench/alloc_heavy.c"
+bench_build tight_loop alloc_heavy
 CORES=$(nproc)
 JOBS="1 2"
 [ "$CORES" -le 2 ] || JOBS="$JOBS $CORES"

@@ -12,19 +12,10 @@
 # end (PROCESS_END).
 #
 #   bench/live_cost.sh [--reps N] [--pairs N]     (defaults 3, 5000000)
-set -euo pipefail
-export LC_ALL=C
 REPS=3 PAIRS=5000000
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --reps) REPS=$2; shift 2 ;;
-    --pairs) PAIRS=$2; shift 2 ;;
-    *) echo "usage: bench/live_cost.sh [--reps N] [--pairs N]" >&2; exit 2 ;;
-    esac
-done
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=$ROOT/bench/out/live_cost
-mkdir -p "$OUT"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_options live_cost live_cost "$@"
 rm -f "$OUT"/raw.txt "$OUT"/*.gz
 command -v tmux >/dev/null || { echo "bench/live_cost.sh: needs tmux" >&2; exit 1; }
 make -s -C "$ROOT" all

@@ -13,22 +13,11 @@
 #   bench/record_parts.sh [--reps N] [--pairs N]      (defaults 5, 5000000)
 # Writes bench/out/parts/parts.md and prints it; bench/run copies it into
 # bench/results.md's round-2 section.
-set -euo pipefail
-export LC_ALL=C
 REPS=5 PAIRS=5000000
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --reps) REPS=$2; shift 2 ;;
-    --pairs) PAIRS=$2; shift 2 ;;
-    *) echo "usage: bench/record_parts.sh [--reps N] [--pairs N]" >&2; exit 2 ;;
-    esac
-done
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=$ROOT/bench/out/parts
-mkdir -p "$OUT"
-make -s -C "$ROOT" all
-cp "$ROOT/build/libfaultprof.so" "$OUT/"
-cc -O2 -g -pthread -o "$OUT/tight_loop" "$ROOT/bench/tight_loop.c"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_options record_parts parts "$@"
+bench_build tight_loop
 EVENTS=$((2 * 2 * PAIRS))
 
 # the configurations, in order: NAME and the environment it adds

@@ -10,24 +10,12 @@
 #
 #   bench/tight.sh [--reps N] [--pairs N]      (defaults 3, 5000000: the loop of the issue)
 # Writes bench/out/tight/tight.md and prints it.
-set -euo pipefail
-export LC_ALL=C
 REPS=3 PAIRS=5000000
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --reps) REPS=$2; shift 2 ;;
-    --pairs) PAIRS=$2; shift 2 ;;
-    *) echo "usage: bench/tight.sh [--reps N] [--pairs N]" >&2; exit 2 ;;
-    esac
-done
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=$ROOT/bench/out/tight
-mkdir -p "$OUT"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_options tight tight "$@"
 command -v heaptrack >/dev/null || apt-get install -y -qq heaptrack >/dev/null
-make -s -C "$ROOT" all
-cp "$ROOT/build/libfaultprof.so" "$ROOT/build/faultprof-report" "$OUT/"
-cc -O2 -g -pthread -o "$OUT/tight_loop" "$ROOT/bench/tight_loop.c"
-cc -O2 -g -pthread -o "$OUT/alloc_heavy" "$ROOT/bench/alloc_heavy.c"
+bench_build tight_loop alloc_heavy
 PROG=$OUT/tight_loop AH=$OUT/alloc_heavy
 
 # run NAME CMD...: one whole-process run; appends "NAME wall user sys maxrss"

@@ -1,0 +1,37 @@
+# bench/lib.sh: what the round-2 bench scripts share.  A script sets its
+# defaults of REPS and PAIRS, then
+#   . "$(dirname "$0")/lib.sh"
+#   bench_options SCRIPT OUTDIR "$@"
+# which reads --reps N and --pairs N (a usage line naming bench/SCRIPT.sh
+# otherwise), sets ROOT (the repository) and OUT (bench/out/OUTDIR, made).
+# shellcheck shell=bash
+set -euo pipefail
+export LC_ALL=C
+
+# shellcheck disable=SC2034  # REPS, PAIRS, ROOT, OUT: the caller's
+bench_options() {
+    local script=$1 dir=$2
+    shift 2
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        --reps) REPS=$2; shift 2 ;;
+        --pairs) PAIRS=$2; shift 2 ;;
+        *) echo "usage: bench/$script.sh [--reps N] [--pairs N]" >&2; exit 2 ;;
+        esac
+    done
+    ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    OUT=$ROOT/bench/out/$dir
+    mkdir -p "$OUT"
+}
+
+# bench_build PROGRAM...: the project built, the shim and the report copied
+# into OUT (what the run measures stays put while the tree changes), and
+# each bench/PROGRAM.c compiled there as users build (-O2 -g)
+bench_build() {
+    make -s -C "$ROOT" all
+    cp "$ROOT/build/libfaultprof.so" "$ROOT/build/faultprof-report" "$OUT/"
+    local p
+    for p in "$@"; do
+        cc -O2 -g -pthread -o "$OUT/$p" "$ROOT/bench/$p.c"
+    done
+}
