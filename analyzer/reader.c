@@ -970,13 +970,14 @@ static int short_alloc(struct cursor *c, struct fp_record *rec)
         .func = s->func, .flags = s->flags, .size = a.size, .addr = c->last_addr,
         .stack = s->stack, .align = s->align,
     };
-    /* a _FREED form, or with fp_reader_fuse FREE_BACK 1 next (type, length
-     * 1, back 1): the same block freed, at the same time, leaving the last
-     * address as it is */
+    /* a _FREED form, or with fp_reader_fuse FREE_BACK 1 next (type, back 1
+     * in 3.x; type, length 1, back 1 in 2.x): the same block freed, at the
+     * same time, leaving the last address as it is */
     const uint8_t *q = c->out + c->out_pos;
-    if (!freed && c->r->fuse && c->out_len - c->out_pos >= 3 && q[0] == FP_REC_FREE_BACK &&
-        q[1] == 1 && q[2] == 1) {
-        c->out_pos += 3;
+    size_t fb = c->r->major >= 3 ? 2 : 3;
+    if (!freed && c->r->fuse && c->out_len - c->out_pos >= fb && q[0] == FP_REC_FREE_BACK &&
+        q[1] == 1 && q[fb - 1] == 1) {
+        c->out_pos += fb;
         freed = 1;
     }
     rec->freed_next = freed;
@@ -1070,11 +1071,21 @@ static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int time
     return rec;
 }
 
+/* The end of an unframed record's n varint fields from p, or NULL when
+ * they run past end or one is too long. */
+static inline const uint8_t *unframed_end(const uint8_t *p, const uint8_t *end, unsigned n)
+{
+    uint64_t v;
+    for (unsigned i = 0; i < n && p; i++)
+        p = fp_varint_at(p, end, &v);
+    return p;
+}
+
 /* Decodes the next record of the cursor into c->rec (c->has = 1), or leaves
- * c->has = 0 when the chain is exhausted.  Returns 0 or -1.  Inline: a
- * timed or short record with a one-byte length, wholly in the buffer
- * (nearly all of them); the rest, and everything at member ends, in
- * cursor_peek_slow. */
+ * c->has = 0 when the chain is exhausted.  Returns 0 or -1.  Inline: a 3.0
+ * short allocation or free, or a timed or short record with a one-byte
+ * length, wholly in the buffer (nearly all of them); the rest, and
+ * everything at member ends, in cursor_peek_slow. */
 static inline int cursor_peek(struct cursor *c)
 {
     size_t avail = c->out_len - c->out_pos;
@@ -1083,6 +1094,14 @@ static inline int cursor_peek(struct cursor *c)
         unsigned type = p[0], len = p[1];
         uint64_t dt;
         const uint8_t *q;
+        if (fp_record_unframed(type, c->r->major)) {
+            if (__builtin_expect(avail >= FP_UNFRAMED_MAX, 1) &&
+                (q = unframed_end(p + 1, p + avail, fp_unframed_fields(type))) != NULL) {
+                c->out_pos += (size_t)(q - p);
+                return short_resolve(c, rec_at(c, type, 0, p + 1, q));
+            }
+            return cursor_peek_slow(c);
+        }
         if (__builtin_expect(len < 0x80 && len + 2u <= avail, 1) && is_short(type)) {
             c->out_pos += 2 + len;
             return short_resolve(c, rec_at(c, type, 0, p + 2, p + 2 + len));
@@ -1123,10 +1142,23 @@ static int cursor_peek_slow(struct cursor *c)
     const uint8_t *p = c->out + c->out_pos, *end = c->out + c->out_len;
     unsigned type = *p++;
     uint64_t len;
-    if (fp_get_varint(&p, end, &len) < 0 || len > FP_MAX_RECORD)
-        return fail(r, "corrupt record header in member at byte %llu",
-                    (unsigned long long)c->cur_member_off);
-    size_t hdr = (size_t)(p - (c->out + c->out_pos));
+    size_t hdr;
+    if (fp_record_unframed(type, r->major)) {
+        /* no length: its fields end it */
+        if (c->out_len - c->out_pos < FP_UNFRAMED_MAX && cursor_fill(c, FP_UNFRAMED_MAX) < 0)
+            return -1;
+        p = c->out + c->out_pos + 1;
+        const uint8_t *q = unframed_end(p, c->out + c->out_len, fp_unframed_fields(type));
+        if (!q)
+            return corrupt_rec(c, type);
+        hdr = 1;
+        len = (uint64_t)(q - p);
+    } else {
+        if (fp_get_varint(&p, end, &len) < 0 || len > FP_MAX_RECORD)
+            return fail(r, "corrupt record header in member at byte %llu",
+                        (unsigned long long)c->cur_member_off);
+        hdr = (size_t)(p - (c->out + c->out_pos));
+    }
     if (c->out_len - c->out_pos < hdr + len && cursor_fill(c, hdr + len) < 0)
         return -1;
     if (c->out_len - c->out_pos < hdr + len)

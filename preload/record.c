@@ -202,11 +202,19 @@ static inline uint8_t *clock_tick(struct fp_thread *t, uint8_t *p, uint64_t now)
     return q;
 }
 
-/* a short record of type with payload [p + 2, q): its length byte */
+/* SITE, of payload [p + 2, q): its type and length byte */
+static inline uint8_t *site_close(uint8_t *p, uint8_t *q)
+{
+    p[0] = FP_REC_SITE;
+    p[1] = (uint8_t)(q - (p + 2));
+    return q;
+}
+
+/* a short allocation or free: its type, its fields at p + 1 (no length,
+ * faultprof-trace(5)) */
 static inline uint8_t *short_close(uint8_t *p, uint8_t type, uint8_t *q)
 {
     p[0] = type;
-    p[1] = (uint8_t)(q - (p + 2));
     return q;
 }
 
@@ -217,7 +225,7 @@ static inline uint8_t *addr_delta(struct fp_thread *t, uint8_t *p, uint64_t addr
     return p;
 }
 
-/* TIME, SITE and ALLOC_SHORT payloads are all shorter than 0x80 bytes */
+/* TIME's and SITE's payloads are shorter than 0x80 bytes (one length byte) */
 #define SHORT_ROOM ((2 + FP_VARINT_MAX) + (2 + 5 * FP_VARINT_MAX) + (2 + 3 * FP_VARINT_MAX))
 
 void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint64_t now)
@@ -236,7 +244,7 @@ void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint6
             .id = t->site_next, .func = x->func, .flags = x->flags, .stack = x->stack,
             .align = x->align,
         };
-        p = short_close(p, FP_REC_SITE, fp_enc_site(p + 2, &site));
+        p = site_close(p, fp_enc_site(p + 2, &site));
         *s = (struct fp_site_slot){ .stack = x->stack, .align = x->align, .gen = t->block_gen,
                                     .id = t->site_next++, .func_flags = ff };
     }
@@ -244,7 +252,7 @@ void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint6
     unsigned cls = fp_size_class(x->size);
     struct fp_reuse_list *l = fp_reuse_get(t->reuse, cls, t->block_gen);
     int k = fp_reuse_find(l, x->addr);
-    uint8_t *q = fp_enc_U(fp_enc_U(p + 2, s->id), x->size);
+    uint8_t *q = fp_enc_U(fp_enc_U(p + 1, s->id), x->size);
     t->alloc_at = (uint32_t)(p - t->data);
     if (k >= 0) {
         fp_reuse_take(l, (unsigned)k);
@@ -288,9 +296,9 @@ void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_
         uint32_t back = t->alloc_next - b->n + 1;
         if (free_in_place(t, p, back))
             return;
-        p = short_close(p, FP_REC_FREE_BACK, fp_enc_U(p + 2, back));
+        p = short_close(p, FP_REC_FREE_BACK, fp_enc_U(p + 1, back));
     } else {
-        p = short_close(p, FP_REC_FREE_SHORT, addr_delta(t, p + 2, x->addr));
+        p = short_close(p, FP_REC_FREE_SHORT, addr_delta(t, p + 1, x->addr));
     }
     rec_commit(t, p);
 }

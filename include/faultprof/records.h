@@ -460,6 +460,19 @@ FP_RECORD_LIST(FP_X)
 #undef FP_MAX
 #undef FP_ENC
 
+/* 3.0: the short allocations and frees have no length: the type byte, then
+ * their fields (3 for the allocations, 1 for the frees).  In 2.x they have
+ * one, as every other record. */
+#define FP_UNFRAMED_MAX (1 + 3 * FP_VARINT_MAX)    /* the longest of them */
+static inline int fp_record_unframed(unsigned type, unsigned major)
+{
+    return major >= 3 && type >= FP_REC_ALLOC_SHORT && type <= FP_REC_ALLOC_REUSE_FREED;
+}
+static inline unsigned fp_unframed_fields(unsigned type)
+{
+    return type == FP_REC_FREE_SHORT || type == FP_REC_FREE_BACK ? 1 : 3;
+}
+
 /* BRK's arg: sbrk's increment, or brk's address */
 static inline int64_t fp_brk_arg(const struct fp_rec_brk *x)
 {

@@ -177,10 +177,20 @@ class Decoder:
             return False
         return True
 
+    def unframed(self, t):
+        """3.0: the short allocations and frees have no length"""
+        return self.major >= 3 and ALLOC_SHORT <= t <= ALLOC_REUSE_FREED
+
     def member(self, raw, first):
         pos = self.header(raw) if first else 0
         while pos < len(raw):
             rtype = raw[pos]
+            if self.unframed(rtype):
+                # the type, then its fields: one for a free, three else
+                p = Payload(raw, pos + 1, len(raw), rtype)
+                self.record(p)
+                pos = p.pos
+                continue
             length, pos = read_varint(raw, pos + 1)
             if length > MAX_PAYLOAD:
                 raise TraceError("record 0x%02x of %d bytes (more than 1 MiB)"

@@ -90,11 +90,18 @@ static inline void tg_flush(struct tg *g)
 }
 
 /* Appends one record: the type, its length and the payload, after dt for a
- * timed record (t != TG_UNTIMED). */
+ * timed record (t != TG_UNTIMED); a short allocation or free of this
+ * version has no length (fp_record_unframed). */
 static inline void tg_record(struct tg *g, unsigned type, uint64_t t, const uint8_t *pay, size_t n)
 {
     uint8_t hdr[1 + 2 * FP_VARINT_MAX], dt[FP_VARINT_MAX];
     size_t dl = 0;
+    if (fp_record_unframed(type, FP_VERSION_MAJOR) && t == TG_UNTIMED) {
+        hdr[0] = (uint8_t)type;
+        tg_raw(g, hdr, 1);
+        tg_raw(g, pay, n);
+        return;
+    }
     if (t != TG_UNTIMED) {
         dl = fp_put_varint(dt, t - g->t_cur);
         g->t_cur = t;
