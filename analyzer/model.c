@@ -1655,9 +1655,11 @@ static inline uint32_t live_flags(const struct fp_proc *p, uint64_t flags)
     return fl;
 }
 
-/* ALLOC; read_reader calls it straight from the record, apply from an event. */
-static int on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t,
-                    const struct fp_rec_alloc *x, uint32_t at_once)
+/* ALLOC; read_reader calls it straight from the record (inlined there: it
+ * runs for most records), apply from an event. */
+static inline __attribute__((always_inline)) int
+on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t, const struct fp_rec_alloc *x,
+         uint32_t at_once)
 {
     struct fp_proc *p = &m->procs[pi];
     int64_t si = call_stack(m, pi, ti, x->stack);

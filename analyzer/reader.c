@@ -924,17 +924,26 @@ static inline struct fp_reuse_list *reuse_list(struct cursor *c, unsigned cls)
 
 /* ALLOC_SHORT and ALLOC_REUSE (same site and size; the address from the
  * delta or from the free list), and their _FREED forms (a FREE_BACK 1
- * with them) */
-static int short_alloc(struct cursor *c, struct fp_record *rec)
+ * with them).  v: the fields as cursor_peek read them, or NULL to decode
+ * the payload. */
+static inline __attribute__((always_inline)) int
+short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
 {
     struct fp_rec_alloc_short a;
     struct fp_rec_alloc_reuse u = { 0 };
     int reuse = rec->type == FP_REC_ALLOC_REUSE || rec->type == FP_REC_ALLOC_REUSE_FREED;
     int freed = rec->type == FP_REC_ALLOC_SHORT_FREED || rec->type == FP_REC_ALLOC_REUSE_FREED;
     int kept = 0;                  /* its free leaves the list as the allocation found it */
-    if (reuse ? fp_dec_alloc_reuse(rec->p, rec->end, &u) < 0
-              : fp_dec_alloc_short(rec->p, rec->end, &a) < 0)
+    if (v) {
+        if (reuse)
+            u = (struct fp_rec_alloc_reuse){ .site = v[0], .size = v[1], .reuse = v[2] };
+        else
+            a = (struct fp_rec_alloc_short){ .site = v[0], .size = v[1],
+                                             .addr_delta = fp_unzigzag(v[2]) };
+    } else if (reuse ? fp_dec_alloc_reuse(rec->p, rec->end, &u) < 0
+                     : fp_dec_alloc_short(rec->p, rec->end, &a) < 0) {
         return corrupt_rec(c, rec->type);
+    }
     if (reuse)
         a = (struct fp_rec_alloc_short){ .site = u.site, .size = u.size };
     if (a.site >= c->nsites)
@@ -1006,25 +1015,31 @@ static int short_site(struct cursor *c, struct fp_record *rec)
 
 /* SITE, ALLOC_SHORT, FREE_SHORT, FREE_BACK: the member's sites, its
  * ALLOC_SHORT addresses and its last address (reset by its BLOCK) resolve
- * the short forms into rec->x. */
-static int short_resolve(struct cursor *c, struct fp_record *rec)
+ * the short forms into rec->x.  v: an unframed record's fields as
+ * cursor_peek read them, or NULL to decode the payload. */
+static inline __attribute__((always_inline)) int
+short_resolve(struct cursor *c, struct fp_record *rec, const uint64_t *v)
 {
     switch (rec->type) {
     case FP_REC_ALLOC_SHORT:
     case FP_REC_ALLOC_REUSE:
     case FP_REC_ALLOC_SHORT_FREED:
     case FP_REC_ALLOC_REUSE_FREED:
-        return short_alloc(c, rec);
+        return short_alloc(c, rec, v);
     case FP_REC_FREE_SHORT: {
         struct fp_rec_free_short f;
-        if (fp_dec_free_short(rec->p, rec->end, &f) < 0)
+        if (v)
+            f.addr_delta = fp_unzigzag(v[0]);
+        else if (fp_dec_free_short(rec->p, rec->end, &f) < 0)
             return corrupt_rec(c, rec->type);
         c->last_addr += (uint64_t)f.addr_delta;
         break;
     }
     case FP_REC_FREE_BACK: {
         struct fp_rec_free_back f;
-        if (fp_dec_free_back(rec->p, rec->end, &f) < 0)
+        if (v)
+            f.back = v[0];
+        else if (fp_dec_free_back(rec->p, rec->end, &f) < 0)
             return corrupt_rec(c, rec->type);
         if (f.back == 0 || f.back > c->nallocs)
             return fail(c->r, "corrupt: FREE_BACK %llu with %u ALLOC_SHORT records before it in "
@@ -1071,22 +1086,24 @@ static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int time
     return rec;
 }
 
-/* The end of an unframed record's n varint fields from p, or NULL when
- * they run past end or one is too long. */
-static inline const uint8_t *unframed_end(const uint8_t *p, const uint8_t *end, unsigned n)
+/* An unframed record's n varint fields from p into v: their end, or NULL
+ * when they run past end or one is too long. */
+static inline const uint8_t *unframed_fields(const uint8_t *p, const uint8_t *end, unsigned n,
+                                             uint64_t *v)
 {
-    uint64_t v;
     for (unsigned i = 0; i < n && p; i++)
-        p = fp_varint_at(p, end, &v);
+        p = fp_varint_at(p, end, &v[i]);
     return p;
 }
 
 /* Decodes the next record of the cursor into c->rec (c->has = 1), or leaves
  * c->has = 0 when the chain is exhausted.  Returns 0 or -1.  Inline: a 3.0
  * short allocation or free, or a timed or short record with a one-byte
- * length, wholly in the buffer (nearly all of them); the rest, and
- * everything at member ends, in cursor_peek_slow. */
-static inline int cursor_peek(struct cursor *c)
+ * length, wholly in the buffer (nearly all of them), with short_resolve
+ * and short_alloc inlined and the fields read once: the common record is
+ * decoded inside fp_reader_next without a call; the rest, and everything
+ * at member ends, in cursor_peek_slow. */
+static inline __attribute__((always_inline)) int cursor_peek(struct cursor *c)
 {
     size_t avail = c->out_len - c->out_pos;
     const uint8_t *p = c->out + c->out_pos;
@@ -1095,16 +1112,17 @@ static inline int cursor_peek(struct cursor *c)
         uint64_t dt;
         const uint8_t *q;
         if (fp_record_unframed(type, c->r->major)) {
+            uint64_t v[3];
             if (__builtin_expect(avail >= FP_UNFRAMED_MAX, 1) &&
-                (q = unframed_end(p + 1, p + avail, fp_unframed_fields(type))) != NULL) {
+                (q = unframed_fields(p + 1, p + avail, fp_unframed_fields(type), v)) != NULL) {
                 c->out_pos += (size_t)(q - p);
-                return short_resolve(c, rec_at(c, type, 0, p + 1, q));
+                return short_resolve(c, rec_at(c, type, 0, p + 1, q), v);
             }
             return cursor_peek_slow(c);
         }
         if (__builtin_expect(len < 0x80 && len + 2u <= avail, 1) && is_short(type)) {
             c->out_pos += 2 + len;
-            return short_resolve(c, rec_at(c, type, 0, p + 2, p + 2 + len));
+            return short_resolve(c, rec_at(c, type, 0, p + 2, p + 2 + len), NULL);
         }
         if (__builtin_expect(len < 0x80 && len + 2u <= avail && rec_timed[type], 1) &&
             (q = fp_varint_at(p + 2, p + 2 + len, &dt)) != NULL) {
@@ -1148,7 +1166,8 @@ static int cursor_peek_slow(struct cursor *c)
         if (c->out_len - c->out_pos < FP_UNFRAMED_MAX && cursor_fill(c, FP_UNFRAMED_MAX) < 0)
             return -1;
         p = c->out + c->out_pos + 1;
-        const uint8_t *q = unframed_end(p, c->out + c->out_len, fp_unframed_fields(type));
+        uint64_t v[3];
+        const uint8_t *q = unframed_fields(p, c->out + c->out_len, fp_unframed_fields(type), v);
         if (!q)
             return corrupt_rec(c, type);
         hdr = 1;
@@ -1194,7 +1213,7 @@ static int cursor_peek_slow(struct cursor *c)
         timed = 1;
     }
     struct fp_record *rec = rec_at(c, type, timed, p, end);
-    return is_short(type) ? short_resolve(c, rec) : 0;
+    return is_short(type) ? short_resolve(c, rec, NULL) : 0;
 }
 
 /* ---- decode workers: with fp_reader_fuse (the model's reading) in time
