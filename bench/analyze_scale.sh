@@ -5,14 +5,22 @@
 # bench/alloc_heavy), runs interleaved, medians of REPS whole-process times
 # from /usr/bin/time (wall, user+sys CPU, max RSS).
 #
-#   bench/analyze_scale.sh [--reps N] [--pairs N]   (defaults 5, 5000000)
+#   bench/analyze_scale.sh [--instructions] [--reps N] [--pairs N]   (defaults 5, 5000000)
+# --instructions: also each analyzer once under valgrind's callgrind, -j 1:
+# instructions executed, which a busy or shared machine does not blur (a
+# few minutes more).
 # Writes bench/out/scale/scale.md and prints it; bench/run copies it into
 # bench/results.md's round-2 section.
-REPS=5 PAIRS=5000000
+REPS=5 PAIRS=5000000 INSTR=0
+if [ "${1:-}" = --instructions ]; then
+    INSTR=1
+    shift
+fi
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_options analyze_scale scale "$@"
 command -v heaptrack >/dev/null || apt-get install -y -qq heaptrack >/dev/null
+[ "$INSTR" = 0 ] || command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
 bench_build tight_loop alloc_heavy
 CORES=$(nproc)
 JOBS="1 2"
@@ -36,7 +44,7 @@ run() {
     awk -v n="$name" '{ printf "%s %s %.2f %s\n", n, $1, $2 + $3, $4 }' "$OUT/time.tmp" >>"$OUT/raw.txt"
 }
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-for r in $(seq 1 "$REPS"); do
+for _ in $(seq 1 "$REPS"); do
     for w in tl ah; do
         trace=$TL ht=$HT_TL
         [ $w = tl ] || trace=$AH ht=$HT_AH
@@ -46,6 +54,21 @@ for r in $(seq 1 "$REPS"); do
         run "$w.ht" heaptrack_print "$ht"
     done
 done
+# instructions NAME CMD...: appends "NAME count" (callgrind's total)
+: >"$OUT/instr.txt"
+instructions() {
+    local name=$1; shift
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >/dev/null 2>"$OUT/stderr.tmp" ||
+        { echo "bench: $name failed under callgrind:" >&2; cat "$OUT/stderr.tmp" >&2; exit 1; }
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$OUT/stderr.tmp" | awk -v n="$name" '{ print n, $1 }' >>"$OUT/instr.txt"
+}
+if [ "$INSTR" = 1 ]; then
+    instructions tl.j1 "$OUT/faultprof-report" -q -j 1 "$TL"
+    instructions tl.ht heaptrack_print "$HT_TL"
+    instructions ah.j1 "$OUT/faultprof-report" -q -j 1 "$AH"
+    instructions ah.ht heaptrack_print "$HT_AH"
+fi
+icount() { awk -v n="$1" '$1 == n { print $2 }' "$OUT/instr.txt"; }
 med() { # NAME FIELD (2 wall, 3 cpu, 4 rss)
     awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$OUT/raw.txt" | sort -g |
         awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
@@ -54,7 +77,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 {
     echo "# analysis by thread count: \`bench/analyze_scale.sh --reps $REPS --pairs $PAIRS\`"
     echo
-    echo "- date $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $CORES CPUs, load before the run: $LOAD"
+    echo "- $(bench_stamp), load before the run: $LOAD"
     echo "- \`faultprof-report -q -j N TRACE\` against \`heaptrack_print TRACE\`, medians of $REPS interleaved runs; efficiency: heaptrack_print's CPU over ours"
     for w in tl ah; do
         echo
@@ -72,5 +95,18 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
         done
         echo "| heaptrack_print | $hw | $hc | $(med "$w.ht" 4) | | |"
     done
+    if [ "$INSTR" = 1 ]; then
+        echo
+        echo "Instructions executed (valgrind --tool=callgrind, one run each, \`-j 1\`):"
+        echo
+        echo "| | faultprof-report | heaptrack_print | heaptrack_print's over ours |"
+        echo "| --- | ---: | ---: | ---: |"
+        for w in tl ah; do
+            label="tight loop"
+            [ $w = tl ] || label="alloc_heavy"
+            a=$(icount "$w.j1") b=$(icount "$w.ht")
+            echo "| $label | $a | $b | $(ratio "$b" "$a")x |"
+        done
+    fi
 } >"$OUT/scale.md"
 cat "$OUT/scale.md"

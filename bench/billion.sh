@@ -21,6 +21,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"     # bench_stamp
 OUT=$ROOT/bench/out/billion
 mkdir -p "$OUT"
 make -s -C "$ROOT" all
@@ -47,7 +49,7 @@ f() { awk "BEGIN { printf \"$1\", $2 }"; }
 {
     echo "# a billion events: \`bench/billion.sh --pairs $PAIRS\`"
     echo
-    echo "- date $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- $(bench_stamp), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- workload: \`tight_loop 2 $PAIRS\`: $EVENTS malloc and free calls; the report read $records records"
     echo
     echo "| | wall s | CPU s (user+sys) | max RSS | per 1e9 events |"

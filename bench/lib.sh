@@ -35,3 +35,11 @@ bench_build() {
         cc -O2 -g -pthread -o "$OUT/$p" "$ROOT/bench/$p.c"
     done
 }
+
+# bench_stamp: "date ..., commit ..., N CPUs (model)", the start of a
+# result's first line (figures from different machines are not comparable)
+bench_stamp() {
+    local model
+    model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+    echo "date $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) CPUs (${model:-unknown model})"
+}

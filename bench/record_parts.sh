@@ -38,7 +38,7 @@ declare -A WHAT=(
 )
 
 : >"$OUT/raw.txt"
-for r in $(seq 1 "$REPS"); do
+for _ in $(seq 1 "$REPS"); do
     for name in "${NAMES[@]}"; do
         rm -f "$OUT"/t.*.gz
         cmd=("$OUT/tight_loop" 2 "$PAIRS")
@@ -61,7 +61,7 @@ med() { # NAME FIELD (wall, or cpu: user+sys)
 {
     echo "# recording cost by part: \`bench/record_parts.sh --reps $REPS --pairs $PAIRS\`"
     echo
-    echo "- date $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) CPUs, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- $(bench_stamp), load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- workload: \`tight_loop 2 $PAIRS\`: $EVENTS events; medians of $REPS interleaved runs; a part's ns per event is its row's CPU minus the row above, over the events"
     echo
     echo "| configuration | wall s | CPU s (user+sys) | part, ns of CPU per event |"

@@ -34,7 +34,7 @@ FP=(env LD_PRELOAD="$OUT/libfaultprof.so")
 : >"$OUT/raw.txt"
 rm -f "$OUT"/fp.*.gz "$OUT"/ht.*
 EVENTS=$((2 * 2 * PAIRS))
-for r in $(seq 1 "$REPS"); do
+for _ in $(seq 1 "$REPS"); do
     run native "$PROG" 2 "$PAIRS"
     rm -f "$OUT"/fp.*.gz
     run faultprof "${FP[@]}" FAULTPROF_OUTPUT="$OUT/fp.%p.gz" "$PROG" 2 "$PAIRS"
@@ -42,14 +42,14 @@ for r in $(seq 1 "$REPS"); do
     run heaptrack heaptrack -o "$OUT/ht" "$PROG" 2 "$PAIRS"
 done
 FP_TRACE=$(ls "$OUT"/fp.*.gz) HT_TRACE=$(ls "$OUT"/ht.*)
-for r in $(seq 1 "$REPS"); do
+for _ in $(seq 1 "$REPS"); do
     run report "$OUT/faultprof-report" -q "$FP_TRACE"
     run heaptrack_print heaptrack_print "$HT_TRACE"
 done
 # bench/alloc_heavy (2 threads x 1M pairs of mixed sizes, blocks kept a
 # while): the same figures
 rm -f "$OUT"/ah.*
-for r in $(seq 1 "$REPS"); do
+for _ in $(seq 1 "$REPS"); do
     run ah_native "$AH"
     rm -f "$OUT"/ah.fp.*.gz
     run ah_faultprof "${FP[@]}" FAULTPROF_OUTPUT="$OUT/ah.fp.%p.gz" "$AH"
@@ -59,7 +59,7 @@ done
 AH_FP=$(ls "$OUT"/ah.fp.*.gz) AH_HT=$(ls "$OUT"/ah.ht.*)
 AH_EVENTS=$("$OUT/faultprof-report" --format json "$AH_FP" | python3 -c 'import json, sys
 s = json.load(sys.stdin)["summary"]; print(s["allocations"] + s["frees"])')
-for r in $(seq 1 "$REPS"); do
+for _ in $(seq 1 "$REPS"); do
     run ah_report "$OUT/faultprof-report" -q "$AH_FP"
     run ah_heaptrack_print heaptrack_print "$AH_HT"
 done
@@ -68,7 +68,7 @@ done
 SCALE=""
 for th in 1 2 4 8 16; do
     p=$((2 * PAIRS / th))
-    for r in $(seq 1 "$REPS"); do
+    for _ in $(seq 1 "$REPS"); do
         run "native$th" "$PROG" "$th" "$p"
         rm -f "$OUT"/sc.*.gz
         run "faultprof$th" "${FP[@]}" FAULTPROF_OUTPUT="$OUT/sc.%p.gz" "$PROG" "$th" "$p"
@@ -85,7 +85,7 @@ CORES=$(nproc)
 {
     echo "# tight loop: \`bench/tight.sh --reps $REPS --pairs $PAIRS\`"
     echo
-    echo "- date $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $CORES CPUs, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- $(bench_stamp), load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- workload: \`tight_loop 2 $PAIRS\`: $EVENTS events (malloc and free calls)"
     echo
     echo "| | native | faultprof | heaptrack |"
