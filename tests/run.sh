@@ -1,7 +1,8 @@
 #!/bin/bash
 # faultprof's test runner: the cmocka unit tests in $BUILD/tests/unit, then
-# the shell tests in tests/integration, one line per test and a closing
-# "N passed, N failed, N skipped".  A test exits 0 to pass, 77 to skip.
+# the shell tests in tests/integration, one line per test with its wall
+# time and a closing "N passed, N failed, N skipped".  A test exits 0 to
+# pass, 77 to skip.
 #
 # usage: tests/run.sh [-v] [--unit-only] [NAME...]
 #   -v           show every test's output, not only a failing one's
@@ -46,7 +47,7 @@ selected() {
 # and records its verdict.
 run_one() {
     local name=$1; shift
-    local tmp log rc reason
+    local tmp log rc reason took start=$EPOCHREALTIME
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/faultprof-test.XXXXXX") || exit 2
     log=$(mktemp "${TMPDIR:-/tmp}/faultprof-test-log.XXXXXX") || exit 2
     # In TMPDIR, so that default-named trace files land there.  timeout(1)
@@ -54,14 +55,15 @@ run_one() {
     (cd "$tmp" && TMPDIR=$tmp exec timeout -k 10 "$TEST_TIMEOUT" "$@" \
         </dev/null >"$log" 2>&1)
     rc=$?
+    took=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }')
     case $rc in
-    0)  echo "PASS $name"; passed=$((passed + 1)) ;;
+    0)  echo "PASS $name ($took)"; passed=$((passed + 1)) ;;
     77) reason=$(sed -n 's/^SKIP: //p' "$log" | tail -n 1)
         echo "SKIP $name${reason:+ ($reason)}"; skipped=$((skipped + 1)) ;;
     124|137)
         echo "FAIL $name (timed out after ${TEST_TIMEOUT}s)"
         failed=$((failed + 1)); failed_names+=("$name") ;;
-    *)  echo "FAIL $name (exit $rc)"
+    *)  echo "FAIL $name (exit $rc, $took)"
         failed=$((failed + 1)); failed_names+=("$name") ;;
     esac
     if [ "$verbose" = 1 ] || { [ "$rc" != 0 ] && [ "$rc" != 77 ]; }; then
