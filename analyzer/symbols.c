@@ -21,6 +21,7 @@
 #include "hmap.h"
 #include "model.h"
 #include "reader.h"
+#include "symindex.h"
 
 struct proc_syms {
     int ready;
@@ -55,6 +56,14 @@ struct fp_syms {
     /* sized symbols found so far, by module and start (sym_known) */
     struct sym_range *ranges;
     size_t nranges, capranges;
+    /* each module's symbols by address, made at its first lookup */
+    struct mod_index *mods;
+    size_t nmods, capmods;
+};
+
+struct mod_index {
+    const Dwfl_Module *mod;
+    struct fp_symindex *x;         /* NULL: ask elfutils */
 };
 
 struct sym_range {
@@ -702,9 +711,35 @@ static int is_sigreturn(const char *file, uint64_t vaddr)
 
 /* ---- the symbol table's name for an address.  elfutils finds it by a
  * linear search of the module's symbols (dwfl_module_addrinfo): for node's
- * 74,000, a trace's few thousand addresses took 12 s.  Most addresses fall
- * in functions already looked up, so each sized symbol found is kept, by
- * module and range, and an address inside one is answered from it. */
+ * 74,000, a trace's few thousand addresses took 12 s, and a clang trace's
+ * 33 s in libLLVM's.  The module's symbols sorted by address (symindex.h)
+ * answer as elfutils would; and most addresses fall in functions already
+ * looked up, so each sized symbol found is kept, by module and range, and
+ * an address inside one is answered from it. */
+static const char *module_addrinfo(struct fp_syms *s, Dwfl_Module *mod, uint64_t pc,
+                                   GElf_Off *off, GElf_Sym *sym)
+{
+    struct mod_index *mi = NULL;
+    for (size_t i = s->nmods; i-- > 0;)
+        if (s->mods[i].mod == mod) {
+            mi = &s->mods[i];
+            break;
+        }
+    if (!mi && s->nmods == s->capmods) {
+        size_t nc = s->capmods ? 2 * s->capmods : 16;
+        struct mod_index *nm = realloc(s->mods, nc * sizeof(*nm));
+        if (nm)
+            s->mods = nm, s->capmods = nc;
+    }
+    if (!mi && s->nmods < s->capmods) {
+        mi = &s->mods[s->nmods++];
+        *mi = (struct mod_index){ mod, fp_symindex_new(mod) };
+    }
+    if (mi && mi->x)
+        return fp_symindex_lookup(mi->x, mod, pc, off, sym);
+    return dwfl_module_addrinfo(mod, pc, off, sym, NULL, NULL, NULL);
+}
+
 static int range_cmp(const struct sym_range *r, const Dwfl_Module *mod, uint64_t pc)
 {
     if (r->mod != mod)
@@ -734,7 +769,7 @@ static const char *sym_name(struct fp_syms *s, Dwfl_Module *mod, uint64_t pc)
         return s->ranges[i - 1].name;
     GElf_Off off;
     GElf_Sym sym;
-    const char *sn = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+    const char *sn = module_addrinfo(s, mod, pc, &off, &sym);
     if (!sn || sym.st_size == 0 || off >= sym.st_size)
         return sn;
     const char *name = istr(s, sn);
@@ -1019,5 +1054,8 @@ void fp_syms_free(struct fp_syms *s)
     free(s->ftab);
     free(s->res);
     free(s->ranges);
+    for (size_t i = 0; i < s->nmods; i++)
+        fp_symindex_free(s->mods[i].x);
+    free(s->mods);
     free(s);
 }
