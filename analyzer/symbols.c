@@ -712,10 +712,10 @@ static int is_sigreturn(const char *file, uint64_t vaddr)
 /* ---- the symbol table's name for an address.  elfutils finds it by a
  * linear search of the module's symbols (dwfl_module_addrinfo): for node's
  * 74,000, a trace's few thousand addresses took 12 s, and a clang trace's
- * 35 s in libLLVM's and libclang-cpp's.  The module's symbols sorted by address (symindex.h)
- * answer as elfutils would; and most addresses fall in functions already
- * looked up, so each sized symbol found is kept, by module and range, and
- * an address inside one is answered from it. */
+ * 35 s in libLLVM's and libclang-cpp's.  The module's symbols sorted by
+ * address (symindex.h) answer as elfutils would; and most addresses fall
+ * in functions already looked up, so each sized symbol found is kept, by
+ * module and range, and an address inside one is answered from it. */
 static const char *module_addrinfo(struct fp_syms *s, Dwfl_Module *mod, uint64_t pc,
                                    GElf_Off *off, GElf_Sym *sym)
 {
