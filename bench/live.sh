@@ -18,9 +18,12 @@ make -s -C "$ROOT" all
 cc -O2 -g -pthread -o "$OUT/ah" "$ROOT/bench/alloc_heavy.c"
 # the bench against BUILD's analyzer (its own headers: the older commit's)
 src=$(cd "$BUILD/.." && pwd)
-objs=$(ls "$BUILD"/obj/analyzer/*.o "$BUILD"/obj/gen/*.o | grep -v '/main\.o$')
+objs=()
+for o in "$BUILD"/obj/analyzer/*.o "$BUILD"/obj/gen/*.o; do
+    [ "${o##*/}" = main.o ] || objs+=("$o")
+done
 cc -O2 -g -D_GNU_SOURCE -std=gnu11 -I"$src/include" -I"$src/analyzer" -o "$OUT/live_refresh" \
-    "$ROOT/bench/live_refresh.c" $objs -lncurses -ldw -ldebuginfod -lelf -ldeflate -lz -liberty -lm -pthread
+    "$ROOT/bench/live_refresh.c" "${objs[@]}" -lncurses -ldw -ldebuginfod -lelf -ldeflate -lz -liberty -lm -pthread
 # traces: 2 threads x PAIRS malloc/free pairs (about 8.7 MB per million
 # pairs), paced so that they grow for 5 s (10 MB) and 10 s (100 MB), as a
 # running program's trace grows: the view waits for an idle thread (here the

@@ -33,6 +33,7 @@ run() { # NAME TRACE|- CMD...
     local name=$1 trace=$2; shift 2
     /usr/bin/time -o "$OUT/t" -f "$TF" "$@" >/dev/null 2>"$OUT/err" ||
         { echo "bench: $name failed" >&2; cat "$OUT/err" >&2; exit 1; }
+    # shellcheck disable=SC2086 # TRACE is a glob (r.*.gz): the trace has the pid in its name
     echo "$name $(cat "$OUT/t") $([ "$trace" = - ] || own "$OUT"/$trace)" | tee -a "$OUT/raw.txt"
 }
 run_live() {
