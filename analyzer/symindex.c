@@ -233,21 +233,18 @@ const char *fp_symindex_lookup(const struct fp_symindex *x, Dwfl_Module *mod, GE
 {
     int many = 0;
     size_t gu = part_upto(&x->glob, a), lu = part_upto(&x->loc, a);
+    uint64_t ml = gu ? x->glob.reach[gu - 1] : 0;     /* min_label */
     const struct sym_entry *e = part_holder(&x->glob, gu, a, &many);
-    if (!e && !many && x->loc.n) {
-        /* locals, unless a global label is exactly at a (no global symbol
-         * reaching past a, as none holds it) */
-        uint64_t reach = gu ? x->glob.reach[gu - 1] : 0;
-        if (!(reach == a && gu && part_label(&x->glob, mod, a, a)))
-            e = part_holder(&x->loc, lu, a, &many);
-    }
+    /* the locals, unless a global holds a or is a label exactly at a (then
+     * no global reaches past a, as none holds it) */
+    int locals = !e && !many && x->loc.n && !(ml == a && gu && part_label(&x->glob, mod, a, a));
+    if (locals)
+        e = part_holder(&x->loc, lu, a, &many);
     if (many)
         return dwfl_module_addrinfo(mod, a, off, sym, NULL, NULL, NULL);
     if (e)
         return found(mod, e, a, off, sym);
     /* no sized symbol holds a: the label at min_label, locals' last */
-    uint64_t ml = gu ? x->glob.reach[gu - 1] : 0;
-    int locals = x->loc.n && !(ml == a && gu && part_label(&x->glob, mod, a, a));
     if (locals && lu && x->loc.reach[lu - 1] > ml)
         ml = x->loc.reach[lu - 1];
     if (!gu && !(locals && lu))
