@@ -12,13 +12,14 @@
 # Writes bench/out/scale/scale.md and prints it; bench/run copies it into
 # bench/results.md's round-2 section.
 REPS=5 PAIRS=5000000 INSTR=0
-if [ "${1:-}" = --instructions ]; then
-    INSTR=1
-    shift
-fi
+args=()
+for a in "$@"; do
+    if [ "$a" = --instructions ]; then INSTR=1; else args+=("$a"); fi
+done
+BENCH_USAGE="[--instructions] [--reps N] [--pairs N]"
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_options analyze_scale scale "$@"
+bench_options analyze_scale scale "${args[@]}"
 command -v heaptrack >/dev/null || apt-get install -y -qq heaptrack >/dev/null
 [ "$INSTR" = 0 ] || command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
 bench_build tight_loop alloc_heavy
@@ -75,7 +76,7 @@ med() { # NAME FIELD (2 wall, 3 cpu, 4 rss)
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 {
-    echo "# analysis by thread count: \`bench/analyze_scale.sh --reps $REPS --pairs $PAIRS\`"
+    echo "# analysis by thread count: \`bench/analyze_scale.sh$([ "$INSTR" = 0 ] || echo " --instructions") --reps $REPS --pairs $PAIRS\`"
     echo
     echo "- $(bench_stamp), load before the run: $LOAD"
     echo "- \`faultprof-report -q -j N TRACE\` against \`heaptrack_print TRACE\`, medians of $REPS interleaved runs; efficiency: heaptrack_print's CPU over ours"

@@ -3,7 +3,8 @@
 #   . "$(dirname "$0")/lib.sh"
 #   bench_options SCRIPT OUTDIR "$@"
 # which reads --reps N and --pairs N (a usage line naming bench/SCRIPT.sh
-# otherwise), sets ROOT (the repository) and OUT (bench/out/OUTDIR, made).
+# otherwise, with BENCH_USAGE as its options when set), sets ROOT (the
+# repository) and OUT (bench/out/OUTDIR, made).
 # shellcheck shell=bash
 set -euo pipefail
 export LC_ALL=C
@@ -16,7 +17,7 @@ bench_options() {
         case "$1" in
         --reps) REPS=$2; shift 2 ;;
         --pairs) PAIRS=$2; shift 2 ;;
-        *) echo "usage: bench/$script.sh [--reps N] [--pairs N]" >&2; exit 2 ;;
+        *) echo "usage: bench/$script.sh ${BENCH_USAGE:-[--reps N] [--pairs N]}" >&2; exit 2 ;;
         esac
     done
     ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
