@@ -1,6 +1,8 @@
 /* The real functions: the next definition of every hook of FP_HOOKS_REAL
  * (hooks.h), found with dlsym(RTLD_NEXT) once, before anything else. */
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "fp.h"
@@ -14,6 +16,20 @@ static void resolve_one(void **slot, const char *name)
     void *p = dlsym(fp_attached ? RTLD_DEFAULT : RTLD_NEXT, name);
     if (p)
         *slot = p;
+}
+
+/* glibc's malloc is the one whose chunk headers can be read: the next
+ * malloc is defined in the object that defines gnu_get_libc_version.
+ * (Comparing it with __libc_malloc is not enough: tcmalloc and mimalloc
+ * define __libc_malloc too, and reading the word before one of their
+ * blocks reads their data, or an unmapped page.) */
+static bool is_libc_malloc(void *next_malloc)
+{
+    Dl_info m, c;
+    if (!next_malloc || !dladdr(next_malloc, &m) ||
+        !dladdr((void *)gnu_get_libc_version, &c))
+        return false;
+    return m.dli_fbase && m.dli_fbase == c.dli_fbase;
 }
 
 #define RESOLVE(name, ...) resolve_one((void **)&tmp.name, #name);
@@ -32,9 +48,7 @@ void fp_resolve(void)
     int saved = fp_guard;
     fp_guard = 1;
     FP_HOOKS_REAL(RESOLVE)
-    /* glibc's malloc is the one whose chunk headers can be read */
-    void *libc_malloc = dlsym(RTLD_DEFAULT, "__libc_malloc");
-    fp_config.ptmalloc = libc_malloc && libc_malloc == (void *)tmp.malloc;
+    fp_config.ptmalloc = is_libc_malloc((void *)tmp.malloc);
     void *(*real_malloc)(size_t) = tmp.malloc;
     tmp.malloc = NULL;
     fp_real = tmp;

@@ -32,6 +32,12 @@ for lib in libjemalloc.so.2 libmimalloc.so.2 libtcmalloc_minimal.so.4; do
     report_json "${TRACES[@]}" || die "$name: report failed: $(cat "$REPORT_JSON.err")"
     expect_func cross_alloc allocations 20000
     expect_func cross_alloc frees 20000
+    # blocks of 24-123 B: none is served by its own mmap; the shim reads
+    # glibc's chunk header only in front of glibc's malloc (tcmalloc and
+    # mimalloc define __libc_malloc too)
+    assert_eq "$(summary mmapped_allocations)" 0 "$name: mmapped allocations"
+    "$REPORT" --dump -q "$TRACE" | grep -q '^PROCESS .* flags=0x[0-9a-f]*[02468ace] ' ||
+        die "$name: the trace says the allocator is glibc's (PROCESS flag 0x1)"
 
     compare_runs "$name-edge" "$pressure" edge nopvalloc || die "$name: tort_pressure edge differs"
     report_json "${TRACES[@]}" || die "$name: report failed: $(cat "$REPORT_JSON.err")"
