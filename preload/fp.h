@@ -261,7 +261,12 @@ void fp_thread_flush(struct fp_thread *t);   /* the buffer as one member */
 void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint64_t now);
 void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_t now);
 void fp_sites_reset(struct fp_thread *t);    /* with the stack tables (fp_stacks_reset) */
-#define FP_CLOCK_STEP_NS 1000000u /* PROCESS clock_step: the short records' time grain */
+/* PROCESS clock_step: the short records' time grain.  Two threads' records
+ * less than a step apart may be read in either order (the replay's "two
+ * threads within a step"); 1 ms let allocators that pass an address from
+ * thread to thread within it (tcmalloc) mislead the replay now and then.
+ * A step costs a TIME record (about 6 compressed bytes) per busy thread. */
+#define FP_CLOCK_STEP_NS 64000u
 /* a MAPS record, which may not fit the buffer: as a member of its own */
 void fp_put_maps_member(struct fp_thread *t, const struct fp_rec_maps *x, uint64_t now);
 
