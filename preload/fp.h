@@ -160,7 +160,7 @@ void  fp_os_unmap(void *p, size_t size);
 int   fp_os_write_all(int fd, const void *buf, size_t len);
 uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC (through the TSC once calibrated) */
 void fp_clock_init(void);          /* at start: can the TSC serve? */
-void fp_clock_calibrate(void);     /* now and then: switches to the TSC after 50 ms */
+void fp_clock_calibrate(uint64_t now); /* now and then (now: fp_now_ns()): the TSC after 2 ms */
 uint64_t fp_realtime_ns(void);
 static inline uint64_t fp_tv_ns(struct timeval tv)
 {

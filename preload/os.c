@@ -67,20 +67,28 @@ int fp_os_write_all(int fd, const void *buf, size_t len)
 }
 
 /* ---- time: CLOCK_MONOTONIC, read through the TSC once calibrated.
- * Every record carries a time: clock_gettime costs 23 ns here, rdtsc 10,
- * and alloc_heavy spent 14% of its time in clock_gettime.  The TSC is used
- * only where the kernel itself keeps time with it (clocksource "tsc": its
- * rate is constant and it agrees across CPUs).  Until 50 ms have passed
- * since start the clock is clock_gettime's; then its rate against
- * CLOCK_MONOTONIC is measured over that span (to about a millionth) and
- * times come from the TSC, continuing from the measured point.  Times stay
- * monotonic within a thread (fp_rec_begin_timed) and agree across threads
- * to a few tens of ns at the switch. */
+ * Every record carries a time: clock_gettime costs 23-32 ns here, rdtsc
+ * 10-12, and alloc_heavy spent 14% of its time in clock_gettime.  The TSC
+ * is used only where the kernel itself keeps time with it (clocksource
+ * "tsc": its rate is constant and it agrees across CPUs).  Until 2 ms have
+ * passed since start the clock is clock_gettime's; then its rate against
+ * CLOCK_MONOTONIC is measured over that span (to a few parts in 1e5) and
+ * times come from the TSC, continuing from the measured point; after 50 ms
+ * the rate is measured again over the longer span (to about a millionth)
+ * and the clock goes on from where the first rate had taken it, so it
+ * never steps.  Times stay monotonic within a thread (fp_rec_begin_timed)
+ * and agree across threads to a few tens of ns at a switch. */
+struct tsc_rate {
+    uint64_t base_ns, base_tsc, mult;    /* ns = base_ns + (tsc - base_tsc) * mult >> 32 */
+};
 static bool tsc_usable;
 static uint64_t cal_ns, cal_tsc;                 /* the pair taken at start */
-static uint64_t base_ns, base_tsc, tsc_mult;     /* ns = base_ns + (tsc - base_tsc) * mult >> 32 */
-static _Atomic int tsc_state;                    /* 0 clock_gettime, 1 calibrating, 2 TSC */
+/* rates[0] the first, rates[1] the second; each written once, before the
+ * state that publishes it */
+static struct tsc_rate rates[2];
+static _Atomic int tsc_state;   /* 0 clock_gettime, 1 measuring, 2 first rate, 3 measuring, 4 second */
 
+#define CALIBRATE_FIRST_NS (2u * 1000 * 1000)
 #define CALIBRATE_NS (50u * 1000 * 1000)
 
 static uint64_t mono_ns(void)
@@ -119,36 +127,55 @@ void fp_clock_init(void)
         clock_pair(&cal_ns, &cal_tsc);
 }
 
-void fp_clock_calibrate(void)
+static inline uint64_t rate_ns(const struct tsc_rate *r, uint64_t tsc)
 {
-    if (!tsc_usable || atomic_load_explicit(&tsc_state, memory_order_relaxed) != 0)
+    int64_t d = (int64_t)(tsc - r->base_tsc);
+    if (FP_UNLIKELY(d < 0))
+        d = 0;
+    return r->base_ns + (uint64_t)(((unsigned __int128)(uint64_t)d * r->mult) >> 32);
+}
+
+/* The rate over [cal, (ns, tsc)] into *r, going on from (from_ns, tsc):
+ * false when it is no rate a CPU has. */
+static bool rate_measure(struct tsc_rate *r, uint64_t ns, uint64_t tsc, uint64_t from_ns)
+{
+    unsigned __int128 m = ((unsigned __int128)(ns - cal_ns) << 32) / (tsc - cal_tsc);
+    if (m == 0 || m >> 40)
+        return false;
+    *r = (struct tsc_rate){ .base_ns = from_ns, .base_tsc = tsc, .mult = (uint64_t)m };
+    return true;
+}
+
+void fp_clock_calibrate(uint64_t now)
+{
+    int state = atomic_load_explicit(&tsc_state, memory_order_relaxed);
+    if (FP_LIKELY(state != 0 && state != 2) || !tsc_usable ||
+        now - cal_ns < (state == 0 ? CALIBRATE_FIRST_NS : CALIBRATE_NS))
         return;
     uint64_t ns, tsc;
     clock_pair(&ns, &tsc);
-    if (ns - cal_ns < CALIBRATE_NS || tsc <= cal_tsc)
+    if (ns - cal_ns < (state == 0 ? CALIBRATE_FIRST_NS : CALIBRATE_NS) || tsc <= cal_tsc)
         return;
-    int expect = 0;
-    if (!atomic_compare_exchange_strong(&tsc_state, &expect, 1))
+    int expect = state;
+    if (!atomic_compare_exchange_strong(&tsc_state, &expect, state + 1))
         return;
-    unsigned __int128 m = ((unsigned __int128)(ns - cal_ns) << 32) / (tsc - cal_tsc);
-    if (m == 0 || m >> 40) {       /* a rate no CPU has: stay with clock_gettime */
-        tsc_usable = false;
+    /* the second rate goes on from the first's time at this tsc: no step */
+    uint64_t from = state == 0 ? ns : rate_ns(&rates[0], tsc);
+    if (!rate_measure(&rates[state / 2], ns, tsc, from)) {
+        /* a rate no CPU has: clock_gettime from here on (or the first rate) */
+        if (state == 0)
+            tsc_usable = false;
+        atomic_store_explicit(&tsc_state, state == 0 ? 1 : 3, memory_order_release);
         return;
     }
-    base_ns = ns;
-    base_tsc = tsc;
-    tsc_mult = (uint64_t)m;
-    atomic_store_explicit(&tsc_state, 2, memory_order_release);
+    atomic_store_explicit(&tsc_state, state + 2, memory_order_release);
 }
 
 uint64_t fp_now_ns(void)
 {
-    if (FP_LIKELY(atomic_load_explicit(&tsc_state, memory_order_acquire) == 2)) {
-        int64_t d = (int64_t)(__rdtsc() - base_tsc);
-        if (FP_UNLIKELY(d < 0))
-            d = 0;
-        return base_ns + (uint64_t)(((unsigned __int128)(uint64_t)d * tsc_mult) >> 32);
-    }
+    int state = atomic_load_explicit(&tsc_state, memory_order_acquire);
+    if (FP_LIKELY(state >= 2))
+        return rate_ns(&rates[state >= 4], __rdtsc());
     return mono_ns();
 }
 

@@ -192,6 +192,7 @@ static inline uint8_t *clock_tick(struct fp_thread *t, uint8_t *p, uint64_t now)
     uint64_t rel = now - fp_t0;
     if (FP_LIKELY(rel < t->t_last + FP_CLOCK_STEP_NS) || (int64_t)rel < 0)
         return p;           /* (a clock read before t0 moves nothing) */
+    fp_clock_calibrate(now);    /* the TSC's rate, once and again, early in the run */
     uint64_t dt = (rel - t->t_last) / FP_CLOCK_STEP_NS * FP_CLOCK_STEP_NS;
     uint8_t *q = fp_enc_U(p + 2, dt);
     p[0] = FP_REC_TIME;

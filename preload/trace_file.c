@@ -307,7 +307,7 @@ static int member_write(const uint8_t *raw, size_t len, uint32_t tid,
 {
     if (trace.failed || trace.closed || trace.fd < 0)
         return -1;
-    fp_clock_calibrate();
+    fp_clock_calibrate(fp_now_ns());
     struct fp_zc *z = fp_zc_get(len);
     if (!z) {
         trace_fail(ENOMEM);

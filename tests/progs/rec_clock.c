@@ -1,7 +1,9 @@
-/* Times in the trace against the program's own clock: 150 ms of allocating
- * (long enough for the shim to move its clock to the TSC), then blocks held
- * over measured sleeps by two threads at once.  Prints each hold as the
- * program measured it with CLOCK_MONOTONIC, in ns:
+/* Times in the trace against the program's own clock: 5 ms of allocating
+ * (the shim's clock on the TSC's first rate, measured at 2 ms), a block held
+ * over a 40 ms sleep, 150 ms more (the second rate, measured at 50 ms), then
+ * blocks held over measured sleeps by two threads at once.  Prints each
+ * hold as the program measured it with CLOCK_MONOTONIC, in ns:
+ *   held_early NS
  *   held_main NS
  *   held_thread NS */
 #include <pthread.h>
@@ -44,6 +46,13 @@ NOINLINE static void churn(uint64_t ns)      /* allocates and frees for ns */
         free(p_);                                                             \
     } while (0)
 
+NOINLINE static uint64_t held_early(void)
+{
+    uint64_t ns;
+    HOLD(40, ns);
+    return ns;
+}
+
 NOINLINE static uint64_t held_main(void)
 {
     uint64_t ns;
@@ -70,6 +79,8 @@ NOINLINE static void *held_thread(void *arg)
 
 int main(void)
 {
+    churn(5u * 1000 * 1000);
+    uint64_t early = held_early();
     churn(150u * 1000 * 1000);
     uint64_t in_thread = 0;
     pthread_t th;
@@ -77,7 +88,8 @@ int main(void)
         return 1;
     uint64_t in_main = held_main();
     pthread_join(th, NULL);
-    printf("held_main %llu\nheld_thread %llu\n", (unsigned long long)in_main,
+    printf("held_early %llu\nheld_main %llu\nheld_thread %llu\n", (unsigned long long)early,
+           (unsigned long long)in_main,
            (unsigned long long)in_thread);
     return 0;
 }
