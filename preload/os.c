@@ -154,21 +154,15 @@ void fp_clock_calibrate(uint64_t now)
         return;
     uint64_t ns, tsc;
     clock_pair(&ns, &tsc);
-    if (ns - cal_ns < (state == 0 ? CALIBRATE_FIRST_NS : CALIBRATE_NS) || tsc <= cal_tsc)
-        return;
     int expect = state;
-    if (!atomic_compare_exchange_strong(&tsc_state, &expect, state + 1))
+    if (tsc <= cal_tsc || !atomic_compare_exchange_strong(&tsc_state, &expect, state + 1))
         return;
-    /* the second rate goes on from the first's time at this tsc: no step */
+    /* the second rate goes on from the first's time at this tsc: no step.
+     * A rate no CPU has leaves the state at "measuring" for good: the
+     * clock stays clock_gettime's (or on the first rate). */
     uint64_t from = state == 0 ? ns : rate_ns(&rates[0], tsc);
-    if (!rate_measure(&rates[state / 2], ns, tsc, from)) {
-        /* a rate no CPU has: clock_gettime from here on (or the first rate) */
-        if (state == 0)
-            tsc_usable = false;
-        atomic_store_explicit(&tsc_state, state == 0 ? 1 : 3, memory_order_release);
-        return;
-    }
-    atomic_store_explicit(&tsc_state, state + 2, memory_order_release);
+    if (rate_measure(&rates[state / 2], ns, tsc, from))
+        atomic_store_explicit(&tsc_state, state + 2, memory_order_release);
 }
 
 uint64_t fp_now_ns(void)
