@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* When fewer than this share of the smaller side's own function names are
  * on both sides, the names are matched normalized. */
 #define NAMES_OVERLAP_MIN 0.34
@@ -279,13 +281,8 @@ char *fp_diff_key(const struct fp_model *m, struct fp_syms *syms, const struct f
 int fp_diff_sites_add(struct fp_diff_sites *t, char *key, uint32_t nframes, int side,
                       uint32_t run, const struct fp_counts *c)
 {
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 256;
-        struct fp_diff_site *nv = realloc(t->v, nc * sizeof(*nv));
-        if (!nv)
-            return -1;
-        t->v = nv, t->cap = nc;
-    }
+    if (FP_GROW(t->v, t->cap, t->n + 1, 256) < 0)
+        return -1;
     struct fp_diff_site *d = &t->v[t->n++];
     memset(d, 0, sizeof(*d));
     d->key = key;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* ---- the culprit and its counterpart ---- */
 
 static const char *const match_names[][2] = {
@@ -247,13 +249,9 @@ static int prog_entries(struct prog_entry **v, size_t *n, size_t *cap,
         if (e) {
             free(key);
         } else {
-            if (*n == *cap) {
-                struct prog_entry *nv = realloc(*v, (*cap = *cap ? *cap * 2 : 32) * sizeof(*nv));
-                if (!nv) {
-                    free(key);
-                    return -1;
-                }
-                *v = nv;
+            if (FP_GROW(*v, *cap, *n + 1, 32) < 0) {
+                free(key);
+                return -1;
             }
             e = &(*v)[(*n)++];
             memset(e, 0, sizeof(*e));

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "model.h"
 
 #define EXTENT_SHIFT 21          /* a transparent huge page: 2 MiB */
@@ -138,13 +139,8 @@ int fp_hist_release(struct fp_mem_history *h, uint64_t lo, uint64_t hi, int kind
     hi = (hi + page - 1) & ~(page - 1);
     if (hi <= lo)
         return 0;
-    if (h->nrel == h->caprel) {
-        uint32_t nc = h->caprel ? h->caprel * 2 : 64;
-        struct fp_release *nv = realloc(h->rel, nc * sizeof(*nv));
-        if (!nv)
-            return -1;
-        h->rel = nv, h->caprel = nc;
-    }
+    if (FP_GROW(h->rel, h->caprel, h->nrel + 1, 64) < 0)
+        return -1;
     struct fp_release *r = &h->rel[h->nrel];
     r->clock = ++h->clock;
     r->kind = (uint8_t)kind;

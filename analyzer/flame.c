@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* The child of parent with frame, made when new (values zero); -1: OOM. */
 static int64_t child_of(struct fp_flame *f, uint32_t parent, uint32_t frame)
 {
@@ -14,14 +16,8 @@ static int64_t child_of(struct fp_flame *f, uint32_t parent, uint32_t frame)
     uint32_t *v = hmap_get(&f->kids, key);
     if (v)
         return *v - 1;
-    if (f->n == f->cap) {
-        uint32_t cap = f->cap ? f->cap * 2 : 256;
-        void *p = realloc(f->v, cap * sizeof(*f->v));
-        if (!p)
-            return -1;
-        f->v = p;
-        f->cap = cap;
-    }
+    if (FP_GROW(f->v, f->cap, f->n + 1, 256) < 0)
+        return -1;
     uint32_t i = f->n;
     if (hmap_put(&f->kids, key, i + 1) < 0)
         return -1;
@@ -166,14 +162,8 @@ uint32_t fp_frame_ids_get(struct fp_frame_ids *f, uint32_t id)
     uint32_t *v = hmap_get(&f->map, (uint64_t)id + 1);
     if (v)
         return *v - 1;
-    if (f->n == f->cap) {
-        uint32_t cap = f->cap ? f->cap * 2 : 256;
-        uint32_t *p = realloc(f->ids, cap * sizeof(*p));
-        if (!p)
-            return UINT32_MAX;
-        f->ids = p;
-        f->cap = cap;
-    }
+    if (FP_GROW(f->ids, f->cap, f->n + 1, 256) < 0)
+        return UINT32_MAX;
     if (hmap_put(&f->map, (uint64_t)id + 1, f->n + 1) < 0)
         return UINT32_MAX;
     f->ids[f->n] = id;
@@ -204,14 +194,8 @@ static struct fp_flame_row *row_get(struct rows *r, uint32_t node, uint32_t proc
     uint32_t *i = hmap_get(&r->index, key);
     if (i)
         return &r->v[*i - 1];
-    if (r->n == r->cap) {
-        uint32_t cap = r->cap ? r->cap * 2 : 256;
-        void *p = realloc(r->v, cap * sizeof(*r->v));
-        if (!p)
-            return NULL;
-        r->v = p;
-        r->cap = cap;
-    }
+    if (FP_GROW(r->v, r->cap, r->n + 1, 256) < 0)
+        return NULL;
     if (hmap_put(&r->index, key, r->n + 1) < 0)
         return NULL;
     struct fp_flame_row *w = &r->v[r->n++];

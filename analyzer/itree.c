@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 static uint32_t next_prio(struct itree *t)
 {
     /* xorshift64: priorities only need to look random */
@@ -24,15 +26,10 @@ static uint32_t node_new(struct itree *t)
         t->free_list = t->v[i].l;
         return i;
     }
-    if (t->n + 1 >= t->cap) {
-        uint32_t nc = t->cap ? t->cap * 2 : 64;
-        struct itree_node *nv = realloc(t->v, (size_t)nc * sizeof(*nv));
-        if (!nv)
-            return 0;
-        t->v = nv, t->cap = nc;
-        if (t->n == 0)
-            t->n = 1;            /* slot 0 is "none" */
-    }
+    if (t->n == 0)
+        t->n = 1;                /* slot 0 is "none" */
+    if (FP_GROW(t->v, t->cap, (size_t)t->n + 1, 64) < 0)
+        return 0;
     return t->n++;
 }
 

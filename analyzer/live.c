@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "live.h"
 #include "model.h"
 #include "report.h"
@@ -399,13 +400,8 @@ static int rates_update(struct fp_live *l, double dt)
 
 static struct fp_live_row *row_new(struct fp_live *l)
 {
-    if (l->nrows == l->caprows) {
-        uint32_t cap = l->caprows ? l->caprows * 2 : 64;
-        struct fp_live_row *r = realloc(l->rows, cap * sizeof(*r));
-        if (!r)
-            return NULL;
-        l->rows = r, l->caprows = cap;
-    }
+    if (FP_GROW(l->rows, l->caprows, l->nrows + 1, 64) < 0)
+        return NULL;
     struct fp_live_row *r = &l->rows[l->nrows++];
     memset(r, 0, sizeof(*r));
     return r;

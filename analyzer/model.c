@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "grow.h"
 #include "reader.h"
 #include "faultprof/records.h"
 
@@ -248,22 +249,6 @@ unsigned fp_size_class(uint64_t size)
     return k < FP_SIZE_CLASSES ? k : FP_SIZE_CLASSES - 1;
 }
 
-static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    uint32_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, (size_t)nc * elem);
-    if (!np)
-        return -1;
-    memset((char *)np + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
-    *p = np;
-    *cap = nc;
-    return 0;
-}
-
 const struct fp_module *fp_module_at(const struct fp_proc *p, uint64_t addr, uint32_t gen,
                                      uint32_t *idx)
 {
@@ -325,17 +310,10 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
             (!n || !memcmp(m->frames + s->frames_off, f, n * sizeof(*f))))
             return m->stack_tab[j] - 1;
     }
-    if (grow((void **)&m->stacks, &m->capstacks, m->nstacks + 1, sizeof(*m->stacks)) < 0)
+    if (FP_GROW_ZERO(m->stacks, m->capstacks, m->nstacks + 1, 16) < 0)
         return -1;
-    if (m->nframes + n > m->capframes) {
-        uint64_t nc = m->capframes ? m->capframes * 2 : 4096;
-        while (nc < m->nframes + n)
-            nc *= 2;
-        uint64_t *nf = realloc(m->frames, nc * sizeof(*nf));
-        if (!nf)
-            return -1;
-        m->frames = nf, m->capframes = nc;
-    }
+    if (FP_GROW(m->frames, m->capframes, m->nframes + n, 4096) < 0)
+        return -1;
     struct fp_rawstack *s = &m->stacks[m->nstacks];
     memset(s, 0, sizeof(*s));
     s->proc = proc;
@@ -363,7 +341,7 @@ static inline int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
         p->replay.tid_last = tid, p->replay.ti_last = *v;
         return *v;
     }
-    if (grow((void **)&m->threads, &m->capthreads, m->nthreads + 1, sizeof(*m->threads)) < 0 ||
+    if (FP_GROW_ZERO(m->threads, m->capthreads, m->nthreads + 1, 16) < 0 ||
         hmap_put(&p->replay.tids, (uint64_t)tid + 1, m->nthreads) < 0)
         return -1;
     struct fp_model_thread *t = &m->threads[m->nthreads];
@@ -1146,7 +1124,7 @@ static int maps_snapshot(struct fp_proc *p, struct fp_str text)
             for (k = 0; k < p->nfiles && strcmp(p->files[k].path, path); k++)
                 ;
             if (k == p->nfiles) {
-                if (grow((void **)&p->files, &p->capfiles, p->nfiles + 1, sizeof(*p->files)) < 0 ||
+                if (FP_GROW_ZERO(p->files, p->capfiles, p->nfiles + 1, 16) < 0 ||
                     !(p->files[k].path = strdup(path)))
                     return -1;
                 p->nfiles++;
@@ -1453,7 +1431,7 @@ static int on_module(struct fp_model *m, uint32_t pi, uint32_t ti, const struct 
 {
     struct fp_proc *p = &m->procs[pi];
     const __typeof__(ev->u.module) *x = &ev->u.module;
-    if (grow((void **)&p->mods, &p->capmods, p->nmods + 1, sizeof(*p->mods)) < 0)
+    if (FP_GROW_ZERO(p->mods, p->capmods, p->nmods + 1, 16) < 0)
         return -1;
     struct fp_module *md = &p->mods[p->nmods];
     md->path = strndup0(x->path);
@@ -1915,7 +1893,7 @@ static double now_s(void)
 /* A new process for the trace at path: its index, or -1 (out of memory). */
 static int64_t proc_new(struct fp_model *m, const char *path)
 {
-    if (grow((void **)&m->procs, &m->capprocs, m->nprocs + 1, sizeof(*m->procs)) < 0)
+    if (FP_GROW_ZERO(m->procs, m->capprocs, m->nprocs + 1, 16) < 0)
         return -1;
     uint32_t pi = m->nprocs++;
     struct fp_proc *p = &m->procs[pi];

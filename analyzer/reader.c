@@ -18,6 +18,7 @@
 #include <libdeflate.h>
 #include <zlib.h>
 
+#include "grow.h"
 #include "faultprof/records.h"
 
 #define IN_CHUNK   (64u * 1024)
@@ -331,13 +332,8 @@ static int build_index(struct fp_reader *r)
             r->truncated = 1, r->trunc_at = r->size, r->last_end = off;
             break;
         }
-        if (r->nm == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct member *nm = realloc(r->m, cap * sizeof(*nm));
-            if (!nm)
-                return fail(r, "out of memory");
-            r->m = nm;
-        }
+        if (FP_GROW(r->m, cap, (size_t)r->nm + 1, 64) < 0)
+            return fail(r, "out of memory");
         struct member *m = &r->m[r->nm];
         memset(m, 0, sizeof(*m));
         m->off = off;
@@ -895,20 +891,6 @@ static int corrupt_rec(struct cursor *c, unsigned type)
                 (unsigned long long)c->cur_member_off);
 }
 
-/* grows an array of n elements of size sz to hold one more */
-static int grow(struct cursor *c, void **v, uint32_t *cap, uint32_t n, size_t sz)
-{
-    if (n < *cap)
-        return 0;
-    uint32_t ncap = *cap ? 2 * *cap : 256;
-    void *m = realloc(*v, (size_t)ncap * sz);
-    if (!m)
-        return fail(c->r, "out of memory");
-    *v = m;
-    *cap = ncap;
-    return 0;
-}
-
 /* the member's free list of class cls, or NULL (out of memory: failed) */
 static inline struct fp_reuse_list *reuse_list(struct cursor *c, unsigned cls)
 {
@@ -951,8 +933,8 @@ short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
                     "%llu does not define", fp_record_name(rec->type), (unsigned long long)a.site,
                     (unsigned long long)c->cur_member_off);
     if (__builtin_expect(c->nallocs == c->allocs_cap, 0) &&
-        grow(c, (void **)&c->allocs, &c->allocs_cap, c->nallocs, sizeof(*c->allocs)) < 0)
-        return -1;
+        FP_GROW(c->allocs, c->allocs_cap, (size_t)c->nallocs + 1, 256) < 0)
+        return fail(c->r, "out of memory");
     unsigned cls = fp_size_class(a.size);
     if (reuse) {
         struct fp_reuse_list *l = reuse_list(c, cls);
@@ -1007,8 +989,8 @@ static int short_site(struct cursor *c, struct fp_record *rec)
     if (s.id != c->nsites)
         return fail(c->r, "corrupt: SITE %llu out of order (expected %u) in member at byte %llu",
                     (unsigned long long)s.id, c->nsites, (unsigned long long)c->cur_member_off);
-    if (grow(c, (void **)&c->sites, &c->sites_cap, c->nsites, sizeof(*c->sites)) < 0)
-        return -1;
+    if (FP_GROW(c->sites, c->sites_cap, (size_t)c->nsites + 1, 256) < 0)
+        return fail(c->r, "out of memory");
     c->sites[c->nsites++] = s;
     return 0;
 }
@@ -1302,13 +1284,8 @@ static int dm_kind(struct dmember *dm, const struct fp_rec_alloc *x)
     }
     if (dm->nkinds > UINT16_MAX)
         return -1;
-    if (dm->nkinds == dm->capkinds) {
-        uint32_t cap = dm->capkinds ? 2 * dm->capkinds : 16;
-        struct dkind *k = realloc(dm->kinds, cap * sizeof(*k));
-        if (!k)
-            return -1;
-        dm->kinds = k, dm->capkinds = cap;
-    }
+    if (FP_GROW(dm->kinds, dm->capkinds, dm->nkinds + 1, 16) < 0)
+        return -1;
     dm->kinds[dm->nkinds] = (struct dkind){ x->func, x->flags, x->stack, x->align };
     return (int)dm->nkinds++;
 }
@@ -1316,13 +1293,8 @@ static int dm_kind(struct dmember *dm, const struct fp_rec_alloc *x)
 /* Keeps the record the worker's cursor holds; -1 out of memory. */
 static int dm_add(struct dmember *dm, const struct fp_record *rec)
 {
-    if (dm->n == dm->cap) {
-        uint32_t cap = dm->cap ? 2 * dm->cap : 1024;
-        struct drec *v = realloc(dm->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        dm->v = v, dm->cap = cap;
-    }
+    if (FP_GROW(dm->v, dm->cap, dm->n + 1, 1024) < 0)
+        return -1;
     struct drec *d = &dm->v[dm->n];
     d->t = rec->t;
     d->tid = rec->tid;
@@ -1344,15 +1316,8 @@ static int dm_add(struct dmember *dm, const struct fp_record *rec)
     }
     /* as it came: its resolved fields, then its payload (8-byte aligned) */
     size_t len = (size_t)(rec->end - rec->p), need = (sizeof(rec->x) + len + 7) & ~(size_t)7;
-    if (dm->capextra - dm->nextra < need) {
-        size_t cap = dm->capextra ? 2 * dm->capextra : 4096;
-        while (cap - dm->nextra < need)
-            cap *= 2;
-        uint8_t *e = realloc(dm->extra, cap);
-        if (!e)
-            return -1;
-        dm->extra = e, dm->capextra = cap;
-    }
+    if (need > SIZE_MAX - dm->nextra || FP_GROW(dm->extra, dm->capextra, dm->nextra + need, 4096) < 0)
+        return -1;
     memcpy(dm->extra + dm->nextra, &rec->x, sizeof(rec->x));
     memcpy(dm->extra + dm->nextra + sizeof(rec->x), rec->p, len);
     d->a = dm->nextra, d->b = len;

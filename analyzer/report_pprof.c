@@ -15,6 +15,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "grow.h"
+
 /* ---- protobuf wire format ---- */
 
 struct pb {
@@ -115,15 +117,9 @@ static uint64_t str_id(struct strtab *t, const char *s)
         if (!strcmp(t->v[*v - 1], s))
             return *v - 1;
     }
-    if (t->n == t->cap) {
-        uint64_t cap = t->cap ? t->cap * 2 : 256;
-        char **p = realloc(t->v, cap * sizeof(*p));
-        if (!p) {
-            t->oom = 1;
-            return 0;
-        }
-        t->v = p;
-        t->cap = cap;
+    if (FP_GROW(t->v, t->cap, t->n + 1, 256) < 0) {
+        t->oom = 1;
+        return 0;
     }
     if (!(t->v[t->n] = strdup(s)) || hmap_put(&t->by_hash, h ? h : 1, (uint32_t)t->n + 1) < 0) {
         t->oom = 1;

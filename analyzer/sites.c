@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hmap.h"
 #include "faultprof/trace.h"
 
@@ -101,13 +102,8 @@ void fp_filter_defaults(struct fp_filter *f)
 
 int fp_filter_add(struct fp_filter *f, const char *pattern)
 {
-    if (f->n == f->cap) {
-        size_t nc = f->cap ? f->cap * 2 : 64;
-        const char **np = realloc(f->patterns, nc * sizeof(*np));
-        if (!np)
-            return -1;
-        f->patterns = np, f->cap = nc;
-    }
+    if (FP_GROW(f->patterns, f->cap, f->n + 1, 64) < 0)
+        return -1;
     f->patterns[f->n++] = pattern;
     return 0;
 }
@@ -176,22 +172,9 @@ static int64_t site_intern(struct fp_sites *s, const uint32_t *k, uint32_t n)
         if (x->nframes == n && !memcmp(s->frames + x->frames_off, k, n * sizeof(*k)))
             return s->tab[j] - 1;
     }
-    if (s->n == s->cap) {
-        uint32_t nc = s->cap ? s->cap * 2 : 256;
-        struct fp_site *nv = realloc(s->v, nc * sizeof(*nv));
-        if (!nv)
-            return -1;
-        s->v = nv, s->cap = nc;
-    }
-    if (s->nframes + n > s->capframes) {
-        uint64_t nc = s->capframes ? s->capframes * 2 : 4096;
-        while (nc < s->nframes + n)
-            nc *= 2;
-        uint32_t *nf = realloc(s->frames, nc * sizeof(*nf));
-        if (!nf)
-            return -1;
-        s->frames = nf, s->capframes = nc;
-    }
+    if (FP_GROW(s->v, s->cap, (size_t)s->n + 1, 256) < 0 ||
+        FP_GROW(s->frames, s->capframes, s->nframes + n, 4096) < 0)
+        return -1;
     struct fp_site *x = &s->v[s->n];
     memset(x, 0, sizeof(*x));
     x->nframes = n;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "debuginfo.h"
+#include "grow.h"
 #include "hmap.h"
 #include "model.h"
 #include "reader.h"
@@ -159,13 +160,8 @@ uint32_t fp_syms_intern_frame(struct fp_syms *s, const struct fp_frame *f)
     for (; s->ftab[j]; j = (j + 1) & s->ftab_mask)
         if (frame_eq(&s->frames[s->ftab[j] - 1], f))
             return s->ftab[j] - 1;
-    if (s->nframes == s->capframes) {
-        uint32_t nc = s->capframes ? s->capframes * 2 : 256;
-        struct fp_frame *nf = realloc(s->frames, nc * sizeof(*nf));
-        if (!nf)
-            return UINT32_MAX;
-        s->frames = nf, s->capframes = nc;
-    }
+    if (FP_GROW(s->frames, s->capframes, (size_t)s->nframes + 1, 256) < 0)
+        return UINT32_MAX;
     s->frames[s->nframes] = *f;
     if (f->func)
         s->frames[s->nframes].offset = f->offset;
@@ -586,13 +582,8 @@ static char *die_func_name(Dwarf_Die *die)
 
 static int res_push(struct fp_syms *s, uint32_t v)
 {
-    if (s->nres == s->capres) {
-        size_t nc = s->capres ? s->capres * 2 : 4096;
-        uint32_t *n = realloc(s->res, nc * sizeof(*n));
-        if (!n)
-            return -1;
-        s->res = n, s->capres = nc;
-    }
+    if (FP_GROW(s->res, s->capres, s->nres + 1, 4096) < 0)
+        return -1;
     s->res[s->nres++] = v;
     return 0;
 }
