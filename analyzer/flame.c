@@ -324,7 +324,11 @@ static uint32_t diff_name(struct fp_flame_diff *fd, const char *p, size_t len)
             return *v - 1;
     }
     if (fd->nnames == fd->capnames) {
-        uint32_t cap = fd->capnames ? fd->capnames * 2 : 64;
+        /* two arrays of one capacity: grow.h's rule for the number */
+        uint32_t cap = (uint32_t)fp_grow_cap(fd->capnames, (size_t)fd->nnames + 1, 64,
+                                             sizeof(char *), UINT32_MAX);
+        if (!cap)
+            return UINT32_MAX;
         char **a = realloc(fd->names, cap * sizeof(*a)), **b;
         if (!a)
             return UINT32_MAX;

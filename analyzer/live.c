@@ -113,7 +113,11 @@ static int64_t name_index(struct fp_live_names *nm, const char *name)
             hi = mid;
     }
     if (nm->n == nm->cap) {
-        uint32_t cap = nm->cap ? nm->cap * 2 : 256;
+        /* two arrays of one capacity: grow.h's rule for the number */
+        uint32_t cap = (uint32_t)fp_grow_cap(nm->cap, (size_t)nm->n + 1, 256, sizeof(*nm->v),
+                                             UINT32_MAX);
+        if (!cap)
+            return -1;
         char (*v)[160] = realloc(nm->v, cap * sizeof(*v));
         if (v)
             nm->v = v;
