@@ -947,7 +947,7 @@ short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
         if (freed && u.reuse == 0) {
             /* taken off the head and put back there: the list stays (the
              * tight loop's every pair) */
-            c->last_addr = l->addr[0];
+            c->last_addr = fp_reuse_peek(l, 0);
             kept = 1;
         } else {
             c->last_addr = fp_reuse_take(l, (unsigned)u.reuse);
@@ -965,11 +965,15 @@ short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
      * in 3.x; type, length 1, back 1 in 2.x): the same block freed, at the
      * same time, leaving the last address as it is */
     const uint8_t *q = c->out + c->out_pos;
-    size_t fb = c->r->major >= 3 ? 2 : 3;
-    if (!freed && c->r->fuse && c->out_len - c->out_pos >= fb && q[0] == FP_REC_FREE_BACK &&
-        q[1] == 1 && q[fb - 1] == 1) {
-        c->out_pos += fb;
-        freed = 1;
+    size_t fb = c->r->major >= 3 ? 2 : 3, left = c->out_len - c->out_pos;
+    if (!freed && c->r->fuse && left >= 1) {
+        if (c->r->major >= 4 && q[0] == FP_PACKED_BACK) {
+            c->out_pos += 1;       /* 4.0: FREE_BACK 1 packed */
+            freed = 1;
+        } else if (left >= fb && q[0] == FP_REC_FREE_BACK && q[1] == 1 && q[fb - 1] == 1) {
+            c->out_pos += fb;
+            freed = 1;
+        }
     }
     rec->freed_next = freed;
     if (freed && !kept) {
@@ -1063,6 +1067,7 @@ static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int time
     rec->p = p;
     rec->end = end;
     rec->freed_next = 0;
+    rec->packed = 0;
     c->key = c->t;
     c->has = 1;
     return rec;
@@ -1076,6 +1081,24 @@ static inline const uint8_t *unframed_fields(const uint8_t *p, const uint8_t *en
     for (unsigned i = 0; i < n && p; i++)
         p = fp_varint_at(p, end, &v[i]);
     return p;
+}
+
+/* c->rec becomes the untimed unframed record at p (its type byte) whose
+ * fields end at q and were read into v; a packed form (4.0) becomes the
+ * record it stands for, with the field its type byte held in v after the
+ * others. */
+static inline struct fp_record *unframed_at(struct cursor *c, unsigned type, const uint8_t *p,
+                                            const uint8_t *q, uint64_t *v)
+{
+    if (!fp_record_packed(type, c->r->major))
+        return rec_at(c, type, 0, p + 1, q);
+    uint64_t field;
+    unsigned base = fp_packed_unpack(type, &field);
+    v[fp_unframed_fields(type)] = field;
+    struct fp_record *rec = rec_at(c, base, 0, p + 1, q);
+    rec->packed = 1;
+    rec->packed_field = field;
+    return rec;
 }
 
 /* Decodes the next record of the cursor into c->rec (c->has = 1), or leaves
@@ -1098,7 +1121,7 @@ static inline __attribute__((always_inline)) int cursor_peek(struct cursor *c)
             if (__builtin_expect(avail >= FP_UNFRAMED_MAX, 1) &&
                 (q = unframed_fields(p + 1, p + avail, fp_unframed_fields(type), v)) != NULL) {
                 c->out_pos += (size_t)(q - p);
-                return short_resolve(c, rec_at(c, type, 0, p + 1, q), v);
+                return short_resolve(c, unframed_at(c, type, p, q, v), v);
             }
             return cursor_peek_slow(c);
         }
@@ -1141,17 +1164,20 @@ static int cursor_peek_slow(struct cursor *c)
     }
     const uint8_t *p = c->out + c->out_pos, *end = c->out + c->out_len;
     unsigned type = *p++;
-    uint64_t len;
+    uint64_t len, v[3];
     size_t hdr;
-    if (fp_record_unframed(type, r->major)) {
+    int unframed = fp_record_unframed(type, r->major);
+    if (unframed) {
         /* no length: its fields end it */
         if (c->out_len - c->out_pos < FP_UNFRAMED_MAX && cursor_fill(c, FP_UNFRAMED_MAX) < 0)
             return -1;
         p = c->out + c->out_pos + 1;
-        uint64_t v[3];
         const uint8_t *q = unframed_fields(p, c->out + c->out_len, fp_unframed_fields(type), v);
-        if (!q)
-            return corrupt_rec(c, type);
+        if (!q) {
+            uint64_t field;
+            return corrupt_rec(c, fp_record_packed(type, r->major) ? fp_packed_unpack(type, &field)
+                                                                   : type);
+        }
         hdr = 1;
         len = (uint64_t)(q - p);
     } else {
@@ -1193,6 +1219,10 @@ static int cursor_peek_slow(struct cursor *c)
             return corrupt_rec(c, type);
         c->t += dt;
         timed = 1;
+    }
+    if (unframed) {
+        /* with the fields read above (p: where they are now, the buffer may have moved) */
+        return short_resolve(c, unframed_at(c, type, p - hdr, end, v), v);
     }
     struct fp_record *rec = rec_at(c, type, timed, p, end);
     return is_short(type) ? short_resolve(c, rec, NULL) : 0;
@@ -1496,6 +1526,7 @@ static inline int cursor_peek_dec(struct cursor *c)
     rec->tid = d->tid;
     rec->t = c->key = d->t;
     rec->freed_next = (d->bits & DREC_FREED_NEXT) != 0;
+    rec->packed = 0;
     c->has = 1;
     if (d->bits & DREC_FULL) {
         const uint8_t *x = dm->extra + d->a;

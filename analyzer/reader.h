@@ -28,6 +28,8 @@ struct fp_record {
         struct fp_rec_alloc alloc;
         struct fp_rec_free free;
     } x;
+    int packed;           /* 4.0: a packed form (its type byte held packed_field) */
+    uint64_t packed_field;/* reuse (ALLOC_REUSE*) or back (FREE_BACK) */
     int freed_next;       /* a short ALLOC whose block was freed at once: a _FREED
                              form, or with fp_reader_fuse one whose FREE_BACK 1
                              followed, taken with it */

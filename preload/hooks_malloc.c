@@ -71,7 +71,7 @@ static inline unsigned sampled_flag(struct fp_thread *t, void *p, uint64_t now)
     return FP_ALLOC_SAMPLED;
 }
 
-static FP_NOINLINE void write_alloc(struct fp_thread *t, unsigned func, size_t size,
+static inline __attribute__((always_inline)) void write_alloc(struct fp_thread *t, unsigned func, size_t size,
                                     void *p, size_t align)
 {
     not_internal(p);
@@ -87,7 +87,7 @@ static FP_NOINLINE void write_alloc(struct fp_thread *t, unsigned func, size_t s
     fp_write_rusage(t, now, false);
 }
 
-static FP_NOINLINE void write_free(struct fp_thread *t, void *p)
+static inline __attribute__((always_inline)) void write_free(struct fp_thread *t, void *p)
 {
     uint64_t now = fp_now_ns();
     struct fp_rec_free x = { .flags = mmapped_flag(p), .addr = (uintptr_t)p };

@@ -226,6 +226,9 @@ static inline uint8_t *addr_delta(struct fp_thread *t, uint8_t *p, uint64_t addr
     return p;
 }
 
+/* 4.0: every free list place fits a packed ALLOC_REUSE's type byte */
+_Static_assert(FP_REUSE_DEPTH <= FP_PACKED_REUSE_MAX, "a reuse the type byte cannot hold");
+
 /* TIME's and SITE's payloads are shorter than 0x80 bytes (one length byte) */
 #define SHORT_ROOM ((2 + FP_VARINT_MAX) + (2 + 5 * FP_VARINT_MAX) + (2 + 3 * FP_VARINT_MAX))
 
@@ -257,9 +260,8 @@ void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint6
     t->alloc_at = (uint32_t)(p - t->data);
     if (k >= 0) {
         fp_reuse_take(l, (unsigned)k);
-        *q++ = (uint8_t)k;                      /* reuse: < FP_REUSE_DEPTH, one byte */
         t->last_addr = x->addr;
-        p = short_close(p, FP_REC_ALLOC_REUSE, q);
+        p = short_close(p, (uint8_t)(FP_PACKED_REUSE + (unsigned)k), q);  /* 4.0 */
     } else {
         p = short_close(p, FP_REC_ALLOC_SHORT, addr_delta(t, q, x->addr));
     }
@@ -277,7 +279,8 @@ static inline bool free_in_place(struct fp_thread *t, uint8_t *p, uint32_t back)
     if (back != 1 || p != t->data + t->alloc_end)
         return false;
     uint8_t *type = &t->data[t->alloc_at];
-    *type = *type == FP_REC_ALLOC_REUSE ? FP_REC_ALLOC_REUSE_FREED : FP_REC_ALLOC_SHORT_FREED;
+    *type = *type == FP_REC_ALLOC_SHORT ? FP_REC_ALLOC_SHORT_FREED
+                                        : (uint8_t)(*type + (FP_PACKED_REUSE_FREED - FP_PACKED_REUSE));
     t->alloc_end = 0;
     return true;
 }
@@ -297,7 +300,10 @@ void fp_put_free_event(struct fp_thread *t, const struct fp_rec_free *x, uint64_
         uint32_t back = t->alloc_next - b->n + 1;
         if (free_in_place(t, p, back))
             return;
-        p = short_close(p, FP_REC_FREE_BACK, fp_enc_U(p + 1, back));
+        if (FP_LIKELY(back <= FP_PACKED_BACK_MAX))
+            p = short_close(p, (uint8_t)(FP_PACKED_BACK - 1 + back), p + 1);   /* 4.0 */
+        else
+            p = short_close(p, FP_REC_FREE_BACK, fp_enc_U(p + 1, back));
     } else {
         p = short_close(p, FP_REC_FREE_SHORT, addr_delta(t, p + 1, x->addr));
     }

@@ -101,20 +101,39 @@ int fp_unwind_init(void)
  * in its slot on the stack: checking those few words costs far less than
  * unwinding.  Each thread has a small direct-mapped cache keyed by (return
  * address, stack pointer) of the program's innermost frame; an entry holds
- * the frames, the stack slots their return addresses were read from, and
- * the stack id.  A key seen once is only a candidate: the slower unwind that
+ * the stack slots the outer frames' return addresses were read from, those
+ * addresses, and the stack id.  A key seen once is only a candidate: the slower unwind that
  * also finds the slots runs when it comes back, so one-off stacks cost one
  * ordinary unw_backtrace. */
 #define CACHE_SLOTS 64
 
+/* slot holds ip while the stack is the one the entry names */
+struct stack_check {
+    const uintptr_t *slot;
+    uintptr_t ip;
+};
+
 struct stack_cache {
     uintptr_t ip0, sp0;
     uint64_t id;              /* 0: candidate, frames not filled */
-    uint32_t n;
+    uint32_t n;               /* the frames' count; n - 1 checks */
     uint32_t hits, fails;     /* how well this key predicts its stack */
-    uintptr_t *ips;           /* n frames */
-    uintptr_t *slots;         /* slots[i] holds ips[i + 1] */
+    struct stack_check *checks; /* checks[i]: frame i + 1's return address */
 };
+
+/* Whether every frame past the innermost is still in its slot: read all
+ * of them (a mismatch is rare, so no branch each) four at a time. */
+static inline bool cache_valid(const struct stack_cache *c)
+{
+    const struct stack_check *k = c->checks, *end = k + (c->n - 1);
+    uintptr_t diff = 0;
+    for (; end - k >= 4; k += 4)
+        diff |= (*k[0].slot ^ k[0].ip) | (*k[1].slot ^ k[1].ip) |
+                (*k[2].slot ^ k[2].ip) | (*k[3].slot ^ k[3].ip);
+    for (; k < end; k++)
+        diff |= *k->slot ^ k->ip;
+    return diff == 0;
+}
 
 static inline unsigned cache_index(uintptr_t ip0, uintptr_t sp0)
 {
@@ -198,16 +217,14 @@ static FP_NOINLINE uint64_t cache_fill(struct fp_thread *t, struct stack_cache *
     uint64_t id = stack_lookup(t, ips, n);
     if (!id)
         return 0;
-    if (!c->ips) {
-        c->ips = fp_pool_alloc(t->pool, 2 * (size_t)fp_config.depth * sizeof(uintptr_t));
-        if (!c->ips)
+    if (!c->checks) {
+        c->checks = fp_pool_alloc(t->pool, (size_t)fp_config.depth * sizeof(*c->checks));
+        if (!c->checks)
             return id;
-        c->slots = c->ips + fp_config.depth;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        c->ips[i] = ips[i];
-        c->slots[i] = i + 1 < n ? sps[i + 1] - sizeof(uintptr_t) : 0;
-    }
+    for (uint32_t i = 0; i + 1 < n; i++)
+        c->checks[i] = (struct stack_check){
+            (const uintptr_t *)(sps[i + 1] - sizeof(uintptr_t)), ips[i + 1] };
     c->n = n;
     c->id = id;
     return id;
@@ -385,15 +402,9 @@ uint64_t fp_stack_id(struct fp_thread *t)
         return backtrace_id(t);
     struct stack_cache *c = &t->cache[cache_index(ip0, sp0)];
     if (c->ip0 == ip0 && c->sp0 == sp0) {
-        if (FP_LIKELY(c->id != 0)) {
-            uint32_t i;
-            for (i = 0; i + 1 < c->n; i++)
-                if (*(const uintptr_t *)c->slots[i] != c->ips[i + 1])
-                    break;
-            if (FP_LIKELY(i + 1 >= c->n)) {
-                c->hits++;
-                return c->id;
-            }
+        if (FP_LIKELY(c->id != 0) && FP_LIKELY(cache_valid(c))) {
+            c->hits++;
+            return c->id;
         }
         /* A key whose stacks keep changing (recursion, one leaf under many
          * callers at the same depth) would pay the slot-finding unwind every

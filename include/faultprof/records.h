@@ -462,15 +462,52 @@ FP_RECORD_LIST(FP_X)
 
 /* 3.0: the short allocations and frees have no length: the type byte, then
  * their fields (3 for the allocations, 1 for the frees).  In 2.x they have
- * one, as every other record. */
+ * one, as every other record.
+ * 4.0: the packed forms, whose type byte holds their last field (a free
+ * list's place, a distance back) and which are followed by the others:
+ *   0x30 + k   ALLOC_REUSE with reuse k (k < 8): site, size
+ *   0x38 + k   ALLOC_REUSE_FREED with reuse k: site, size
+ *   0x7f + b   FREE_BACK with back b (1 <= b <= 128): nothing */
+#define FP_PACKED_REUSE        0x30u
+#define FP_PACKED_REUSE_FREED  0x38u
+#define FP_PACKED_BACK         0x80u   /* back 1; back b is 0x7f + b */
+#define FP_PACKED_REUSE_MAX    8u      /* reuse < this packs */
+#define FP_PACKED_BACK_MAX     128u    /* back <= this packs */
 #define FP_UNFRAMED_MAX (1 + 3 * FP_VARINT_MAX)    /* the longest of them */
+_Static_assert(FP_REC_ALLOC_REUSE_FREED < FP_PACKED_REUSE, "packed types clash with records");
+
+static inline int fp_record_packed(unsigned type, unsigned major)
+{
+    return major >= 4 && (type >= FP_PACKED_BACK ||
+                          (type >= FP_PACKED_REUSE && type < FP_PACKED_REUSE_FREED + 8));
+}
 static inline int fp_record_unframed(unsigned type, unsigned major)
 {
-    return major >= 3 && type >= FP_REC_ALLOC_SHORT && type <= FP_REC_ALLOC_REUSE_FREED;
+    return (major >= 3 && type >= FP_REC_ALLOC_SHORT && type <= FP_REC_ALLOC_REUSE_FREED) ||
+           fp_record_packed(type, major);
 }
+/* the fields after the type byte (for a packed form, those it does not hold) */
 static inline unsigned fp_unframed_fields(unsigned type)
 {
+    if (type >= FP_PACKED_BACK)
+        return 0;
+    if (type >= FP_PACKED_REUSE)
+        return 2;
     return type == FP_REC_FREE_SHORT || type == FP_REC_FREE_BACK ? 1 : 3;
+}
+/* A packed form's record type, and in *field the field its type byte holds */
+static inline unsigned fp_packed_unpack(unsigned type, uint64_t *field)
+{
+    if (type >= FP_PACKED_BACK) {
+        *field = type - (FP_PACKED_BACK - 1);
+        return FP_REC_FREE_BACK;
+    }
+    if (type >= FP_PACKED_REUSE_FREED) {
+        *field = type - FP_PACKED_REUSE_FREED;
+        return FP_REC_ALLOC_REUSE_FREED;
+    }
+    *field = type - FP_PACKED_REUSE;
+    return FP_REC_ALLOC_REUSE;
 }
 
 /* BRK's arg: sbrk's increment, or brk's address */

@@ -20,10 +20,10 @@
 #define FAULTPROF_REUSE_H
 
 #include <stdint.h>
-#include <string.h>
 
 #define FP_REUSE_CLASSES 155u     /* fp_size_class's values are below this */
-#define FP_REUSE_DEPTH   8u
+#define FP_REUSE_DEPTH   8u      /* a power of two: the lists are rings */
+_Static_assert((FP_REUSE_DEPTH & (FP_REUSE_DEPTH - 1)) == 0, "FP_REUSE_DEPTH: a power of two");
 
 /* 0..1023 bytes: glibc's chunk sizes, (s + 8) rounded up to 16 (classes 1..65);
  * 1 KiB .. 4 GiB - 1: four classes between each power of two (66..153);
@@ -38,12 +38,17 @@ static inline unsigned fp_size_class(uint64_t size)
     return 66u + (b - 11u) * 4u + (unsigned)((size >> (b - 3u)) & 3u);
 }
 
-/* One class's list.  gen: the member the list belongs to (lists of an
- * earlier member are empty, so a BLOCK need not clear them). */
+/* One class's list, a ring: its k-th newest address is addr[(head - k) %
+ * FP_REUSE_DEPTH], so that the common push and take of the newest move
+ * nothing.  gen: the member the list belongs to (lists of an earlier member
+ * are empty, so a BLOCK need not clear them). */
 struct fp_reuse_list {
-    uint32_t gen, n;               /* first: in the cache line of addr[0] */
+    uint32_t gen;                  /* first: in the cache line of addr[0] */
+    uint16_t n, head;
     uint64_t addr[FP_REUSE_DEPTH];
 };
+
+#define FP_REUSE_AT(l, k) ((l)->addr[((l)->head - (k)) & (FP_REUSE_DEPTH - 1)])
 
 static inline struct fp_reuse_list *fp_reuse_get(struct fp_reuse_list *lists, unsigned cls,
                                                  uint32_t gen)
@@ -56,21 +61,18 @@ static inline struct fp_reuse_list *fp_reuse_get(struct fp_reuse_list *lists, un
     return l;
 }
 
-/* FREE_BACK's half.  The moves are of a constant size (slots past n hold
- * nothing) through a copy, so that they compile to a few vector moves, not
- * a call to memmove: the recorder runs them in the program's malloc and
- * free. */
-#define FP_REUSE_SHIFT(l, to, from)                                             \
-    do {                                                                        \
-        uint64_t tmp_[FP_REUSE_DEPTH - 1];                                      \
-        memcpy(tmp_, &(l)->addr[from], sizeof(tmp_));                           \
-        memcpy(&(l)->addr[to], tmp_, sizeof(tmp_));                             \
-    } while (0)
+/* The k-th newest address (k < l->n) */
+static inline uint64_t fp_reuse_peek(const struct fp_reuse_list *l, unsigned k)
+{
+    return FP_REUSE_AT(l, k);
+}
 
+/* FREE_BACK's half: addr becomes the newest; the oldest falls off a full
+ * list (its slot is the one the new head takes) */
 static inline void fp_reuse_push(struct fp_reuse_list *l, uint64_t addr)
 {
-    FP_REUSE_SHIFT(l, 1, 0);
-    l->addr[0] = addr;
+    l->head = (uint16_t)((l->head + 1) & (FP_REUSE_DEPTH - 1));
+    l->addr[l->head] = addr;
     l->n += l->n < FP_REUSE_DEPTH;
 }
 
@@ -78,23 +80,19 @@ static inline void fp_reuse_push(struct fp_reuse_list *l, uint64_t addr)
 static inline int fp_reuse_find(const struct fp_reuse_list *l, uint64_t addr)
 {
     for (unsigned i = 0; i < l->n; i++)
-        if (l->addr[i] == addr)
+        if (FP_REUSE_AT(l, i) == addr)
             return (int)i;
     return -1;
 }
 
-/* ALLOC_REUSE's half: takes the k-th address off (k < l->n) */
+/* ALLOC_REUSE's half: takes the k-th address off (k < l->n); the k newer
+ * ones move one place older */
 static inline uint64_t fp_reuse_take(struct fp_reuse_list *l, unsigned k)
 {
-    uint64_t a = l->addr[k];
-    if (k == 0) {
-        FP_REUSE_SHIFT(l, 0, 1);
-    } else {
-#pragma GCC unroll 8
-        for (unsigned i = 1; i < FP_REUSE_DEPTH - 1; i++)
-            if (i >= k)
-                l->addr[i] = l->addr[i + 1];
-    }
+    uint64_t a = FP_REUSE_AT(l, k);
+    for (unsigned i = k; i > 0; i--)
+        FP_REUSE_AT(l, i) = FP_REUSE_AT(l, i - 1);
+    l->head = (uint16_t)((l->head - 1) & (FP_REUSE_DEPTH - 1));
     l->n--;
     return a;
 }

@@ -11,7 +11,7 @@
 /* ---- stream header: the first FP_HEADER_SIZE bytes of the decompressed stream */
 #define FP_MAGIC         "FAULTPRF"  /* 8 bytes, no terminator in the file */
 #define FP_MAGIC_LEN     8
-#define FP_VERSION_MAJOR 3           /* a reader refuses a major it does not know */
+#define FP_VERSION_MAJOR 4           /* a reader refuses a major it does not know */
 #define FP_VERSION_MINOR 0           /* a reader accepts any minor */
 #define FP_MAJOR_OLDEST  1           /* the oldest major this reader reads */
 #define FP_FORMAT_LEVEL  4           /* records.h's "since": 1.0 0, 1.1 1, 1.2 2, 2.0 3, 3.0 4 */

@@ -7,6 +7,10 @@
 #   tests/data/v2.0-rec_known.gz: the 2.0 recorder (commit 2b3dcf5), the
 #     same program, short records without ALLOC_REUSE; the counts of the 2.0
 #     reader.
+#   tests/data/v3.0-rec_known.gz: the 3.0 recorder (commit 94acdf4), the
+#     same program, with ALLOC_REUSE and the _FREED forms, before 4.0's
+#     packed forms; the counts of the 3.0 reader.  A fresh trace of the
+#     program (4.0: packed forms) gives the same counts.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_report
@@ -37,3 +41,20 @@ assert_eq "$(grep -c '^ALLOC_REUSE' <<<"$dump")" 0 "2.0 trace: ALLOC_REUSE recor
 expect_summary 2.0 allocations:564 frees:553 reallocs:36 temporary_allocations:517 \
     leaked_blocks:11 leaked_bytes:5288 mmapped_allocations:1 unmatched_frees:0 \
     peak_heap_blocks:5 peak_heap_bytes:8390520 average_lifetime_ns:1074
+
+trace=$data/v3.0-rec_known.gz
+dump=$("$REPORT" --dump "$trace")
+assert_contains "$(head -n 1 <<<"$dump")" "version 3.0 members 8"
+assert_eq "$(grep -c '^ALLOC_REUSE_FREED' <<<"$dump")" 425 "3.0 trace: ALLOC_REUSE_FREED records"
+expect_summary 3.0 allocations:564 frees:553 reallocs:36 temporary_allocations:517 \
+    leaked_blocks:11 leaked_bytes:5288 mmapped_allocations:1 unmatched_frees:0 \
+    peak_heap_blocks:4 peak_heap_bytes:8389520 average_lifetime_ns:2707
+
+# today's recorder: 4.0 (its packed forms: test_recorder), the same counts
+require_shim
+run_traced "$(require_prog rec_known)"
+assert_eq "$RUN_STATUS" 0 "rec_known under the shim"
+trace=$TRACE
+assert_contains "$("$REPORT" --dump "$trace" | head -n 1)" "version 4.0"
+expect_summary 4.0 allocations:564 frees:553 reallocs:36 temporary_allocations:517 \
+    leaked_blocks:11 leaked_bytes:5288 mmapped_allocations:1 unmatched_frees:0

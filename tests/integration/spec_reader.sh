@@ -3,7 +3,7 @@
 # tests/tools/fptrace.py, written from man/faultprof-trace.5 alone, counts
 # what faultprof-report counts (allocations, frees, reallocs, failed
 # allocations, unmatched frees, leaked blocks and bytes, bytes allocated) in
-#   - the 1.2 and 2.0 traces of tests/data,
+#   - the 1.2, 2.0 and 3.0 traces of tests/data,
 #   - fresh traces of rec_known (ALLOC_REUSE_FREED, REALLOC, full FREE),
 #     tort_threads cross (blocks freed by other threads: the spec's "two
 #     threads within a step" rule), tort_threads loop (128 threads) and
@@ -48,6 +48,7 @@ PY
 
 same_counts "$tests/data/v1.2-rec_known.gz" 1.2 564
 same_counts "$tests/data/v2.0-rec_known.gz" 2.0 564
+same_counts "$tests/data/v3.0-rec_known.gz" 3.0 564
 
 # Fresh traces in today's format: the major and minor of the stream header.
 version=$(sed -n 's/^#define FP_VERSION_\(MAJOR\|MINOR\) \([0-9]*\).*/\2/p' \

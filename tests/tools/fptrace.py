@@ -5,7 +5,7 @@ the spec is enough to read a trace.
 
 usage: fptrace.py TRACE...
 
-Reads trace formats 1.x, 2.x and 3.x and prints one JSON object:
+Reads trace formats 1.x, 2.x, 3.x and 4.x and prints one JSON object:
   {"processes": [{"file", "version", "pid", "clock_step",
                   "allocations", "frees", "reallocs", "failed_allocations",
                   "unmatched_frees", "leaked_blocks", "leaked_bytes",
@@ -28,6 +28,8 @@ ALLOC, FREE, REALLOC = 0x10, 0x11, 0x12
 TIME, SITE = 0x24, 0x25
 ALLOC_SHORT, FREE_SHORT, FREE_BACK = 0x26, 0x27, 0x28
 ALLOC_REUSE, ALLOC_SHORT_FREED, ALLOC_REUSE_FREED = 0x29, 0x2a, 0x2b
+# 4.0's packed forms: the type byte holds the last field
+PACKED_REUSE, PACKED_REUSE_FREED, PACKED_BACK = 0x30, 0x38, 0x80
 
 # Records whose payload begins with dt.  Types the spec marks "timed".
 TIMED = {0x03, 0x04, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x10, 0x11,
@@ -161,7 +163,7 @@ class Decoder:
         if len(raw) < 16 or raw[:8] != MAGIC:
             raise TraceError("not a faultprof trace (bad magic)")
         self.major, self.minor, hsize = struct.unpack_from("<HHI", raw, 8)
-        if self.major not in (1, 2, 3):
+        if self.major not in (1, 2, 3, 4):
             raise TraceError("trace format %d.%d is not known to this reader"
                              % (self.major, self.minor))
         if hsize < 16 or hsize > len(raw):
@@ -181,10 +183,25 @@ class Decoder:
         """3.0: the short allocations and frees have no length"""
         return self.major >= 3 and ALLOC_SHORT <= t <= ALLOC_REUSE_FREED
 
+    def packed(self, t):
+        """4.0: the packed forms (no length; the type holds a field)"""
+        return self.major >= 4 and (t >= PACKED_BACK or
+                                    PACKED_REUSE <= t < PACKED_REUSE_FREED + 8)
+
     def member(self, raw, first):
         pos = self.header(raw) if first else 0
         while pos < len(raw):
             rtype = raw[pos]
+            if self.packed(rtype):
+                p = Payload(raw, pos + 1, len(raw), rtype)
+                if rtype >= PACKED_BACK:
+                    self.free_back(rtype - PACKED_BACK + 1)
+                else:
+                    freed = rtype >= PACKED_REUSE_FREED
+                    reuse = rtype - (PACKED_REUSE_FREED if freed else PACKED_REUSE)
+                    self.short_alloc(p, ALLOC_REUSE_FREED if freed else ALLOC_REUSE, reuse)
+                pos = p.pos
+                continue
             if self.unframed(rtype):
                 # the type, then its fields: one for a free, three else
                 p = Payload(raw, pos + 1, len(raw), rtype)
@@ -248,7 +265,7 @@ class Decoder:
         self.process["sample_bytes"] = p.varint() if v >= (1, 1) else 0
         self.process["clock_step"] = p.varint() if v >= (2, 0) else 0
 
-    def short_alloc(self, p, t):
+    def short_alloc(self, p, t, reuse=None):
         m = self.m
         site, size = p.varint(), p.varint()
         if site >= len(m.sites):
@@ -257,7 +274,8 @@ class Decoder:
         if t in (ALLOC_SHORT, ALLOC_SHORT_FREED):
             addr = (m.prev_addr + p.zz()) & (2**64 - 1)
         else:
-            reuse = p.varint()
+            if reuse is None:
+                reuse = p.varint()
             lst = m.lists.get(size_class(size), [])
             if reuse >= len(lst):
                 raise TraceError("reuse %d past the end of a free list of %d"

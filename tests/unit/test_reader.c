@@ -168,7 +168,7 @@ static void test_wrong_version(void **state)
     (void)state;
     struct tg g;
     static const struct { uint16_t major; const char *msg; } bad[] = {
-        { FP_VERSION_MAJOR + 1, "unsupported trace version 4.0 (this reader reads 1.x to 3.x)" },
+        { FP_VERSION_MAJOR + 1, "unsupported trace version 5.0 (this reader reads 1.x to 4.x)" },
         { 0, "unsupported trace version 0.0" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -186,7 +186,7 @@ static void test_short_writers(void **state)
     struct fp_thread *t = new_thread(4343);
     uint64_t now = fp_t0, rng = 88172645463325252ull;
     size_t n = 0;
-    unsigned forms[256] = { 0 };
+    unsigned forms[256] = { 0 }, packed[256] = { 0 };
     for (uint64_t k = 0; n < SHORT_EVENTS; k++) {
         rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
         now += (rng % 1000 == 0) ? 7 * FP_CLOCK_STEP_NS + 123 : rng % 3000;
@@ -244,6 +244,7 @@ static void test_short_writers(void **state)
     int k;
     while ((k = fp_reader_next(r, &rec)) > 0) {
         forms[rec->type]++;
+        packed[rec->type] += (unsigned)rec->packed;
         struct fp_rec_alloc a;
         struct fp_rec_free f;
         int is_free;
@@ -294,6 +295,13 @@ static void test_short_writers(void **state)
     assert_true(forms[FP_REC_ALLOC_REUSE] > 1000);
     assert_true(forms[FP_REC_ALLOC_SHORT_FREED] > 1000 && forms[FP_REC_ALLOC_REUSE_FREED] > 100);
     assert_true(forms[FP_REC_BLOCK] > 20);
+    /* 4.0: every reuse packed (the lists are shorter than the type byte's
+     * room); a FREE_BACK packed unless it reaches back past 128 */
+    assert_int_equal(packed[FP_REC_ALLOC_REUSE], forms[FP_REC_ALLOC_REUSE]);
+    assert_int_equal(packed[FP_REC_ALLOC_REUSE_FREED], forms[FP_REC_ALLOC_REUSE_FREED]);
+    assert_true(packed[FP_REC_FREE_BACK] > forms[FP_REC_FREE_BACK] / 2);
+    assert_true(packed[FP_REC_FREE_BACK] < forms[FP_REC_FREE_BACK]);
+    assert_int_equal(packed[FP_REC_ALLOC_SHORT] + packed[FP_REC_FREE_SHORT], 0);
     fp_reader_close(r);
     free_thread(t);
     unlink(trace_path);

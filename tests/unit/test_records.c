@@ -344,11 +344,13 @@ static void test_short_forms(void **state)
  * and quarters of a power of two above; a BLOCK empties them.  Read plain
  * and fused (an ALLOC_SHORT with its FREE_BACK 1 as one record). */
 #define ALLOC_AT(sz, a)  tg_put_alloc_short(&g, TG_UNTIMED, &(struct fp_rec_alloc_short){ 0, sz, (int64_t)(a) - (int64_t)last }), last = (a)
-#define FREE_BACK(k)     tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ k })
-#define REUSE(sz, k)     tg_put_alloc_reuse(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse){ 0, sz, k })
-static void test_free_lists(void **state)
+#define FREE_BACK(k)     (packed ? tg_put_free_back_packed(&g, k) \
+                          : tg_put_free_back(&g, TG_UNTIMED, &(struct fp_rec_free_back){ k }))
+#define REUSE(sz, k)     (packed ? tg_put_alloc_reuse_packed(&g, 0, sz, k, 0) \
+                          : tg_put_alloc_reuse(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse){ 0, sz, k }))
+/* packed: the same trace in 4.0's packed forms (types 0x30 to 0x3f, 0x80 up) */
+static void free_lists(int packed)
 {
-    (void)state;
     assert_int_equal(fp_size_class(0), 1);
     assert_int_equal(fp_size_class(24), 2);        /* glibc: a 32-byte chunk */
     assert_int_equal(fp_size_class(25), 3);        /* 48 */
@@ -385,7 +387,10 @@ static void test_free_lists(void **state)
     last = 0x401c0;
     tg_put_alloc_short_freed(&g, TG_UNTIMED,
                              &(struct fp_rec_alloc_short_freed){ 0, 3000, (int64_t)(0x50000 - last) });
-    tg_put_alloc_reuse_freed(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse_freed){ 0, 3001, 0 });
+    if (packed)
+        tg_put_alloc_reuse_packed(&g, 0, 3001, 0, 1);
+    else
+        tg_put_alloc_reuse_freed(&g, TG_UNTIMED, &(struct fp_rec_alloc_reuse_freed){ 0, 3001, 0 });
     REUSE(3002, 0);                        /* 0x50000 again: its free put it back */
     last = 0x50000;
     ALLOC_AT(3003, 0x60000);
@@ -437,6 +442,13 @@ static void test_free_lists(void **state)
             fail_msg("case %d: expected '%s', got '%s'", kind, msg, e ? e : "no error");
         free(g.buf);
     }
+}
+
+static void test_free_lists(void **state)
+{
+    (void)state;
+    free_lists(0);
+    free_lists(1);
 }
 #undef ALLOC_AT
 #undef FREE_BACK

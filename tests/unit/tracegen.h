@@ -116,6 +116,23 @@ static inline void tg_record(struct tg *g, unsigned type, uint64_t t, const uint
     tg_raw(g, pay, n);
 }
 
+/* 4.0's packed forms (faultprof/records.h): the type byte holds the last
+ * field; the others follow it. */
+static inline void tg_put_free_back_packed(struct tg *g, uint64_t back)
+{
+    uint8_t b = (uint8_t)(FP_PACKED_BACK - 1 + back);
+    tg_raw(g, &b, 1);
+}
+static inline void tg_put_alloc_reuse_packed(struct tg *g, uint64_t site, uint64_t size,
+                                             uint64_t reuse, int freed)
+{
+    uint8_t b[1 + 2 * FP_VARINT_MAX];
+    b[0] = (uint8_t)((freed ? FP_PACKED_REUSE_FREED : FP_PACKED_REUSE) + reuse);
+    size_t n = 1 + fp_put_varint(b + 1, site);
+    n += fp_put_varint(b + n, size);
+    tg_raw(g, b, n);
+}
+
 /* A well-formed record of each type, from its fields: tg_put_alloc(g, t,
  * &(struct fp_rec_alloc){ .size = 16, ... }); t is ignored for untimed
  * types.  Generated from include/faultprof/records.h. */
