@@ -15,6 +15,12 @@
 #include <signal.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define FP_HAVE_TSC 1
+#else
+#define FP_HAVE_TSC 0
+#endif
 
 #include "faultprof/records.h"
 #include "hooks.h"
@@ -161,6 +167,7 @@ int   fp_os_write_all(int fd, const void *buf, size_t len);
 uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC (through the TSC once calibrated) */
 void fp_clock_init(void);          /* at start: can the TSC serve? */
 void fp_clock_calibrate(uint64_t now); /* now and then (now: fp_now_ns()): the TSC after 2 ms */
+uint64_t fp_tsc_at(uint64_t ns);   /* the TSC when fp_now_ns() reaches ns; 0: not the TSC's clock */
 uint64_t fp_realtime_ns(void);
 static inline uint64_t fp_tv_ns(struct timeval tv)
 {
@@ -202,6 +209,8 @@ struct fp_thread {
     uint32_t  seq;           /* next block number */
     uint64_t  t_first;       /* time of the first record in the buffer */
     uint64_t  t_last;        /* time of the last timed record */
+    uint64_t  tick_tsc;      /* before this TSC the clock is less than a step past
+                                t_last (0: read the clock): fp_now_event */
     uint32_t  block_gen;     /* which block the buffer holds (never 0, never reused) */
     uint32_t  site_next;     /* the block's next SITE id */
     uint64_t  last_addr;     /* address of the block's last short record */
@@ -323,7 +332,7 @@ struct fp_thread *fp_enter_gated(struct fp_thread *t);
 
 /* ---- proc_records.c: RUSAGE, HEAP_BREAK, NOTE and PROCESS_END records */
 void fp_rusage_read(struct fp_thread *t, uint64_t now, bool force);
-void fp_break_moved(struct fp_thread *t, uint64_t now, uintptr_t brk);
+void fp_break_moved(struct fp_thread *t, uintptr_t brk);
 extern _Atomic uintptr_t fp_last_break;
 extern void *__curbrk __attribute__((visibility("default")));   /* glibc's program break */
 
@@ -338,12 +347,27 @@ static inline void fp_write_rusage(struct fp_thread *t, uint64_t now, bool force
 }
 
 /* A HEAP_BREAK record when the program break moved since the last one. */
-static inline void fp_write_break(struct fp_thread *t, uint64_t now)
+static inline void fp_write_break(struct fp_thread *t)
 {
     uintptr_t b = (uintptr_t)__curbrk;
     if (FP_LIKELY(b == atomic_load_explicit(&fp_last_break, memory_order_relaxed)))
         return;
-    fp_break_moved(t, now, b);
+    fp_break_moved(t, b);
+}
+
+/* The time for a short allocation or free: where the TSC says the thread's
+ * clock has not moved a step past its current time (the time its next short
+ * record gets anyway), that time, without converting a clock reading; else
+ * the clock.  Either way at most a step before the true time and never
+ * after it.  The full FREE of an mmapped block, and the records other
+ * calls write, take fp_now_ns(). */
+static inline uint64_t fp_now_event(const struct fp_thread *t)
+{
+#if FP_HAVE_TSC
+    if (FP_LIKELY(__rdtsc() < t->tick_tsc))
+        return fp_t0 + t->t_last;
+#endif
+    return fp_now_ns();
 }
 void fp_break_forget(void);        /* the next fp_write_break writes */
 void fp_write_note(struct fp_thread *t, const char *key, const char *value);

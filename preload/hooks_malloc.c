@@ -62,12 +62,12 @@ static inline unsigned mmapped_flag(const void *p)
 
 /* sampled mode: the record stands for others; its block is remembered so
  * its free is recorded too; the counts go out with it */
-static inline unsigned sampled_flag(struct fp_thread *t, void *p, uint64_t now)
+static inline unsigned sampled_flag(struct fp_thread *t, void *p)
 {
     if (FP_LIKELY(!fp_config.sample_bytes))
         return 0;
     fp_sampled_add(p);
-    fp_write_counts(t, now);
+    fp_write_counts(t, fp_now_ns());     /* now may be fp_now_event's */
     return FP_ALLOC_SAMPLED;
 }
 
@@ -75,24 +75,24 @@ static inline __attribute__((always_inline)) void write_alloc(struct fp_thread *
                                     void *p, size_t align)
 {
     not_internal(p);
-    uint64_t now = fp_now_ns();
-    unsigned flags = mmapped_flag(p) | sampled_flag(t, p, now);
+    uint64_t now = fp_now_event(t);
+    unsigned flags = mmapped_flag(p) | sampled_flag(t, p);
     uint64_t sid = fp_stack_id(t);
     struct fp_rec_alloc x = {
         .func = func, .flags = flags, .size = size, .addr = (uintptr_t)p, .stack = sid,
         .align = align,
     };
     fp_put_alloc_event(t, &x, now);
-    fp_write_break(t, now);
+    fp_write_break(t);
     fp_write_rusage(t, now, false);
 }
 
 static inline __attribute__((always_inline)) void write_free(struct fp_thread *t, void *p)
 {
-    uint64_t now = fp_now_ns();
     struct fp_rec_free x = { .flags = mmapped_flag(p), .addr = (uintptr_t)p };
+    uint64_t now = x.flags ? fp_now_ns() : fp_now_event(t);   /* a full FREE: its own time */
     fp_put_free_event(t, &x, now);
-    fp_write_break(t, now);   /* glibc may trim the heap after the free, but a
+    fp_write_break(t);   /* glibc may trim the heap after the free, but a
                                  trim before it shows here, not later */
     fp_write_rusage(t, now, false);
 }
@@ -102,14 +102,14 @@ static FP_NOINLINE void write_realloc(struct fp_thread *t, unsigned func, void *
 {
     not_internal(p);
     uint64_t now = fp_now_ns();
-    unsigned flags = mmapped_flag(p) | (p ? sampled_flag(t, p, now) : 0);
+    unsigned flags = mmapped_flag(p) | (p ? sampled_flag(t, p) : 0);
     uint64_t sid = fp_stack_id(t);
     struct fp_rec_realloc x = {
         .func = func, .flags = flags, .old_addr = (uintptr_t)old, .size = size,
         .new_addr = (uintptr_t)p, .stack = sid,
     };
     fp_put_realloc(t, &x, now);
-    fp_write_break(t, now);
+    fp_write_break(t);
     fp_write_rusage(t, now, false);
 }
 

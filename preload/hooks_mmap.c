@@ -259,7 +259,7 @@ static void write_brk(struct fp_thread *t, unsigned func, int64_t arg, uintptr_t
         .new_break = (uintptr_t)__curbrk, .err = (unsigned)err, .stack = sid,
     };
     fp_put_brk(t, &x, now);
-    fp_write_break(t, now);
+    fp_write_break(t);
 }
 
 FP_EXPORT int brk(void *addr)

@@ -132,6 +132,7 @@ static void start_recording(bool fork_child, bool paused)
         return;
     }
     t->t_last = 0;
+    t->tick_tsc = 0;     /* it was for the old t0 and t_last */
     fp_write_modules(t);
     if (!fp_config.follow)
         fp_write_note(t, "follow", "0");

@@ -11,15 +11,12 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#define HAVE_TSC 1
-#else
-#define HAVE_TSC 0
+#include "fp.h"
+
+#define HAVE_TSC FP_HAVE_TSC
+#if !HAVE_TSC
 #define __rdtsc() 0ull
 #endif
-
-#include "fp.h"
 
 void *fp_os_map(size_t size)
 {
@@ -171,6 +168,17 @@ uint64_t fp_now_ns(void)
     if (FP_LIKELY(state >= 2))
         return rate_ns(&rates[state >= 4], __rdtsc());
     return mono_ns();
+}
+
+uint64_t fp_tsc_at(uint64_t ns)
+{
+    int state = atomic_load_explicit(&tsc_state, memory_order_acquire);
+    if (state < 2)
+        return 0;
+    const struct tsc_rate *r = &rates[state >= 4];
+    if (ns <= r->base_ns)
+        return r->base_tsc;
+    return r->base_tsc + (uint64_t)(((unsigned __int128)(ns - r->base_ns) << 32) / r->mult);
 }
 
 uint64_t fp_realtime_ns(void)

@@ -41,16 +41,16 @@ void fp_rusage_read(struct fp_thread *t, uint64_t now, bool force)
     int e = errno;
     if (getrusage(RUSAGE_THREAD, &ru) == 0 &&
         ((uint64_t)ru.ru_minflt != t->minflt || (uint64_t)ru.ru_majflt != t->majflt))
-        write_rusage(t, now, (uint64_t)ru.ru_minflt, (uint64_t)ru.ru_majflt);
+        write_rusage(t, fp_now_ns(), (uint64_t)ru.ru_minflt, (uint64_t)ru.ru_majflt);
     errno = e;
 }
 
 /* fp_write_break (fp.h) saw the break at brk */
-void fp_break_moved(struct fp_thread *t, uint64_t now, uintptr_t brk)
+void fp_break_moved(struct fp_thread *t, uintptr_t brk)
 {
     atomic_store_explicit(&fp_last_break, brk, memory_order_relaxed);
     struct fp_rec_heap_break x = { .brk = brk };
-    fp_put_heap_break(t, &x, now);
+    fp_put_heap_break(t, &x, fp_now_ns());
 }
 
 void fp_write_note(struct fp_thread *t, const char *key, const char *value)

@@ -200,6 +200,9 @@ static inline uint8_t *clock_tick(struct fp_thread *t, uint8_t *p, uint64_t now)
     t->t_last += dt;
     if (t->t_first == UINT64_MAX)
         t->t_first = t->t_last;
+    /* until the TSC reaches the next step (less a margin far above the
+     * rates' disagreement), fp_now_event need not read the clock */
+    t->tick_tsc = fp_tsc_at(fp_t0 + t->t_last + FP_CLOCK_STEP_NS - FP_CLOCK_STEP_NS / 64);
     return q;
 }
 

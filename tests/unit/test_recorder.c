@@ -383,12 +383,55 @@ static void test_flush_at_the_gate(void **state)
     unlink(trace_path);
 }
 
+/* fp_now_event: the hooks' time, from the TSC's deadline for the thread's
+ * next step where the clock is the TSC's.  Over 300 ms of events, sleeps
+ * and spins (past both calibrations), every time it gives is at most a
+ * step before the moment of the call and never after it; and with the TSC
+ * most of them come without reading the clock. */
+static void test_event_clock(void **state)
+{
+    (void)state;
+    start_trace("clock");
+    fp_clock_init();
+    struct fp_thread *t = new_thread(5151);
+    uint64_t rng = 0x9e3779b97f4a7c15ull, quiet = 0, n = 0, end = fp_now_ns() + 300000000u;
+    while (fp_now_ns() < end) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        uint64_t before = fp_now_ns();
+        uint64_t now = fp_now_event(t);
+        uint64_t after = fp_now_ns();
+        if (now > after || now + FP_CLOCK_STEP_NS <= before)
+            fail_msg("event %llu: time %llu for a call between %llu and %llu (step %u)",
+                     (unsigned long long)n, (unsigned long long)(now - fp_t0),
+                     (unsigned long long)(before - fp_t0), (unsigned long long)(after - fp_t0),
+                     (unsigned)FP_CLOCK_STEP_NS);
+        quiet += now == fp_t0 + t->t_last;
+        uint64_t addr = 0x7f0000000000ull + ((rng >> 16) & 0xffff0);
+        if (n++ & 1)
+            fp_put_free_event(t, &(struct fp_rec_free){ .addr = addr }, now);
+        else
+            fp_put_alloc_event(t, &(struct fp_rec_alloc){ .func = FP_FUNC_MALLOC, .size = 32,
+                                                          .addr = addr, .stack = 1 }, now);
+        if (rng % 97 == 0)
+            usleep((useconds_t)(rng >> 40) % 150);     /* a step or two without events */
+    }
+    if (fp_tsc_at(fp_now_ns()) != 0)
+        assert_true(quiet > n / 2);
+    else
+        print_message("the clock is not the TSC's here: fp_now_event read it every time\n");
+    fp_thread_flush(t);
+    fp_trace_close();
+    free_thread(t);
+    unlink(trace_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_type_through_the_writers),
         cmocka_unit_test(test_short_writers),
         cmocka_unit_test(test_flush_at_the_gate),
+        cmocka_unit_test(test_event_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
