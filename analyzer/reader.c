@@ -97,6 +97,8 @@ struct fp_reader {
     uint32_t nheap;
     struct cursor *last;           /* cursor of the last delivered record */
     unsigned major, minor;
+    uint8_t form[256];             /* by type, for this major: 0 framed, else
+                                      FORM_UNFRAMED | fields (| FORM_PACKED) */
     int fuse;                      /* fp_reader_fuse */
     int truncated;
     uint64_t trunc_at, last_end;
@@ -121,6 +123,20 @@ static const uint8_t rec_timed[256] = {
     FP_RECORD_LIST(FP_X)
 #undef FP_X
 };
+
+/* How a major frames each type: the unframed ones with their fields'
+ * count, the packed ones marked (one load on the hot path). */
+#define FORM_UNFRAMED 0x10
+#define FORM_PACKED   0x20
+#define FORM_FIELDS   0x0f
+static void set_major(struct fp_reader *r, unsigned major)
+{
+    r->major = major;
+    for (unsigned type = 0; type < 256; type++)
+        r->form[type] = !fp_record_unframed(type, major) ? 0
+                        : (uint8_t)(FORM_UNFRAMED | fp_unframed_fields(type) |
+                                    (fp_record_packed(type, major) ? FORM_PACKED : 0));
+}
 
 const char *fp_record_name(unsigned type)
 {
@@ -871,7 +887,7 @@ static int read_stream_header(struct cursor *c)
     if (major < FP_MAJOR_OLDEST || major > FP_VERSION_MAJOR)
         return fail(r, "unsupported trace version %u.%u (this reader reads %u.x to %u.x)", major,
                     minor, FP_MAJOR_OLDEST, FP_VERSION_MAJOR);
-    r->major = major;
+    set_major(r, major);
     if (hsize < FP_HEADER_SIZE || hsize > MAX_HEADER)
         return fail(r, "corrupt: header size %u", hsize);
     r->minor = minor;
@@ -964,9 +980,9 @@ short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
     /* a _FREED form, or with fp_reader_fuse FREE_BACK 1 next (type, back 1
      * in 3.x; type, length 1, back 1 in 2.x): the same block freed, at the
      * same time, leaving the last address as it is */
-    const uint8_t *q = c->out + c->out_pos;
-    size_t fb = c->r->major >= 3 ? 2 : 3, left = c->out_len - c->out_pos;
-    if (!freed && c->r->fuse && left >= 1) {
+    if (!freed && c->r->fuse && c->out_len > c->out_pos) {
+        const uint8_t *q = c->out + c->out_pos;
+        size_t fb = c->r->major >= 3 ? 2 : 3, left = c->out_len - c->out_pos;
         if (c->r->major >= 4 && q[0] == FP_PACKED_BACK) {
             c->out_pos += 1;       /* 4.0: FREE_BACK 1 packed */
             freed = 1;
@@ -1078,8 +1094,13 @@ static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int time
 static inline const uint8_t *unframed_fields(const uint8_t *p, const uint8_t *end, unsigned n,
                                              uint64_t *v)
 {
-    for (unsigned i = 0; i < n && p; i++)
-        p = fp_varint_at(p, end, &v[i]);
+    /* n is 0 to 3: unrolled */
+    if (n > 0)
+        p = fp_varint_at(p, end, &v[0]);
+    if (n > 1 && p)
+        p = fp_varint_at(p, end, &v[1]);
+    if (n > 2 && p)
+        p = fp_varint_at(p, end, &v[2]);
     return p;
 }
 
@@ -1090,11 +1111,12 @@ static inline const uint8_t *unframed_fields(const uint8_t *p, const uint8_t *en
 static inline struct fp_record *unframed_at(struct cursor *c, unsigned type, const uint8_t *p,
                                             const uint8_t *q, uint64_t *v)
 {
-    if (!fp_record_packed(type, c->r->major))
+    unsigned form = c->r->form[type];
+    if (!(form & FORM_PACKED))
         return rec_at(c, type, 0, p + 1, q);
     uint64_t field;
     unsigned base = fp_packed_unpack(type, &field);
-    v[fp_unframed_fields(type)] = field;
+    v[form & FORM_FIELDS] = field;
     struct fp_record *rec = rec_at(c, base, 0, p + 1, q);
     rec->packed = 1;
     rec->packed_field = field;
@@ -1116,10 +1138,11 @@ static inline __attribute__((always_inline)) int cursor_peek(struct cursor *c)
         unsigned type = p[0], len = p[1];
         uint64_t dt;
         const uint8_t *q;
-        if (fp_record_unframed(type, c->r->major)) {
+        unsigned form = c->r->form[type];
+        if (form) {
             uint64_t v[3];
             if (__builtin_expect(avail >= FP_UNFRAMED_MAX, 1) &&
-                (q = unframed_fields(p + 1, p + avail, fp_unframed_fields(type), v)) != NULL) {
+                (q = unframed_fields(p + 1, p + avail, form & FORM_FIELDS, v)) != NULL) {
                 c->out_pos += (size_t)(q - p);
                 return short_resolve(c, unframed_at(c, type, p, q, v), v);
             }
@@ -1166,17 +1189,17 @@ static int cursor_peek_slow(struct cursor *c)
     unsigned type = *p++;
     uint64_t len, v[3];
     size_t hdr;
-    int unframed = fp_record_unframed(type, r->major);
+    int unframed = r->form[type] != 0;
     if (unframed) {
         /* no length: its fields end it */
         if (c->out_len - c->out_pos < FP_UNFRAMED_MAX && cursor_fill(c, FP_UNFRAMED_MAX) < 0)
             return -1;
         p = c->out + c->out_pos + 1;
-        const uint8_t *q = unframed_fields(p, c->out + c->out_len, fp_unframed_fields(type), v);
+        const uint8_t *q = unframed_fields(p, c->out + c->out_len, r->form[type] & FORM_FIELDS, v);
         if (!q) {
             uint64_t field;
-            return corrupt_rec(c, fp_record_packed(type, r->major) ? fp_packed_unpack(type, &field)
-                                                                   : type);
+            return corrupt_rec(c, r->form[type] & FORM_PACKED ? fp_packed_unpack(type, &field)
+                                                               : type);
         }
         hdr = 1;
         len = (uint64_t)(q - p);
@@ -1369,7 +1392,8 @@ static struct dmember *member_decode(const struct fp_reader *r, struct libdeflat
         goto oom;
     wr->fd = r->fd, wr->mem = r->mem, wr->size = r->size;
     wr->m = r->m, wr->nm = r->nm, wr->order = r->order, wr->fuse = r->fuse;
-    wr->major = r->major, wr->minor = r->minor;
+    set_major(wr, r->major);
+    wr->minor = r->minor;
     wr->inflater = d;
     wr->chain_m = &mi;             /* a chain of this member alone */
     c->r = wr;
