@@ -329,13 +329,24 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
     return m->nstacks++;
 }
 
-static inline int64_t thread_get(struct fp_model *m, uint32_t pi, uint32_t tid)
+static int64_t thread_find(struct fp_model *m, uint32_t pi, uint32_t tid);
+
+/* The model's index of the process's thread tid (0: its main thread), made
+ * when new; -1 out of memory.  Inline: the last one asked for. */
+static inline __attribute__((always_inline)) int64_t thread_get(struct fp_model *m, uint32_t pi,
+                                                                uint32_t tid)
 {
     struct fp_proc *p = &m->procs[pi];
     if (tid == 0)
         tid = (uint32_t)p->pid;
     if (tid && tid == p->replay.tid_last)
         return p->replay.ti_last;
+    return thread_find(m, pi, tid);
+}
+
+static __attribute__((noinline)) int64_t thread_find(struct fp_model *m, uint32_t pi, uint32_t tid)
+{
+    struct fp_proc *p = &m->procs[pi];
     uint32_t *v = hmap_get(&p->replay.tids, (uint64_t)tid + 1);
     if (v) {
         p->replay.tid_last = tid, p->replay.ti_last = *v;
@@ -770,8 +781,9 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
  * back to what they were; only a new heap peak, reached while the block
  * lived, leaves a trace.  The caller takes the rare cases (clock-step waits,
  * sampled mode, a timeline, a block of its own mmap) to block_new. */
-static inline int block_pair(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si,
-                             uint64_t addr, uint64_t size, uint32_t flags, uint64_t t)
+static inline __attribute__((always_inline)) int
+block_pair(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si, uint64_t addr,
+           uint64_t size, uint32_t flags, uint64_t t)
 {
     struct fp_model_thread *th = &m->threads[ti];
     struct fp_rawstack *s = &m->stacks[si];

@@ -1091,8 +1091,8 @@ static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int time
 
 /* An unframed record's n varint fields from p into v: their end, or NULL
  * when they run past end or one is too long. */
-static inline const uint8_t *unframed_fields(const uint8_t *p, const uint8_t *end, unsigned n,
-                                             uint64_t *v)
+static inline __attribute__((always_inline)) const uint8_t *
+unframed_fields(const uint8_t *p, const uint8_t *end, unsigned n, uint64_t *v)
 {
     /* n is 0 to 3: unrolled */
     if (n > 0)
