@@ -187,11 +187,9 @@ void fp_sites_reset(struct fp_thread *t)
 /* A TIME record at p when the thread's clock has moved a step or more
  * since its last time; that time then moves by whole steps, so a short
  * record's time is at most one step before it happened.  Returns the end. */
-static inline uint8_t *clock_tick(struct fp_thread *t, uint8_t *p, uint64_t now)
+static FP_NOINLINE uint8_t *clock_step(struct fp_thread *t, uint8_t *p, uint64_t now,
+                                       uint64_t rel)
 {
-    uint64_t rel = now - fp_t0;
-    if (FP_LIKELY(rel < t->t_last + FP_CLOCK_STEP_NS) || (int64_t)rel < 0)
-        return p;           /* (a clock read before t0 moves nothing) */
     fp_clock_calibrate(now);    /* the TSC's rate, once and again, early in the run */
     uint64_t dt = (rel - t->t_last) / FP_CLOCK_STEP_NS * FP_CLOCK_STEP_NS;
     uint8_t *q = fp_enc_U(p + 2, dt);
@@ -204,6 +202,14 @@ static inline uint8_t *clock_tick(struct fp_thread *t, uint8_t *p, uint64_t now)
      * rates' disagreement), fp_now_event need not read the clock */
     t->tick_tsc = fp_tsc_at(fp_t0 + t->t_last + FP_CLOCK_STEP_NS - FP_CLOCK_STEP_NS / 64);
     return q;
+}
+
+static inline uint8_t *clock_tick(struct fp_thread *t, uint8_t *p, uint64_t now)
+{
+    uint64_t rel = now - fp_t0;
+    if (FP_LIKELY(rel < t->t_last + FP_CLOCK_STEP_NS) || (int64_t)rel < 0)
+        return p;           /* (a clock read before t0 moves nothing) */
+    return clock_step(t, p, now, rel);
 }
 
 /* SITE, of payload [p + 2, q): its type and length byte */
@@ -235,6 +241,22 @@ _Static_assert(FP_REUSE_DEPTH <= FP_PACKED_REUSE_MAX, "a reuse the type byte can
 /* TIME's and SITE's payloads are shorter than 0x80 bytes (one length byte) */
 #define SHORT_ROOM ((2 + FP_VARINT_MAX) + (2 + 5 * FP_VARINT_MAX) + (2 + 3 * FP_VARINT_MAX))
 
+/* A SITE at p for the site x names, into its slot s: the end.  Out of line:
+ * the hot path keeps fewer registers. */
+static FP_NOINLINE uint8_t *site_define(struct fp_thread *t, uint8_t *p,
+                                        const struct fp_rec_alloc *x, struct fp_site_slot *s,
+                                        uint32_t ff)
+{
+    struct fp_rec_site site = {
+        .id = t->site_next, .func = x->func, .flags = x->flags, .stack = x->stack,
+        .align = x->align,
+    };
+    p = site_close(p, fp_enc_site(p + 2, &site));
+    *s = (struct fp_site_slot){ .stack = x->stack, .align = x->align, .gen = t->block_gen,
+                                .id = t->site_next++, .func_flags = ff };
+    return p;
+}
+
 void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint64_t now)
 {
     if (FP_UNLIKELY(!t->sites || (x->func | x->flags) > 0xffff)) {
@@ -246,15 +268,8 @@ void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint6
     uint64_t h = (x->stack * 0x9e3779b97f4a7c15u) ^ ((uint64_t)ff << 7) ^ x->align;
     struct fp_site_slot *s = &t->sites[(h >> 40) & (SITE_SLOTS - 1)];
     if (FP_UNLIKELY(s->gen != t->block_gen || s->stack != x->stack || s->func_flags != ff ||
-                    s->align != x->align)) {
-        struct fp_rec_site site = {
-            .id = t->site_next, .func = x->func, .flags = x->flags, .stack = x->stack,
-            .align = x->align,
-        };
-        p = site_close(p, fp_enc_site(p + 2, &site));
-        *s = (struct fp_site_slot){ .stack = x->stack, .align = x->align, .gen = t->block_gen,
-                                    .id = t->site_next++, .func_flags = ff };
-    }
+                    s->align != x->align))
+        p = site_define(t, p, x, s, ff);
     /* the address on its class's free list: ALLOC_REUSE; else ALLOC_SHORT */
     unsigned cls = fp_size_class(x->size);
     struct fp_reuse_list *l = fp_reuse_get(t->reuse, cls, t->block_gen);
