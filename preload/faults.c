@@ -163,8 +163,10 @@ static uint64_t write_fault(void *arg)
 }
 
 /* Runs with every signal blocked (its sa_mask): it switches to the side
- * stack, where an SA_ONSTACK signal would be given a frame over ours. */
-static void fault_handler(int sig, siginfo_t *si, void *ucv)
+ * stack, where an SA_ONSTACK signal would be given a frame over ours.
+ * Entered from fp_fault_entry, on the thread's entry stack for a sample. */
+void fp_fault_handler(int sig, siginfo_t *si, void *ucv);
+void fp_fault_handler(int sig, siginfo_t *si, void *ucv)
 {
     unsigned long data = si->si_code == TRAP_PERF ? perf_sig_data(si) : 0;
     if (data != SIG_MINOR && data != SIG_MAJOR) {
@@ -193,6 +195,55 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     fp_leave(t);
     errno = e;
 }
+
+/* The SIGTRAP handler as installed.  The kernel put the signal's frame
+ * where the thread's stack pointer was, which may be a few bytes from the
+ * end of its stack (a thread deep in recursion takes a sampled fault on a
+ * fresh stack page, or inside the loader's resolver that has just saved
+ * every register there): before anything else, a sample moves to the
+ * thread's entry stack (fp_sig_top), having used 8 bytes of the one it
+ * came on.  Any other SIGTRAP, or a thread without an entry stack, goes to
+ * fp_fault_handler where it is, as it would without the shim.  The
+ * siginfo offsets: si_code, and TRAP_PERF's sig_data (perf_sig_data). */
+void fp_fault_entry(int sig, siginfo_t *si, void *ucv);
+_Static_assert(TRAP_PERF == 6 && offsetof(siginfo_t, si_code) == 8, "si_code at 8 (fp_fault_entry)");
+_Static_assert(4 * sizeof(int) + sizeof(void *) == 24, "sig_data at 24 (fp_fault_entry)");
+_Static_assert(SIG_MINOR == 0xfa17f001u && SIG_MAJOR == 0xfa17f002u, "fp_fault_entry's sig_data");
+#if defined(__x86_64__)
+__asm__(FP_ASM_BEGIN(fp_fault_entry)
+        "    cmpl $6, 8(%rsi)\n"                 /* si_code == TRAP_PERF */
+        "    jne fp_fault_handler\n"
+        "    movq 24(%rsi), %rax\n"             /* sig_data */
+        "    movl $0xfa17f001, %ecx\n"
+        "    cmpq %rcx, %rax\n"
+        "    je 1f\n"
+        "    movl $0xfa17f002, %ecx\n"
+        "    cmpq %rcx, %rax\n"
+        "    jne fp_fault_handler\n"
+        "1:  movq fp_sig_top@gottpoff(%rip), %rax\n"
+        "    movq %fs:(%rax), %rax\n"
+        "    testq %rax, %rax\n"
+        "    jz fp_fault_handler\n"
+        "    pushq %rbp\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        ".cfi_rel_offset %rbp, 0\n"
+        "    movq %rsp, %rbp\n"
+        ".cfi_def_cfa_register %rbp\n"
+        "    movq %rax, %rsp\n"
+        "    call fp_fault_handler\n"
+        "    movq %rbp, %rsp\n"
+        ".cfi_def_cfa_register %rsp\n"
+        "    popq %rbp\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        ".cfi_restore %rbp\n"
+        "    ret\n"
+        FP_ASM_END(fp_fault_entry));
+#else
+void fp_fault_entry(int sig, siginfo_t *si, void *ucv)
+{
+    fp_fault_handler(sig, si, ucv);   /* no switch written for this architecture */
+}
+#endif
 
 static int open_counter_on(pid_t tid, uint64_t config, uint64_t period,
                            unsigned long sig_data, bool disabled)
@@ -341,9 +392,9 @@ void fp_faults_start(struct fp_thread *t)
     }
     struct sigaction ours, prev;
     memset(&ours, 0, sizeof(ours));
-    ours.sa_sigaction = fault_handler;
+    ours.sa_sigaction = fp_fault_entry;
     ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigfillset(&ours.sa_mask);      /* see fault_handler */
+    sigfillset(&ours.sa_mask);      /* see fp_fault_handler */
     if (!atomic_load(&sampling)) {
         if (real_sigaction(SIGTRAP, &ours, &prev) != 0) {
             rusage_mode(t, "cannot install a SIGTRAP handler", !said);
@@ -392,7 +443,7 @@ static int trap_action(const struct sigaction *act, struct sigaction *old)
  * put our signal frame on the same small stack, under the program's own,
  * where natively nothing more comes (a 5 KiB sigaltstack is enough for a
  * handler natively and not for two frames).  The sample comes when the
- * handler returns, charged to memory only (fault_handler).  The program
+ * handler returns, charged to memory only (fp_fault_handler).  The program
  * still sees the mask it asked for. */
 static _Atomic unsigned char trap_added[65];
 

@@ -229,6 +229,7 @@ struct fp_thread {
     struct stack_cache *cache; /* validated stack cache (stack.c) */
     uintptr_t stack_lo, stack_hi; /* this thread's stack; 0, 0 when unknown */
     uint8_t  *side;          /* the recorder's own stack (side_stack.c) */
+    uint8_t  *sig_entry;     /* where the fault handler starts (side_stack.c) */
     uint64_t  gate_gave_up;  /* the fork gate's closing this thread stopped waiting at */
     int64_t   sample_left;   /* sampled mode: bytes until the next sample */
     uint64_t  rng;           /* sampled mode: xorshift state */
@@ -479,6 +480,13 @@ bool     fp_on_side(const struct fp_thread *t, uintptr_t sp);
 bool     fp_on_alternate_stack(void);   /* on the thread's sigaltstack (errno kept) */
 uint64_t fp_side_call(struct fp_thread *t, uint64_t (*fn)(void *), void *arg, bool quiet);
 void    *fp_side_ctx(struct fp_thread *t);  /* room for an unwind context */
+/* The fault handler's entry stack: the kernel puts a SIGTRAP's frame
+ * wherever the thread's stack pointer is, maybe a few bytes from the end of
+ * its stack, and the handler's entry (faults.c) moves to fp_sig_top at
+ * once.  fp_sig_entry_init maps the thread's (kept with its recorder) and
+ * sets fp_sig_top; 0: none, the handler runs where the frame is. */
+extern FP_TLS uintptr_t fp_sig_top;
+void     fp_sig_entry_init(struct fp_thread *t);
 
 static inline bool fp_side_wanted(const struct fp_thread *t)
 {

@@ -95,6 +95,31 @@ static bool side_map(struct fp_thread *t)
     return true;
 }
 
+/* The fault handler's entry stack: a guard page, then SIG_ENTRY_SIZE, far
+ * more than the handler uses before fp_side_call moves it to the side
+ * stack.  Separate from the side stack: a fault may interrupt a hook that
+ * runs there. */
+#define SIG_ENTRY_SIZE (8u * 1024)
+
+FP_TLS uintptr_t fp_sig_top;
+
+void fp_sig_entry_init(struct fp_thread *t)
+{
+    size_t page = page_size();
+    if (!t->sig_entry) {
+        uint8_t *b = fp_os_map(page + SIG_ENTRY_SIZE);
+        if (!b) {
+            fp_sig_top = 0;
+            return;
+        }
+        int e = errno;
+        syscall(SYS_mprotect, b, page, PROT_NONE);
+        errno = e;
+        t->sig_entry = b;
+    }
+    fp_sig_top = ((uintptr_t)t->sig_entry + page + SIG_ENTRY_SIZE) & ~(uintptr_t)15;
+}
+
 void *fp_side_ctx(struct fp_thread *t)
 {
     if (!t->side && !side_map(t))

@@ -123,6 +123,8 @@ static struct fp_thread *thread_new(bool bounds, bool is_main)
     t->c_allocs = t->c_bytes = t->c_frees = t->c_written = 0;
     t->sample_left = 0;
     fp_sample_next(t);
+    if (fp_config.faults)
+        fp_sig_entry_init(t);
     if (bounds)
         stack_bounds(t);
     if (is_main)
