@@ -205,6 +205,8 @@ struct fp_thread {
     _Atomic size_t len;      /* bytes of whole records; owner stores with release */
     fp_lock_t flush_lock;    /* owner and exit-flusher take it to write */
     _Atomic int in_shim;     /* set while the thread runs shim code (fork gate) */
+    int      *errno_p;       /* the thread's errno (its place never moves): the
+                                malloc hooks keep it without calling out */
     uint32_t  tid;
     uint32_t  seq;           /* next block number */
     uint64_t  t_first;       /* time of the first record in the buffer */
@@ -377,6 +379,9 @@ void fp_write_process_end(struct fp_thread *t, int reason);
 /* ---- stack.c: stacks and their ids */
 int      fp_unwind_init(void);
 uint64_t fp_stack_id(struct fp_thread *t);  /* unwinds the caller; 0 if none */
+/* the same, told the frame of the hook the program called (its frame
+ * pointer, or any shim frame below it): fewer shim frames to step over */
+uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame);
 uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext); /* from a signal */
 void     fp_stacks_reset(struct fp_thread *t);
 void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);

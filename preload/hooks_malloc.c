@@ -71,13 +71,14 @@ static inline unsigned sampled_flag(struct fp_thread *t, void *p)
     return FP_ALLOC_SAMPLED;
 }
 
+/* frame: the hook's (fp_stack_id_from) */
 static inline __attribute__((always_inline)) void write_alloc(struct fp_thread *t, unsigned func, size_t size,
-                                    void *p, size_t align)
+                                    void *p, size_t align, const void *frame)
 {
     not_internal(p);
     uint64_t now = fp_now_event(t);
     unsigned flags = mmapped_flag(p) | sampled_flag(t, p);
-    uint64_t sid = fp_stack_id(t);
+    uint64_t sid = fp_stack_id_from(t, frame);
     struct fp_rec_alloc x = {
         .func = func, .flags = flags, .size = size, .addr = (uintptr_t)p, .stack = sid,
         .align = align,
@@ -124,18 +125,18 @@ static FP_NOINLINE void write_realloc(struct fp_thread *t, unsigned func, void *
  * then runs in the hook itself without this half's register saves.
  * counted: the sampled fast path has already counted the call. */
 static FP_NOINLINE void alloc_done_slow(unsigned func, size_t n, void *p, size_t align,
-                                        bool counted)
+                                        bool counted, const void *frame)
 {
     struct fp_thread *t = fp_enter();
     if (FP_LIKELY(t != NULL)) {
-        int e = errno;
+        int e = *t->errno_p;
         if (fp_config.sample_bytes && p && !counted) {
             t->c_allocs++;          /* a thread's first call: sampled */
             t->c_bytes += n;
         }
-        write_alloc(t, func, n, p, align);
+        write_alloc(t, func, n, p, align, frame);
         fp_leave(t);
-        errno = e;
+        *t->errno_p = e;
     }
 }
 
@@ -153,7 +154,8 @@ static inline __attribute__((always_inline)) void alloc_done(unsigned func, size
             counted = true;
         }
     }
-    alloc_done_slow(func, n, p, align, counted);
+    /* inlined: the frame is the hook's */
+    alloc_done_slow(func, n, p, align, counted, __builtin_frame_address(0));
 }
 
 /* paused (control.c): straight to the next allocator */
@@ -210,10 +212,10 @@ FP_EXPORT void free(void *p)
         /* recorded before the block can be handed out again */
         struct fp_thread *t = fp_enter();
         if (FP_LIKELY(t != NULL)) {
-            int e = errno;
+            int e = *t->errno_p;
             write_free(t, p);
             fp_leave(t);
-            errno = e;
+            *t->errno_p = e;
         }
     }
     if (real_ready()) {

@@ -142,11 +142,11 @@ static inline unsigned cache_index(uintptr_t ip0, uintptr_t sp0)
 }
 
 /* The program's innermost frame as the hook sees it: the first return
- * address outside the shim on our own frame-pointer chain (the shim is
- * built with frame pointers), and the stack pointer after that return. */
-static inline int program_frame(uintptr_t *ip0, uintptr_t *sp0)
+ * address outside the shim on the frame-pointer chain from the shim's frame
+ * fp (the shim is built with frame pointers), and the stack pointer after
+ * that return. */
+static inline int program_frame(const uintptr_t *fp, uintptr_t *ip0, uintptr_t *sp0)
 {
-    uintptr_t *fp = __builtin_frame_address(0);
     for (int i = 0; i < 8 && fp; i++) {
         uintptr_t ret = fp[1];
         if (ret < shim_lo || ret >= shim_hi) {
@@ -154,7 +154,7 @@ static inline int program_frame(uintptr_t *ip0, uintptr_t *sp0)
             *sp0 = (uintptr_t)(fp + 2);
             return 0;
         }
-        uintptr_t *next = (uintptr_t *)fp[0];
+        const uintptr_t *next = (const uintptr_t *)fp[0];
         if (next <= fp || (uintptr_t)next - (uintptr_t)fp > (1u << 20))
             return -1;
         fp = next;
@@ -392,12 +392,17 @@ static FP_NOINLINE uint64_t side_stack_id(struct fp_thread *t)
 
 uint64_t fp_stack_id(struct fp_thread *t)
 {
+    return fp_stack_id_from(t, __builtin_frame_address(0));
+}
+
+uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame)
+{
     if (FP_UNLIKELY(!unw_backtrace_fn || fp_config.depth == 0))
         return 0;
     if (FP_UNLIKELY(fp_side_wanted(t)))
         return side_stack_id(t);
     uintptr_t ip0, sp0;
-    if (FP_UNLIKELY(!t->cache || program_frame(&ip0, &sp0) < 0 ||
+    if (FP_UNLIKELY(!t->cache || program_frame(frame, &ip0, &sp0) < 0 ||
                     sp0 < t->stack_lo || sp0 >= t->stack_hi))
         return backtrace_id(t);
     struct stack_cache *c = &t->cache[cache_index(ip0, sp0)];

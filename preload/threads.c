@@ -118,6 +118,7 @@ static struct fp_thread *thread_new(bool bounds, bool is_main)
     if (!t)
         return NULL;
     fp_self = t;
+    t->errno_p = &errno;
     t->stack_lo = t->stack_hi = 0;
     t->rng = (fp_now_ns() ^ ((uint64_t)t->tid << 32)) | 1;
     t->c_allocs = t->c_bytes = t->c_frees = t->c_written = 0;
