@@ -46,7 +46,17 @@ struct live {
 struct live_table {
     struct live *s;
     size_t mask, n;
+    unsigned shift;      /* 64 - log2(slots): live_home takes the product's top bits */
 };
+
+/* A block's home slot: Fibonacci hashing (the top bits of the address
+ * times 2^64 / phi), two instructions where hmap_hash takes nine; block
+ * addresses differ in their middle bits, which the product carries up.
+ * The live table alone: recent_free_at's slots must not change. */
+static inline size_t live_home(const struct live_table *lt, uint64_t addr)
+{
+    return (size_t)((addr * 0x9e3779b97f4a7c15ULL) >> lt->shift);
+}
 
 static int live_grow(struct live_table *lt)
 {
@@ -57,28 +67,30 @@ static int live_grow(struct live_table *lt)
     struct live *ns = calloc(cap, sizeof(*ns));
     if (!ns)
         return -1;
+    struct live_table nt = { ns, cap - 1, lt->n, 64u - (unsigned)__builtin_ctzll(cap) };
     for (size_t i = 0; lt->s && i <= lt->mask; i++) {
         if (!lt->s[i].addr)
             continue;
-        size_t j = hmap_hash(lt->s[i].addr) & (cap - 1);
+        size_t j = live_home(&nt, lt->s[i].addr);
         while (ns[j].addr)
-            j = (j + 1) & (cap - 1);
+            j = (j + 1) & nt.mask;
         ns[j] = lt->s[i];
     }
     free(lt->s);
-    lt->s = ns;
-    lt->mask = cap - 1;
+    *lt = nt;
     return 0;
 }
 
 static struct live *live_find(struct live_table *lt, uint64_t addr)
 {
-    if (!lt->s)
+    struct live *s = lt->s;
+    if (!s)
         return NULL;
-    for (size_t i = hmap_hash(addr) & lt->mask;; i = (i + 1) & lt->mask) {
-        if (lt->s[i].addr == addr)
-            return &lt->s[i];
-        if (!lt->s[i].addr)
+    size_t mask = lt->mask;
+    for (size_t i = live_home(lt, addr);; i = (i + 1) & mask) {
+        if (s[i].addr == addr)
+            return &s[i];
+        if (!s[i].addr)
             return NULL;
     }
 }
@@ -87,34 +99,39 @@ static struct live *live_find(struct live_table *lt, uint64_t addr)
  * its probe (where live_insert would put it); NULL for an empty table. */
 static inline struct live *live_probe(struct live_table *lt, uint64_t addr)
 {
-    if (!lt->s)
+    struct live *s = lt->s;
+    if (!s)
         return NULL;
-    size_t i = hmap_hash(addr) & lt->mask;
-    while (lt->s[i].addr && lt->s[i].addr != addr)
+    size_t mask = lt->mask, i = live_home(lt, addr);
+    while (s[i].addr && s[i].addr != addr)
+        i = (i + 1) & mask;
+    return &s[i];
+}
+
+/* live_insert without a hint, or with a table to grow first */
+static __attribute__((noinline)) struct live *live_insert_slow(struct live_table *lt,
+                                                               uint64_t addr)
+{
+    if ((!lt->s || (lt->n + 1) * 2 > lt->mask + 1) && live_grow(lt) < 0)
+        return NULL;
+    size_t i = live_home(lt, addr);
+    while (lt->s[i].addr)
         i = (i + 1) & lt->mask;
+    lt->n++;
+    lt->s[i].addr = addr;
     return &lt->s[i];
 }
 
 /* Inserts (addr must not be present); returns the slot or NULL.  hint:
  * the empty slot live_probe found for addr, or NULL; taken unless the table
- * has to grow first. */
-static struct live *live_insert(struct live_table *lt, uint64_t addr, struct live *hint)
+ * has to grow first (out of line: the common insert is a few stores). */
+static inline struct live *live_insert(struct live_table *lt, uint64_t addr, struct live *hint)
 {
-    if (!lt->s || (lt->n + 1) * 2 > lt->mask + 1) {
-        if (live_grow(lt) < 0)
-            return NULL;
-        hint = NULL;
-    }
-    struct live *e = hint;
-    if (!e) {
-        size_t i = hmap_hash(addr) & lt->mask;
-        while (lt->s[i].addr)
-            i = (i + 1) & lt->mask;
-        e = &lt->s[i];
-    }
+    if (__builtin_expect(!hint || (lt->n + 1) * 2 > lt->mask + 1, 0))
+        return live_insert_slow(lt, addr);
     lt->n++;
-    e->addr = addr;
-    return e;
+    hint->addr = addr;
+    return hint;
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
@@ -130,7 +147,7 @@ static void live_remove(struct live_table *lt, struct live *e)
                 lt->n--;
                 return;
             }
-            size_t home = hmap_hash(lt->s[j].addr) & lt->mask;
+            size_t home = live_home(lt, lt->s[j].addr);
             /* the entry at j must stay when its home lies cyclically in (i, j] */
             int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
             if (!stays)
@@ -378,11 +395,28 @@ static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_model_
     return stack_intern(m, pi, FP_STACK_ALLOC, NULL, 0);
 }
 
+/* live_change's rare halves, out of line so that the common change is a
+ * few adds inline: a new heap peak, and the timeline's buckets */
+static __attribute__((noinline)) void live_peak(struct fp_proc *p, uint64_t t)
+{
+    p->peak_bytes = p->replay.live_bytes;
+    p->peak_blocks = p->sample_bytes ? (uint64_t)llround(p->replay.est_live_blocks) : p->replay.live_blocks;
+    p->peak_t = t;
+    p->replay.peak_epoch++;
+}
+
+static __attribute__((noinline)) void live_change_tl(struct fp_proc *p, uint32_t owner,
+                                                     int64_t delta, uint64_t t)
+{
+    fp_tl_heap(p->tl, owner, delta, p->replay.live_bytes, t);
+}
+
 /* Changes a stack's live bytes, snapshotting lazily at heap peaks: a stack
  * whose last change predates the latest peak had, at that peak, the value it
  * still holds.  owner: the thread that allocated the block. */
-static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t delta,
-                               int64_t dblocks, uint32_t owner, uint64_t t)
+static inline __attribute__((always_inline)) void
+live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t delta, int64_t dblocks,
+            uint32_t owner, uint64_t t)
 {
     if (s->epoch_seen != p->replay.peak_epoch) {
         s->c.peak_bytes = s->cur_live;
@@ -391,14 +425,10 @@ static inline void live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t
     s->cur_live += (uint64_t)delta;
     p->replay.live_bytes += (uint64_t)delta;
     p->replay.live_blocks += (uint64_t)dblocks;
-    if (p->tl)
-        fp_tl_heap(p->tl, owner, delta, p->replay.live_bytes, t);
-    if (p->replay.live_bytes > p->peak_bytes) {
-        p->peak_bytes = p->replay.live_bytes;
-        p->peak_blocks = p->sample_bytes ? (uint64_t)llround(p->replay.est_live_blocks) : p->replay.live_blocks;
-        p->peak_t = t;
-        p->replay.peak_epoch++;
-    }
+    if (__builtin_expect(p->tl != NULL, 0))
+        live_change_tl(p, owner, delta, t);
+    if (__builtin_expect(p->replay.live_bytes > p->peak_bytes, 0))
+        live_peak(p, t);
 }
 
 /* Forgets a live block: the ordered tree too, then the table slot. */
@@ -669,6 +699,66 @@ static struct live *wait_displaced(struct fp_proc *p, uint32_t ti, uint64_t addr
     return &wait_at(&p->replay, (uint32_t)n)->b;
 }
 
+/* The parts of block_new that block_fresh shares with it. */
+
+/* The replaced and zeroed counts of a new block of wsize bytes: its flags
+ * with LIVE_REPLACED when its stack had held that many bytes before */
+static inline __attribute__((always_inline)) uint32_t
+alloc_kinds(struct fp_rawstack *s, uint64_t wsize, uint32_t flags)
+{
+    if (s->cur_live + wsize <= s->live_bytes_max) {
+        flags |= LIVE_REPLACED;
+        s->c.replaced_allocs++;
+    }
+    if (flags & LIVE_ZEROED) {
+        s->c.zeroed_allocs++;
+        s->c.zeroed_bytes += wsize;
+    }
+    return flags;
+}
+
+static __attribute__((noinline)) int arena_unit_new(struct fp_proc *p, struct fp_model_thread *th,
+                                                    uint64_t unit)
+{
+    th->arena_last = unit;
+    if (!hmap_get(&p->replay.arena_units, unit) && hmap_put(&p->replay.arena_units, unit, 1) < 0)
+        return -1;
+    return 0;
+}
+
+/* The allocator's heap units: a fault there outside any block is the
+ * allocator's own (headers, arena growth after a trim).  Each thread
+ * remembers its last one (threads allocate from their arenas), which most
+ * allocations repeat.  0 or -1 (out of memory). */
+static inline __attribute__((always_inline)) int
+arena_unit(struct fp_proc *p, struct fp_model_thread *th, uint64_t addr)
+{
+    uint64_t unit = (addr >> FP_ARENA_SHIFT) + 1;
+    return __builtin_expect(unit == th->arena_last, 1) ? 0 : arena_unit_new(p, th, unit);
+}
+
+/* A new block's counts: wsize bytes standing for w blocks */
+static inline __attribute__((always_inline)) void
+alloc_counts(struct fp_model *m, struct fp_proc *p, struct fp_model_thread *th,
+             struct fp_rawstack *s, uint64_t size, uint64_t wsize, double w, uint32_t flags)
+{
+    s->c.allocs++;
+    s->c.bytes += wsize;
+    p->allocs++;
+    p->bytes += wsize;
+    th->allocs++;
+    th->bytes += wsize;
+    if (flags & FP_ALLOC_MMAPPED) {
+        s->c.mmapped++;
+        s->c.mmapped_bytes += wsize;
+        p->mmapped++;
+        p->mmapped_bytes += wsize;
+    }
+    unsigned k = fp_size_class(size);
+    m->size_class_allocs[k] += w == 1 ? 1 : (uint64_t)llround(w);
+    m->size_class_bytes[k] += wsize;
+}
+
 static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si,
                      uint64_t addr, uint64_t size, uint32_t flags, uint32_t chain, uint64_t t)
 {
@@ -714,26 +804,12 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         if (flags & FP_ALLOC_MMAPPED)
             s->est_mmapped += w;
     }
-    if (s->cur_live + wsize <= s->live_bytes_max) {
-        flags |= LIVE_REPLACED;
-        s->c.replaced_allocs++;
-    }
-    if (flags & LIVE_ZEROED) {
-        s->c.zeroed_allocs++;
-        s->c.zeroed_bytes += wsize;
-    }
+    flags = alloc_kinds(s, wsize, flags);
     if (size >= BIG_BLOCK && freer == UINT32_MAX &&
         itree_insert(p->replay.big, addr, addr + size, addr) < 0)
         return -1;
-    /* the allocator's heap units: a fault there outside any block is the
-     * allocator's own (headers, arena growth after a trim) */
-    if (!(flags & FP_ALLOC_MMAPPED) && (addr >> FP_ARENA_SHIFT) + 1 != th->arena_last) {
-        /* each thread remembers its own: threads allocate from their arenas */
-        th->arena_last = (addr >> FP_ARENA_SHIFT) + 1;
-        if (!hmap_get(&p->replay.arena_units, th->arena_last) &&
-            hmap_put(&p->replay.arena_units, th->arena_last, 1) < 0)
-            return -1;
-    }
+    if (!(flags & FP_ALLOC_MMAPPED) && arena_unit(p, th, addr) < 0)
+        return -1;
     struct live *e = freer != UINT32_MAX ? slot : live_insert(p->replay.live, addr, slot);
     if (!e)
         return -1;
@@ -745,21 +821,7 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
     e->thread = ti;
     e->chain = chain;
     e->flags = flags;
-    s->c.allocs++;
-    s->c.bytes += wsize;
-    p->allocs++;
-    p->bytes += wsize;
-    th->allocs++;
-    th->bytes += wsize;
-    if (flags & FP_ALLOC_MMAPPED) {
-        s->c.mmapped++;
-        s->c.mmapped_bytes += wsize;
-        p->mmapped++;
-        p->mmapped_bytes += wsize;
-    }
-    unsigned k = fp_size_class(size);
-    m->size_class_allocs[k] += w == 1 ? 1 : (uint64_t)llround(w);
-    m->size_class_bytes[k] += wsize;
+    alloc_counts(m, p, th, s, size, wsize, w, flags);
     if (p->tl)
         fp_tl_alloc(p->tl, si, w, wsize, t);
     live_change(p, s, (int64_t)wsize, 1, ti, t);
@@ -772,6 +834,36 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
         }
         block_drop(m, p, freer, e, t, 1, NULL, NULL, NULL);
     }
+    return 0;
+}
+
+/* block_new's common case, with its tests folded away: no clock-step
+ * waits, not sampled, no timeline, not of its own mmap, not freed at once
+ * (on_alloc has seen to those), and no block at addr in a table that has
+ * room (else block_new, which probes again). */
+static __attribute__((noinline)) int block_fresh(struct fp_model *m, struct fp_proc *p,
+                                                 uint32_t ti, uint32_t si, uint64_t addr,
+                                                 uint64_t size, uint32_t flags, uint64_t t)
+{
+    struct live_table *lt = p->replay.live;
+    struct live *e = live_probe(lt, addr);
+    if (__builtin_expect(!e || e->addr || (lt->n + 1) * 2 > lt->mask + 1, 0))
+        return block_new(m, p, ti, si, addr, size, flags, 0, t);
+    struct fp_model_thread *th = &m->threads[ti];
+    struct fp_rawstack *s = &m->stacks[si];
+    flags = alloc_kinds(s, size, flags);
+    if (size >= BIG_BLOCK && itree_insert(p->replay.big, addr, addr + size, addr) < 0)
+        return -1;
+    if (arena_unit(p, th, addr) < 0)
+        return -1;
+    lt->n++;
+    th->alloc_seq++;
+    *e = (struct live){ .addr = addr, .size = size, .t = t, .seq = th->alloc_seq,
+                        .stack = si, .thread = ti, .chain = 0, .flags = flags };
+    alloc_counts(m, p, th, s, size, size, 1, flags);
+    live_change(p, s, (int64_t)size, 1, ti, t);
+    if (s->cur_live > s->live_bytes_max)
+        s->live_bytes_max = s->cur_live;
     return 0;
 }
 
@@ -795,12 +887,8 @@ block_pair(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si, uint
         s->c.zeroed_allocs++;
         s->c.zeroed_bytes += size;
     }
-    if ((addr >> FP_ARENA_SHIFT) + 1 != th->arena_last) {
-        th->arena_last = (addr >> FP_ARENA_SHIFT) + 1;
-        if (!hmap_get(&r->arena_units, th->arena_last) &&
-            hmap_put(&r->arena_units, th->arena_last, 1) < 0)
-            return -1;
-    }
+    if (arena_unit(p, th, addr) < 0)
+        return -1;
     th->alloc_seq++;
     s->c.allocs++, s->c.bytes += size;
     p->allocs++, p->bytes += size;
@@ -834,52 +922,11 @@ block_pair(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si, uint
     return 0;
 }
 
-/* Frees addr; *chain gets the block's realloc chain, *size its size and
- * *flags its flags.  explicit_free: a free() or realloc(p, 0), which may be
- * temporary. */
-static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint64_t addr,
-                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
-                       uint32_t *flags)
-{
-    struct fp_model_thread *th = &m->threads[ti];
-    p->frees++;
-    th->frees++;
-    if (__builtin_expect(p->replay.wq_n != 0, 0))
-        wait_expire(m, p, t, 0);
-    struct live *e = live_find(p->replay.live, addr);
-    if (chain)
-        *chain = 0;
-    if (size)
-        *size = 0;
-    if (flags)
-        *flags = 0;
-    if (__builtin_expect(p->replay.wq_n != 0, 0))
-        e = wait_displaced(p, ti, addr, e);
-    if (!e) {
-        /* sampled mode records the frees of sampled blocks, and the old
-         * block of a sampled realloc may not have been */
-        if (p->clock_step && explicit_free) {
-            recent_free_taken(p, ti, addr, t);
-            if (wait_free(p, ti, addr, t) == 0)
-                return;
-        }
-        if (!p->sample_bytes)
-            p->unknown_frees++;
-        return;
-    }
-    int was_live = !(e->flags & LIVE_DISPLACED);
-    if (p->clock_step && explicit_free)
-        recent_free_put(p, addr, t, ti);
-    block_drop(m, p, ti, e, t, explicit_free, chain, size, flags);
-    if (__builtin_expect(p->replay.wq_n != 0, 0) && was_live)
-        wait_restore(p, addr);
-}
-
 /* The accounting of a free of the block e (in the live table, or
- * displaced) by thread ti. */
-static void block_drop(struct fp_model *m, struct fp_proc *p, uint32_t ti, struct live *e,
-                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
-                       uint32_t *flags)
+ * displaced) by thread ti.  Inline in block_free_at; block_drop elsewhere. */
+static inline __attribute__((always_inline)) void
+block_drop_at(struct fp_model *m, struct fp_proc *p, uint32_t ti, struct live *e, uint64_t t,
+              int explicit_free, uint32_t *chain, uint64_t *size, uint32_t *flags)
 {
     struct fp_model_thread *th = &m->threads[ti];
     struct fp_rawstack *s = &m->stacks[e->stack];
@@ -916,6 +963,69 @@ static void block_drop(struct fp_model *m, struct fp_proc *p, uint32_t ti, struc
         p->replay.hist_oom = 1;
     live_change(p, s, -(int64_t)wsize, -1, e->thread, t);
     live_drop(p, e);
+}
+
+static void block_drop(struct fp_model *m, struct fp_proc *p, uint32_t ti, struct live *e,
+                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
+                       uint32_t *flags)
+{
+    block_drop_at(m, p, ti, e, t, explicit_free, chain, size, flags);
+}
+
+/* Frees addr; *chain gets the block's realloc chain, *size its size and
+ * *flags its flags.  explicit_free: a free() or realloc(p, 0), which may be
+ * temporary.  Inline in block_free and free_explicit, which give the
+ * constants of a free(). */
+static inline __attribute__((always_inline)) void
+block_free_at(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint64_t addr, uint64_t t,
+              int explicit_free, uint32_t *chain, uint64_t *size, uint32_t *flags)
+{
+    struct fp_model_thread *th = &m->threads[ti];
+    p->frees++;
+    th->frees++;
+    if (__builtin_expect(p->replay.wq_n != 0, 0))
+        wait_expire(m, p, t, 0);
+    struct live *e = live_find(p->replay.live, addr);
+    if (chain)
+        *chain = 0;
+    if (size)
+        *size = 0;
+    if (flags)
+        *flags = 0;
+    if (__builtin_expect(p->replay.wq_n != 0, 0))
+        e = wait_displaced(p, ti, addr, e);
+    if (!e) {
+        /* sampled mode records the frees of sampled blocks, and the old
+         * block of a sampled realloc may not have been */
+        if (p->clock_step && explicit_free) {
+            recent_free_taken(p, ti, addr, t);
+            if (wait_free(p, ti, addr, t) == 0)
+                return;
+        }
+        if (!p->sample_bytes)
+            p->unknown_frees++;
+        return;
+    }
+    int was_live = !(e->flags & LIVE_DISPLACED);
+    if (p->clock_step && explicit_free)
+        recent_free_put(p, addr, t, ti);
+    block_drop_at(m, p, ti, e, t, explicit_free, chain, size, flags);
+    if (__builtin_expect(p->replay.wq_n != 0, 0) && was_live)
+        wait_restore(p, addr);
+}
+
+static void block_free(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint64_t addr,
+                       uint64_t t, int explicit_free, uint32_t *chain, uint64_t *size,
+                       uint32_t *flags)
+{
+    block_free_at(m, p, ti, addr, t, explicit_free, chain, size, flags);
+}
+
+/* A free() of addr */
+static __attribute__((noinline)) void free_explicit(struct fp_model *m, struct fp_proc *p,
+                                                    uint32_t ti, uint64_t addr, uint64_t t)
+{
+    block_free_at(m, p, ti, addr, t, 1, NULL, NULL, NULL);
 }
 
 /* Sampled mode: the estimates become the counts (rounded once, per raw
@@ -1662,8 +1772,9 @@ on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t, const struct 
     uint32_t fl = live_flags(p, x->flags);
     if (x->func == FP_FUNC_CALLOC && x->size >= FP_BIG_ZEROED)
         fl |= LIVE_ZEROED;
-    if (at_once && !p->replay.wq_n && !p->sample_bytes && !p->tl && !(fl & FP_ALLOC_MMAPPED))
-        return block_pair(m, p, ti, (uint32_t)si, x->addr, x->size, fl, t);
+    if (!p->replay.wq_n && !p->sample_bytes && !p->tl && !(fl & FP_ALLOC_MMAPPED))
+        return at_once ? block_pair(m, p, ti, (uint32_t)si, x->addr, x->size, fl, t)
+                       : block_fresh(m, p, ti, (uint32_t)si, x->addr, x->size, fl, t);
     return block_new(m, p, ti, (uint32_t)si, x->addr, x->size, fl | at_once, 0, t);
 }
 
@@ -1671,7 +1782,7 @@ on_alloc(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t, const struct 
 static inline void on_free(struct fp_model *m, uint32_t pi, uint32_t ti, uint64_t t, uint64_t addr)
 {
     if (addr)
-        block_free(m, &m->procs[pi], ti, addr, t, 1, NULL, NULL, NULL);
+        free_explicit(m, &m->procs[pi], ti, addr, t);
 }
 
 /* A realloc that moved or resized a live block: the old block's end, the
