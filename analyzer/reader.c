@@ -922,59 +922,47 @@ static inline struct fp_reuse_list *reuse_list(struct cursor *c, unsigned cls)
 
 /* ALLOC_SHORT and ALLOC_REUSE (same site and size; the address from the
  * delta or from the free list), and their _FREED forms (a FREE_BACK 1
- * with them).  v: the fields as cursor_peek read them, or NULL to decode
- * the payload. */
+ * with them), from their fields: last is ALLOC_REUSE's reuse, or
+ * ALLOC_SHORT's addr_delta (unzigzagged).  reuse, freed and major4 (a 4.x
+ * trace) are constants where the type is known: the packed forms'. */
 static inline __attribute__((always_inline)) int
-short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
+short_alloc_at(struct cursor *c, struct fp_record *rec, uint64_t site, uint64_t size,
+               uint64_t last, int reuse, int freed, int major4)
 {
-    struct fp_rec_alloc_short a;
-    struct fp_rec_alloc_reuse u = { 0 };
-    int reuse = rec->type == FP_REC_ALLOC_REUSE || rec->type == FP_REC_ALLOC_REUSE_FREED;
-    int freed = rec->type == FP_REC_ALLOC_SHORT_FREED || rec->type == FP_REC_ALLOC_REUSE_FREED;
     int kept = 0;                  /* its free leaves the list as the allocation found it */
-    if (v) {
-        if (reuse)
-            u = (struct fp_rec_alloc_reuse){ .site = v[0], .size = v[1], .reuse = v[2] };
-        else
-            a = (struct fp_rec_alloc_short){ .site = v[0], .size = v[1],
-                                             .addr_delta = fp_unzigzag(v[2]) };
-    } else if (reuse ? fp_dec_alloc_reuse(rec->p, rec->end, &u) < 0
-                     : fp_dec_alloc_short(rec->p, rec->end, &a) < 0) {
-        return corrupt_rec(c, rec->type);
-    }
-    if (reuse)
-        a = (struct fp_rec_alloc_short){ .site = u.site, .size = u.size };
-    if (a.site >= c->nsites)
+    if (site >= c->nsites)
         return fail(c->r, "corrupt: %s names site %llu, which its member at byte "
-                    "%llu does not define", fp_record_name(rec->type), (unsigned long long)a.site,
+                    "%llu does not define", fp_record_name(rec->type), (unsigned long long)site,
                     (unsigned long long)c->cur_member_off);
     if (__builtin_expect(c->nallocs == c->allocs_cap, 0) &&
         FP_GROW(c->allocs, c->allocs_cap, (size_t)c->nallocs + 1, 256) < 0)
         return fail(c->r, "out of memory");
-    unsigned cls = fp_size_class(a.size);
+    unsigned cls = fp_size_class(size);
+    uint64_t addr;
     if (reuse) {
         struct fp_reuse_list *l = reuse_list(c, cls);
         if (!l)
             return -1;
-        if (u.reuse >= l->n)
+        if (last >= l->n)
             return fail(c->r, "corrupt: %s %llu of a free list of %u in the member at byte %llu",
-                        fp_record_name(rec->type), (unsigned long long)u.reuse, l->n,
+                        fp_record_name(rec->type), (unsigned long long)last, l->n,
                         (unsigned long long)c->cur_member_off);
-        if (freed && u.reuse == 0) {
+        if (freed && last == 0) {
             /* taken off the head and put back there: the list stays (the
              * tight loop's every pair) */
-            c->last_addr = fp_reuse_peek(l, 0);
+            addr = fp_reuse_peek(l, 0);
             kept = 1;
         } else {
-            c->last_addr = fp_reuse_take(l, (unsigned)u.reuse);
+            addr = fp_reuse_take(l, (unsigned)last);
         }
     } else {
-        c->last_addr += (uint64_t)a.addr_delta;
+        addr = c->last_addr + last;
     }
-    const struct fp_rec_site *s = &c->sites[a.site];
-    c->allocs[c->nallocs++] = (struct short_block){ c->last_addr, cls };
+    c->last_addr = addr;
+    const struct fp_rec_site *s = &c->sites[site];
+    c->allocs[c->nallocs++] = (struct short_block){ addr, cls };
     rec->x.alloc = (struct fp_rec_alloc){
-        .func = s->func, .flags = s->flags, .size = a.size, .addr = c->last_addr,
+        .func = s->func, .flags = s->flags, .size = size, .addr = addr,
         .stack = s->stack, .align = s->align,
     };
     /* a _FREED form, or with fp_reader_fuse FREE_BACK 1 next (type, back 1
@@ -982,8 +970,9 @@ short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
      * same time, leaving the last address as it is */
     if (!freed && c->r->fuse && c->out_len > c->out_pos) {
         const uint8_t *q = c->out + c->out_pos;
-        size_t fb = c->r->major >= 3 ? 2 : 3, left = c->out_len - c->out_pos;
-        if (c->r->major >= 4 && q[0] == FP_PACKED_BACK) {
+        unsigned major = major4 ? 4 : c->r->major;
+        size_t fb = major >= 3 ? 2 : 3, left = c->out_len - c->out_pos;
+        if (major >= 4 && q[0] == FP_PACKED_BACK) {
             c->out_pos += 1;       /* 4.0: FREE_BACK 1 packed */
             freed = 1;
         } else if (left >= fb && q[0] == FP_REC_FREE_BACK && q[1] == 1 && q[fb - 1] == 1) {
@@ -996,8 +985,51 @@ short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
         struct fp_reuse_list *l = reuse_list(c, cls);
         if (!l)
             return -1;
-        fp_reuse_push(l, c->last_addr);
+        fp_reuse_push(l, addr);
     }
+    return 0;
+}
+
+/* short_alloc_at for any of the four types.  v: the fields as cursor_peek
+ * read them, or NULL to decode the payload. */
+static inline __attribute__((always_inline)) int
+short_alloc(struct cursor *c, struct fp_record *rec, const uint64_t *v)
+{
+    int reuse = rec->type == FP_REC_ALLOC_REUSE || rec->type == FP_REC_ALLOC_REUSE_FREED;
+    int freed = rec->type == FP_REC_ALLOC_SHORT_FREED || rec->type == FP_REC_ALLOC_REUSE_FREED;
+    uint64_t site, size, last;
+    if (v) {
+        site = v[0], size = v[1];
+        last = reuse ? v[2] : (uint64_t)fp_unzigzag(v[2]);
+    } else if (reuse) {
+        struct fp_rec_alloc_reuse u;
+        if (fp_dec_alloc_reuse(rec->p, rec->end, &u) < 0)
+            return corrupt_rec(c, rec->type);
+        site = u.site, size = u.size, last = u.reuse;
+    } else {
+        struct fp_rec_alloc_short a;
+        if (fp_dec_alloc_short(rec->p, rec->end, &a) < 0)
+            return corrupt_rec(c, rec->type);
+        site = a.site, size = a.size, last = (uint64_t)a.addr_delta;
+    }
+    return short_alloc_at(c, rec, site, size, last, reuse, freed, 0);
+}
+
+/* FREE_BACK back: the block of the back-th previous short allocation */
+static inline __attribute__((always_inline)) int
+free_back_at(struct cursor *c, struct fp_record *rec, uint64_t back)
+{
+    if (back == 0 || back > c->nallocs)
+        return fail(c->r, "corrupt: FREE_BACK %llu with %u ALLOC_SHORT records before it in "
+                    "the member at byte %llu", (unsigned long long)back, c->nallocs,
+                    (unsigned long long)c->cur_member_off);
+    const struct short_block *b = &c->allocs[c->nallocs - back];
+    struct fp_reuse_list *l = reuse_list(c, b->cls);
+    if (!l)
+        return -1;
+    c->last_addr = b->addr;
+    fp_reuse_push(l, b->addr);
+    rec->x.free = (struct fp_rec_free){ .flags = 0, .addr = c->last_addr };
     return 0;
 }
 
@@ -1043,17 +1075,7 @@ short_resolve(struct cursor *c, struct fp_record *rec, const uint64_t *v)
             f.back = v[0];
         else if (fp_dec_free_back(rec->p, rec->end, &f) < 0)
             return corrupt_rec(c, rec->type);
-        if (f.back == 0 || f.back > c->nallocs)
-            return fail(c->r, "corrupt: FREE_BACK %llu with %u ALLOC_SHORT records before it in "
-                        "the member at byte %llu", (unsigned long long)f.back, c->nallocs,
-                        (unsigned long long)c->cur_member_off);
-        const struct short_block *b = &c->allocs[c->nallocs - f.back];
-        struct fp_reuse_list *l = reuse_list(c, b->cls);
-        if (!l)
-            return -1;
-        c->last_addr = b->addr;
-        fp_reuse_push(l, b->addr);
-        break;
+        return free_back_at(c, rec, f.back);
     }
     default:
         return short_site(c, rec);
@@ -1123,6 +1145,61 @@ static inline struct fp_record *unframed_at(struct cursor *c, unsigned type, con
     return rec;
 }
 
+/* A varint at p, with FP_VARINT_MAX bytes there to read: the pointer past
+ * it, or NULL when it is longer; one and two bytes (sizes below 16 KiB)
+ * inline, without the bounds fp_varint_at keeps. */
+static inline __attribute__((always_inline)) const uint8_t *varint_in(const uint8_t *p,
+                                                                      uint64_t *out)
+{
+    if (__builtin_expect(!(p[0] & 0x80), 1)) {
+        *out = p[0];
+        return p + 1;
+    }
+    if (__builtin_expect(!(p[1] & 0x80), 1)) {
+        *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        return p + 2;
+    }
+    return fp_varint_at(p, p + FP_VARINT_MAX, out);
+}
+
+/* c->rec becomes the packed record at p (its type byte; 4.x) of base type
+ * whose other fields end at q, with the field its type byte held */
+static inline struct fp_record *packed_at(struct cursor *c, unsigned base, const uint8_t *p,
+                                          const uint8_t *q, uint64_t field)
+{
+    struct fp_record *rec = rec_at(c, base, 0, p + 1, q);
+    rec->packed = 1;
+    rec->packed_field = field;
+    return rec;
+}
+
+/* cursor_peek of a packed form (type byte at p, FP_UNFRAMED_MAX bytes
+ * there): the most common records of a 4.x trace, each decoded with its
+ * type's constants, where the generic path tests the type again at every
+ * step.  A record that does not decode goes to cursor_peek_slow, which
+ * says why. */
+static inline __attribute__((always_inline)) int packed_peek(struct cursor *c, const uint8_t *p,
+                                                             unsigned type)
+{
+    if (type >= FP_PACKED_BACK) {
+        uint64_t back = type - (FP_PACKED_BACK - 1);
+        c->out_pos += 1;
+        return free_back_at(c, packed_at(c, FP_REC_FREE_BACK, p, p + 1, back), back);
+    }
+    uint64_t site, size;
+    const uint8_t *q = varint_in(p + 1, &site);
+    if (__builtin_expect(!q || !(q = varint_in(q, &size)), 0))
+        return cursor_peek_slow(c);
+    c->out_pos += (size_t)(q - p);
+    if (type < FP_PACKED_REUSE_FREED) {
+        uint64_t k = type - FP_PACKED_REUSE;
+        return short_alloc_at(c, packed_at(c, FP_REC_ALLOC_REUSE, p, q, k), site, size, k, 1, 0, 1);
+    }
+    uint64_t k = type - FP_PACKED_REUSE_FREED;
+    return short_alloc_at(c, packed_at(c, FP_REC_ALLOC_REUSE_FREED, p, q, k), site, size, k,
+                          1, 1, 1);
+}
+
 /* Decodes the next record of the cursor into c->rec (c->has = 1), or leaves
  * c->has = 0 when the chain is exhausted.  Returns 0 or -1.  Inline: a 3.0
  * short allocation or free, or a timed or short record with a one-byte
@@ -1140,11 +1217,16 @@ static inline __attribute__((always_inline)) int cursor_peek(struct cursor *c)
         const uint8_t *q;
         unsigned form = c->r->form[type];
         if (form) {
-            uint64_t v[3];
-            if (__builtin_expect(avail >= FP_UNFRAMED_MAX, 1) &&
-                (q = unframed_fields(p + 1, p + avail, form & FORM_FIELDS, v)) != NULL) {
-                c->out_pos += (size_t)(q - p);
-                return short_resolve(c, unframed_at(c, type, p, q, v), v);
+            if (__builtin_expect(avail >= FP_UNFRAMED_MAX, 1)) {
+                if (form & FORM_PACKED)
+                    return packed_peek(c, p, type);
+                /* zeroed: the compiler cannot see that the types read
+                 * three fields set all three */
+                uint64_t v[3] = { 0, 0, 0 };
+                if ((q = unframed_fields(p + 1, p + avail, form & FORM_FIELDS, v)) != NULL) {
+                    c->out_pos += (size_t)(q - p);
+                    return short_resolve(c, unframed_at(c, type, p, q, v), v);
+                }
             }
             return cursor_peek_slow(c);
         }
