@@ -381,18 +381,34 @@ static __attribute__((noinline)) int64_t thread_find(struct fp_model *m, uint32_
     return m->nthreads++;
 }
 
-/* The raw stack a record's stack id names in this thread; the empty stack
- * for id 0 or an id the thread never defined. */
-static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_model_thread *t, uint64_t id)
+/* stack_of past its first entry: the second (the two swap, so that two
+ * call sites taking turns hit), then the thread's table */
+static __attribute__((noinline)) int64_t stack_lookup(struct fp_model *m, uint32_t pi,
+                                                      struct fp_model_thread *t, uint64_t id)
 {
-    if (id && id == t->sid_last)
-        return t->si_last;
+    if (id && id == t->sid_prev) {
+        uint32_t si = t->si_prev;
+        t->sid_prev = t->sid_last, t->si_prev = t->si_last;
+        t->sid_last = id, t->si_last = si;
+        return si;
+    }
     uint32_t *v = id ? hmap_get(&t->stacks, id) : NULL;
     if (v) {
+        t->sid_prev = t->sid_last, t->si_prev = t->si_last;
         t->sid_last = id, t->si_last = *v;
         return *v;
     }
     return stack_intern(m, pi, FP_STACK_ALLOC, NULL, 0);
+}
+
+/* The raw stack a record's stack id names in this thread; the empty stack
+ * for id 0 or an id the thread never defined.  The two ids looked up last
+ * are cached (most records repeat one of them). */
+static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_model_thread *t, uint64_t id)
+{
+    if (id && id == t->sid_last)
+        return t->si_last;
+    return stack_lookup(m, pi, t, id);
 }
 
 /* live_change's rare halves, out of line so that the common change is a
@@ -1592,7 +1608,7 @@ static int on_stack(struct fp_model *m, uint32_t pi, uint32_t ti, const struct f
     struct fp_model_thread *th = &m->threads[ti];
     if (ev->u.stack.id && hmap_put(&th->stacks, ev->u.stack.id, (uint32_t)si) < 0)
         return -1;
-    th->sid_last = 0;
+    th->sid_last = th->sid_prev = 0;     /* id may have named another stack */
     return 0;
 }
 

@@ -234,6 +234,8 @@ struct fp_model_thread {
     uint64_t arena_last;             /* the heap unit of its last allocation (most repeat it) */
     uint64_t sid_last;               /* the last stack id looked up (0: none) ... */
     uint32_t si_last;                /* ... and its raw stack */
+    uint32_t si_prev;                /* the raw stack of ... */
+    uint64_t sid_prev;               /* ... the id looked up before sid_last (0: none) */
 };
 
 #define FP_SIZE_CLASSES 48           /* class k: sizes in [2^(k-1), 2^k), class 0: size 0 */
