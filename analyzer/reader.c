@@ -48,8 +48,7 @@ struct cursor {
     uint64_t in_off, in_end;       /* part of the current member not yet fed */
     uint8_t *out;
     size_t out_cap, out_pos, out_len;
-    uint32_t tid;
-    uint64_t t;
+    uint64_t t;                    /* the thread's time (its tid: rec.tid) */
     uint64_t key;                  /* time of the peeked record (or of the chain start) */
     int has;                       /* rec is a peeked record */
     int parked;                    /* live: chain read to its end, closed, next kept */
@@ -514,7 +513,7 @@ static int cursor_next_member(struct cursor *c)
     c->zs->avail_in = 0;
     c->in_off = m->off;
     c->in_end = m->off + m->size;
-    c->cur_member_off = m->off;
+    c->rec.member_off = c->cur_member_off = m->off;
     c->cur_raw = m->raw;
     c->in_member = 1;
     c->member_done = 0;
@@ -1092,15 +1091,14 @@ static inline int is_short(unsigned type)
 }
 
 /* c->rec becomes the record of type with payload [p, end), at the
- * cursor's thread and time (c->has = 1). */
+ * cursor's time (c->has = 1).  Its tid and member_off change with the
+ * cursor's only (at a BLOCK, at a member's start), which set them. */
 static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int timed,
                                        const uint8_t *p, const uint8_t *end)
 {
     struct fp_record *rec = &c->rec;
     rec->type = type;
-    rec->member_off = c->cur_member_off;
     rec->timed = timed;
-    rec->tid = c->tid;
     rec->t = c->t;
     rec->p = p;
     rec->end = end;
@@ -1312,7 +1310,7 @@ static int cursor_peek_slow(struct cursor *c)
         if (fp_dec_block(p, end, &b) < 0)
             return fail(r, "corrupt BLOCK record in member at byte %llu",
                         (unsigned long long)c->cur_member_off);
-        c->tid = (uint32_t)b.block_tid;
+        c->rec.tid = (uint32_t)b.block_tid;
         c->t = b.t_base;
         c->nsites = 0;
         c->nallocs = 0;
