@@ -1144,7 +1144,7 @@ static inline struct fp_record *unframed_at(struct cursor *c, unsigned type, con
 }
 
 /* A varint at p, with FP_VARINT_MAX bytes there to read: the pointer past
- * it, or NULL when it is longer; one and two bytes (sizes below 16 KiB)
+ * it, or NULL when it is longer; up to three bytes (sizes below 2 MiB)
  * inline, without the bounds fp_varint_at keeps. */
 static inline __attribute__((always_inline)) const uint8_t *varint_in(const uint8_t *p,
                                                                       uint64_t *out)
@@ -1153,9 +1153,14 @@ static inline __attribute__((always_inline)) const uint8_t *varint_in(const uint
         *out = p[0];
         return p + 1;
     }
+    uint64_t v = (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
     if (__builtin_expect(!(p[1] & 0x80), 1)) {
-        *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        *out = v;
         return p + 2;
+    }
+    if (__builtin_expect(!(p[2] & 0x80), 1)) {
+        *out = v | (uint64_t)p[2] << 14;
+        return p + 3;
     }
     return fp_varint_at(p, p + FP_VARINT_MAX, out);
 }
@@ -1716,12 +1721,10 @@ static void heap_down(struct fp_reader *r, uint32_t i)
 
 /* The top cursor moved on: most often it is still the earliest, which two
  * comparisons with its children show without a call. */
-static inline void heap_fix_top(struct fp_reader *r)
+static inline int heap_top_stays(const struct fp_reader *r)
 {
     struct cursor *t = r->heap[0];
-    if ((r->nheap < 2 || less(t, r->heap[1])) && (r->nheap < 3 || less(t, r->heap[2])))
-        return;
-    heap_down(r, 0);
+    return (r->nheap < 2 || less(t, r->heap[1])) && (r->nheap < 3 || less(t, r->heap[2]));
 }
 
 static void heap_pop(struct fp_reader *r)
@@ -1734,22 +1737,28 @@ static void threads_start(struct fp_reader *r);
 
 int fp_reader_next(struct fp_reader *r, const struct fp_record **rec)
 {
-    if (__builtin_expect(!r->started, 0))
-        threads_start(r);
-    /* the cursor delivered last time moves on first: its record buffer may
-     * be reused only now */
-    if (r->last) {
-        struct cursor *c = r->last;
+    /* the cursor delivered last time (the heap's top) moves on first: its
+     * record buffer may be reused only now */
+    struct cursor *c = r->last;
+    if (c) {
         r->last = NULL;
         if ((c->dec ? cursor_peek_dec(c) : cursor_peek(c)) < 0)
             return -1;
-        if (c->has)
-            heap_fix_top(r);
-        else
+        if (!c->has) {
             heap_pop(r);
+        } else if (!heap_top_stays(r)) {
+            heap_down(r, 0);
+        } else if (!r->live) {
+            /* still the earliest, and open: delivered again (most records) */
+            *rec = &c->rec;
+            r->last = c;
+            return 1;
+        }
+    } else if (__builtin_expect(!r->started, 0)) {
+        threads_start(r);       /* the first call (r->last is set after it) */
     }
     while (r->nheap) {
-        struct cursor *c = r->heap[0];
+        c = r->heap[0];
         if (!c->open) {
             /* a chain starts: open its stream only now */
             if (cursor_open(c) < 0 || (c->dec ? cursor_peek_dec(c) : cursor_peek(c)) < 0)
