@@ -856,10 +856,12 @@ static int block_new(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_
 /* block_new's common case, with its tests folded away: no clock-step
  * waits, not sampled, no timeline, not of its own mmap, not freed at once
  * (on_alloc has seen to those), and no block at addr in a table that has
- * room (else block_new, which probes again). */
-static __attribute__((noinline)) int block_fresh(struct fp_model *m, struct fp_proc *p,
-                                                 uint32_t ti, uint32_t si, uint64_t addr,
-                                                 uint64_t size, uint32_t flags, uint64_t t)
+ * room (else block_new, which probes again).  Inline in read_records: the
+ * call, its eight arguments and its saved registers had cost some thirty
+ * instructions an allocation. */
+static inline __attribute__((always_inline)) int
+block_fresh(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si, uint64_t addr,
+            uint64_t size, uint32_t flags, uint64_t t)
 {
     struct live_table *lt = p->replay.live;
     struct live *e = live_probe(lt, addr);
