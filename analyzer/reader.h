@@ -37,11 +37,17 @@ struct fp_record {
 
 struct fp_reader;
 
-/* the short forms of ALLOC (rec->x.alloc, freed_next) */
+/* the short forms of ALLOC (rec->x.alloc, freed_next): one range test and
+ * a mask, where four comparisons had made a jump table of the model's loop */
 static inline int fp_record_short_alloc(unsigned type)
 {
-    return type == FP_REC_ALLOC_SHORT || type == FP_REC_ALLOC_REUSE ||
-           type == FP_REC_ALLOC_SHORT_FREED || type == FP_REC_ALLOC_REUSE_FREED;
+#define FP_SHORT_ALLOC_BIT(t) (1u << ((t) - FP_REC_ALLOC_SHORT))
+    const unsigned mask = FP_SHORT_ALLOC_BIT(FP_REC_ALLOC_SHORT) |
+                          FP_SHORT_ALLOC_BIT(FP_REC_ALLOC_REUSE) |
+                          FP_SHORT_ALLOC_BIT(FP_REC_ALLOC_SHORT_FREED) |
+                          FP_SHORT_ALLOC_BIT(FP_REC_ALLOC_REUSE_FREED);
+#undef FP_SHORT_ALLOC_BIT
+    return type - FP_REC_ALLOC_SHORT < 32 && ((mask >> (type - FP_REC_ALLOC_SHORT)) & 1);
 }
 
 /* Both return 0 or -1 with a one-line problem in err ("not a faultprof trace ..."). */
