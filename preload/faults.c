@@ -224,18 +224,10 @@ __asm__(FP_ASM_BEGIN(fp_fault_entry)
         "    movq %fs:(%rax), %rax\n"
         "    testq %rax, %rax\n"
         "    jz fp_fault_handler\n"
-        "    pushq %rbp\n"
-        ".cfi_adjust_cfa_offset 8\n"
-        ".cfi_rel_offset %rbp, 0\n"
-        "    movq %rsp, %rbp\n"
-        ".cfi_def_cfa_register %rbp\n"
+        FP_X86_FRAME
         "    movq %rax, %rsp\n"
         "    call fp_fault_handler\n"
-        "    movq %rbp, %rsp\n"
-        ".cfi_def_cfa_register %rsp\n"
-        "    popq %rbp\n"
-        ".cfi_adjust_cfa_offset -8\n"
-        ".cfi_restore %rbp\n"
+        FP_X86_UNFRAME
         "    ret\n"
         FP_ASM_END(fp_fault_entry));
 #else

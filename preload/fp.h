@@ -40,6 +40,11 @@
 #define FP_ASM_BEGIN(name) ".text\n.globl " #name "\n.hidden " #name "\n" \
                            ".type " #name ",%function\n" #name ":\n.cfi_startproc\n"
 #define FP_ASM_END(name)   ".cfi_endproc\n.size " #name ", .-" #name "\n"
+/* x86_64: a frame on rbp, the stack pointer then free to move; and back */
+#define FP_X86_FRAME "    pushq %rbp\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset %rbp, 0\n" \
+                     "    movq %rsp, %rbp\n.cfi_def_cfa_register %rbp\n"
+#define FP_X86_UNFRAME "    movq %rbp, %rsp\n.cfi_def_cfa_register %rsp\n    popq %rbp\n" \
+                       ".cfi_adjust_cfa_offset -8\n.cfi_restore %rbp\n"
 /* aarch64: push and pop a frame record, with its unwind info */
 #define FP_A64_PUSH "    stp x29, x30, [sp, #-16]!\n.cfi_def_cfa_offset 16\n" \
                     ".cfi_offset x29, -16\n.cfi_offset x30, -8\n    mov x29, sp\n"

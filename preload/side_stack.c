@@ -31,18 +31,10 @@ uint64_t fp_call_on_stack(void *arg, uint64_t (*fn)(void *), void *top);
 
 #if defined(__x86_64__)
 __asm__(FP_ASM_BEGIN(fp_call_on_stack)
-        "    pushq %rbp\n"
-        ".cfi_adjust_cfa_offset 8\n"
-        ".cfi_rel_offset %rbp, 0\n"
-        "    movq %rsp, %rbp\n"
-        ".cfi_def_cfa_register %rbp\n"   /* unwinders find the way back */
+        FP_X86_FRAME                     /* unwinders find the way back */
         "    movq %rdx, %rsp\n"
         "    call *%rsi\n"
-        "    movq %rbp, %rsp\n"
-        ".cfi_def_cfa_register %rsp\n"
-        "    popq %rbp\n"
-        ".cfi_adjust_cfa_offset -8\n"
-        ".cfi_restore %rbp\n"
+        FP_X86_UNFRAME
         "    ret\n"
         FP_ASM_END(fp_call_on_stack));
 #elif defined(__aarch64__)
