@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "symfiles.h"
 
 /* When fewer than this share of the smaller side's own function names are
  * on both sides, the names are matched normalized. */
@@ -437,7 +438,7 @@ static int load_run(struct fp_diff_run *s, const char *path, const struct fp_opt
     s->m->warn = o->warn;
     s->m->timeline = o->format == FP_FMT_HTML;
     if (o->symbols)
-        s->m->modules_known = fp_syms_prewarm;
+        s->m->modules_known = fp_symfiles_prewarm;
     if (fp_run_read(&s->run, s->m, err, errlen) < 0)
         return -1;
     /* each run as a report would have it, whatever the output */

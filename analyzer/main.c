@@ -19,6 +19,7 @@
 #include "report.h"
 #include "sites.h"
 #include "symbols.h"
+#include "symfiles.h"
 
 static void usage(FILE *f)
 {
@@ -136,7 +137,7 @@ static int run_report(FILE *out, char **paths, int n, const struct fp_opts *o)
     m->progress = o->warn && isatty(2);      /* -q: silent */
     m->timeline = o->format == FP_FMT_HTML;
     if (o->symbols)
-        m->modules_known = fp_syms_prewarm;
+        m->modules_known = fp_symfiles_prewarm;
     /* each path a run: a run directory, or a trace standing alone */
     struct fp_run run = { 0 };
     for (int i = 0; i < n; i++) {

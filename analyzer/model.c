@@ -206,11 +206,11 @@ void fp_model_free(struct fp_model *m)
 {
     if (!m)
         return;
+    if (m->prewarm_free)
+        m->prewarm_free(m->prewarm);
     for (uint32_t i = 0; i < m->nprocs; i++) {
         struct fp_proc *p = &m->procs[i];
         proc_release_replay(p);
-        if (p->prewarm_free)
-            p->prewarm_free(p->prewarm);
         fp_tl_free(p->tl);
         free(p->trace_path);
         free(p->exe);

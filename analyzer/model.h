@@ -144,10 +144,6 @@ struct fp_replay {
 /* One traced process: what the report shows of it, then its replay state. */
 struct fp_proc {
     char *trace_path;
-    /* set by the model's modules_known hook (symbols.c warming the debug
-     * info of the modules loaded at start); freed with prewarm_free */
-    void *prewarm;
-    void (*prewarm_free)(void *);
     char *exe, *cmdline;             /* cmdline: arguments joined with spaces */
     uint64_t pid, ppid, flags, t0_real, page_size, depth_limit, rusage_every;
     uint64_t sample_bytes;           /* sampled mode's mean N (PROCESS), 0: every call recorded */
@@ -264,6 +260,10 @@ struct fp_model {
     /* called once per process at its first allocation record, when the
      * modules loaded at start are known; NULL: not called */
     void (*modules_known)(struct fp_model *m, uint32_t pi);
+    /* set by the modules_known hook (symfiles.c opening the processes'
+     * module files while the traces are read); freed with prewarm_free */
+    void *prewarm;
+    void (*prewarm_free)(void *);
 };
 
 struct fp_model *fp_model_new(void);

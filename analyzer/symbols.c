@@ -1,18 +1,18 @@
-/* symbols: one Dwfl per traced process, built from its MODULE records
- * (dwfl_report_elf at the recorded load bias, of the file debuginfo.c
- * picks: under --sysroot or at its path, with the traced build-id; debug
- * info from /usr/lib/debug, .gnu_debuglink, --debug-dir and debuginfod).
- * Each unique address is resolved once; results are interned frames. */
+/* symbols: an address of a traced process is looked up in the Dwfl of the
+ * module file it lies in (symfiles.c: one per file for all the processes,
+ * of the file debuginfo.c picks: under --sysroot or at its path, with the
+ * traced build-id; debug info from /usr/lib/debug, .gnu_debuglink,
+ * --debug-dir and debuginfod).  Each unique address is resolved once, and
+ * each offset in a file once for all the processes that map it; results are
+ * interned frames. */
 #include "symbols.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <gelf.h>
 #include <libiberty/demangle.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,17 +22,14 @@
 #include "hmap.h"
 #include "model.h"
 #include "reader.h"
+#include "symfiles.h"
 #include "symindex.h"
 
 struct proc_syms {
     int ready;
-    Dwfl *dwfl;
     struct hmap cache;             /* addr + 1 -> offset in res pool */
-    uint8_t *warned;               /* per module: warned about symbols */
-    uint8_t *fstate;               /* per module: 0 not looked up, 1 file[] is it, 2 none */
-    char **file;                   /* per module: the file opened for it */
+    uint8_t *warned;               /* per module that is no file: warned about symbols */
     uint32_t nmods;
-    Dwfl **own;                    /* per unloaded module: its own Dwfl, or NULL */
     uint32_t *canon;               /* per unloaded module: the first record of the same
                                       file at the same base, + 1 (0: not looked up) */
     struct hmap canon_tab;         /* hash of (path, base, build-id) -> record + 1 */
@@ -43,6 +40,8 @@ struct fp_syms {
     FILE *warn;
     int use_dwfl;
     struct proc_syms *ps;
+    struct fp_symfiles *files;     /* NULL without use_dwfl */
+    struct hmap xcache;            /* (file, offset, exact) -> offset in res pool */
     /* interned strings */
     char **strs;
     size_t str_mask, nstr;
@@ -255,7 +254,7 @@ char *fp_demangle(const char *name)
     return d;
 }
 
-/* ---- per process Dwfl ---- */
+/* ---- modules ---- */
 
 static const char *base_name(const char *p)
 {
@@ -263,214 +262,7 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-static void tag_module(struct fp_syms *s, Dwfl_Module *mod, uint32_t pi, uint32_t i);
-
-/* A module the process's Dwfl holds: a file ([vdso] and the like are not)
- * still loaded at the end. */
-static int module_at_end(const struct fp_module *md)
-{
-    return md->path[0] && md->path[0] != '[' && !md->unloaded;
-}
-
-/* The file to open for module i of p (debuginfo.c: under --sysroot or at
- * its path, with the traced build-id), or NULL; says why not once. */
-static const char *module_file(struct fp_syms *s, uint32_t pi, uint32_t i)
-{
-    struct proc_syms *ps = &s->ps[pi];
-    const struct fp_module *md = &s->m->procs[pi].mods[i];
-    if (!ps->fstate || !ps->file)
-        return NULL;
-    if (ps->fstate[i])
-        return ps->fstate[i] == 1 ? ps->file[i] : NULL;
-    char path[PATH_MAX], id[130], traced[130];
-    enum fp_file_status st = fp_debuginfo_module_file(md, path, sizeof(path), id, sizeof(id));
-    ps->fstate[i] = 2;
-    if (st == FP_FILE_OK && (ps->file[i] = strdup(path)) != NULL) {
-        ps->fstate[i] = 1;
-        return ps->file[i];
-    }
-    if (s->warn && st == FP_FILE_MISMATCH)
-        fprintf(s->warn, "faultprof-report: warning: %s: build-id %s, not the traced %s: "
-                "another build of the file, not used; its frames show as module+offset "
-                "(the traced files: --sysroot DIR)\n", path, id,
-                fp_debuginfo_hex(md->build_id, md->build_id_len, traced, sizeof(traced)));
-    else if (s->warn && st == FP_FILE_MISSING)
-        fprintf(s->warn, "faultprof-report: warning: %s: cannot open (%s); its frames "
-                "show as module+offset\n", md->path, "moved or deleted?");
-    ps->warned[i] = 1;
-    return NULL;
-}
-
-/* Reports module i of p to dwfl at its recorded load bias. */
-static void report_module(struct fp_syms *s, Dwfl *dwfl, uint32_t pi, uint32_t i)
-{
-    const char *file = module_file(s, pi, i);
-    if (!file)
-        return;
-    const struct fp_module *md = &s->m->procs[pi].mods[i];
-    Dwfl_Module *mod = dwfl_report_elf(dwfl, md->path, file, -1, md->base, true);
-    if (mod)
-        tag_module(s, mod, pi, i);
-}
-
-/* Marks mod as module i of p (its file's build-id is the traced one). */
-static void tag_module(struct fp_syms *s, Dwfl_Module *mod, uint32_t pi, uint32_t i)
-{
-    (void)s;
-    (void)pi;
-    void **ud;
-    dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
-    *ud = (void *)(uintptr_t)(i + 1);
-}
-
-/* ---- prewarm: a thread opens the modules loaded at a process's start and
- * their debug info while the model is still being read.  Opening is most of
- * symbolization's cost (libelf inflates compressed .debug sections whole:
- * libc's, with libc6-dbg installed, took 0.04 s of 0.27 on alloc_heavy).
- * proc_setup then takes that Dwfl as the process's own when no module was
- * loaded or unloaded since (prewarm_fits); else it is thrown away. */
-struct prewarm {
-    pthread_t thread;
-    int joined;
-    Dwfl *dwfl;
-    uint32_t n;
-    char **paths;
-    char **files;                  /* the file to open (debuginfo.c), NULL: none */
-    uint64_t *bases;
-    uint32_t *idx;                 /* the module's index in the process */
-    Dwfl_Module **mods;            /* as reported, NULL when not readable */
-    uint8_t *warm;                 /* a frame seen so far lies in it: open its debug info */
-};
-
-static void *prewarm_main(void *arg)
-{
-    struct prewarm *w = arg;
-    w->dwfl = fp_debuginfo_begin();
-    if (!w->dwfl)
-        return NULL;
-    dwfl_report_begin(w->dwfl);
-    for (uint32_t i = 0; i < w->n; i++)
-        if (w->files[i])
-            w->mods[i] = dwfl_report_elf(w->dwfl, w->paths[i], w->files[i], -1, w->bases[i],
-                                         true);
-    dwfl_report_end(w->dwfl, NULL, NULL);
-    for (uint32_t i = 0; i < w->n; i++) {
-        Dwarf_Addr bias;
-        if (w->mods[i] && w->warm[i]) {
-            dwfl_module_getdwarf(w->mods[i], &bias);
-            dwfl_module_getsymtab(w->mods[i]);
-        }
-    }
-    return NULL;
-}
-
-static void prewarm_join(struct prewarm *w)
-{
-    if (!w->joined)
-        pthread_join(w->thread, NULL);
-    w->joined = 1;
-}
-
-static void prewarm_free(void *arg)
-{
-    struct prewarm *w = arg;
-    if (!w)
-        return;
-    prewarm_join(w);
-    if (w->dwfl)
-        dwfl_end(w->dwfl);
-    for (uint32_t i = 0; i < w->n; i++) {
-        free(w->paths[i]);
-        free(w->files[i]);
-    }
-    free(w->paths);
-    free(w->files);
-    free(w->bases);
-    free(w->idx);
-    free(w->mods);
-    free(w->warm);
-    free(w);
-}
-
-void fp_syms_prewarm(struct fp_model *m, uint32_t pi)
-{
-    struct fp_proc *p = &m->procs[pi];
-    if (p->prewarm || !fp_report_threads())
-        return;
-    uint8_t *hit = NULL;
-    struct prewarm *w = calloc(1, sizeof(*w));
-    if (!w)
-        return;
-    w->paths = calloc(p->nmods ? p->nmods : 1, sizeof(char *));
-    w->files = calloc(p->nmods ? p->nmods : 1, sizeof(char *));
-    w->bases = calloc(p->nmods ? p->nmods : 1, sizeof(uint64_t));
-    w->idx = calloc(p->nmods ? p->nmods : 1, sizeof(uint32_t));
-    w->mods = calloc(p->nmods ? p->nmods : 1, sizeof(Dwfl_Module *));
-    w->warm = calloc(p->nmods ? p->nmods : 1, 1);
-    if (!w->paths || !w->files || !w->bases || !w->idx || !w->mods || !w->warm)
-        goto fail;
-    /* debug info only for modules that the stacks read so far go through
-     * (the program's and libc, nearly always): opening ld.so's and
-     * libunwind's cost alloc_heavy's report 11 ms for no frame */
-    hit = calloc(p->nmods ? p->nmods : 1, 1);
-    if (!hit)
-        goto fail;
-    for (uint32_t k = 0; k < m->nstacks; k++) {
-        const struct fp_rawstack *rs = &m->stacks[k];
-        if (rs->proc != pi)
-            continue;
-        for (uint32_t f = 0; f < rs->n; f++) {
-            uint32_t i;
-            if (fp_module_at(p, m->frames[rs->frames_off + f], rs->mod_gen, &i))
-                hit[i] = 1;
-        }
-    }
-    for (uint32_t i = 0; i < p->nmods; i++) {
-        const struct fp_module *md = &p->mods[i];
-        if (!module_at_end(md))
-            continue;
-        char file[PATH_MAX], id[130];
-        if (fp_debuginfo_module_file(md, file, sizeof(file), id, sizeof(id)) == FP_FILE_OK &&
-            !(w->files[w->n] = strdup(file)))
-            goto fail;
-        if (!(w->paths[w->n] = strdup(md->path)))
-            goto fail;
-        w->idx[w->n] = i;
-        w->warm[w->n] = hit[i];
-        w->bases[w->n++] = md->base;
-    }
-    free(hit);
-    hit = NULL;
-    if (pthread_create(&w->thread, NULL, prewarm_main, w) != 0)
-        goto fail;
-    p->prewarm = w;
-    p->prewarm_free = prewarm_free;
-    return;
-fail:
-    free(hit);
-    w->joined = 1;
-    prewarm_free(w);
-}
-
-/* The prewarmed Dwfl serves only when the modules loaded at the end are
- * the ones it opened (no dlopen or dlclose since the start). */
-static int prewarm_fits(const struct prewarm *w, const struct fp_proc *p)
-{
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < p->nmods; i++) {
-        const struct fp_module *md = &p->mods[i];
-        if (!module_at_end(md))
-            continue;
-        if (k >= w->n || w->idx[k] != i || w->bases[k] != md->base || strcmp(w->paths[k], md->path))
-            return 0;
-        k++;
-    }
-    return k == w->n;
-}
-
-/* One Dwfl per process for the modules loaded at the end; a module unloaded
- * before gets one of its own when an address needs it (own_dwfl), since
- * another module may have been loaded at its addresses since. */
+/* A process's tables, made at its first lookup. */
 static void proc_setup(struct fp_syms *s, uint32_t pi)
 {
     struct proc_syms *ps = &s->ps[pi];
@@ -478,36 +270,6 @@ static void proc_setup(struct fp_syms *s, uint32_t pi)
     ps->ready = 1;
     ps->nmods = p->nmods;
     ps->warned = calloc(p->nmods ? p->nmods : 1, 1);
-    ps->fstate = calloc(p->nmods ? p->nmods : 1, 1);
-    ps->file = calloc(p->nmods ? p->nmods : 1, sizeof(*ps->file));
-    ps->own = calloc(p->nmods ? p->nmods : 1, sizeof(*ps->own));
-    if (!s->use_dwfl || !ps->warned || !ps->fstate || !ps->file || !ps->own)
-        return;
-    struct prewarm *w = p->prewarm;
-    if (w) {
-        prewarm_join(w);
-        if (w->dwfl && prewarm_fits(w, p)) {
-            ps->dwfl = w->dwfl;
-            w->dwfl = NULL;
-            for (uint32_t k = 0; k < w->n; k++) {
-                uint32_t i = w->idx[k];
-                if (module_file(s, pi, i) && w->mods[k])
-                    tag_module(s, w->mods[k], pi, i);
-            }
-            return;
-        }
-    }
-    ps->dwfl = fp_debuginfo_begin();
-    if (!ps->dwfl)
-        return;
-    dwfl_report_begin(ps->dwfl);
-    for (uint32_t i = 0; i < p->nmods; i++) {
-        const struct fp_module *md = &p->mods[i];
-        if (!module_at_end(md))
-            continue;
-        report_module(s, ps->dwfl, pi, i);
-    }
-    dwfl_report_end(ps->dwfl, NULL, NULL);
 }
 
 static uint64_t module_key(const struct fp_module *md)
@@ -519,7 +281,7 @@ static uint64_t module_key(const struct fp_module *md)
 }
 
 /* The first record of the same file loaded at the same base as unloaded
- * module i (a library dlopen'd again and again): they share a Dwfl and the
+ * module i (a library dlopen'd again and again): they share the
  * resolutions of their addresses. */
 static uint32_t canon_module(struct fp_syms *s, uint32_t pi, uint32_t i)
 {
@@ -545,24 +307,6 @@ static uint32_t canon_module(struct fp_syms *s, uint32_t pi, uint32_t i)
     }
     ps->canon[i] = c + 1;
     return c;
-}
-
-/* The Dwfl holding unloaded module i alone. */
-static Dwfl *own_dwfl(struct fp_syms *s, uint32_t pi, uint32_t i)
-{
-    struct proc_syms *ps = &s->ps[pi];
-    const struct fp_module *md = &s->m->procs[pi].mods[i];
-    if (!s->use_dwfl || !ps->own || !md->path[0] || md->path[0] == '[')
-        return NULL;
-    if (!ps->own[i]) {
-        ps->own[i] = fp_debuginfo_begin();
-        if (!ps->own[i])
-            return NULL;
-        dwfl_report_begin(ps->own[i]);
-        report_module(s, ps->own[i], pi, i);
-        dwfl_report_end(ps->own[i], NULL, NULL);
-    }
-    return ps->own[i];
 }
 
 /* The name a DIE gives its function: demangled linkage name, else DW_AT_name. */
@@ -902,21 +646,14 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
                         const struct fp_module *md, uint32_t midx, size_t *count)
 {
     struct proc_syms *ps = &s->ps[pi];
-    const struct fp_proc *p = &s->m->procs[pi];
-    Dwfl *dwfl = md && md->unloaded ? own_dwfl(s, pi, midx) : ps->dwfl;
-    Dwfl_Module *mod = dwfl ? dwfl_addrmodule(dwfl, pc) : NULL;
+    uint32_t fid;
+    struct fp_symfile *fs = md && s->files ? fp_symfiles_get(s->files, pi, midx, &fid) : NULL;
+    Dwfl_Module *mod = fs ? fs->mod : NULL;
+    if (mod)
+        pc = pc - md->base + fs->base;     /* where the file's Dwfl has it */
     struct fp_frame f = { 0 };
-    if (mod) {
-        void **ud;
-        const char *mname;
-        Dwarf_Addr start;
-        mname = dwfl_module_info(mod, &ud, &start, NULL, NULL, NULL, NULL, NULL);
-        if (*ud)
-            midx = (uint32_t)(uintptr_t)*ud - 1, md = &p->mods[midx];
-        f.module = istr(s, base_name(md ? md->path : mname));
-    } else if (md) {
+    if (md)
         f.module = istr(s, base_name(md->path));
-    }
     f.offset = md ? raw - md->base : raw;
 
     struct inline_chain c = { 0 };
@@ -934,7 +671,7 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
         }
     }
     if (c.n == 0 && md && md->path[0] != '[' &&
-        is_sigreturn(s->use_dwfl ? module_file(s, pi, midx) : md->path, raw - md->base)) {
+        is_sigreturn(s->use_dwfl ? (fs ? fs->file : NULL) : md->path, raw - md->base)) {
         c.n = 1;
         c.names[0] = strdup(FP_SIGRETURN_NAME);
     }
@@ -943,15 +680,29 @@ static int resolve_dwfl(struct fp_syms *s, uint32_t pi, uint64_t pc, uint64_t ra
     int has_symtab = mod && dwfl_module_getsymtab(mod) > 0;
     if (c.n == 0) {
         c.n = 1;
-        if (md && !has_symtab && !ps->warned[midx] && s->warn && md->path[0] != '[') {
+        /* once a file, or a process's module that is none */
+        uint8_t no = 0, *warned = fs ? &fs->warned : md && ps->warned ? &ps->warned[midx] : &no;
+        if (md && !has_symtab && !*warned && s->warn && md->path[0] != '[') {
             fprintf(s->warn, "faultprof-report: warning: no symbols for %s; its frames show as "
                     "module+offset (build it with -g and don't strip it)\n", md->path);
         }
-        if (md)
-            ps->warned[midx] = 1;
+        *warned = 1;
     }
     *count = (size_t)c.n;
     return push_chain(s, &f, &c);
+}
+
+/* The key of addr (in module md, index midx of process pi) in the cache of
+ * all processes: its file's number, exact and its offset in the file; 0
+ * when it has none (no file, an offset past 2^40). */
+static uint64_t file_key(struct fp_syms *s, uint32_t pi, const struct fp_module *md,
+                         uint32_t midx, uint64_t addr, int exact)
+{
+    uint32_t fid;
+    if (!md || !s->files || addr - md->base >= 1ULL << 40 ||
+        !fp_symfiles_get(s->files, pi, midx, &fid) || fid >= (1u << 22) - 1)
+        return 0;
+    return (uint64_t)(fid + 1) << 41 | (uint64_t)(exact != 0) << 40 | (addr - md->base);
 }
 
 /* exact: addr is an instruction (a fault's ip), not a return address.  The
@@ -974,16 +725,25 @@ static int resolve(struct fp_syms *s, uint32_t pi, uint32_t gen, uint64_t addr, 
     }
     uint32_t *v = key ? hmap_get(&ps->cache, key) : NULL;
     if (!v) {
-        size_t at = s->nres, count = 0;
-        if (res_push(s, 0) < 0)
-            return -1;
-        if (resolve_dwfl(s, pi, exact || !addr ? addr : addr - 1, addr, md, midx, &count) < 0)
-            return -1;
-        s->res[at] = (uint32_t)count;
-        if (key != 0 && hmap_put(&ps->cache, key, (uint32_t)at) < 0)
+        /* the same offset in the same file, as another process had it */
+        uint64_t xkey = file_key(s, pi, md, midx, addr, exact);
+        uint32_t at;
+        if ((v = xkey ? hmap_get(&s->xcache, xkey) : NULL) != NULL) {
+            at = *v;
+        } else {
+            size_t count = 0;
+            at = (uint32_t)s->nres;
+            if (res_push(s, 0) < 0 ||
+                resolve_dwfl(s, pi, exact || !addr ? addr : addr - 1, addr, md, midx, &count) < 0)
+                return -1;
+            s->res[at] = (uint32_t)count;
+            if (xkey && hmap_put(&s->xcache, xkey, at) < 0)
+                return -1;
+        }
+        if (key != 0 && hmap_put(&ps->cache, key, at) < 0)
             return -1;
         *ids = s->res + at + 1;
-        return (int)count;
+        return (int)s->res[at];
     }
     *ids = s->res + *v + 1;
     return (int)s->res[*v];
@@ -1010,7 +770,8 @@ struct fp_syms *fp_syms_new(const struct fp_model *m, FILE *warn, int use_dwfl)
     s->warn = warn;
     s->use_dwfl = use_dwfl;
     s->ps = calloc(m->nprocs ? m->nprocs : 1, sizeof(*s->ps));
-    if (!s->ps) {
+    if (!s->ps || (use_dwfl && !(s->files = fp_symfiles_new(m, warn)))) {
+        free(s->ps);
         free(s);
         return NULL;
     }
@@ -1022,21 +783,13 @@ void fp_syms_free(struct fp_syms *s)
     if (!s)
         return;
     for (uint32_t i = 0; i < s->m->nprocs; i++) {
-        if (s->ps[i].dwfl)
-            dwfl_end(s->ps[i].dwfl);
-        for (uint32_t k = 0; s->ps[i].own && k < s->ps[i].nmods; k++)
-            if (s->ps[i].own[k])
-                dwfl_end(s->ps[i].own[k]);
-        free(s->ps[i].own);
         free(s->ps[i].canon);
         hmap_free(&s->ps[i].canon_tab);
         hmap_free(&s->ps[i].cache);
         free(s->ps[i].warned);
-        for (uint32_t k = 0; s->ps[i].file && k < s->ps[i].nmods; k++)
-            free(s->ps[i].file[k]);
-        free(s->ps[i].file);
-        free(s->ps[i].fstate);
     }
+    fp_symfiles_free(s->files);
+    hmap_free(&s->xcache);
     for (size_t i = 0; s->strs && i <= s->str_mask; i++)
         free(s->strs[i]);
     free(s->strs);

@@ -27,12 +27,6 @@ struct fp_syms;
 struct fp_syms *fp_syms_new(const struct fp_model *m, FILE *warn, int use_dwfl);
 void fp_syms_free(struct fp_syms *s);
 
-/* The model's modules_known hook: starts a thread that opens the process's
- * modules and their debug info while the rest of the trace is read; the
- * process's Dwfl then starts from it.  Does nothing when fp_report_threads()
- * says no. */
-void fp_syms_prewarm(struct fp_model *m, uint32_t pi);
-
 /* Symbolizes a return address of process proc (the call is at addr - 1) in
  * the modules loaded when the process had seen gen module unloads (the raw
  * stack's mod_gen; UINT32_MAX: those loaded at the end).  Sets *ids to the

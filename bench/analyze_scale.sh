@@ -36,23 +36,16 @@ heaptrack -o "$OUT/ht.ah" "$OUT/alloc_heavy" >/dev/null 2>&1
 TL=$(ls "$OUT"/tl.*.gz) AH=$(ls "$OUT"/ah.*.gz)
 HT_TL=$(ls "$OUT"/ht.tl.*) HT_AH=$(ls "$OUT"/ht.ah.*)
 
-# run NAME CMD...: appends "NAME wall cpu maxrss"
 : >"$OUT/raw.txt"
-run() {
-    local name=$1; shift
-    /usr/bin/time -o "$OUT/time.tmp" -f "%e %U %S %M" "$@" >/dev/null 2>"$OUT/stderr.tmp" ||
-        { echo "bench: $name failed:" >&2; cat "$OUT/stderr.tmp" >&2; exit 1; }
-    awk -v n="$name" '{ printf "%s %s %.2f %s\n", n, $1, $2 + $3, $4 }' "$OUT/time.tmp" >>"$OUT/raw.txt"
-}
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 for _ in $(seq 1 "$REPS"); do
     for w in tl ah; do
         trace=$TL ht=$HT_TL
         [ $w = tl ] || trace=$AH ht=$HT_AH
         for j in $JOBS; do
-            run "$w.j$j" "$OUT/faultprof-report" -q -j "$j" "$trace"
+            bench_run "$w.j$j" "$OUT/faultprof-report" -q -j "$j" "$trace"
         done
-        run "$w.ht" heaptrack_print "$ht"
+        bench_run "$w.ht" heaptrack_print "$ht"
     done
 done
 # instructions NAME CMD...: appends "NAME count" (callgrind's total)
@@ -70,10 +63,6 @@ if [ "$INSTR" = 1 ]; then
     instructions ah.ht heaptrack_print "$HT_AH"
 fi
 icount() { awk -v n="$1" '$1 == n { print $2 }' "$OUT/instr.txt"; }
-med() { # NAME FIELD (2 wall, 3 cpu, 4 rss)
-    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$OUT/raw.txt" | sort -g |
-        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 {
     echo "# analysis by thread count: \`bench/analyze_scale.sh$([ "$INSTR" = 0 ] || echo " --instructions") --reps $REPS --pairs $PAIRS\`"
@@ -90,11 +79,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
         echo
         echo "| | wall s | CPU s (user+sys) | max RSS KiB | CPU efficiency vs heaptrack_print | wall vs heaptrack_print |"
         echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-        hw=$(med "$w.ht" 2) hc=$(med "$w.ht" 3)
+        hw=$(bench_med "$w.ht" 2) hc=$(bench_med "$w.ht" 3)
         for j in $JOBS; do
-            echo "| faultprof-report -j $j | $(med "$w.j$j" 2) | $(med "$w.j$j" 3) | $(med "$w.j$j" 4) | $(ratio "$hc" "$(med "$w.j$j" 3)")x | $(ratio "$hw" "$(med "$w.j$j" 2)")x faster |"
+            echo "| faultprof-report -j $j | $(bench_med "$w.j$j" 2) | $(bench_med "$w.j$j" 3) | $(bench_med "$w.j$j" 4) | $(ratio "$hc" "$(bench_med "$w.j$j" 3)")x | $(ratio "$hw" "$(bench_med "$w.j$j" 2)")x faster |"
         done
-        echo "| heaptrack_print | $hw | $hc | $(med "$w.ht" 4) | | |"
+        echo "| heaptrack_print | $hw | $hc | $(bench_med "$w.ht" 4) | | |"
     done
     if [ "$INSTR" = 1 ]; then
         echo

@@ -44,3 +44,19 @@ bench_stamp() {
     model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
     echo "date $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) CPUs (${model:-unknown model})"
 }
+
+# bench_run NAME CMD...: one whole-process run of CMD (output thrown away)
+# under /usr/bin/time; appends "NAME wall cpu maxrss" (cpu: user + sys) to
+# $OUT/raw.txt, or prints CMD's errors and exits when it fails
+bench_run() {
+    local name=$1; shift
+    /usr/bin/time -o "$OUT/time.tmp" -f "%e %U %S %M" "$@" >/dev/null 2>"$OUT/stderr.tmp" ||
+        { echo "bench: $name failed:" >&2; cat "$OUT/stderr.tmp" >&2; exit 1; }
+    awk -v n="$name" '{ printf "%s %s %.2f %s\n", n, $1, $2 + $3, $4 }' "$OUT/time.tmp" >>"$OUT/raw.txt"
+}
+
+# bench_med NAME FIELD: the median of bench_run's field (2 wall, 3 cpu, 4 rss)
+bench_med() {
+    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$OUT/raw.txt" | sort -g |
+        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}

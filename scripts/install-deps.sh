@@ -8,6 +8,7 @@
 # tests/integration/report_exports.sh validates --format speedscope against.
 # Does nothing (and needs no network) when every package is already there.
 # tmux (--test): tests/integration/live_view.sh drives faultprof --live in it.
+# strace (--test): tests/integration/report_run_files.sh counts the report's opens.
 # The bench tools (heaptrack, linux-perf, valgrind) come with bench/, not here.
 # rustc is not a Debian package here: the Rust rows use $HOME/.cargo/bin/rustc
 # or a rustc on PATH, and skip when there is none.
@@ -27,7 +28,7 @@ libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 xxd
 TEST_PACKAGES="
 openjdk-17-jdk-headless ruby golang-go nodejs python3-numpy
 g++ make libjemalloc-dev chromium python3-jsonschema
-debuginfod iproute2 lintian tmux
+debuginfod iproute2 lintian tmux strace
 "
 what=install-deps
 case "${1:-}" in
