@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debug_inflate.h"
 #include "model.h"
 
 static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, GElf_Addr base,
@@ -212,6 +213,40 @@ static int find_in_debug_dirs(Dwfl_Module *mod, const char *file_name, const cha
     return -1;
 }
 
+/* The standard search's first step, taken here: DIR/.build-id/XX/REST.debug
+ * in each absolute directory of the search path, its build-id checked.
+ * libdwfl's own (dwfl_build_id_find_debuginfo) keeps the ELF handle it
+ * checked the file with, so a file found there is read as it is on disk,
+ * compressed sections and all; found here, debug_inflate.c's copy is. */
+static int find_by_build_id(Dwfl_Module *mod, char **out)
+{
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int len = dwfl_module_build_id(mod, &bits, &vaddr);
+    char hex[130];
+    if (len < 2 || (size_t)len * 2 >= sizeof(hex))
+        return -1;
+    fp_debuginfo_hex(bits, (size_t)len, hex, sizeof(hex));
+    const char *path = cfg.debuginfo_path ? cfg.debuginfo_path : ":.debug:/usr/lib/debug";
+    for (const char *p = path; *p;) {
+        const char *e = strchrnul(p, ':');
+        const char *d = p + (*p == '+' || *p == '-');
+        char f[PATH_MAX];
+        unsigned char id[64];
+        if (*d == '/' && snprintf(f, sizeof(f), "%.*s/.build-id/%.2s/%s.debug", (int)(e - d), d,
+                                  hex, hex + 2) < (int)sizeof(f) &&
+            file_build_id(f, id, sizeof(id)) == len && !memcmp(id, bits, (size_t)len)) {
+            int fd = open(f, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0 && (*out = strdup(f)) != NULL)
+                return fd;
+            if (fd >= 0)
+                close(fd);
+        }
+        p = *e ? e + 1 : e;
+    }
+    return -1;
+}
+
 /* Whether this build-id's debuginfod outcome is to be printed (once). */
 static int first_time(const char *hex)
 {
@@ -288,13 +323,15 @@ static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, GElf
                           char **debuginfo_file_name)
 {
     int fd = find_in_debug_dirs(mod, file_name, debuglink, debuginfo_file_name);
+    if (fd < 0)
+        fd = find_by_build_id(mod, debuginfo_file_name);
     if (fd >= 0)
-        return fd;
+        return fp_debug_inflated(fd);
     unsigned long before = dl_progress;
     dl_url[0] = 0;
     fd = dwfl_standard_find_debuginfo(mod, ud, modname, base, file_name, debuglink, crc,
                                       debuginfo_file_name);
     if (cfg.debuginfod)
         say_debuginfod(mod, file_name ? file_name : modname, fd, dl_progress != before);
-    return fd;
+    return fd >= 0 ? fp_debug_inflated(fd) : fd;
 }

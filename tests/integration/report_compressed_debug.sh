@@ -1,0 +1,68 @@
+#!/bin/bash
+# A stripped library whose separate debug file keeps its DWARF compressed
+# (SHF_COMPRESSED, zlib: how distributions ship libc6-dbg and the -dbgsym
+# packages) symbolizes as the unstripped library does: the same sites,
+# functions, files, lines and stacks.  The file is read through a copy with
+# its sections inflated by libdeflate (a memfd named faultprof-debug, seen
+# with strace) whether it is found by build-id (under --sysroot's
+# /usr/lib/debug/.build-id) or in a --debug-dir; an uncompressed debug file
+# is read as it is.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+require_shim
+require_report
+command -v objcopy >/dev/null || skip "objcopy not installed"
+command -v strace >/dev/null || skip "strace not installed"
+command -v jq >/dev/null || skip "jq not installed"
+cd "$TMPDIR"
+mkdir app
+src=$TESTS/progs/dso
+${CC:-cc} -O2 -g -fPIC -shared -Wl,--build-id -o app/libhidden.so "$src/hidden.c" &&
+    ${CC:-cc} -O2 -g -Wl,--build-id -o app/prog "$src/hidden_main.c" -Lapp -lhidden \
+        -Wl,-rpath,"$TMPDIR/app" || die "cannot build the program"
+run_traced "$TMPDIR/app/prog"
+[ "$RUN_STATUS" = 0 ] || die "prog exited $RUN_STATUS"
+trace=$TRACE
+
+# sites: function, file, line and stack of every allocation site
+sites() {
+    "$REPORT" -q -j 1 --format json -n 0 "$@" "$trace" >"$TMPDIR/rep.json" 2>"$TMPDIR/rep.err" ||
+        die "faultprof-report $* failed: $(cat "$TMPDIR/rep.err")"
+    jq -c '[.allocation_sites[] | [.function, .file, .line, .allocations, .stack]]' "$TMPDIR/rep.json"
+}
+want=$(sites)
+assert_contains "$want" '"hidden_alloc"' "the unstripped library's sites"
+
+# the traced files under a sysroot, the library stripped; its debug info
+# compressed, where the build-id lookup finds it
+id=$(readelf -n app/libhidden.so | sed -n 's/.*Build ID: //p')
+[ -n "$id" ] || die "libhidden.so has no build-id"
+mkdir -p "root$TMPDIR" "root/usr/lib/debug/.build-id/${id:0:2}" dbg plain
+cp -a app "root$TMPDIR/"
+objcopy --only-keep-debug --compress-debug-sections=zlib app/libhidden.so dbg/libhidden.so.debug
+objcopy --only-keep-debug app/libhidden.so plain/libhidden.so.debug
+strip --strip-all "root$TMPDIR/app/libhidden.so"
+cp dbg/libhidden.so.debug "root/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug"
+readelf -SW dbg/libhidden.so.debug | grep -E '\.debug_info .* C ' >/dev/null ||
+    die "objcopy left .debug_info uncompressed: $(readelf -SW dbg/libhidden.so.debug | grep debug_info)"
+
+# inflated copies made: the memfd_create calls of a report
+copies() {
+    strace -f -qq -e trace=memfd_create -o "$TMPDIR/strace" "$REPORT" -q -j 1 "$@" "$trace" \
+        >/dev/null 2>&1 || die "faultprof-report $* failed under strace"
+    grep -c 'memfd_create("faultprof-debug"' "$TMPDIR/strace" || true
+}
+
+# the copies besides this library's (libc's, where libc6-dbg is installed)
+others=$(copies --sysroot "$TMPDIR/root" --debug-dir "$TMPDIR/plain")
+assert_eq "$(sites --sysroot "$TMPDIR/root")" "$want" "sites, compressed debug info by build-id"
+assert_eq "$(copies --sysroot "$TMPDIR/root")" $((others + 1)) "inflated copies, by build-id"
+assert_eq "$(sites --sysroot "$TMPDIR/root" --debug-dir "$TMPDIR/plain")" "$want" \
+    "sites, uncompressed debug info in --debug-dir"
+rm -r "root/usr/lib/debug"
+assert_not_contains "$(sites --sysroot "$TMPDIR/root")" '"hidden_alloc"' "no debug info"
+assert_eq "$(sites --sysroot "$TMPDIR/root" --debug-dir "$TMPDIR/dbg")" "$want" \
+    "sites, compressed debug info in --debug-dir"
+assert_eq "$(copies --sysroot "$TMPDIR/root" --debug-dir "$TMPDIR/dbg")" $((others + 1)) \
+    "inflated copies, --debug-dir"
+echo "ok: compressed debug info read through one inflated copy, the same sites"
