@@ -150,14 +150,16 @@ static void prewarm_free(void *arg)
 
 /* Which modules of process pi the stacks read so far go through: debug
  * info only for those (the program's and libc, nearly always; opening
- * ld.so's and libunwind's cost alloc_heavy's report 11 ms for no frame). */
+ * ld.so's and libunwind's cost alloc_heavy's report 11 ms for no frame).
+ * The traces are read one after another, so pi's stacks are the last ones
+ * (not a scan of every process's at every process). */
 static uint8_t *modules_hit(const struct fp_model *m, uint32_t pi)
 {
     const struct fp_proc *p = &m->procs[pi];
     uint8_t *hit = calloc(p->nmods ? p->nmods : 1, 1);
-    for (uint32_t k = 0; hit && k < m->nstacks; k++) {
+    for (uint32_t k = m->nstacks; hit && k-- > 0 && m->stacks[k].proc == pi;) {
         const struct fp_rawstack *rs = &m->stacks[k];
-        for (uint32_t f = 0; rs->proc == pi && f < rs->n; f++) {
+        for (uint32_t f = 0; f < rs->n; f++) {
             uint32_t i;
             if (fp_module_at(p, m->frames[rs->frames_off + f], rs->mod_gen, &i))
                 hit[i] = 1;
