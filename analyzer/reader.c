@@ -24,6 +24,7 @@
 #define IN_CHUNK   (64u * 1024)
 #define OUT_CHUNK  (128u * 1024)
 #define MAX_HEADER (64u * 1024)   /* header size we accept for future minors */
+#define READ_BATCH 32             /* records decoded at once (struct fp_reader_batch) */
 
 struct member {
     uint64_t off, size;
@@ -53,7 +54,10 @@ struct cursor {
     int has;                       /* rec is a peeked record */
     int parked;                    /* live: chain read to its end, closed, next kept */
     int ended;                     /* live: its THREAD_END was delivered */
-    struct fp_record rec;
+    struct fp_record *rec;         /* the record peeked: a slot of ring */
+    struct fp_record *ring;        /* READ_BATCH slots, made at the open: the
+                                      records of a batch (fp_reader_refill);
+                                      tid and member_off are set in all */
     struct fp_rec_site *sites;     /* the member's SITE records, by id */
     uint32_t nsites, sites_cap;
     uint64_t last_addr;            /* of the member's last short record */
@@ -79,6 +83,8 @@ struct short_block {
 };
 
 struct fp_reader {
+    struct fp_reader_batch batch;  /* first: fp_reader_next reads it inline */
+    int corrupt_next;              /* a corrupt record follows the batch (err) */
     int fd;
     struct prefetch *pf;           /* members decompressed ahead by a thread, or NULL */
     struct decoders *dec;          /* members decoded by worker threads, or NULL */
@@ -450,10 +456,32 @@ static int build_chains(struct fp_reader *r)
 
 static void dm_free(struct dmember *dm);
 
+/* The sticky fields of a cursor's records, in every slot of its ring
+ * (rec_at leaves them as they are): the thread of the member's BLOCK, and
+ * the member's offset. */
+static void ring_tid(struct cursor *c, uint32_t tid)
+{
+    for (unsigned i = 0; i < READ_BATCH; i++)
+        c->ring[i].tid = tid;
+}
+
+static void ring_member(struct cursor *c, uint64_t off)
+{
+    for (unsigned i = 0; i < READ_BATCH; i++)
+        c->ring[i].member_off = off;
+}
+
+static void ring_free(struct cursor *c)
+{
+    free(c->ring);
+    c->ring = c->rec = NULL;
+}
+
 static void cursor_close(struct cursor *c)
 {
     dm_free(c->dm);
     c->dm = NULL;
+    ring_free(c);
     if (!c->open)
         return;
     if (c->zs)
@@ -476,6 +504,9 @@ static void cursor_close(struct cursor *c)
 static int cursor_open(struct cursor *c)
 {
     struct fp_reader *r = c->r;
+    if (!c->ring && !(c->ring = calloc(READ_BATCH, sizeof(*c->ring))))
+        return fail(r, "out of memory");
+    c->rec = c->ring;
     if (c->dec) {           /* its members come decoded (cursor_peek_dec) */
         c->open = 1;
         c->next = 0;
@@ -513,7 +544,8 @@ static int cursor_next_member(struct cursor *c)
     c->zs->avail_in = 0;
     c->in_off = m->off;
     c->in_end = m->off + m->size;
-    c->rec.member_off = c->cur_member_off = m->off;
+    c->cur_member_off = m->off;
+    ring_member(c, m->off);
     c->cur_raw = m->raw;
     c->in_member = 1;
     c->member_done = 0;
@@ -1096,7 +1128,7 @@ static inline int is_short(unsigned type)
 static inline struct fp_record *rec_at(struct cursor *c, unsigned type, int timed,
                                        const uint8_t *p, const uint8_t *end)
 {
-    struct fp_record *rec = &c->rec;
+    struct fp_record *rec = c->rec;
     rec->type = type;
     rec->timed = timed;
     rec->t = c->t;
@@ -1176,10 +1208,14 @@ static inline struct fp_record *packed_at(struct cursor *c, unsigned base, const
     return rec;
 }
 
-/* cursor_peek of a packed form (type byte at p, FP_UNFRAMED_MAX bytes
+/* cursor_peek_fast's answer for a record it leaves to cursor_peek_slow,
+ * having read nothing (0: decoded, -1: corrupt) */
+#define PEEK_SLOW 1
+
+/* cursor_peek_fast of a packed form (type byte at p, FP_UNFRAMED_MAX bytes
  * there): the most common records of a 4.x trace, each decoded with its
  * type's constants, where the generic path tests the type again at every
- * step.  A record that does not decode goes to cursor_peek_slow, which
+ * step.  A record that does not decode is left to cursor_peek_slow, which
  * says why. */
 static inline __attribute__((always_inline)) int packed_peek(struct cursor *c, const uint8_t *p,
                                                              unsigned type)
@@ -1192,7 +1228,7 @@ static inline __attribute__((always_inline)) int packed_peek(struct cursor *c, c
     uint64_t site, size;
     const uint8_t *q = varint_in(p + 1, &site);
     if (__builtin_expect(!q || !(q = varint_in(q, &size)), 0))
-        return cursor_peek_slow(c);
+        return PEEK_SLOW;
     c->out_pos += (size_t)(q - p);
     if (type < FP_PACKED_REUSE_FREED) {
         uint64_t k = type - FP_PACKED_REUSE;
@@ -1208,9 +1244,11 @@ static inline __attribute__((always_inline)) int packed_peek(struct cursor *c, c
  * short allocation or free, or a timed or short record with a one-byte
  * length, wholly in the buffer (nearly all of them), with short_resolve
  * and short_alloc inlined and the fields read once: the common record is
- * decoded inside fp_reader_next without a call; the rest, and everything
- * at member ends, in cursor_peek_slow. */
-static inline __attribute__((always_inline)) int cursor_peek(struct cursor *c)
+ * decoded inside fp_reader_refill without a call; the rest, and everything
+ * at member ends, in cursor_peek_slow (cursor_peek_fast: PEEK_SLOW).  The
+ * common path never moves the buffer, so the payloads of a batch's records
+ * stay where they are. */
+static inline __attribute__((always_inline)) int cursor_peek_fast(struct cursor *c)
 {
     size_t avail = c->out_len - c->out_pos;
     const uint8_t *p = c->out + c->out_pos;
@@ -1231,7 +1269,7 @@ static inline __attribute__((always_inline)) int cursor_peek(struct cursor *c)
                     return short_resolve(c, unframed_at(c, type, p, q, v), v);
                 }
             }
-            return cursor_peek_slow(c);
+            return PEEK_SLOW;
         }
         if (__builtin_expect(len < 0x80 && len + 2u <= avail, 1) && is_short(type)) {
             c->out_pos += 2 + len;
@@ -1245,7 +1283,13 @@ static inline __attribute__((always_inline)) int cursor_peek(struct cursor *c)
             return 0;
         }
     }
-    return cursor_peek_slow(c);
+    return PEEK_SLOW;
+}
+
+static inline __attribute__((always_inline)) int cursor_peek(struct cursor *c)
+{
+    int k = cursor_peek_fast(c);
+    return k == PEEK_SLOW ? cursor_peek_slow(c) : k;
 }
 
 static int cursor_peek_slow(struct cursor *c)
@@ -1315,7 +1359,7 @@ static int cursor_peek_slow(struct cursor *c)
         if (fp_dec_block(p, end, &b) < 0)
             return fail(r, "corrupt BLOCK record in member at byte %llu",
                         (unsigned long long)c->cur_member_off);
-        c->rec.tid = (uint32_t)b.block_tid;
+        ring_tid(c, (uint32_t)b.block_tid);
         c->t = b.t_base;
         c->nsites = 0;
         c->nallocs = 0;
@@ -1495,7 +1539,7 @@ static struct dmember *member_decode(const struct fp_reader *r, struct libdeflat
         }
         if (!c->has)
             break;
-        if (dm_add(dm, &c->rec) < 0) {
+        if (dm_add(dm, c->rec) < 0) {
             cursor_close(c);
             goto oom;
         }
@@ -1623,13 +1667,14 @@ static struct dmember *dec_take(struct fp_reader *r, uint32_t mi)
 /* A decoded chain's next record into c->rec (c->has), as cursor_peek. */
 static int cursor_dec_member(struct cursor *c);
 
-static inline int cursor_peek_dec(struct cursor *c)
+/* cursor_peek_dec within the member: PEEK_SLOW at its end */
+static inline __attribute__((always_inline)) int cursor_peek_dec_fast(struct cursor *c)
 {
     struct dmember *dm = c->dm;
     if (__builtin_expect(!dm || c->di == dm->n, 0))
-        return cursor_dec_member(c);
+        return PEEK_SLOW;
     const struct drec *d = &dm->v[c->di++];
-    struct fp_record *rec = &c->rec;      /* its member_off is set at the member's start */
+    struct fp_record *rec = c->rec;       /* its member_off is set at the member's start */
     rec->type = d->type;
     rec->timed = d->bits & DREC_TIMED;
     rec->tid = d->tid;
@@ -1658,6 +1703,12 @@ static inline int cursor_peek_dec(struct cursor *c)
     return 0;
 }
 
+static inline int cursor_peek_dec(struct cursor *c)
+{
+    int k = cursor_peek_dec_fast(c);
+    return k == PEEK_SLOW ? cursor_dec_member(c) : k;
+}
+
 static int cursor_dec_member(struct cursor *c)
 {
     struct fp_reader *r = c->r;
@@ -1672,10 +1723,12 @@ static int cursor_dec_member(struct cursor *c)
         c->dm = NULL;
         if (c->next >= c->count) {
             c->open = 0;
+            ring_free(c);
             return 0;
         }
         c->cur_mi = r->chain_m[c->first + c->next++];
-        c->rec.member_off = c->cur_member_off = r->m[c->cur_mi].off;
+        c->cur_member_off = r->m[c->cur_mi].off;
+        ring_member(c, c->cur_member_off);
         if (!(c->dm = dec_take(r, c->cur_mi)))
             return fail(r, "out of memory");
         r->done_bytes += c->dm->done_bytes;
@@ -1735,8 +1788,73 @@ static void heap_pop(struct fp_reader *r)
 
 static void threads_start(struct fp_reader *r);
 
-int fp_reader_next(struct fp_reader *r, const struct fp_record **rec)
+/* c's records after the first of a batch (in ring[0]) into ring[1...]:
+ * while c stays before the earliest of the heap top's children (key, and
+ * on a tie which of the two chains comes first: the order a record at a
+ * time gives) and they decode without cursor_peek_slow, which may move the
+ * buffer their payloads point into (or free a decoded member).  Returns the
+ * records in the batch; c->rec is then the record that ended it, decoded
+ * when it does not stay (or is corrupt), else to be read next.  dec: c's
+ * members come decoded (a constant, for two loops). */
+static inline __attribute__((always_inline)) uint32_t
+batch_fill(struct fp_reader *r, struct cursor *c, int dec, int *sank)
 {
+    const struct cursor *k = r->nheap > 1 ? r->heap[1] : NULL;
+    if (r->nheap > 2 && less(r->heap[2], k))
+        k = r->heap[2];
+    uint64_t key = k ? k->key : UINT64_MAX;
+    int tie = !k || c->order < k->order;
+    struct fp_record *ring = c->ring;
+    uint32_t n = 1;
+    for (; n < READ_BATCH; n++) {
+        c->rec = &ring[n];
+        int s = dec ? cursor_peek_dec_fast(c) : cursor_peek_fast(c);
+        if (s == PEEK_SLOW)
+            break;
+        if (__builtin_expect(s < 0, 0)) {
+            r->corrupt_next = 1;      /* reported after the records before it */
+            break;
+        }
+        if (__builtin_expect(!(c->key < key || (c->key == key && tie)), 0)) {
+            *sank = 1;
+            break;
+        }
+    }
+    return n;
+}
+
+/* c, the heap's top, has its record peeked (c->rec): a batch begins with
+ * it, and c's next records follow (batch_fill; one record at a time when
+ * live, whose horizon each record must pass). */
+static int batch_from(struct fp_reader *r, struct cursor *c, const struct fp_record **rec)
+{
+    struct fp_record *ring = c->ring;
+    if (c->rec != ring) {
+        ring[0] = *c->rec;     /* the record that ended c's last batch */
+        c->rec = ring;
+    }
+    uint32_t n = 1;
+    int sank = 0;
+    if (!r->live)
+        n = c->dec ? batch_fill(r, c, 1, &sank) : batch_fill(r, c, 0, &sank);
+    if (sank) {
+        heap_down(r, 0);       /* c's next record waits its turn */
+    } else {
+        /* c moves on at the next refill, when the batch is used up:
+         * only then may its buffer move */
+        c->rec = ring;
+        r->last = c;
+    }
+    *rec = ring;
+    r->batch.next = ring + 1;
+    r->batch.end = ring + n;
+    return 1;
+}
+
+int fp_reader_refill(struct fp_reader *r, const struct fp_record **rec)
+{
+    if (r->corrupt_next)
+        return -1;
     /* the cursor delivered last time (the heap's top) moves on first: its
      * record buffer may be reused only now */
     struct cursor *c = r->last;
@@ -1749,10 +1867,9 @@ int fp_reader_next(struct fp_reader *r, const struct fp_record **rec)
         } else if (!heap_top_stays(r)) {
             heap_down(r, 0);
         } else if (!r->live) {
-            /* still the earliest, and open: delivered again (most records) */
-            *rec = &c->rec;
-            r->last = c;
-            return 1;
+            /* still the earliest, and open: a batch of its records again
+             * (most records) */
+            return batch_from(r, c, rec);
         }
     } else if (__builtin_expect(!r->started, 0)) {
         threads_start(r);       /* the first call (r->last is set after it) */
@@ -1771,11 +1888,9 @@ int fp_reader_next(struct fp_reader *r, const struct fp_record **rec)
         }
         if (r->live && c->key > r->horizon)
             return 0;       /* another thread may still write earlier records */
-        if (r->live && c->rec.type == FP_REC_THREAD_END)
+        if (r->live && c->rec->type == FP_REC_THREAD_END)
             c->ended = 1;
-        *rec = &c->rec;
-        r->last = c;
-        return 1;
+        return batch_from(r, c, rec);
     }
     return 0;
 }
@@ -1795,7 +1910,7 @@ static int reader_init(struct fp_reader *r, char *err, size_t errlen)
         fail(r, "no PROCESS record after the stream header");
         goto fail;
     }
-    if (c0->rec.type != FP_REC_PROCESS) {
+    if (c0->rec->type != FP_REC_PROCESS) {
         fail(r, "not a faultprof trace (first record is not PROCESS)");
         goto fail;
     }
