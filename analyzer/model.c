@@ -135,7 +135,7 @@ static inline struct live *live_insert(struct live_table *lt, uint64_t addr, str
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void live_remove(struct live_table *lt, struct live *e)
+static __attribute__((noinline)) void live_remove_shift(struct live_table *lt, struct live *e)
 {
     size_t i = (size_t)(e - lt->s);
     for (;;) {
@@ -156,6 +156,20 @@ static void live_remove(struct live_table *lt, struct live *e)
         lt->s[i] = lt->s[j];
         i = j;
     }
+}
+
+/* Removes e.  Inline when the next slot is empty (the table is at most
+ * half full, most often far less): no entry has to move back, and the
+ * slot's index (a division by the entry's size) is not needed. */
+static inline void live_remove(struct live_table *lt, struct live *e)
+{
+    const struct live *next = e != &lt->s[lt->mask] ? e + 1 : lt->s;
+    if (__builtin_expect(next->addr != 0, 0)) {
+        live_remove_shift(lt, e);
+        return;
+    }
+    e->addr = 0;
+    lt->n--;
 }
 
 /* ---- model ---- */
@@ -448,7 +462,7 @@ live_change(struct fp_proc *p, struct fp_rawstack *s, int64_t delta, int64_t dbl
 }
 
 /* Forgets a live block: the ordered tree too, then the table slot. */
-static void live_drop(struct fp_proc *p, struct live *e)
+static inline __attribute__((always_inline)) void live_drop(struct fp_proc *p, struct live *e)
 {
     if (e->flags & LIVE_DISPLACED)
         return;             /* a wait's copy: taken already */
