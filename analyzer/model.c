@@ -395,17 +395,10 @@ static __attribute__((noinline)) int64_t thread_find(struct fp_model *m, uint32_
     return m->nthreads++;
 }
 
-/* stack_of past its first entry: the second (the two swap, so that two
- * call sites taking turns hit), then the thread's table */
+/* stack_of past its two entries: the thread's table */
 static __attribute__((noinline)) int64_t stack_lookup(struct fp_model *m, uint32_t pi,
                                                       struct fp_model_thread *t, uint64_t id)
 {
-    if (id && id == t->sid_prev) {
-        uint32_t si = t->si_prev;
-        t->sid_prev = t->sid_last, t->si_prev = t->si_last;
-        t->sid_last = id, t->si_last = si;
-        return si;
-    }
     uint32_t *v = id ? hmap_get(&t->stacks, id) : NULL;
     if (v) {
         t->sid_prev = t->sid_last, t->si_prev = t->si_last;
@@ -422,6 +415,14 @@ static inline int64_t stack_of(struct fp_model *m, uint32_t pi, struct fp_model_
 {
     if (id && id == t->sid_last)
         return t->si_last;
+    if (id && id == t->sid_prev) {
+        /* the two swap, so that two call sites taking turns hit (inline:
+         * the call had cost as much again as the swap) */
+        uint32_t si = t->si_prev;
+        t->sid_prev = t->sid_last, t->si_prev = t->si_last;
+        t->sid_last = id, t->si_last = si;
+        return si;
+    }
     return stack_lookup(m, pi, t, id);
 }
 
