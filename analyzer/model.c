@@ -2118,15 +2118,18 @@ static int read_records(struct fp_model *m, uint32_t pi, struct fp_reader *r, co
                     m->modules_known(m, pi);
                 p = &m->procs[pi];
             }
-            struct fp_rec_alloc x;
+            /* a short one's fields are read where the reader put them */
+            struct fp_rec_alloc full;
+            const struct fp_rec_alloc *x = &rec->x.alloc;
             if (short_alloc) {
-                x = rec->x.alloc;
                 n += (uint64_t)rec->freed_next;     /* its FREE_BACK came along */
+            } else {
+                if (fp_dec_alloc(rec->p, rec->end, &full) < 0)
+                    goto corrupt;
+                x = &full;
             }
-            else if (fp_dec_alloc(rec->p, rec->end, &x) < 0)
-                goto corrupt;
             int64_t ti = event_thread(m, pi, rec->tid, rec->t);
-            if (ti < 0 || on_alloc(m, pi, (uint32_t)ti, rec->t, &x,
+            if (ti < 0 || on_alloc(m, pi, (uint32_t)ti, rec->t, x,
                                    short_alloc && rec->freed_next
                                        ? LIVE_AT_ONCE : 0) < 0)
                 goto oom;

@@ -63,8 +63,9 @@ struct cursor {
     uint64_t last_addr;            /* of the member's last short record */
     struct short_block *allocs;    /* the member's ALLOC_SHORTs, in order */
     uint32_t nallocs, allocs_cap;
-    uint32_t reuse_gen;            /* the member's free lists: reuse[*].gen */
-    struct fp_reuse_list *reuse;   /* FP_REUSE_CLASSES of them, made when first used */
+    struct fp_reuse_list *reuse;   /* the member's free lists, FP_REUSE_CLASSES of
+                                      them, made at the open and emptied at a
+                                      BLOCK (their gen is not used) */
     int at_start;                  /* a member was started: its first record is next */
     /* decoded: the chain's members come decoded by the workers */
     int dec;
@@ -520,6 +521,7 @@ static int cursor_open(struct cursor *c)
     }
     c->in = r->mem ? NULL : malloc(IN_CHUNK);
     c->in_cap = IN_CHUNK;
+    c->reuse = calloc(FP_REUSE_CLASSES, sizeof(*c->reuse));
     c->out = malloc(OUT_CHUNK);
     c->out_cap = OUT_CHUNK;
     c->out_pos = c->out_len = 0;
@@ -528,7 +530,7 @@ static int cursor_open(struct cursor *c)
     if (!c->parked)
         c->next = 0;
     c->parked = 0;
-    if ((!r->mem && !c->in) || !c->out)
+    if ((!r->mem && !c->in) || !c->out || !c->reuse)
         return fail(r, "out of memory");
     return 0;
 }
@@ -938,17 +940,18 @@ static int corrupt_rec(struct cursor *c, unsigned type)
                 (unsigned long long)c->cur_member_off);
 }
 
-/* the member's free list of class cls, or NULL (out of memory: failed) */
+/* the member's free list of class cls: there from the open, and emptied
+ * at each BLOCK, so that the records that use one test nothing (where
+ * fp_reuse_get tests the list's generation) */
 static inline struct fp_reuse_list *reuse_list(struct cursor *c, unsigned cls)
 {
-    if (__builtin_expect(!c->reuse, 0)) {
-        c->reuse = calloc(FP_REUSE_CLASSES, sizeof(*c->reuse));
-        if (!c->reuse) {
-            fail(c->r, "out of memory");
-            return NULL;
-        }
-    }
-    return fp_reuse_get(c->reuse, cls, c->reuse_gen);
+    return &c->reuse[cls];
+}
+
+static void reuse_empty(struct cursor *c)
+{
+    for (unsigned i = 0; i < FP_REUSE_CLASSES; i++)
+        c->reuse[i].n = 0;
 }
 
 /* ALLOC_SHORT and ALLOC_REUSE (same site and size; the address from the
@@ -972,8 +975,6 @@ short_alloc_at(struct cursor *c, struct fp_record *rec, uint64_t site, uint64_t 
     uint64_t addr;
     if (reuse) {
         struct fp_reuse_list *l = reuse_list(c, cls);
-        if (!l)
-            return -1;
         if (last >= l->n)
             return fail(c->r, "corrupt: %s %llu of a free list of %u in the member at byte %llu",
                         fp_record_name(rec->type), (unsigned long long)last, l->n,
@@ -1012,12 +1013,8 @@ short_alloc_at(struct cursor *c, struct fp_record *rec, uint64_t site, uint64_t 
         }
     }
     rec->freed_next = freed;
-    if (freed && !kept) {
-        struct fp_reuse_list *l = reuse_list(c, cls);
-        if (!l)
-            return -1;
-        fp_reuse_push(l, addr);
-    }
+    if (freed && !kept)
+        fp_reuse_push(reuse_list(c, cls), addr);
     return 0;
 }
 
@@ -1055,11 +1052,8 @@ free_back_at(struct cursor *c, struct fp_record *rec, uint64_t back)
                     "the member at byte %llu", (unsigned long long)back, c->nallocs,
                     (unsigned long long)c->cur_member_off);
     const struct short_block *b = &c->allocs[c->nallocs - back];
-    struct fp_reuse_list *l = reuse_list(c, b->cls);
-    if (!l)
-        return -1;
     c->last_addr = b->addr;
-    fp_reuse_push(l, b->addr);
+    fp_reuse_push(reuse_list(c, b->cls), b->addr);
     rec->x.free = (struct fp_rec_free){ .flags = 0, .addr = c->last_addr };
     return 0;
 }
@@ -1364,7 +1358,7 @@ static int cursor_peek_slow(struct cursor *c)
         c->nsites = 0;
         c->nallocs = 0;
         c->last_addr = 0;
-        c->reuse_gen++;
+        reuse_empty(c);
     } else if (rec_timed[type]) {
         uint64_t dt;
         if (fp_get_varint(&p, end, &dt))
