@@ -179,7 +179,8 @@ static int64_t site_intern(struct fp_sites *s, const uint32_t *k, uint32_t n)
     memset(x, 0, sizeof(*x));
     x->nframes = n;
     x->frames_off = s->nframes;
-    memcpy(s->frames + s->nframes, k, n * sizeof(*k));
+    if (n)   /* an empty stack's k may be NULL */
+        memcpy(s->frames + s->nframes, k, n * sizeof(*k));
     s->nframes += n;
     s->tab[j] = s->n + 1;
     return s->n++;
