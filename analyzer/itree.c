@@ -68,11 +68,15 @@ int itree_insert(struct itree *t, uint64_t start, uint64_t end, uint64_t val)
         return -1;
     struct itree_node *x = &t->v[k];
     x->start = start, x->end = end, x->val = val;
-    x->l = x->r = 0;
     x->prio = next_prio(t);
-    uint32_t l, r;
-    split(t, t->root, start, &l, &r);
-    t->root = merge(t, merge(t, l, k), r);
+    /* down to where its priority puts it, and the subtree there split
+     * around it: the same treap as splitting the whole tree and merging
+     * back, for a few nodes' work */
+    uint32_t *link = &t->root;
+    while (*link && t->v[*link].prio > x->prio)
+        link = start < t->v[*link].start ? &t->v[*link].l : &t->v[*link].r;
+    split(t, *link, start, &x->l, &x->r);
+    *link = k;
     t->count++;
     return 0;
 }
