@@ -302,6 +302,9 @@ static inline const uint64_t *fp_rawstack_frames(const struct fp_model *m, const
     return m->frames + s->frames_off;
 }
 
+/* The report's size class of a block (its size's bit length, the size_classes
+ * histogram); the trace's free lists have classes of their own (fp_reuse_class,
+ * faultprof/reuse.h). */
 unsigned fp_size_class(uint64_t size);
 
 /* The module holding addr among those loaded when the process had seen gen

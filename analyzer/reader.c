@@ -80,7 +80,7 @@ struct dmember;
 /* a block an ALLOC_SHORT or ALLOC_REUSE made, for FREE_BACK */
 struct short_block {
     uint64_t addr;
-    uint32_t cls;                  /* fp_size_class of its size */
+    uint32_t cls;                  /* fp_reuse_class of its size */
 };
 
 struct fp_reader {
@@ -971,7 +971,7 @@ short_alloc_at(struct cursor *c, struct fp_record *rec, uint64_t site, uint64_t 
     if (__builtin_expect(c->nallocs == c->allocs_cap, 0) &&
         FP_GROW(c->allocs, c->allocs_cap, (size_t)c->nallocs + 1, 256) < 0)
         return fail(c->r, "out of memory");
-    unsigned cls = fp_size_class(size);
+    unsigned cls = fp_reuse_class(size);
     uint64_t addr;
     if (reuse) {
         struct fp_reuse_list *l = reuse_list(c, cls);

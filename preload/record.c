@@ -162,7 +162,7 @@ struct fp_site_slot {
 struct fp_back_slot {
     uint64_t addr;
     uint32_t gen, n;           /* block_gen, and the ALLOC_SHORT's number in it */
-    uint32_t cls;              /* fp_size_class of its size: the free list it goes to */
+    uint32_t cls;              /* fp_reuse_class of its size: the free list it goes to */
 };
 #define BACK_SLOTS 2048u
 
@@ -271,7 +271,7 @@ void fp_put_alloc_event(struct fp_thread *t, const struct fp_rec_alloc *x, uint6
                     s->align != x->align))
         p = site_define(t, p, x, s, ff);
     /* the address on its class's free list: ALLOC_REUSE; else ALLOC_SHORT */
-    unsigned cls = fp_size_class(x->size);
+    unsigned cls = fp_reuse_class(x->size);
     struct fp_reuse_list *l = fp_reuse_get(t->reuse, cls, t->block_gen);
     int k = fp_reuse_find(l, x->addr);
     uint8_t *q = fp_enc_U(fp_enc_U(p + 1, s->id), x->size);

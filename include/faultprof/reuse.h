@@ -4,10 +4,10 @@
  * Allocators hand out again the block of the same size class that was freed
  * last, so the address of an allocation is most often one that was freed a
  * moment before, by size.  The writer and the reader of a member keep the
- * same lists: one per size class (fp_size_class), of the addresses of the
+ * same lists: one per size class (fp_reuse_class), of the addresses of the
  * blocks FREE_BACK freed, newest first, at most FP_REUSE_DEPTH of them.
  *   - FREE_BACK (or an ALLOC_*_FREED, which holds one) of a block of size
- *     s puts its address at the head of the list of fp_size_class(s); the
+ *     s puts its address at the head of the list of fp_reuse_class(s); the
  *     oldest falls off a full list.
  *   - ALLOC_REUSE (or ALLOC_REUSE_FREED) with reuse k returns the list's
  *     k-th address (0: the newest) and takes it off the list.
@@ -21,14 +21,14 @@
 
 #include <stdint.h>
 
-#define FP_REUSE_CLASSES 155u     /* fp_size_class's values are below this */
+#define FP_REUSE_CLASSES 155u     /* fp_reuse_class's values are below this */
 #define FP_REUSE_DEPTH   8u      /* a power of two: the lists are rings */
 _Static_assert((FP_REUSE_DEPTH & (FP_REUSE_DEPTH - 1)) == 0, "FP_REUSE_DEPTH: a power of two");
 
 /* 0..1023 bytes: glibc's chunk sizes, (s + 8) rounded up to 16 (classes 1..65);
  * 1 KiB .. 4 GiB - 1: four classes between each power of two (66..153);
  * 4 GiB and more: one class (154). */
-static inline unsigned fp_size_class(uint64_t size)
+static inline unsigned fp_reuse_class(uint64_t size)
 {
     if (size < 1024)
         return (unsigned)((size + 23) >> 4);

@@ -351,16 +351,16 @@ static void test_short_forms(void **state)
 /* packed: the same trace in 4.0's packed forms (types 0x30 to 0x3f, 0x80 up) */
 static void free_lists(int packed)
 {
-    assert_int_equal(fp_size_class(0), 1);
-    assert_int_equal(fp_size_class(24), 2);        /* glibc: a 32-byte chunk */
-    assert_int_equal(fp_size_class(25), 3);        /* 48 */
-    assert_int_equal(fp_size_class(1023), 65);
-    assert_int_equal(fp_size_class(1024), 66);
-    assert_int_equal(fp_size_class(1279), 66);
-    assert_int_equal(fp_size_class(1280), 67);
-    assert_int_equal(fp_size_class(UINT32_MAX), 153);
-    assert_int_equal(fp_size_class((uint64_t)1 << 32), 154);
-    assert_int_equal(fp_size_class(UINT64_MAX), FP_REUSE_CLASSES - 1);
+    assert_int_equal(fp_reuse_class(0), 1);
+    assert_int_equal(fp_reuse_class(24), 2);        /* glibc: a 32-byte chunk */
+    assert_int_equal(fp_reuse_class(25), 3);        /* 48 */
+    assert_int_equal(fp_reuse_class(1023), 65);
+    assert_int_equal(fp_reuse_class(1024), 66);
+    assert_int_equal(fp_reuse_class(1279), 66);
+    assert_int_equal(fp_reuse_class(1280), 67);
+    assert_int_equal(fp_reuse_class(UINT32_MAX), 153);
+    assert_int_equal(fp_reuse_class((uint64_t)1 << 32), 154);
+    assert_int_equal(fp_reuse_class(UINT64_MAX), FP_REUSE_CLASSES - 1);
 
     struct tg g;
     uint64_t last = 0;
