@@ -950,9 +950,7 @@ block_pair(struct fp_model *m, struct fp_proc *p, uint32_t ti, uint32_t si, uint
     s->c.lifetime_n++;
     p->lifetime_n++;
     s->c.temporary++, p->temporary++, th->temporary++;
-    s->est_temporary += 1;
-    th->est_temporary += 1;
-    return 0;
+    return 0;            /* (the estimates are sampled mode's, never here) */
 }
 
 /* The accounting of a free of the block e (in the live table, or
@@ -981,8 +979,10 @@ block_drop_at(struct fp_model *m, struct fp_proc *p, uint32_t ti, struct live *e
         s->c.temporary++;
         p->temporary++;
         th->temporary++;
-        s->est_temporary += w;
-        th->est_temporary += w;
+        if (p->sample_bytes) {   /* the estimates, which only sampled mode reads */
+            s->est_temporary += w;
+            th->est_temporary += w;
+        }
     }
     if (chain)
         *chain = e->chain;
