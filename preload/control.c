@@ -7,7 +7,9 @@
  * the kernel (as faults.c does for SIGTRAP), and an instance that is not
  * ours goes to the program's handler.  Once the program has a handler of
  * its own, only an instance carrying our value toggles: a plain kill then
- * reaches the program as it would without us.
+ * reaches the program as it would without us.  Ours is installed with
+ * SA_ONSTACK exactly when the program's action has it, so that its handler
+ * runs on the signal stack or off it as it would natively.
  *
  * Paused, the state is FP_PAUSED: every hook passes straight through at
  * fp_enter's first test, and the fault sampler's counters are disabled, so
@@ -33,6 +35,7 @@
 
 static int toggle_sig;                      /* 0 until installed */
 static struct sigaction prog_action;        /* what the program asked for */
+static int ours_onstack;                    /* ours is installed with SA_ONSTACK */
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 
 /* markers owed: how | FP_OWED_* */
@@ -45,12 +48,34 @@ bool fp_control_owns(int sig)
     return sig > 0 && sig == toggle_sig;
 }
 
+static void toggle_handler(int sig, siginfo_t *si, void *uc);
+
+/* Ours in the kernel for sig, on the signal stack when the program's
+ * action asks for it (so that its handler, which ours calls, runs where it
+ * would natively); the previous action into *prev. */
+static int install(int sig, int onstack, struct sigaction *prev)
+{
+    struct sigaction ours;
+    memset(&ours, 0, sizeof(ours));
+    ours.sa_sigaction = toggle_handler;
+    ours.sa_flags = SA_SIGINFO | SA_RESTART | (onstack ? SA_ONSTACK : 0);
+    sigfillset(&ours.sa_mask);
+    if (real_sigaction(sig, &ours, prev) != 0)
+        return -1;
+    ours_onstack = onstack;
+    return 0;
+}
+
 int fp_control_action(const struct sigaction *act, struct sigaction *old)
 {
     if (old)
         *old = prog_action;
-    if (act)
+    if (act) {
         prog_action = *act;
+        int onstack = (act->sa_flags & SA_ONSTACK) != 0;
+        if (toggle_sig && onstack != ours_onstack)
+            install(toggle_sig, onstack, NULL);
+    }
     return 0;
 }
 
@@ -174,12 +199,11 @@ void fp_control_init(struct fp_thread *t)
             dlsym(RTLD_NEXT, "sigaction");
     if (toggle_sig || !real_sigaction || sig == SIGTRAP || sig == SIGKILL || sig == SIGSTOP)
         return;
-    struct sigaction ours, prev;
-    memset(&ours, 0, sizeof(ours));
-    ours.sa_sigaction = toggle_handler;
-    ours.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&ours.sa_mask);
-    if (real_sigaction(sig, &ours, &prev) != 0) {
+    /* attached, the program may have a handler already: ours runs where
+     * its would */
+    struct sigaction prev;
+    if (real_sigaction(sig, NULL, &prev) != 0 ||
+        install(sig, (prev.sa_flags & SA_ONSTACK) != 0, &prev) != 0) {
         fp_write_note(t, "toggle_error", "cannot install the toggle signal's handler");
         return;
     }

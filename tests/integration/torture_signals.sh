@@ -1,6 +1,6 @@
 #!/bin/bash
 # Torture: the program's own signal handlers (SIGTRAP, SIGPROF, SIGSEGV on a
-# sigaltstack), malloc from handlers during a SIGALRM storm, siglongjmp out
+# sigaltstack, SIGRTMAX with and without SA_ONSTACK), malloc from handlers during a SIGALRM storm, siglongjmp out
 # of handlers that interrupt the shim, and C++ exceptions thrown through
 # allocating frames.  Same stdout and status with and without the shim, and
 # every allocation the handlers and loops made is in the trace.
@@ -58,6 +58,13 @@ assert_eq "$("$PY" "$TORTURE/fpq.py" raw libc.so.6 <"$TMPDIR/sites.json")" 0 \
 check_run jump jump 300
 assert_eq "$(func_field after_jump_work allocations)" 100 \
     "tort_signals jump: after siglongjmp out of a handler that interrupted the shim, later allocations are not recorded"
+
+# the toggle signal (SIGRTMAX) the shim takes: the program's own handler
+# for it runs on the sigaltstack when installed with SA_ONSTACK, and off it
+# when not, as natively
+check_run rtmax rtmax 200
+assert_eq "$(cat "$TRACED_OUT")" "SA_ONSTACK: 200 on the sigaltstack, 0 off; without: 0 on, 200 off" \
+    "tort_signals rtmax: where the program's SIGRTMAX handler ran under the shim"
 
 # C++ exceptions through four allocating frames, 3000 times
 compare_runs exc "$exc" 3000 || die "exceptions: the traced run differs"

@@ -16,7 +16,12 @@
  *   tort_signals jump N    SIGALRM every 100 us siglongjmps out of whatever
  *                          the main loop was doing (mmap/munmap, through
  *                          the shim) N times; then after_jump_work does
- *                          100 malloc+free */
+ *                          100 malloc+free
+ *   tort_signals rtmax N   on a 64 KiB sigaltstack: N raise(SIGRTMAX) to a
+ *                          handler installed with SA_ONSTACK, then N to one
+ *                          without; each says whether it ran on the
+ *                          sigaltstack (the shim takes SIGRTMAX, its toggle
+ *                          signal, and passes these on to the program's) */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -113,6 +118,18 @@ static void on_alarm_jump(int sig)
     siglongjmp(jb, 1);
 }
 
+static char *alt_lo, *alt_hi;              /* rtmax: the sigaltstack */
+static volatile sig_atomic_t on_alt, off_alt;
+
+static void on_rtmax(int sig)
+{
+    char here;
+    if (&here >= alt_lo && &here < alt_hi)
+        on_alt++;
+    else
+        off_alt++;
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -188,6 +205,24 @@ int main(int argc, char **argv)
         timer(ITIMER_REAL, 0);
         after_jump_work(100);
         printf("jumped %ld\n", n);
+    } else if (strcmp(argv[1], "rtmax") == 0) {
+        stack_t ss = {.ss_sp = malloc(1 << 16), .ss_size = 1 << 16};
+        alt_lo = ss.ss_sp;
+        alt_hi = alt_lo + ss.ss_size;
+        if (sigaltstack(&ss, NULL) != 0) {
+            perror("sigaltstack");
+            return 1;
+        }
+        on(SIGRTMAX, on_rtmax, SA_ONSTACK);
+        for (long i = 0; i < n; i++)
+            raise(SIGRTMAX);
+        int with = (int)on_alt, with_off = (int)off_alt;
+        on_alt = off_alt = 0;
+        on(SIGRTMAX, on_rtmax, 0);
+        for (long i = 0; i < n; i++)
+            raise(SIGRTMAX);
+        printf("SA_ONSTACK: %d on the sigaltstack, %d off; without: %d on, %d off\n", with,
+               with_off, (int)on_alt, (int)off_alt);
     } else {
         fprintf(stderr, "tort_signals: unknown mode %s\n", argv[1]);
         return 2;
