@@ -30,6 +30,7 @@ struct proc_syms {
     struct hmap cache;             /* addr + 1 -> offset in res pool */
     uint8_t *warned;               /* per module that is no file: warned about symbols */
     uint32_t nmods;
+    int unloads;                   /* a module of the process was unloaded */
     uint32_t *canon;               /* per unloaded module: the first record of the same
                                       file at the same base, + 1 (0: not looked up) */
     struct hmap canon_tab;         /* hash of (path, base, build-id) -> record + 1 */
@@ -270,6 +271,8 @@ static void proc_setup(struct fp_syms *s, uint32_t pi)
     ps->ready = 1;
     ps->nmods = p->nmods;
     ps->warned = calloc(p->nmods ? p->nmods : 1, 1);
+    for (uint32_t i = 0; i < p->nmods; i++)
+        ps->unloads |= p->mods[i].unloaded;
 }
 
 static uint64_t module_key(const struct fp_module *md)
@@ -713,9 +716,16 @@ static int resolve(struct fp_syms *s, uint32_t pi, uint32_t gen, uint64_t addr, 
     struct proc_syms *ps = &s->ps[pi];
     if (!ps->ready)
         proc_setup(s, pi);
+    uint64_t key = (addr + 1) ^ (exact ? 1ULL << 63 : 0);
+    /* no module unloaded: the key is the address's whatever its module, and
+     * an address seen before needs no module lookup */
+    uint32_t *seen = !ps->unloads && key ? hmap_get(&ps->cache, key) : NULL;
+    if (seen) {
+        *ids = s->res + *seen + 1;
+        return (int)s->res[*seen];
+    }
     uint32_t midx = 0;
     const struct fp_module *md = fp_module_at(&s->m->procs[pi], addr, gen, &midx);
-    uint64_t key = (addr + 1) ^ (exact ? 1ULL << 63 : 0);
     /* an unloaded module's addresses may be another's later: key them apart
      * (user addresses stay below bit 48) */
     if (md && md->unloaded) {
