@@ -979,10 +979,8 @@ block_drop_at(struct fp_model *m, struct fp_proc *p, uint32_t ti, struct live *e
         s->c.temporary++;
         p->temporary++;
         th->temporary++;
-        if (p->sample_bytes) {   /* the estimates, which only sampled mode reads */
-            s->est_temporary += w;
-            th->est_temporary += w;
-        }
+        s->est_temporary += w;   /* read in sampled mode only; a test here costs more */
+        th->est_temporary += w;
     }
     if (chain)
         *chain = e->chain;
