@@ -717,24 +717,24 @@ static int resolve(struct fp_syms *s, uint32_t pi, uint32_t gen, uint64_t addr, 
     if (!ps->ready)
         proc_setup(s, pi);
     uint64_t key = (addr + 1) ^ (exact ? 1ULL << 63 : 0);
-    /* no module unloaded: the key is the address's whatever its module, and
-     * an address seen before needs no module lookup */
-    uint32_t *seen = !ps->unloads && key ? hmap_get(&ps->cache, key) : NULL;
-    if (seen) {
-        *ids = s->res + *seen + 1;
-        return (int)s->res[*seen];
-    }
     uint32_t midx = 0;
-    const struct fp_module *md = fp_module_at(&s->m->procs[pi], addr, gen, &midx);
+    const struct fp_module *md = NULL;
     /* an unloaded module's addresses may be another's later: key them apart
-     * (user addresses stay below bit 48) */
-    if (md && md->unloaded) {
-        midx = canon_module(s, pi, midx);
-        md = &s->m->procs[pi].mods[midx];
-        key ^= (uint64_t)((midx + 1) & 0x7fff) << 48;
+     * (user addresses stay below bit 48).  With no module unloaded, the key
+     * is the address's whatever its module, and an address seen before
+     * needs no module lookup. */
+    if (ps->unloads) {
+        md = fp_module_at(&s->m->procs[pi], addr, gen, &midx);
+        if (md && md->unloaded) {
+            midx = canon_module(s, pi, midx);
+            md = &s->m->procs[pi].mods[midx];
+            key ^= (uint64_t)((midx + 1) & 0x7fff) << 48;
+        }
     }
     uint32_t *v = key ? hmap_get(&ps->cache, key) : NULL;
     if (!v) {
+        if (!ps->unloads)
+            md = fp_module_at(&s->m->procs[pi], addr, gen, &midx);
         /* the same offset in the same file, as another process had it */
         uint64_t xkey = file_key(s, pi, md, midx, addr, exact);
         uint32_t at;
