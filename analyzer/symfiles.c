@@ -61,6 +61,40 @@ static int is_file(const struct fp_module *md)
     return md->path[0] && md->path[0] != '[';
 }
 
+/* md's identity into *d, its strings copied.  0, or -1 out of memory. */
+static int ident_copy(struct ident *d, const struct fp_module *md)
+{
+    char *path = strdup(md->path);
+    uint8_t *bid = md->build_id_len ? malloc(md->build_id_len) : NULL;
+    if (!path || (md->build_id_len && !bid)) {
+        free(path);
+        free(bid);
+        return -1;
+    }
+    if (bid)
+        memcpy(bid, md->build_id, md->build_id_len);
+    *d = (struct ident){ path, bid, md->build_id_len };
+    return 0;
+}
+
+static void ident_free(struct ident *d)
+{
+    free((char *)d->path);
+    free((uint8_t *)d->build_id);
+}
+
+/* A Dwfl holding file alone (the module recorded as name) at base. */
+static Dwfl *file_dwfl(const char *name, const char *file, uint64_t base, Dwfl_Module **mod)
+{
+    Dwfl *d = fp_debuginfo_begin();
+    if (d) {
+        dwfl_report_begin(d);
+        *mod = dwfl_report_elf(d, name, file, -1, base, true);
+        dwfl_report_end(d, NULL, NULL);
+    }
+    return d;
+}
+
 /* ---- the prewarm ---- */
 
 struct pw_file {
@@ -102,11 +136,8 @@ static void *pw_main(void *arg)
     struct pw_batch *b = arg;
     for (uint32_t i = 0; i < b->n; i++) {
         struct pw_file *f = &b->f[i];
-        if (!f->file || !(f->dwfl = fp_debuginfo_begin()))
+        if (!f->file || !(f->dwfl = file_dwfl(f->id.path, f->file, f->base, &f->mod)))
             continue;
-        dwfl_report_begin(f->dwfl);
-        f->mod = dwfl_report_elf(f->dwfl, f->id.path, f->file, -1, f->base, true);
-        dwfl_report_end(f->dwfl, NULL, NULL);
         Dwarf_Addr bias;
         if (f->mod && f->warm) {
             dwfl_module_getdwarf(f->mod, &bias);
@@ -129,8 +160,7 @@ static void pw_batch_free(struct pw_batch *b)
     for (uint32_t i = 0; i < b->n; i++) {
         if (b->f[i].dwfl)
             dwfl_end(b->f[i].dwfl);
-        free((char *)b->f[i].id.path);
-        free((uint8_t *)b->f[i].id.build_id);
+        ident_free(&b->f[i].id);
         free(b->f[i].file);
     }
     free(b->f);
@@ -178,16 +208,10 @@ static int pw_add(struct prewarm *w, struct pw_batch *b, const struct fp_module 
     if (fp_debuginfo_module_file(md, file, sizeof(file), id, sizeof(id)) == FP_FILE_OK &&
         !(f->file = strdup(file)))
         return -1;
-    f->id.path = strdup(md->path);
-    f->id.build_id_len = md->build_id_len;
-    f->id.build_id = md->build_id_len ? malloc(md->build_id_len) : NULL;
-    if (!f->id.path || (md->build_id_len && !f->id.build_id)) {
-        free((char *)f->id.path);
+    if (ident_copy(&f->id, md) < 0) {
         free(f->file);
         return -1;
     }
-    if (md->build_id_len)
-        memcpy((uint8_t *)f->id.build_id, md->build_id, md->build_id_len);
     f->base = md->base;
     f->warm = warm;
     uint32_t k = b->n++;       /* freed with the batch from here on */
@@ -288,9 +312,8 @@ void fp_symfiles_free(struct fp_symfiles *f)
     for (uint32_t i = 0; i < f->n; i++) {
         if (f->f[i]->dwfl)
             dwfl_end(f->f[i]->dwfl);
-        free(f->f[i]->path);
         free(f->f[i]->file);
-        free((uint8_t *)f->ids[i].build_id);
+        ident_free(&f->ids[i]);
         free(f->f[i]);
     }
     for (uint32_t i = 0; i < f->m->nprocs; i++)
@@ -309,12 +332,8 @@ static void file_open(struct fp_symfiles *f, struct fp_symfile *fs, const struct
     enum fp_file_status st = fp_debuginfo_module_file(md, path, sizeof(path), id, sizeof(id));
     if (st == FP_FILE_OK && (fs->file = strdup(path)) != NULL) {
         fs->dwfl = pw_take(f->m->prewarm, md, path, &fs->mod, &fs->base);
-        if (!fs->dwfl && (fs->dwfl = fp_debuginfo_begin()) != NULL) {
-            dwfl_report_begin(fs->dwfl);
-            fs->mod = dwfl_report_elf(fs->dwfl, md->path, path, -1, md->base, true);
-            dwfl_report_end(fs->dwfl, NULL, NULL);
+        if (!fs->dwfl && (fs->dwfl = file_dwfl(md->path, path, md->base, &fs->mod)) != NULL)
             fs->base = md->base;
-        }
         return;
     }
     if (f->warn && st == FP_FILE_MISMATCH)
@@ -332,19 +351,16 @@ static struct fp_symfile *file_new(struct fp_symfiles *f, const struct fp_module
                                    uint64_t key)
 {
     struct fp_symfile *fs = calloc(1, sizeof(*fs));
-    uint8_t *bid = md->build_id_len ? malloc(md->build_id_len) : NULL;
-    if (!fs || (md->build_id_len && !bid) || !(fs->path = strdup(md->path)) ||
-        FP_GROW(f->f, f->cap, f->n + 1, 16) < 0 || FP_GROW(f->ids, f->capids, f->n + 1, 16) < 0 ||
-        hmap_put(&f->tab, key, f->n) < 0) {
-        if (fs)
-            free(fs->path);
+    if (!fs || FP_GROW(f->f, f->cap, f->n + 1, 16) < 0 ||
+        FP_GROW(f->ids, f->capids, f->n + 1, 16) < 0 || ident_copy(&f->ids[f->n], md) < 0) {
         free(fs);
-        free(bid);
         return NULL;
     }
-    if (bid)
-        memcpy(bid, md->build_id, md->build_id_len);
-    f->ids[f->n] = (struct ident){ fs->path, bid, md->build_id_len };
+    if (hmap_put(&f->tab, key, f->n) < 0) {
+        ident_free(&f->ids[f->n]);
+        free(fs);
+        return NULL;
+    }
     f->f[f->n++] = fs;
     file_open(f, fs, md);
     return fs;

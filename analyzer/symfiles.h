@@ -19,7 +19,6 @@
 struct fp_model;
 
 struct fp_symfile {
-    char *path;                /* the module's recorded path */
     char *file;                /* the file opened (debuginfo.c); NULL: none, said why */
     Dwfl *dwfl;                /* the file alone, at base; NULL: not readable */
     Dwfl_Module *mod;
