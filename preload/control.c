@@ -52,15 +52,15 @@ static void toggle_handler(int sig, siginfo_t *si, void *uc);
 
 /* Ours in the kernel for sig, on the signal stack when the program's
  * action asks for it (so that its handler, which ours calls, runs where it
- * would natively); the previous action into *prev. */
-static int install(int sig, int onstack, struct sigaction *prev)
+ * would natively). */
+static int install(int sig, int onstack)
 {
     struct sigaction ours;
     memset(&ours, 0, sizeof(ours));
     ours.sa_sigaction = toggle_handler;
     ours.sa_flags = SA_SIGINFO | SA_RESTART | (onstack ? SA_ONSTACK : 0);
     sigfillset(&ours.sa_mask);
-    if (real_sigaction(sig, &ours, prev) != 0)
+    if (real_sigaction(sig, &ours, NULL) != 0)
         return -1;
     ours_onstack = onstack;
     return 0;
@@ -74,7 +74,7 @@ int fp_control_action(const struct sigaction *act, struct sigaction *old)
         prog_action = *act;
         int onstack = (act->sa_flags & SA_ONSTACK) != 0;
         if (toggle_sig && onstack != ours_onstack)
-            install(toggle_sig, onstack, NULL);
+            install(toggle_sig, onstack);
     }
     return 0;
 }
@@ -203,7 +203,7 @@ void fp_control_init(struct fp_thread *t)
      * its would */
     struct sigaction prev;
     if (real_sigaction(sig, NULL, &prev) != 0 ||
-        install(sig, (prev.sa_flags & SA_ONSTACK) != 0, &prev) != 0) {
+        install(sig, (prev.sa_flags & SA_ONSTACK) != 0) != 0) {
         fp_write_note(t, "toggle_error", "cannot install the toggle signal's handler");
         return;
     }
