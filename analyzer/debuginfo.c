@@ -177,6 +177,21 @@ enum fp_file_status fp_debuginfo_module_file(const struct fp_module *md, char *p
     return st;
 }
 
+/* path opened when its build-id is bits (len bytes), its name into *out;
+ * else -1. */
+static int open_with_id(const char *path, const unsigned char *bits, int len, char **out)
+{
+    unsigned char id[64];
+    if (file_build_id(path, id, sizeof(id)) != len || memcmp(id, bits, (size_t)len))
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && (*out = strdup(path)) != NULL)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
 /* --debug-dir's flat files: DIR/DEBUGLINK, DIR/NAME.debug or DIR/NAME
  * (an unstripped copy), taken when its build-id is the module's. */
 static int find_in_debug_dirs(Dwfl_Module *mod, const char *file_name, const char *debuglink,
@@ -199,15 +214,9 @@ static int find_in_debug_dirs(Dwfl_Module *mod, const char *file_name, const cha
             snprintf(p[np++], PATH_MAX, "%s/%s", cfg.debug_dirs[i], base);
         }
         for (int k = 0; k < np; k++) {
-            unsigned char id[64];
-            int n = file_build_id(p[k], id, sizeof(id));
-            if (n != len || memcmp(id, bits, (size_t)len))
-                continue;
-            int fd = open(p[k], O_RDONLY | O_CLOEXEC);
-            if (fd >= 0 && (*out = strdup(p[k])) != NULL)
-                return fd;
+            int fd = open_with_id(p[k], bits, len, out);
             if (fd >= 0)
-                close(fd);
+                return fd;
         }
     }
     return -1;
@@ -232,16 +241,11 @@ static int find_by_build_id(Dwfl_Module *mod, char **out)
         const char *e = strchrnul(p, ':');
         const char *d = p + (*p == '+' || *p == '-');
         char f[PATH_MAX];
-        unsigned char id[64];
+        int fd = -1;
         if (*d == '/' && snprintf(f, sizeof(f), "%.*s/.build-id/%.2s/%s.debug", (int)(e - d), d,
                                   hex, hex + 2) < (int)sizeof(f) &&
-            file_build_id(f, id, sizeof(id)) == len && !memcmp(id, bits, (size_t)len)) {
-            int fd = open(f, O_RDONLY | O_CLOEXEC);
-            if (fd >= 0 && (*out = strdup(f)) != NULL)
-                return fd;
-            if (fd >= 0)
-                close(fd);
-        }
+            (fd = open_with_id(f, bits, len, out)) >= 0)
+            return fd;
         p = *e ? e + 1 : e;
     }
     return -1;
