@@ -36,7 +36,7 @@ AN_LIB_SRC := $(filter-out analyzer/main.c,$(AN_SRC))
 AN_LIB_OBJ := $(AN_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/html_assets.o
 # the HTML report's script and style, embedded as byte arrays (xxd -i)
 HTML_ASSETS := analyzer/html/report.js analyzer/html/report.css analyzer/html/flame_svg.js
-AN_LIBS    := -lncurses -ldw -ldebuginfod -lelf -ldeflate -lz -liberty -lm -pthread
+AN_LIBS    := -lncurses -ldw -lelf -ldeflate -lz -liberty -lm -pthread
 
 # --- tests
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)

@@ -9,6 +9,7 @@
  * from a server, from the cache, or was missing. */
 #include "debuginfo.h"
 
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <elfutils/libdwelf.h>
 #include <errno.h>
@@ -100,11 +101,28 @@ static FILE *warn_stream(void)
     return cfg.warn_set ? cfg.warn : stderr;
 }
 
+/* libdebuginfod, loaded only when DEBUGINFOD_URLS is set (libdw loads its
+ * own copy the same way): linked, it would load libcurl and its TLS
+ * libraries, some 30 files, at every start of the report. */
+static struct {
+    void (*set_progressfn)(debuginfod_client *, debuginfod_progressfn_t);
+    const char *(*get_url)(debuginfod_client *);
+} dl;
+
+static void dl_load(void)
+{
+    void *h = dlopen("libdebuginfod.so.1", RTLD_LAZY);
+    if (!h)
+        return;
+    *(void **)&dl.set_progressfn = dlsym(h, "debuginfod_set_progressfn");
+    *(void **)&dl.get_url = dlsym(h, "debuginfod_get_url");
+}
+
 static int progress(debuginfod_client *c, long a, long b)
 {
     (void)a;
     (void)b;
-    const char *url = debuginfod_get_url(c);
+    const char *url = dl.get_url ? dl.get_url(c) : NULL;
     dl_progress++;
     if (url)
         snprintf(dl_url, sizeof(dl_url), "%s", url);
@@ -113,13 +131,15 @@ static int progress(debuginfod_client *c, long a, long b)
 
 Dwfl *fp_debuginfo_begin(void)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     Dwfl *dwfl = dwfl_begin(&callbacks);
     const char *urls = getenv("DEBUGINFOD_URLS");
     cfg.debuginfod = urls && *urls;
     if (dwfl && cfg.debuginfod) {
+        pthread_once(&once, dl_load);
         debuginfod_client *c = dwfl_get_debuginfod_client(dwfl);
-        if (c)
-            debuginfod_set_progressfn(c, progress);
+        if (c && dl.set_progressfn)
+            dl.set_progressfn(c, progress);
     }
     return dwfl;
 }
