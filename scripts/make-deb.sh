@@ -79,6 +79,7 @@ Architecture: $arch
 Maintainer: faultprof developers <faultprof@example.org>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $depends
+Recommends: libdebuginfod1
 Suggests: cargo, git
 Section: devel
 Priority: optional

@@ -25,6 +25,7 @@ for f in usr/bin/faultprof usr/bin/faultprof-report usr/bin/cargo-faultprof "$li
     assert_contains "$contents" "./$f" "the package's files"
 done
 assert_contains "$(dpkg-deb -f "$deb" Depends)" "libdw1" "Depends"
+assert_eq "$(dpkg-deb -f "$deb" Recommends)" libdebuginfod1 "Recommends (the report loads it for DEBUGINFOD_URLS)"
 assert_eq "$(dpkg-deb -f "$deb" Package)" faultprof "Package"
 
 # install into a root of its own
