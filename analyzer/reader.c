@@ -1375,10 +1375,11 @@ static int cursor_peek_slow(struct cursor *c)
 }
 
 /* ---- decode workers: with fp_reader_fuse (the model's reading) in time
- * order, threads decompress members and decode their records ahead of the
- * merge, in the order the merge will want them, a few members ahead of it
- * (DEC_AHEAD and two a worker: what is decoded stays in the caches; on the
- * tight loop's trace 16 ahead read no faster than 4).  Each member reads alone (it begins with a BLOCK), so a
+ * order and -j 3 or more, threads decompress members and decode their
+ * records ahead of the merge, in the order the merge will want them, a few
+ * members ahead of it (DEC_AHEAD and two a worker; on the tight loop's
+ * trace 16 ahead read no faster than 4), each into a spare member's
+ * buffers when there is one.  Each member reads alone (it begins with a BLOCK), so a
  * worker runs a cursor of its own over it, the same code as the merge's,
  * and keeps the records in a compact form: an ALLOC_SHORT or a free as its
  * resolved fields (the site's shared by the member's records), anything
@@ -1739,7 +1740,13 @@ static void threads_start(struct fp_reader *r)
     int jobs = fp_report_jobs();
     if (jobs < 2 || r->live)
         return;
-    if (r->fuse && r->order == FP_ORDER_TIME && r->ncur > 1 && dec_start(r, jobs) == 0)
+    /* One thread beside the merge inflates members ahead of it: a decode
+     * worker would hand the merge each record across cores, 32 bytes of
+     * it, which cost more than decoding it on 2 cores (bench/
+     * analyze_scale.sh: -j 2 with a worker 2x -j 1's wall on the tight
+     * loop, the prefetch 0.9x).  Two or more workers share the decoding. */
+    if (jobs >= 3 && r->fuse && r->order == FP_ORDER_TIME && r->ncur > 1 &&
+        dec_start(r, jobs) == 0)
         return;
     pf_start(r);
 }

@@ -3,9 +3,9 @@
 # default the online CPUs) and opens debug info in another while it reads:
 # what it prints must not depend on it.  On a trace of many members
 # (rec_sampled unsampled: 2M records), whole, cut short and with a corrupt
-# member, the output, the warnings, the errors and the exit status at -j 3
-# and by default are those of a run on one thread (-j 1, and
-# FAULTPROF_REPORT_THREADS=1).
+# member, the output, the warnings, the errors and the exit status at -j 2
+# (members inflated ahead), -j 3 (decoded by workers) and by default are
+# those of a run on one thread (-j 1, and FAULTPROF_REPORT_THREADS=1).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_shim
@@ -18,14 +18,15 @@ members=$("$REPORT" --dump "$TRACE" | head -n 1 | sed 's/.* members \([0-9]*\) .
 
 # same_both NAME FILE [ARGS...]: stdout, stderr and exit status agree
 same_both() {
-    local name=$1 file=$2 rc1=0 rc2=0 rc3=0 rc4=0
+    local name=$1 file=$2 rc1=0 rc2=0 rc3=0 rc4=0 rc5=0
     shift 2
     "$REPORT" "$@" "$file" >"$TMPDIR/$name.1" 2>"$TMPDIR/$name.e1" || rc1=$?
     "$REPORT" -j 1 "$@" "$file" >"$TMPDIR/$name.2" 2>"$TMPDIR/$name.e2" || rc2=$?
     "$REPORT" -j 3 "$@" "$file" >"$TMPDIR/$name.3" 2>"$TMPDIR/$name.e3" || rc3=$?
     FAULTPROF_REPORT_THREADS=1 "$REPORT" "$@" "$file" >"$TMPDIR/$name.4" 2>"$TMPDIR/$name.e4" ||
         rc4=$?
-    for k in 1 3 4; do
+    "$REPORT" -j 2 "$@" "$file" >"$TMPDIR/$name.5" 2>"$TMPDIR/$name.e5" || rc5=$?
+    for k in 1 3 4 5; do
         local rc=rc$k
         assert_eq "${!rc}" "$rc2" "$name: exit status of run $k and of -j 1"
         cmp -s "$TMPDIR/$name.$k" "$TMPDIR/$name.2" || die "$name: output of run $k differs from -j 1"
