@@ -172,7 +172,8 @@ int   fp_os_write_all(int fd, const void *buf, size_t len);
 uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC (through the TSC once calibrated) */
 void fp_clock_init(void);          /* at start: can the TSC serve? */
 void fp_clock_calibrate(uint64_t now); /* now and then (now: fp_now_ns()): the TSC after 2 ms */
-uint64_t fp_tsc_at(uint64_t ns);   /* the TSC when fp_now_ns() reaches ns; 0: not the TSC's clock */
+/* The TSC when fp_now_ns() reaches ns, or earlier; 0: the TSC tells nothing here */
+uint64_t fp_tsc_at(uint64_t ns);
 uint64_t fp_realtime_ns(void);
 static inline uint64_t fp_tv_ns(struct timeval tv)
 {
@@ -218,6 +219,7 @@ struct fp_thread {
     uint64_t  t_last;        /* time of the last timed record */
     uint64_t  tick_tsc;      /* before this TSC the clock is less than a step past
                                 t_last (0: read the clock): fp_now_event */
+    uint32_t  tick_left;     /* events fp_now_event may still take that way */
     uint32_t  block_gen;     /* which block the buffer holds (never 0, never reused) */
     uint32_t  site_next;     /* the block's next SITE id */
     uint64_t  last_addr;     /* address of the block's last short record */
@@ -365,15 +367,22 @@ static inline void fp_write_break(struct fp_thread *t)
 
 /* The time for a short allocation or free: where the TSC says the thread's
  * clock has not moved a step past its current time (the time its next short
- * record gets anyway), that time, without converting a clock reading; else
- * the clock.  Either way at most a step before the true time and never
- * after it.  The full FREE of an mmapped block, and the records other
+ * record gets anyway), that time, without reading the clock; else the
+ * clock.  Either way at most a step before the true time and never after
+ * it.  The clock is read at least every FP_TICK_EVENTS events all the same:
+ * where the TSC is only the kernel clock's hint (os.c), a thread moved to a
+ * CPU whose TSC lags, or a VM restored from a snapshot, has its times lag
+ * by the span of that many events at most.  The full FREE of an mmapped block, and the records other
  * calls write, take fp_now_ns(). */
-static inline uint64_t fp_now_event(const struct fp_thread *t)
+#define FP_TICK_EVENTS 64u
+static inline uint64_t fp_now_event(struct fp_thread *t)
 {
 #if FP_HAVE_TSC
-    if (FP_LIKELY(__rdtsc() < t->tick_tsc))
+    if (FP_LIKELY(__rdtsc() < t->tick_tsc) && FP_LIKELY(t->tick_left != 0)) {
+        t->tick_left--;
         return fp_t0 + t->t_last;
+    }
+    t->tick_left = FP_TICK_EVENTS;
 #endif
     return fp_now_ns();
 }

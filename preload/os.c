@@ -14,7 +14,9 @@
 #include "fp.h"
 
 #define HAVE_TSC FP_HAVE_TSC
-#if !HAVE_TSC
+#if HAVE_TSC
+#include <cpuid.h>
+#else
 #define __rdtsc() 0ull
 #endif
 
@@ -74,11 +76,20 @@ int fp_os_write_all(int fd, const void *buf, size_t len)
  * the rate is measured again over the longer span (to about a millionth)
  * and the clock goes on from where the first rate had taken it, so it
  * never steps.  Times stay monotonic within a thread (fp_rec_begin_timed)
- * and agree across threads to a few tens of ns at a switch. */
+ * and agree across threads to a few tens of ns at a switch.
+ *
+ * Where the kernel keeps time by another clock (kvm-clock in a KVM guest,
+ * whose vDSO read cost 25 ns here, 40% of the tight loop's recording) but
+ * the CPU's TSC is invariant (constant rate, counts in every state), the
+ * times stay clock_gettime's and the TSC only tells a thread when its
+ * clock may have moved a step (fp_tsc_at): its rate is measured as above,
+ * each deadline counted from a reading of both clocks then, so that the two
+ * clocks' drift over a run does not add up. */
 struct tsc_rate {
     uint64_t base_ns, base_tsc, mult;    /* ns = base_ns + (tsc - base_tsc) * mult >> 32 */
 };
-static bool tsc_usable;
+static bool tsc_clock;          /* the clock is the TSC's: clocksource "tsc" */
+static bool tsc_rated;          /* the TSC's rate is measured: tsc_clock, or an invariant TSC */
 static uint64_t cal_ns, cal_tsc;                 /* the pair taken at start */
 /* rates[0] the first, rates[1] the second; each written once, before the
  * state that publishes it */
@@ -112,6 +123,17 @@ static void clock_pair(uint64_t *ns, uint64_t *tsc)
     }
 }
 
+/* CPUID's "invariant TSC" (leaf 0x80000007, EDX bit 8; Linux's nonstop_tsc) */
+static bool tsc_invariant(void)
+{
+#if HAVE_TSC
+    unsigned a, b, c, d;
+    return __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+#else
+    return false;
+#endif
+}
+
 void fp_clock_init(void)
 {
     if (!HAVE_TSC)
@@ -119,8 +141,9 @@ void fp_clock_init(void)
     char buf[16];
     size_t n = fp_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource",
                             buf, sizeof(buf));
-    tsc_usable = n >= 4 && !memcmp(buf, "tsc\n", 4);
-    if (tsc_usable)
+    tsc_clock = n >= 4 && !memcmp(buf, "tsc\n", 4);
+    tsc_rated = tsc_clock || tsc_invariant();
+    if (tsc_rated)
         clock_pair(&cal_ns, &cal_tsc);
 }
 
@@ -146,7 +169,7 @@ static bool rate_measure(struct tsc_rate *r, uint64_t ns, uint64_t tsc, uint64_t
 void fp_clock_calibrate(uint64_t now)
 {
     int state = atomic_load_explicit(&tsc_state, memory_order_relaxed);
-    if (FP_LIKELY(state != 0 && state != 2) || !tsc_usable ||
+    if (FP_LIKELY(state != 0 && state != 2) || !tsc_rated ||
         now - cal_ns < (state == 0 ? CALIBRATE_FIRST_NS : CALIBRATE_NS))
         return;
     uint64_t ns, tsc;
@@ -157,7 +180,7 @@ void fp_clock_calibrate(uint64_t now)
     /* the second rate goes on from the first's time at this tsc: no step.
      * A rate no CPU has leaves the state at "measuring" for good: the
      * clock stays clock_gettime's (or on the first rate). */
-    uint64_t from = state == 0 ? ns : rate_ns(&rates[0], tsc);
+    uint64_t from = state == 0 || !tsc_clock ? ns : rate_ns(&rates[0], tsc);
     if (rate_measure(&rates[state / 2], ns, tsc, from))
         atomic_store_explicit(&tsc_state, state + 2, memory_order_release);
 }
@@ -165,7 +188,7 @@ void fp_clock_calibrate(uint64_t now)
 uint64_t fp_now_ns(void)
 {
     int state = atomic_load_explicit(&tsc_state, memory_order_acquire);
-    if (FP_LIKELY(state >= 2))
+    if (FP_LIKELY(state >= 2) && tsc_clock)
         return rate_ns(&rates[state >= 4], __rdtsc());
     return mono_ns();
 }
@@ -176,9 +199,16 @@ uint64_t fp_tsc_at(uint64_t ns)
     if (state < 2)
         return 0;
     const struct tsc_rate *r = &rates[state >= 4];
-    if (ns <= r->base_ns)
-        return r->base_tsc;
-    return r->base_tsc + (uint64_t)(((unsigned __int128)(ns - r->base_ns) << 32) / r->mult);
+    uint64_t base_ns = r->base_ns, base_tsc = r->base_tsc;
+    if (!tsc_clock) {
+        /* a pair read now, the clock after the TSC: the deadline is never
+         * late (only early by the time between the two) */
+        base_tsc = __rdtsc();
+        base_ns = mono_ns();
+    }
+    if (ns <= base_ns)
+        return base_tsc;
+    return base_tsc + (uint64_t)(((unsigned __int128)(ns - base_ns) << 32) / r->mult);
 }
 
 uint64_t fp_realtime_ns(void)
