@@ -341,7 +341,7 @@ static int64_t stack_intern(struct fp_model *m, uint32_t proc, uint32_t kind, co
             (!n || !memcmp(m->frames + s->frames_off, f, n * sizeof(*f))))
             return m->stack_tab[j] - 1;
     }
-    if (FP_GROW_ZERO(m->stacks, m->capstacks, m->nstacks + 1, 16) < 0)
+    if (FP_GROW(m->stacks, m->capstacks, m->nstacks + 1, 16) < 0)
         return -1;
     if (FP_GROW(m->frames, m->capframes, m->nframes + n, 4096) < 0)
         return -1;
