@@ -116,10 +116,10 @@ int fp_reader_live_update(struct fp_reader *r, uint64_t grace_ns, int all);
 
 /* The threads the report may use (faultprof-report -j): what
  * fp_report_set_jobs set, else FAULTPROF_REPORT_THREADS, else the online
- * CPUs.  With 2 or more, a reader in time order with fp_reader_fuse has
- * jobs - 1 threads decode its members ahead of the merge, any other one a
- * thread decompress them ahead, and symbols.c opens debug info in another
- * (fp_report_threads: 1). */
+ * CPUs.  With 3 or more, a reader in time order with fp_reader_fuse has
+ * jobs - 1 threads decode its members ahead of the merge; with 2, or any
+ * other reader, a thread decompresses them ahead; and with 2 or more
+ * symbols.c opens debug info in another (fp_report_threads: 1). */
 void fp_report_set_jobs(int n);
 int fp_report_jobs(void);
 int fp_report_threads(void);
