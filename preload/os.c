@@ -78,9 +78,10 @@ int fp_os_write_all(int fd, const void *buf, size_t len)
  * never steps.  Times stay monotonic within a thread (fp_rec_begin_timed)
  * and agree across threads to a few tens of ns at a switch.
  *
- * Where the kernel keeps time by another clock (kvm-clock in a KVM guest,
- * whose vDSO read cost 25 ns here, 40% of the tight loop's recording) but
- * the CPU's TSC is invariant (constant rate, counts in every state), the
+ * Where the kernel keeps time by a hypervisor's clock computed from the TSC
+ * (kvm-clock in a KVM guest, whose vDSO read cost 25 ns here, 40% of the
+ * tight loop's recording; Hyper-V's TSC page) and the CPU's TSC is
+ * invariant (constant rate, counts in every state), the
  * times stay clock_gettime's and the TSC only tells a thread when its
  * clock may have moved a step (fp_tsc_at): its rate is measured as above,
  * each deadline counted from a reading of both clocks then, so that the two
@@ -138,11 +139,16 @@ void fp_clock_init(void)
 {
     if (!HAVE_TSC)
         return;
-    char buf[16];
+    char buf[40];
     size_t n = fp_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-                            buf, sizeof(buf));
-    tsc_clock = n >= 4 && !memcmp(buf, "tsc\n", 4);
-    tsc_rated = tsc_clock || tsc_invariant();
+                            buf, sizeof(buf) - 1);
+    buf[n] = 0;
+    tsc_clock = !strcmp(buf, "tsc\n");
+    /* a hypervisor's clock computed from the TSC: the TSC goes with it.  On
+     * a machine whose kernel chose another clock over a TSC it has (hpet),
+     * the TSCs may disagree: no hint there. */
+    bool tsc_based = !strcmp(buf, "kvm-clock\n") || !strcmp(buf, "hyperv_clocksource_tsc_page\n");
+    tsc_rated = tsc_clock || (tsc_based && tsc_invariant());
     if (tsc_rated)
         clock_pair(&cal_ns, &cal_tsc);
 }
