@@ -65,4 +65,30 @@ assert_eq "$(sites --sysroot "$TMPDIR/root" --debug-dir "$TMPDIR/dbg")" "$want" 
     "sites, compressed debug info in --debug-dir"
 assert_eq "$(copies --sysroot "$TMPDIR/root" --debug-dir "$TMPDIR/dbg")" $((others + 1)) \
     "inflated copies, --debug-dir"
+# a damaged copy of it: .debug_info's compression header claims 2 GiB.  No
+# inflated copy is made of it (libdw reads it as it is and finds no DWARF
+# there), the report still names what the symbol table does, and it never
+# holds the memory the header claims
+mkdir bad
+python3 - dbg/libhidden.so.debug bad/libhidden.so.debug <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+shoff, = struct.unpack_from('<Q', d, 0x28)
+shentsize, shnum, shstrndx = struct.unpack_from('<HHH', d, 0x3a)
+strtab = struct.unpack_from('<Q', d, shoff + shstrndx * shentsize + 24)[0]
+for i in range(shnum):
+    name, _, flags, _, off = struct.unpack_from('<IIQQQ', d, shoff + i * shentsize)
+    if d[strtab + name:d.index(0, strtab + name)] == b'.debug_info':
+        assert flags & 0x800, 'not compressed'
+        struct.pack_into('<Q', d, off + 8, 1 << 31)     # Elf64_Chdr.ch_size
+open(sys.argv[2], 'wb').write(d)
+PY
+assert_eq "$(copies --sysroot "$TMPDIR/root" --debug-dir "$TMPDIR/bad")" "$others" \
+    "inflated copies, a damaged compression header"
+/usr/bin/time -f %M -o "$TMPDIR/rss" "$REPORT" -q -j 1 --format json -n 0 --sysroot "$TMPDIR/root" \
+    --debug-dir "$TMPDIR/bad" "$trace" >"$TMPDIR/bad.json" 2>"$TMPDIR/bad.err" ||
+    die "faultprof-report failed on a damaged debug file: $(cat "$TMPDIR/bad.err")"
+assert_contains "$(jq -c '[.allocation_sites[].function]' "$TMPDIR/bad.json")" '"hidden_alloc"' \
+    "sites named by the symbol table, a damaged debug file"
+[ "$(cat "$TMPDIR/rss")" -lt 400000 ] || die "max RSS $(cat "$TMPDIR/rss") KiB on a damaged debug file"
 echo "ok: compressed debug info read through one inflated copy, the same sites"
