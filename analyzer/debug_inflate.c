@@ -123,9 +123,10 @@ static int plan(Elf *in, struct copy *c)
     c->nph = nph;
     c->ph = nph ? elf64_getphdr(in) : NULL;
     c->s = calloc(c->nsec, sizeof(*c->s));
-    if ((nph && !c->ph) || !c->s)
+    const Elf64_Shdr *null_sh = elf64_getshdr(elf_getscn(in, 0));
+    if ((nph && !c->ph) || !c->s || !null_sh)
         return -1;
-    c->s[0].sh = *elf64_getshdr(elf_getscn(in, 0));
+    c->s[0].sh = *null_sh;
     uint64_t off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
     int nz = 0;
     for (size_t i = 1; i < c->nsec; i++) {

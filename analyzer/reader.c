@@ -206,8 +206,11 @@ static int gzm_header(struct fp_reader *r, uint64_t off, int *has_fp, uint8_t fp
     if (k < 0)
         return -1;
     if (k < 10) {
+        /* the file ends inside a header: a member cut short when what is
+         * there begins as one does (ID1, ID2, CM) */
+        static const uint8_t magic[3] = { 0x1f, 0x8b, 8 };
         *short_read = 1;
-        return k >= 2 && h[0] == 0x1f && h[1] == 0x8b ? 1 : 0;
+        return !memcmp(h, magic, k < 3 ? (size_t)k : 3) ? 1 : 0;
     }
     if (h[0] != 0x1f || h[1] != 0x8b || h[2] != 8)
         return 0;
@@ -1379,11 +1382,11 @@ static int cursor_peek_slow(struct cursor *c)
  * records ahead of the merge, in the order the merge will want them, a few
  * members ahead of it (DEC_AHEAD and two a worker; on the tight loop's
  * trace 16 ahead read no faster than 4), each into a spare member's
- * buffers when there is one.  Each member reads alone (it begins with a BLOCK), so a
- * worker runs a cursor of its own over it, the same code as the merge's,
- * and keeps the records in a compact form: an ALLOC_SHORT or a free as its
- * resolved fields (the site's shared by the member's records), anything
- * else as its resolved fields and its payload.  The merge then only reads
+ * buffers when there is one.  Each member reads alone (it begins with a
+ * BLOCK), so a worker runs a cursor of its own over it, the same code as
+ * the merge's, and keeps the records in a compact form: an ALLOC_SHORT or a
+ * free as its resolved fields (the site's shared by the member's records),
+ * anything else as its resolved fields and its payload.  The merge then only reads
  * them back, and decodes a member itself when no worker has taken it yet.
  * A member that fails to decode keeps the records before the failure and
  * the message, which the merge reports when it comes to that point, as it

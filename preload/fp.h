@@ -372,8 +372,8 @@ static inline void fp_write_break(struct fp_thread *t)
  * it.  The clock is read at least every FP_TICK_EVENTS events all the same:
  * where the TSC is only the kernel clock's hint (os.c), a thread moved to a
  * CPU whose TSC lags, or a VM restored from a snapshot, has its times lag
- * by the span of that many events at most.  The full FREE of an mmapped block, and the records other
- * calls write, take fp_now_ns(). */
+ * by the span of that many events at most.  The full FREE of an mmapped
+ * block, and the records other calls write, take fp_now_ns(). */
 #define FP_TICK_EVENTS 64u
 static inline uint64_t fp_now_event(struct fp_thread *t)
 {

@@ -81,16 +81,17 @@ int fp_os_write_all(int fd, const void *buf, size_t len)
  * Where the kernel keeps time by a hypervisor's clock computed from the TSC
  * (kvm-clock in a KVM guest, whose vDSO read cost 25 ns here, 40% of the
  * tight loop's recording; Hyper-V's TSC page) and the CPU's TSC is
- * invariant (constant rate, counts in every state), the
- * times stay clock_gettime's and the TSC only tells a thread when its
- * clock may have moved a step (fp_tsc_at): its rate is measured as above,
- * each deadline counted from a reading of both clocks then, so that the two
- * clocks' drift over a run does not add up. */
+ * invariant (constant rate, counts in every state), the times stay
+ * clock_gettime's and the TSC only tells a thread when its clock may have
+ * moved a step (fp_tsc_at): its rate is measured as above, each deadline
+ * counted from a reading of both clocks then, so that the two clocks'
+ * drift over a run does not add up. */
 struct tsc_rate {
     uint64_t base_ns, base_tsc, mult;    /* ns = base_ns + (tsc - base_tsc) * mult >> 32 */
 };
 static bool tsc_clock;          /* the clock is the TSC's: clocksource "tsc" */
-static bool tsc_rated;          /* the TSC's rate is measured: tsc_clock, or an invariant TSC */
+static bool tsc_rated;          /* the TSC's rate is measured: tsc_clock, or an invariant
+                                   TSC under a hypervisor's clock made from it */
 static uint64_t cal_ns, cal_tsc;                 /* the pair taken at start */
 /* rates[0] the first, rates[1] the second; each written once, before the
  * state that publishes it */

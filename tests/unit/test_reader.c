@@ -94,13 +94,9 @@ static void test_file_order(void **state)
     free(g.buf);
 }
 
-/* Cut inside the last member: the complete ones are read, with a warning. */
-static void test_truncated(void **state)
+/* Where make_two_threads's last member starts: the file up to it, rebuilt */
+static size_t two_threads_last_start(void)
 {
-    (void)state;
-    struct tg g;
-    make_two_threads(&g, 0);
-    /* the last member starts where the file was before it: rebuild to know */
     struct tg h;
     tg_start(&h, 100, 1, "/bin/x", "x");
     tg_block(&h, 100, 10);
@@ -115,6 +111,16 @@ static void test_truncated(void **state)
     size_t last_start = h.len;
     tg_finish(&h);
     free(h.buf);
+    return last_start;
+}
+
+/* Cut inside the last member: the complete ones are read, with a warning. */
+static void test_truncated(void **state)
+{
+    (void)state;
+    struct tg g;
+    make_two_threads(&g, 0);
+    size_t last_start = two_threads_last_start();
     size_t cut = last_start + (g.len - last_start) / 2;
 
     struct fp_model *m = fp_model_new();
@@ -132,6 +138,28 @@ static void test_truncated(void **state)
     assert_string_equal(text, want);
     free(text);
     fp_model_free(m);
+    free(g.buf);
+}
+
+/* Cut anywhere in the last member, down to its first byte (a gzip header
+ * cut after its first byte once read as corrupt): truncated, not corrupt,
+ * and the complete members read. */
+static void test_truncated_anywhere(void **state)
+{
+    (void)state;
+    struct tg g;
+    make_two_threads(&g, 0);
+    size_t last_start = two_threads_last_start();
+    for (size_t cut = last_start + 1; cut < g.len; cut++) {
+        struct fp_model *m = fp_model_new();
+        m->warn = NULL;
+        char err[256] = "";
+        if (fp_model_read_mem(m, "t.gz", g.buf, cut, err, sizeof(err)) != 0)
+            fail_msg("cut at %zu of %zu (last member at %zu): %s", cut, g.len, last_start, err);
+        assert_int_equal(m->procs[0].allocs, 4);
+        assert_int_equal(m->procs[0].truncated, 1);
+        fp_model_free(m);
+    }
     free(g.buf);
 }
 
@@ -361,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_no_fextra_members),
         cmocka_unit_test(test_file_order),
         cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_truncated_anywhere),
         cmocka_unit_test(test_not_a_trace),
         cmocka_unit_test(test_wrong_version),
         cmocka_unit_test(test_bigger_header),
