@@ -1381,13 +1381,13 @@ static int cursor_peek_slow(struct cursor *c)
  * order and -j 3 or more, threads decompress members and decode their
  * records ahead of the merge, in the order the merge will want them, a few
  * members ahead of it (DEC_AHEAD and two a worker; on the tight loop's
- * trace 16 ahead read no faster than 4), each into a spare member's
- * buffers when there is one.  Each member reads alone (it begins with a
- * BLOCK), so a worker runs a cursor of its own over it, the same code as
- * the merge's, and keeps the records in a compact form: an ALLOC_SHORT or a
- * free as its resolved fields (the site's shared by the member's records),
- * anything else as its resolved fields and its payload.  The merge then only reads
- * them back, and decodes a member itself when no worker has taken it yet.
+ * trace 16 ahead read no faster than 4).  Each member reads alone (it
+ * begins with a BLOCK), so a worker runs a cursor of its own over it, the
+ * same code as the merge's, and keeps the records in a compact form: an
+ * ALLOC_SHORT or a free as its resolved fields (the site's shared by the
+ * member's records), anything else as its resolved fields and its payload.
+ * The merge then only reads them back, and decodes a member itself when no
+ * worker has taken it yet.
  * A member that fails to decode keeps the records before the failure and
  * the message, which the merge reports when it comes to that point, as it
  * would have reading the member itself. */
