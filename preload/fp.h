@@ -171,6 +171,8 @@ void  fp_os_unmap(void *p, size_t size);
 int   fp_os_write_all(int fd, const void *buf, size_t len);
 uint64_t fp_now_ns(void);          /* CLOCK_MONOTONIC (through the TSC once calibrated) */
 void fp_clock_init(void);          /* at start: can the TSC serve? */
+void fp_clock_thread(void);        /* a thread starts recording: may it read the TSC? */
+void fp_clock_tsc_off(void);       /* it may not (before its PR_SET_TSC) */
 void fp_clock_calibrate(uint64_t now); /* now and then (now: fp_now_ns()): the TSC after 2 ms */
 /* The TSC when fp_now_ns() reaches ns, or earlier; 0: the TSC tells nothing here */
 uint64_t fp_tsc_at(uint64_t ns);
@@ -378,7 +380,8 @@ static inline void fp_write_break(struct fp_thread *t)
 static inline uint64_t fp_now_event(struct fp_thread *t)
 {
 #if FP_HAVE_TSC
-    if (FP_LIKELY(__rdtsc() < t->tick_tsc) && FP_LIKELY(t->tick_left != 0)) {
+    uint64_t tick = t->tick_tsc;    /* 0 where the TSC may not be read (os.c) */
+    if (FP_LIKELY(tick != 0) && FP_LIKELY(__rdtsc() < tick) && FP_LIKELY(t->tick_left != 0)) {
         t->tick_left--;
         return fp_t0 + t->t_last;
     }

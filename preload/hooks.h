@@ -37,6 +37,7 @@
     X(dlopen,         void *, (const char *, int), )                                  \
     X(dlmopen,        void *, (long, const char *, int), )                            \
     X(dlclose,        int,    (void *), )                                             \
+    X(prctl,          int,    (int, ...), )                                           \
     X(pthread_create, int,    (pthread_t *, const pthread_attr_t *,                   \
                                void *(*)(void *), void *), )
 

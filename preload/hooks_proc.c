@@ -1,7 +1,8 @@
 /* Process events: fork (the child starts a trace of its own), the exec
  * family (buffers written first; with following off, the new program gets
- * no LD_PRELOAD of ours), _exit/_Exit/abort (buffers written first) and
- * dlopen/dlclose (the module list written again). */
+ * no LD_PRELOAD of ours), _exit/_Exit/abort (buffers written first),
+ * dlopen/dlclose (the module list written again) and prctl(PR_SET_TSC)
+ * (the thread's clock, os.c). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "fp.h"
@@ -374,3 +376,24 @@ LONGJMP_HOOK(longjmp)
 LONGJMP_HOOK(_longjmp)
 LONGJMP_HOOK(siglongjmp)
 LONGJMP_HOOK(__longjmp_chk)
+
+/* PR_SET_TSC: the thread stops reading the TSC before the call (a thread
+ * barred from it takes SIGSEGV at its next rdtsc) and asks the kernel
+ * after it whether it may again.  glibc's prctl reads four more words
+ * whatever the option; so does this. */
+FP_EXPORT int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
+    unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+    va_end(ap);
+    if (!fp_real.prctl)
+        fp_resolve();
+    if (option != PR_SET_TSC)
+        return fp_real.prctl(option, a2, a3, a4, a5);
+    fp_clock_tsc_off();
+    int r = fp_real.prctl(option, a2, a3, a4, a5);
+    fp_clock_thread();      /* errno kept */
+    return r;
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,11 +102,57 @@ static _Atomic int tsc_state;   /* 0 clock_gettime, 1 measuring, 2 first rate, 3
 #define CALIBRATE_FIRST_NS (2u * 1000 * 1000)
 #define CALIBRATE_NS (50u * 1000 * 1000)
 
-static uint64_t mono_ns(void)
+/* A thread may be barred from the TSC: after prctl(PR_SET_TSC,
+ * PR_TSC_SIGSEGV) (rr's tracees, some sandboxes) rdtsc raises SIGSEGV, and
+ * so does the vDSO's clock_gettime wherever the kernel's clock is read
+ * through the TSC (tsc, kvm-clock).  tsc_ok is the thread's leave, asked of
+ * the kernel when the thread starts recording (fp_clock_thread) and again
+ * after every PR_SET_TSC it makes (the prctl hook, hooks_proc.c).  Until it
+ * is known, and wherever it is refused, the thread's clock is the
+ * clock_gettime system call and its TSC is never read.  A PR_SET_TSC made
+ * by a raw system call is not seen. */
+static FP_TLS bool tsc_ok;
+
+static inline bool tsc_allowed(void)
+{
+    return !HAVE_TSC || FP_LIKELY(tsc_ok);
+}
+
+static uint64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (FP_LIKELY(tsc_allowed())) {
+        clock_gettime(id, &ts);
+    } else {
+        int e = errno;
+        syscall(SYS_clock_gettime, id, &ts);
+        errno = e;
+    }
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+void fp_clock_thread(void)
+{
+#if HAVE_TSC
+    int e = errno;
+    int mode = 0;
+    tsc_ok = syscall(SYS_prctl, PR_GET_TSC, &mode, 0, 0, 0) == 0 && mode == PR_TSC_ENABLE;
+    errno = e;
+    if (!tsc_ok && fp_self)
+        fp_self->tick_tsc = 0;
+#endif
+}
+
+void fp_clock_tsc_off(void)
+{
+    tsc_ok = false;
+    if (fp_self)
+        fp_self->tick_tsc = 0;
 }
 
 /* A (CLOCK_MONOTONIC, TSC) pair: the TSC at the middle of the tightest of
@@ -113,6 +160,7 @@ static uint64_t mono_ns(void)
 static void clock_pair(uint64_t *ns, uint64_t *tsc)
 {
     uint64_t best = UINT64_MAX;
+    *ns = *tsc = 0;
     for (int i = 0; i < 5; i++) {
         uint64_t a = __rdtsc();
         uint64_t n = mono_ns();
@@ -138,8 +186,9 @@ static bool tsc_invariant(void)
 
 void fp_clock_init(void)
 {
-    if (!HAVE_TSC)
-        return;
+    fp_clock_thread();
+    if (!HAVE_TSC || !tsc_ok)
+        return;     /* barred at start: no thread's times come from the TSC */
     char buf[40];
     size_t n = fp_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource",
                             buf, sizeof(buf) - 1);
@@ -176,7 +225,7 @@ static bool rate_measure(struct tsc_rate *r, uint64_t ns, uint64_t tsc, uint64_t
 void fp_clock_calibrate(uint64_t now)
 {
     int state = atomic_load_explicit(&tsc_state, memory_order_relaxed);
-    if (FP_LIKELY(state != 0 && state != 2) || !tsc_rated ||
+    if (FP_LIKELY(state != 0 && state != 2) || !tsc_rated || !tsc_allowed() ||
         now - cal_ns < (state == 0 ? CALIBRATE_FIRST_NS : CALIBRATE_NS))
         return;
     uint64_t ns, tsc;
@@ -195,7 +244,7 @@ void fp_clock_calibrate(uint64_t now)
 uint64_t fp_now_ns(void)
 {
     int state = atomic_load_explicit(&tsc_state, memory_order_acquire);
-    if (FP_LIKELY(state >= 2) && tsc_clock)
+    if (FP_LIKELY(state >= 2) && tsc_clock && tsc_allowed())
         return rate_ns(&rates[state >= 4], __rdtsc());
     return mono_ns();
 }
@@ -203,7 +252,7 @@ uint64_t fp_now_ns(void)
 uint64_t fp_tsc_at(uint64_t ns)
 {
     int state = atomic_load_explicit(&tsc_state, memory_order_acquire);
-    if (state < 2)
+    if (state < 2 || !tsc_allowed())
         return 0;
     const struct tsc_rate *r = &rates[state >= 4];
     uint64_t base_ns = r->base_ns, base_tsc = r->base_tsc;
@@ -220,9 +269,7 @@ uint64_t fp_tsc_at(uint64_t ns)
 
 uint64_t fp_realtime_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return clock_ns(CLOCK_REALTIME);
 }
 
 pid_t fp_gettid(void)

@@ -118,6 +118,7 @@ static struct fp_thread *thread_new(bool bounds, bool is_main)
     if (!t)
         return NULL;
     fp_self = t;
+    fp_clock_thread();      /* before its first clock read */
     t->errno_p = &errno;
     t->stack_lo = t->stack_hi = 0;
     t->rng = (fp_now_ns() ^ ((uint64_t)t->tid << 32)) | 1;
