@@ -44,7 +44,8 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 PROG_C     := $(wildcard tests/progs/*.c)
 PROG_CXX   := $(wildcard tests/progs/*.cpp)
 PROG_BIN   := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
-              $(PROG_CXX:tests/progs/%.cpp=$(BUILD)/tests/progs/%)
+              $(PROG_CXX:tests/progs/%.cpp=$(BUILD)/tests/progs/%) \
+              $(BUILD)/tests/progs/rec_unwlinked
 DEMO_SRC   := $(wildcard demo/*.c)
 DEMO_BIN   := $(DEMO_SRC:demo/%.c=$(BUILD)/demo/%)
 
@@ -117,6 +118,11 @@ $(BUILD)/tests/unit/test_recorder: tests/unit/test_recorder.c $(RECORDER_OBJ) $(
 $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -pthread -o $@ $< -ldl
+
+# the same program with libunwind linked in: a program that needs it too
+$(BUILD)/tests/progs/rec_unwlinked: tests/progs/rec_unwmask.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -pthread -DLINKED -o $@ $< -lunwind
 
 $(BUILD)/tests/progs/%: tests/progs/%.cpp
 	@mkdir -p $(dir $@)

@@ -117,6 +117,15 @@ static inline bool fp_internal_caller(const void *ra)
     return false;
 }
 
+/* ---- unwind_mask.c: libunwind's signal masking, skipped in the
+ * recorder's own walks while no other code can reach its libunwind */
+extern FP_TLS bool fp_unw_quiet;    /* in such a walk */
+extern _Atomic bool fp_unw_private; /* no other code can */
+void fp_unw_start(void);
+void fp_unw_check(const char *file);   /* after a dlopen */
+/* fp_unw_enter and fp_unw_leave, below fp_internal, go around every call
+ * the recorder makes into libunwind */
+
 /* ---- guard.c: the re-entry guard, per thread in initial-exec TLS */
 struct fp_thread;
 extern FP_TLS struct fp_thread *fp_self;
@@ -125,6 +134,20 @@ extern FP_TLS uintptr_t fp_guard_sp;  /* frame of the hook that set fp_guard */
 extern FP_TLS uintptr_t fp_alloc_sp;  /* frame of the hook inside the allocator */
 extern FP_TLS int fp_in_alloc;   /* inside the next allocator's call */
 extern FP_TLS int fp_internal;   /* the recorder called out (libunwind, ...) */
+
+static inline bool fp_unw_enter(void)
+{
+    bool was = fp_unw_quiet;
+    fp_internal++;
+    fp_unw_quiet = atomic_load_explicit(&fp_unw_private, memory_order_relaxed);
+    return was;
+}
+
+static inline void fp_unw_leave(bool was)
+{
+    fp_unw_quiet = was;
+    fp_internal--;
+}
 extern _Atomic uint64_t fp_dropped;
 bool fp_guard_stale(uintptr_t sp);
 void fp_guard_reset(void);

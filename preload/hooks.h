@@ -1,9 +1,10 @@
 /* The functions libfaultprof.so interposes, listed once.  struct fp_real
  * (fp.h), the dlsym resolution in fp_resolve (real.c) and the export map
  * (build/exports.map, made by the Makefile from exports.map.in) follow
- * from these lists; each hook itself is written in hooks_*.c, threads.c or
- * faults.c with FP_EXPORT.  Macros only: the Makefile runs the C
- * preprocessor over this file to make the linker's version script. */
+ * from these lists; each hook itself is written in hooks_*.c, threads.c,
+ * faults.c or unwind_mask.c with FP_EXPORT.  Macros only: the Makefile
+ * runs the C preprocessor over this file to make the linker's version
+ * script. */
 #ifndef FP_HOOKS_H
 #define FP_HOOKS_H
 
@@ -38,6 +39,7 @@
     X(dlmopen,        void *, (long, const char *, int), )                            \
     X(dlclose,        int,    (void *), )                                             \
     X(prctl,          int,    (int, ...), )                                           \
+    X(sigprocmask,    int,    (int, const sigset_t *, sigset_t *), )                  \
     X(pthread_create, int,    (pthread_t *, const pthread_attr_t *,                   \
                                void *(*)(void *), void *), )
 

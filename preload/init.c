@@ -184,6 +184,7 @@ void fp_init_recorder(void)
         fp_unwind_lo = range[0];
         fp_unwind_hi = range[1];
     }
+    fp_unw_start();
     dl_iterate_phdr(find_callees, NULL);
 }
 

@@ -344,7 +344,7 @@ static uint64_t program_stack_id(struct fp_thread *t, void **ips, int n)
 static uint64_t backtrace_id(struct fp_thread *t)
 {
     void *ips[FP_MAX_DEPTH + 16];
-    fp_internal++;
+    bool q = fp_unw_enter();
     int n = -1;
     /* unw_backtrace steps past generated code: once code was mapped, walk */
     if (t->unwinds < STEP_UNWINDS || any_generated_code()) {
@@ -353,7 +353,7 @@ static uint64_t backtrace_id(struct fp_thread *t)
     }
     if (n < 0)
         n = unw_backtrace_fn(ips, (int)fp_config.depth + 16);
-    fp_internal--;
+    fp_unw_leave(q);
     return program_stack_id(t, ips, n);
 }
 
@@ -381,12 +381,12 @@ static FP_NOINLINE uint64_t side_stack_id(struct fp_thread *t)
     if (!uc || !getcontext_fn)
         return 0;
     uint64_t id = 0;
-    fp_internal++;
+    bool q = fp_unw_enter();
     if (getcontext_fn(uc) == 0) {
         struct side_walk w = { t, uc };
         id = fp_side_call(t, side_walk, &w, false);
     }
-    fp_internal--;
+    fp_unw_leave(q);
     return id;
 }
 
@@ -419,9 +419,9 @@ uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame)
                 c->fails = c->hits = 0;
             return backtrace_id(t);
         }
-        fp_internal++;
+        bool q = fp_unw_enter();
         uint64_t id = cache_fill(t, c, ip0, sp0);
-        fp_internal--;
+        fp_unw_leave(q);
         if (id)
             return id;
         c->id = 0;
@@ -447,7 +447,7 @@ uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext)
     uintptr_t ips[FP_MAX_DEPTH];
     uint32_t n = 0;
     unw_cursor_t cur;
-    fp_internal++;
+    bool q = fp_unw_enter();
     unw_word_t ip;
     if (init_local2_fn(&cur, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0 &&
         get_reg_fn(&cur, UNW_REG_IP, &ip) == 0 && !in_generated_code(ip)) {
@@ -460,7 +460,7 @@ uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext)
                 break;     /* see cursor_walk */
         }
     }
-    fp_internal--;
+    fp_unw_leave(q);
     return n ? stack_lookup(t, ips, n) : 0;
 }
 

@@ -8,7 +8,8 @@
 # tests/integration/report_exports.sh validates --format speedscope against.
 # Does nothing (and needs no network) when every package is already there.
 # tmux (--test): tests/integration/live_view.sh drives faultprof --live in it.
-# strace (--test): tests/integration/report_run_files.sh counts the report's opens.
+# strace (--test): tests/integration/report_run_files.sh counts the report's opens,
+# torture_unwmask.sh the traced program's rt_sigprocmask calls.
 # The bench tools (heaptrack, linux-perf, valgrind) come with bench/, not here.
 # rustc is not a Debian package here: the Rust rows use $HOME/.cargo/bin/rustc
 # or a rustc on PATH, and skip when there is none.
