@@ -257,6 +257,9 @@ struct fp_thread {
     uint32_t  calls;         /* intercepted calls since the last getrusage */
     uint64_t  rusage_ns;     /* when it was last called */
     uint32_t  unwinds;       /* full unwinds so far (stack.c: the first use unw_step) */
+    uint32_t  fill_after;    /* stack cache: sightings before a key is filled */
+    uint32_t  fill_fills, fill_hits; /* fills and hits since fill_after was judged */
+    uint64_t  cache_fills, cache_hits, walks; /* before that; walks: unwinds past the cache */
     uint64_t  minflt, majflt;/* last counts written in a RUSAGE record */
     struct fp_stack_entry *stacks; /* uthash: frames -> id, this thread only */
     struct fp_pool *pool;    /* memory of the stack table and cache */
@@ -424,6 +427,7 @@ uint64_t fp_stack_id(struct fp_thread *t);  /* unwinds the caller; 0 if none */
 uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame);
 uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext); /* from a signal */
 void     fp_stacks_reset(struct fp_thread *t);
+void     fp_write_stack_note(struct fp_thread *t);  /* NOTE "stack_cache", at its end */
 void     fp_shim_text_range(uintptr_t lo, uintptr_t hi);
 /* Code the program made itself (an anonymous mapping with PROT_EXEC, or
  * memory it made executable: a JIT compiler's): it has no unwind tables,

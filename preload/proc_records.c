@@ -67,6 +67,7 @@ void fp_write_process_end(struct fp_thread *t, int reason)
     uint64_t now = fp_now_ns();
     fp_write_rusage(t, now, true);
     fp_write_counts(t, now);
+    fp_write_stack_note(t);
     struct rusage self, kids;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &kids);

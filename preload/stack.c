@@ -4,6 +4,7 @@
  * exceptions keep their usual unwinder).  Each thread keeps its own table of
  * the stacks it has written, so the hot path takes no lock. */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,7 @@ struct stack_cache {
     uint64_t id;              /* 0: candidate, frames not filled */
     uint32_t n;               /* the frames' count; n - 1 checks */
     uint32_t hits, fails;     /* how well this key predicts its stack */
+    uint32_t seen;            /* sightings while a candidate */
     struct stack_check *checks; /* checks[i]: frame i + 1's return address */
 };
 
@@ -344,6 +346,7 @@ static uint64_t program_stack_id(struct fp_thread *t, void **ips, int n)
 static uint64_t backtrace_id(struct fp_thread *t)
 {
     void *ips[FP_MAX_DEPTH + 16];
+    t->walks++;
     bool q = fp_unw_enter();
     int n = -1;
     /* unw_backtrace steps past generated code: once code was mapped, walk */
@@ -390,6 +393,43 @@ static FP_NOINLINE uint64_t side_stack_id(struct fp_thread *t)
     return id;
 }
 
+/* Whether fills pay.  A fill walks with unw_step, several times the cost
+ * of unw_backtrace's cached frame recipes; it pays when its entry is hit a
+ * few times before it is evicted or its stack changes.  A program with more
+ * hot keys than slots (a compiler's deep recursion: cc1plus averaged 1.2
+ * hits a fill, and its compile ran faster with no cache at all) evicts
+ * first: there each key must be seen more often in a row before it is
+ * filled, the count doubling (up to 64) while fills bring fewer than 4 hits
+ * each, and halving (down to 1, a key's second sighting) while they bring
+ * more than 16.  Judged every FILL_WINDOW fills. */
+#define FILL_WINDOW 256
+#define FILL_AFTER_MAX 64
+
+static inline void fill_paid(struct fp_thread *t)
+{
+    if (FP_LIKELY(++t->fill_fills < FILL_WINDOW))
+        return;
+    if (t->fill_hits < 4 * FILL_WINDOW && t->fill_after < FILL_AFTER_MAX)
+        t->fill_after *= 2;
+    else if (t->fill_hits > 16 * FILL_WINDOW && t->fill_after > 1)
+        t->fill_after /= 2;
+    t->cache_fills += t->fill_fills;
+    t->cache_hits += t->fill_hits;
+    t->fill_fills = t->fill_hits = 0;
+}
+
+/* How the thread's stacks were found: the cache's hits and fills, the walks
+ * past it, and the sightings a key needed last (faultprof-trace(5)). */
+void fp_write_stack_note(struct fp_thread *t)
+{
+    char v[96];
+    snprintf(v, sizeof(v), "hits %llu fills %llu walks %llu fill_after %u",
+             (unsigned long long)(t->cache_hits + t->fill_hits),
+             (unsigned long long)(t->cache_fills + t->fill_fills),
+             (unsigned long long)t->walks, t->fill_after);
+    fp_write_note(t, "stack_cache", v);
+}
+
 uint64_t fp_stack_id(struct fp_thread *t)
 {
     return fp_stack_id_from(t, __builtin_frame_address(0));
@@ -409,8 +449,11 @@ uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame)
     if (c->ip0 == ip0 && c->sp0 == sp0) {
         if (FP_LIKELY(c->id != 0) && FP_LIKELY(cache_valid(c))) {
             c->hits++;
+            t->fill_hits++;
             return c->id;
         }
+        if (c->id == 0 && c->fails == 0 && ++c->seen <= t->fill_after)
+            return backtrace_id(t);
         /* A key whose stacks keep changing (recursion, one leaf under many
          * callers at the same depth) would pay the slot-finding unwind every
          * time: give it plain unwinding, and look again now and then. */
@@ -419,6 +462,7 @@ uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame)
                 c->fails = c->hits = 0;
             return backtrace_id(t);
         }
+        fill_paid(t);
         bool q = fp_unw_enter();
         uint64_t id = cache_fill(t, c, ip0, sp0);
         fp_unw_leave(q);
@@ -428,6 +472,7 @@ uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame)
         return backtrace_id(t);
     }
     c->hits = c->fails = 0;
+    c->seen = 1;
     c->ip0 = ip0;
     c->sp0 = sp0;
     c->id = 0;
@@ -477,6 +522,9 @@ void fp_stacks_reset(struct fp_thread *t)
     t->cache = t->pool ? fp_pool_alloc(t->pool, CACHE_SLOTS * sizeof(struct stack_cache)) : NULL;
     if (t->cache)
         memset(t->cache, 0, CACHE_SLOTS * sizeof(struct stack_cache));
+    t->fill_after = 1;
+    t->fill_fills = t->fill_hits = 0;
+    t->cache_fills = t->cache_hits = t->walks = 0;
     fp_sites_reset(t);
 }
 

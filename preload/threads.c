@@ -59,6 +59,7 @@ static void write_thread_end(struct fp_thread *t)
         .utime_ns = fp_tv_ns(ru.ru_utime), .stime_ns = fp_tv_ns(ru.ru_stime),
         .name = { name, (uint32_t)strnlen(name, sizeof(name)) },
     };
+    fp_write_stack_note(t);
     fp_put_thread_end(t, &x, now);
 }
 
