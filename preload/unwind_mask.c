@@ -113,8 +113,8 @@ FP_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
     if (FP_LIKELY(!fp_from_unwinder(__builtin_return_address(0))))
         return pass(how, set, old);
     if (fp_unw_quiet || (how == SIG_SETMASK && set && quiet_set(set))) {
-        if (old) {
-            memset(old, 0, sizeof(*old));
+        if (old) {                  /* libunwind only hands it back */
+            old->__val[0] = 0;
             old->__val[1] = QUIET_MARK;
         }
         return 0;
