@@ -2,9 +2,11 @@
  *
  * libunwind 1.6 blocks every signal around each use of a global lock (its
  * register-state cache's, its memory pool's) and around dl_iterate_phdr:
- * two rt_sigprocmask system calls a time, through sigprocmask.  An unwind
- * that misses its caches makes many: a traced `g++ -O0 -c` of a regex test
- * made 22M of them, 13.7 s of system time against a native run of 2.6 s.
+ * two rt_sigprocmask system calls a time, through sigprocmask: a walk with
+ * unw_step makes two a frame, unw_backtrace two a frame its trace cache
+ * misses.  A traced `g++ -O0 -c` of a regex test made 22M of them: 13.7 s
+ * of system time on one machine (a native run took 2.6 s), 2.35 s on
+ * another.
  * The mask is there so that a signal handler of the same thread cannot
  * enter libunwind, and wait for a lock the thread itself holds, while the
  * thread is inside it.
