@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fp.h"
@@ -393,11 +394,12 @@ FP_EXPORT int prctl(int option, ...)
     unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
     va_end(ap);
     if (!fp_real.prctl)
-        fp_resolve();
+        fp_resolve();      /* (returns at once while another thread runs it) */
+    int (*real)(int, ...) = fp_real.prctl;
     if (option != PR_SET_TSC)
-        return fp_real.prctl(option, a2, a3, a4, a5);
+        return real ? real(option, a2, a3, a4, a5) : (int)syscall(SYS_prctl, option, a2, a3, a4, a5);
     fp_clock_tsc_off();
-    int r = fp_real.prctl(option, a2, a3, a4, a5);
+    int r = real ? real(option, a2, a3, a4, a5) : (int)syscall(SYS_prctl, option, a2, a3, a4, a5);
     fp_clock_thread();      /* errno kept */
     return r;
 }
