@@ -386,6 +386,16 @@ LONGJMP_HOOK(__longjmp_chk)
  * barred from it takes SIGSEGV at its next rdtsc) and asks the kernel
  * after it whether it may again.  glibc's prctl reads four more words
  * whatever the option; so does this. */
+static int next_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4,
+                      unsigned long a5)
+{
+    if (!fp_real.prctl)
+        fp_resolve();      /* (returns at once while another thread runs it) */
+    if (!fp_real.prctl)
+        return (int)syscall(SYS_prctl, option, a2, a3, a4, a5);
+    return fp_real.prctl(option, a2, a3, a4, a5);
+}
+
 FP_EXPORT int prctl(int option, ...)
 {
     va_list ap;
@@ -393,13 +403,10 @@ FP_EXPORT int prctl(int option, ...)
     unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
     unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
     va_end(ap);
-    if (!fp_real.prctl)
-        fp_resolve();      /* (returns at once while another thread runs it) */
-    int (*real)(int, ...) = fp_real.prctl;
     if (option != PR_SET_TSC)
-        return real ? real(option, a2, a3, a4, a5) : (int)syscall(SYS_prctl, option, a2, a3, a4, a5);
+        return next_prctl(option, a2, a3, a4, a5);
     fp_clock_tsc_off();
-    int r = real ? real(option, a2, a3, a4, a5) : (int)syscall(SYS_prctl, option, a2, a3, a4, a5);
+    int r = next_prctl(option, a2, a3, a4, a5);
     fp_clock_thread();      /* errno kept */
     return r;
 }
