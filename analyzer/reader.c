@@ -377,6 +377,15 @@ static int build_index(struct fp_reader *r)
                 if (off == 0)
                     return fail(r, "truncated before the end of its first gzip member (%llu bytes)",
                                 (unsigned long long)r->size);
+                /* cut, or a damaged size: a member whose gzip data ends
+                 * before the file does was not cut */
+                int s = scan_member(r, m);
+                if (s < 0)
+                    return -1;
+                if (s > 0)
+                    return fail(r, "corrupt: member at byte %llu claims %u bytes, its gzip data "
+                                "ends after %llu", (unsigned long long)off, msize,
+                                (unsigned long long)m->size);
                 r->truncated = 1, r->trunc_at = r->size, r->last_end = off;
                 break;
             }

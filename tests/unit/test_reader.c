@@ -163,6 +163,33 @@ static void test_truncated_anywhere(void **state)
     free(g.buf);
 }
 
+static void expect_error(const void *buf, size_t len, const char *want);
+
+/* A member whose FP field claims more bytes than the file has, its gzip
+ * data whole: a damaged header, not a cut (it read as truncated, exit 0) */
+static void test_size_past_end(void **state)
+{
+    (void)state;
+    struct tg g;
+    make_two_threads(&g, 0);
+    size_t last_start = two_threads_last_start();
+    uint8_t *fp = g.buf + last_start + 12 + 4;     /* as tracegen.h writes it */
+    assert_int_equal(fp_get_le32(fp), g.len - last_start);
+    fp_put_le32(fp, (uint32_t)(g.len - last_start + 100));
+    char want[128];
+    snprintf(want, sizeof(want), "corrupt: member at byte %zu claims %zu bytes, its gzip data "
+             "ends after %zu", last_start, g.len - last_start + 100, g.len - last_start);
+    expect_error(g.buf, g.len, want);
+    /* the same claim over a cut member is a cut */
+    struct fp_model *m = fp_model_new();
+    m->warn = NULL;
+    char err[256] = "";
+    assert_int_equal(fp_model_read_mem(m, "t.gz", g.buf, g.len - 1, err, sizeof(err)), 0);
+    assert_int_equal(m->procs[0].truncated, 1);
+    fp_model_free(m);
+    free(g.buf);
+}
+
 static void expect_error(const void *buf, size_t len, const char *want)
 {
     struct fp_reader *r = NULL;
@@ -390,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_file_order),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_truncated_anywhere),
+        cmocka_unit_test(test_size_past_end),
         cmocka_unit_test(test_not_a_trace),
         cmocka_unit_test(test_wrong_version),
         cmocka_unit_test(test_bigger_header),
