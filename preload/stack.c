@@ -435,23 +435,13 @@ uint64_t fp_stack_id(struct fp_thread *t)
     return fp_stack_id_from(t, __builtin_frame_address(0));
 }
 
-uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame)
+/* A key that missed the cache, or whose entry no longer holds: a walk,
+ * and a fill when fills pay (out of line: the hit path needs no saved
+ * registers). */
+static FP_NOINLINE uint64_t stack_id_miss(struct fp_thread *t, struct stack_cache *c,
+                                          uintptr_t ip0, uintptr_t sp0)
 {
-    if (FP_UNLIKELY(!unw_backtrace_fn || fp_config.depth == 0))
-        return 0;
-    if (FP_UNLIKELY(fp_side_wanted(t)))
-        return side_stack_id(t);
-    uintptr_t ip0, sp0;
-    if (FP_UNLIKELY(!t->cache || program_frame(frame, &ip0, &sp0) < 0 ||
-                    sp0 < t->stack_lo || sp0 >= t->stack_hi))
-        return backtrace_id(t);
-    struct stack_cache *c = &t->cache[cache_index(ip0, sp0)];
     if (c->ip0 == ip0 && c->sp0 == sp0) {
-        if (FP_LIKELY(c->id != 0) && FP_LIKELY(cache_valid(c))) {
-            c->hits++;
-            t->fill_hits++;
-            return c->id;
-        }
         if (c->id == 0 && c->fails == 0 && ++c->seen <= t->fill_after)
             return backtrace_id(t);
         /* A key whose stacks keep changing (recursion, one leaf under many
@@ -477,6 +467,25 @@ uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame)
     c->sp0 = sp0;
     c->id = 0;
     return backtrace_id(t);
+}
+
+uint64_t fp_stack_id_from(struct fp_thread *t, const void *frame)
+{
+    if (FP_UNLIKELY(!unw_backtrace_fn || fp_config.depth == 0))
+        return 0;
+    if (FP_UNLIKELY(fp_side_wanted(t)))
+        return side_stack_id(t);
+    uintptr_t ip0, sp0;
+    if (FP_UNLIKELY(!t->cache || program_frame(frame, &ip0, &sp0) < 0 ||
+                    sp0 < t->stack_lo || sp0 >= t->stack_hi))
+        return backtrace_id(t);
+    struct stack_cache *c = &t->cache[cache_index(ip0, sp0)];
+    if (FP_LIKELY(c->ip0 == ip0 && c->sp0 == sp0 && c->id != 0) && FP_LIKELY(cache_valid(c))) {
+        c->hits++;
+        t->fill_hits++;
+        return c->id;
+    }
+    return stack_id_miss(t, c, ip0, sp0);
 }
 
 /* From a signal handler: the callers of the interrupted function.  The
