@@ -11,17 +11,10 @@
 #   bench/compile.sh [--reps N] [--base LIB]   (default 5)
 # Writes bench/out/compile/compile.md and prints it.
 REPS=5 BASE=""
-args=()
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --base) BASE=$2; shift 2 ;;
-    *) args+=("$1"); shift ;;
-    esac
-done
 BENCH_USAGE="[--reps N] [--base LIB]"
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_options compile compile "${args[@]}"
+bench_options compile compile "$@"
 [ -z "$BASE" ] || [ -f "$BASE" ] || { echo "bench/compile.sh: $BASE: no such library" >&2; exit 2; }
 bench_build
 [ -z "$BASE" ] || cp "$BASE" "$OUT/base.so"

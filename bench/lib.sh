@@ -2,14 +2,15 @@
 # defaults of REPS and PAIRS, then
 #   . "$(dirname "$0")/lib.sh"
 #   bench_options SCRIPT OUTDIR "$@"
-# which reads --reps N and --pairs N (a usage line naming bench/SCRIPT.sh
-# otherwise, with BENCH_USAGE as its options when set), sets ROOT (the
-# repository) and OUT (bench/out/OUTDIR, made).
+# which reads --reps N, --pairs N and --base X (an earlier build, measured
+# beside this one by the scripts that take it; anything else: a usage line
+# naming bench/SCRIPT.sh, with BENCH_USAGE as its options when set), sets
+# ROOT (the repository) and OUT (bench/out/OUTDIR, made).
 # shellcheck shell=bash
 set -euo pipefail
 export LC_ALL=C
 
-# shellcheck disable=SC2034  # REPS, PAIRS, ROOT, OUT: the caller's
+# shellcheck disable=SC2034  # REPS, PAIRS, BASE, ROOT, OUT: the caller's
 bench_options() {
     local script=$1 dir=$2
     shift 2
@@ -17,6 +18,7 @@ bench_options() {
         case "$1" in
         --reps) REPS=$2; shift 2 ;;
         --pairs) PAIRS=$2; shift 2 ;;
+        --base) BASE=$2; shift 2 ;;
         *) echo "usage: bench/$script.sh ${BENCH_USAGE:-[--reps N] [--pairs N]}" >&2; exit 2 ;;
         esac
     done

@@ -17,7 +17,6 @@ args=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --files) FILES=$2; shift 2 ;;
-    --base) BASE=$2; shift 2 ;;
     *) args+=("$1"); shift ;;
     esac
 done
