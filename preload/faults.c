@@ -71,6 +71,12 @@ static void resolve_sigaction(void)
             dlsym(RTLD_NEXT, "sigaction");
 }
 
+int fp_sigaction_next(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    resolve_sigaction();
+    return real_sigaction ? real_sigaction(sig, act, old) : -1;
+}
+
 /* A SIGTRAP that is not a sample: do what the program's action says. */
 static void forward_to_program(int sig, siginfo_t *si, void *uc)
 {
@@ -446,7 +452,17 @@ static bool add_trap(int sig, const struct sigaction *act)
            !sigismember(&act->sa_mask, SIGTRAP);
 }
 
+static int program_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    int r = program_sigaction(sig, act, old);
+    if (r == 0 && act)
+        fp_unw_handler(sig, act->sa_handler);   /* how the recorder's walks mask */
+    return r;
+}
+
+static int program_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     resolve_sigaction();
     if (sig == SIGTRAP && atomic_load(&sampling))
@@ -495,11 +511,16 @@ sighandler_t bsd_signal(int sig, sighandler_t h);
         static sighandler_t (*real)(int, sighandler_t);                      \
         if (sig == SIGTRAP && atomic_load(&sampling))                        \
             return trap_handler(h, flags);                                   \
-        if (fp_control_owns(sig))                                            \
+        if (fp_control_owns(sig)) {                                          \
+            fp_unw_handler(sig, h);                                          \
             return fp_control_handler(h, flags);                             \
+        }                                                                    \
         if (!real)                                                           \
             real = (sighandler_t (*)(int, sighandler_t))dlsym(RTLD_NEXT, #name); \
-        return real(sig, h);                                                 \
+        sighandler_t r = real(sig, h);                                       \
+        if (r != SIG_ERR)                                                    \
+            fp_unw_handler(sig, h);                                          \
+        return r;                                                            \
     }
 
 SIGNAL_HOOK(signal, SA_RESTART)

@@ -59,6 +59,8 @@ struct fp_real {
 };
 extern struct fp_real fp_real;
 void fp_resolve(void);
+/* the next sigaction (faults.c) */
+int fp_sigaction_next(int sig, const struct sigaction *act, struct sigaction *old);
 
 /* ---- settings.c: the settings (include/faultprof/settings.h), read once
  * from FAULTPROF_* at start */
@@ -117,14 +119,19 @@ static inline bool fp_internal_caller(const void *ra)
     return false;
 }
 
-/* ---- unwind_mask.c: libunwind's signal masking, skipped in the
- * recorder's own walks while no other code can reach its libunwind */
-extern FP_TLS bool fp_unw_quiet;    /* in such a walk */
-extern _Atomic bool fp_unw_private; /* no other code can */
+/* ---- unwind_mask.c: libunwind's signal masking, once per walk where the
+ * program handles an asynchronous signal, else not at all */
+extern FP_TLS bool fp_unw_quiet;           /* in a walk: libunwind's calls skipped */
+extern _Atomic uint64_t fp_async_handlers; /* bit sig - 1: the program handles sig */
 void fp_unw_start(void);
-void fp_unw_check(const char *file);   /* after a dlopen */
+void fp_unw_handler(int sig, void (*h)(int)); /* the program's new action for sig */
+void fp_unw_mask(sigset_t *saved, bool *masked);
 /* fp_unw_enter and fp_unw_leave, below fp_internal, go around every call
  * the recorder makes into libunwind */
+struct fp_unw_walk {
+    bool was_quiet, masked;
+    sigset_t saved;
+};
 
 /* ---- guard.c: the re-entry guard, per thread in initial-exec TLS */
 struct fp_thread;
@@ -135,17 +142,24 @@ extern FP_TLS uintptr_t fp_alloc_sp;  /* frame of the hook inside the allocator 
 extern FP_TLS int fp_in_alloc;   /* inside the next allocator's call */
 extern FP_TLS int fp_internal;   /* the recorder called out (libunwind, ...) */
 
-static inline bool fp_unw_enter(void)
+/* in_handler: called with every signal blocked already (the fault
+ * handler's sa_mask) */
+static inline void fp_unw_enter(struct fp_unw_walk *w, bool in_handler)
 {
-    bool was = fp_unw_quiet;
+    w->was_quiet = fp_unw_quiet;
+    w->masked = false;
     fp_internal++;
-    fp_unw_quiet = atomic_load_explicit(&fp_unw_private, memory_order_relaxed);
-    return was;
+    if (!w->was_quiet && !in_handler &&
+        FP_UNLIKELY(atomic_load_explicit(&fp_async_handlers, memory_order_relaxed) != 0))
+        fp_unw_mask(&w->saved, &w->masked);
+    fp_unw_quiet = true;
 }
 
-static inline void fp_unw_leave(bool was)
+static inline void fp_unw_leave(struct fp_unw_walk *w)
 {
-    fp_unw_quiet = was;
+    fp_unw_quiet = w->was_quiet;        /* before any signal can come */
+    if (w->masked)
+        pthread_sigmask(SIG_SETMASK, &w->saved, NULL);
     fp_internal--;
 }
 extern _Atomic uint64_t fp_dropped;
@@ -184,10 +198,12 @@ static inline bool fp_allocating(void)
 }
 
 /* ---- os.c: the only code that talks to the kernel for the shim itself */
-/* A spin lock for rare paths (never taken on the hot path).  Each thread
- * remembers the locks it holds, so that a signal handler that longjmps out
- * of the recorder does not leave them taken (fp_release_held). */
-typedef struct { _Atomic int v; } fp_lock_t;
+/* A spin lock for rare paths (never taken on the hot path).  It holds its
+ * owner (an address in the thread's TLS), and each thread remembers the
+ * locks it holds or is taking, so that a signal handler that longjmps out
+ * of the recorder, even between the taking and the remembering, does not
+ * leave them taken (fp_release_held). */
+typedef struct { _Atomic uintptr_t v; } fp_lock_t;
 
 void *fp_os_map(size_t size);
 void  fp_os_unmap(void *p, size_t size);
@@ -545,6 +561,19 @@ static inline bool fp_side_wanted(const struct fp_thread *t)
     return !fp_on_side(t, sp);
 }
 
+/* The guard set, its frame first: a signal handler that longjmps out
+ * between the two stores must not find the guard set without the frame
+ * that tells it stale (guard.c, the longjmp hooks), or the thread would
+ * record nothing more.  The fences keep the compiler from reordering
+ * them; a handler runs on this thread, so no CPU fence is needed. */
+static inline __attribute__((always_inline)) void fp_guard_enter(void)
+{
+    fp_guard_sp = (uintptr_t)__builtin_frame_address(0);
+    atomic_signal_fence(memory_order_seq_cst);
+    fp_guard = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
 /* ---- entering and leaving the shim from a hook (guard.c, fork_gate.c,
  * threads.c).  fp_enter returns the thread's recorder, or NULL when the
  * call must pass straight through (not ready, already inside the shim,
@@ -556,8 +585,7 @@ static inline struct fp_thread *fp_enter(void)
     struct fp_thread *t = fp_self;
     if (FP_UNLIKELY(!t || atomic_load_explicit(&fp_state, memory_order_relaxed) != FP_READY))
         return fp_enter_slow();
-    fp_guard = 1;
-    fp_guard_sp = (uintptr_t)__builtin_frame_address(0);
+    fp_guard_enter();
     /* Dekker with the fork gate: publish in_shim, then look at the gate
      * (with membarrier on the gate's side, the CPU may keep the store
      * behind the load here: fp_gate_init) */
@@ -576,7 +604,8 @@ static inline struct fp_thread *fp_enter(void)
 static inline void fp_leave(struct fp_thread *t)
 {
     atomic_store_explicit(&t->in_shim, 0, memory_order_release);
-    fp_guard = 0;
+    fp_guard = 0;                        /* the guard first (fp_guard_enter) */
+    atomic_signal_fence(memory_order_seq_cst);
     fp_guard_sp = 0;
 }
 

@@ -12,6 +12,7 @@ FP_TLS int fp_in_alloc;
 FP_TLS uintptr_t fp_guard_sp;
 FP_TLS uintptr_t fp_alloc_sp;
 FP_TLS int fp_internal;
+FP_TLS bool fp_unw_quiet;
 _Atomic uint64_t fp_dropped;
 
 /* The thread is no longer inside the recorder although the guard says so:
@@ -22,6 +23,7 @@ void fp_guard_reset(void)
     fp_guard = 0;
     fp_guard_sp = 0;
     fp_internal = 0;
+    fp_unw_quiet = false;
     fp_in_alloc = 0;
     fp_alloc_sp = 0;
     fp_release_held();
@@ -44,6 +46,7 @@ bool fp_guard_stale(uintptr_t sp)
     fp_guard = 0;
     fp_guard_sp = 0;
     fp_internal = 0;
+    fp_unw_quiet = false;
     fp_release_held();
     atomic_store_explicit(&t->in_shim, 0, memory_order_release);
     return true;

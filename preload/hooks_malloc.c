@@ -118,7 +118,8 @@ static FP_NOINLINE void write_realloc(struct fp_thread *t, unsigned func, void *
  * allocator's own mmaps are not taken for the program's; then the record.
  * A signal handler that allocates while the real call runs is recorded; one
  * that interrupts the recorder itself passes through and is counted. */
-#define REAL(expr) ({ fp_in_alloc++; fp_alloc_sp = (uintptr_t)__builtin_frame_address(0); \
+#define REAL(expr) ({ fp_alloc_sp = (uintptr_t)__builtin_frame_address(0);                \
+                      atomic_signal_fence(memory_order_seq_cst); fp_in_alloc++;            \
                       __typeof__(expr) r_ = (expr); fp_in_alloc--; r_; })
 
 /* The recording half of alloc_done, out of line: the sampled-mode skip

@@ -171,8 +171,7 @@ static inline struct fp_thread *enter_in_allocator(void)
     if (fp_guarded() || !t ||
         atomic_load_explicit(&fp_state, memory_order_relaxed) != FP_READY)
         return NULL;
-    fp_guard = 1;
-    fp_guard_sp = (uintptr_t)__builtin_frame_address(0);
+    fp_guard_enter();
     atomic_store_explicit(&t->in_shim, 1, memory_order_seq_cst);
     if (atomic_load_explicit(&fp_fork_gate, memory_order_seq_cst)) {
         fp_leave(t);

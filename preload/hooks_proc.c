@@ -301,8 +301,6 @@ FP_EXPORT void *dlopen(const char *file, int mode)
     if (!fp_real.dlopen)
         fp_resolve();
     void *h = fp_real.dlopen(file, mode);
-    if (h)
-        fp_unw_check(file);
     if (h && !fp_guarded()) {
         int e = errno;
         modules_changed();
@@ -316,8 +314,6 @@ FP_EXPORT void *dlmopen(long ns, const char *file, int mode)
     if (!fp_real.dlmopen)
         fp_resolve();
     void *h = fp_real.dlmopen(ns, file, mode);
-    if (h)
-        fp_unw_check(file);
     if (h && !fp_guarded()) {
         int e = errno;
         modules_changed();

@@ -387,13 +387,23 @@ void *fp_perm_alloc(size_t size)
 #define MAX_HELD 8
 static FP_TLS fp_lock_t *held[MAX_HELD];
 static FP_TLS int nheld;
+static FP_TLS fp_lock_t *taking;     /* being taken or let go: maybe ours */
+
+static inline uintptr_t lock_owner(void)
+{
+    return (uintptr_t)&nheld;        /* this thread's, while it lives */
+}
 
 void fp_lock(fp_lock_t *l)
 {
+    uintptr_t me = lock_owner();
+    fp_lock_t *was = taking;        /* (a handler's lock inside another's taking) */
+    taking = l;
+    atomic_signal_fence(memory_order_seq_cst);
     int spins = 0;
     for (;;) {
-        int expect = 0;
-        if (atomic_compare_exchange_weak_explicit(&l->v, &expect, 1,
+        uintptr_t expect = 0;
+        if (atomic_compare_exchange_weak_explicit(&l->v, &expect, me,
                 memory_order_acquire, memory_order_relaxed))
             break;
         if (++spins > 64)
@@ -401,10 +411,15 @@ void fp_lock(fp_lock_t *l)
     }
     if (nheld < MAX_HELD)
         held[nheld++] = l;
+    atomic_signal_fence(memory_order_seq_cst);
+    taking = was;
 }
 
 void fp_unlock(fp_lock_t *l)
 {
+    fp_lock_t *was = taking;
+    taking = l;
+    atomic_signal_fence(memory_order_seq_cst);
     for (int i = nheld - 1; i >= 0; i--) {
         if (held[i] == l) {
             held[i] = held[--nheld];
@@ -412,11 +427,25 @@ void fp_unlock(fp_lock_t *l)
         }
     }
     atomic_store_explicit(&l->v, 0, memory_order_release);
+    atomic_signal_fence(memory_order_seq_cst);
+    taking = was;
+}
+
+/* let go of l if this thread holds it */
+static void release_mine(fp_lock_t *l)
+{
+    uintptr_t me = lock_owner();
+    atomic_compare_exchange_strong_explicit(&l->v, &me, 0, memory_order_release,
+                                            memory_order_relaxed);
 }
 
 /* The thread left the recorder by a longjmp: let go of what it held. */
 void fp_release_held(void)
 {
     while (nheld > 0)
-        atomic_store_explicit(&held[--nheld]->v, 0, memory_order_release);
+        release_mine(held[--nheld]);
+    if (taking) {               /* taken or let go when the signal came */
+        release_mine(taking);
+        taking = NULL;
+    }
 }

@@ -347,7 +347,8 @@ static uint64_t backtrace_id(struct fp_thread *t)
 {
     void *ips[FP_MAX_DEPTH + 16];
     t->walks++;
-    bool q = fp_unw_enter();
+    struct fp_unw_walk w;
+    fp_unw_enter(&w, false);
     int n = -1;
     /* unw_backtrace steps past generated code: once code was mapped, walk */
     if (t->unwinds < STEP_UNWINDS || any_generated_code()) {
@@ -356,7 +357,7 @@ static uint64_t backtrace_id(struct fp_thread *t)
     }
     if (n < 0)
         n = unw_backtrace_fn(ips, (int)fp_config.depth + 16);
-    fp_unw_leave(q);
+    fp_unw_leave(&w);
     return program_stack_id(t, ips, n);
 }
 
@@ -374,7 +375,10 @@ static uint64_t side_walk(void *arg)
 {
     struct side_walk *w = arg;
     void *ips[FP_MAX_DEPTH + 16];
+    struct fp_unw_walk uw;      /* here: the signal set is no load for a full stack */
+    fp_unw_enter(&uw, false);
     int n = cursor_walk(w->uc, ips, (int)fp_config.depth + 16);
+    fp_unw_leave(&uw);
     return program_stack_id(w->t, ips, n);
 }
 
@@ -384,12 +388,12 @@ static FP_NOINLINE uint64_t side_stack_id(struct fp_thread *t)
     if (!uc || !getcontext_fn)
         return 0;
     uint64_t id = 0;
-    bool q = fp_unw_enter();
+    fp_internal++;
     if (getcontext_fn(uc) == 0) {
         struct side_walk w = { t, uc };
         id = fp_side_call(t, side_walk, &w, false);
     }
-    fp_unw_leave(q);
+    fp_internal--;
     return id;
 }
 
@@ -453,9 +457,10 @@ static FP_NOINLINE uint64_t stack_id_miss(struct fp_thread *t, struct stack_cach
             return backtrace_id(t);
         }
         fill_paid(t);
-        bool q = fp_unw_enter();
+        struct fp_unw_walk w;
+        fp_unw_enter(&w, false);
         uint64_t id = cache_fill(t, c, ip0, sp0);
-        fp_unw_leave(q);
+        fp_unw_leave(&w);
         if (id)
             return id;
         c->id = 0;
@@ -501,7 +506,8 @@ uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext)
     uintptr_t ips[FP_MAX_DEPTH];
     uint32_t n = 0;
     unw_cursor_t cur;
-    bool q = fp_unw_enter();
+    struct fp_unw_walk w;
+    fp_unw_enter(&w, true);     /* the fault handler: every signal blocked */
     unw_word_t ip;
     if (init_local2_fn(&cur, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0 &&
         get_reg_fn(&cur, UNW_REG_IP, &ip) == 0 && !in_generated_code(ip)) {
@@ -514,7 +520,7 @@ uint64_t fp_stack_id_callers(struct fp_thread *t, void *ucontext)
                 break;     /* see cursor_walk */
         }
     }
-    fp_unw_leave(q);
+    fp_unw_leave(&w);
     return n ? stack_lookup(t, ips, n) : 0;
 }
 

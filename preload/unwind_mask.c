@@ -1,4 +1,4 @@
-/* libunwind's signal masking, skipped where nothing needs it.
+/* libunwind's signal masking, done once per walk or not at all.
  *
  * libunwind 1.6 blocks every signal around each use of a global lock (its
  * register-state cache's, its memory pool's) and around dl_iterate_phdr:
@@ -6,37 +6,34 @@
  * unw_step makes two a frame, unw_backtrace two a frame its trace cache
  * misses.  A traced `g++ -O0 -c` of a regex test made 22M of them: 13.7 s
  * of system time on one machine (a native run took 2.6 s), 2.35 s on
- * another.
- * The mask is there so that a signal handler of the same thread cannot
- * enter libunwind, and wait for a lock the thread itself holds, while the
- * thread is inside it.
+ * another.  The mask keeps a signal handler from running while the thread
+ * holds the lock: a handler that entered libunwind would wait for the lock
+ * for good, and one that longjmps out of the walk would leave it taken.
  *
- * The recorder's libunwind is loaded with dlopen(RTLD_LOCAL): no code but
- * the shim's reaches it unless some other loaded object needs libunwind
- * too, or someone dlopens it (then the loader hands out the same copy).
- * While neither is so, the only handlers that could enter it are the
- * shim's, and they never unwind while the recorder runs (fp_enter is NULL
- * when guarded: faults.c counts such a sample).  The recorder's own walks
- * (fp_unw_enter, around every call into libunwind in stack.c) then have
- * libunwind's sigprocmask calls return at once.  Once another object
- * needs libunwind, masking is libunwind's again, for good.
+ * The recorder's walks (fp_unw_enter and fp_unw_leave, around every call
+ * into libunwind in stack.c) have libunwind's own sigprocmask calls return
+ * at once, and mask for the whole walk themselves instead, with two calls
+ * a walk, where the program has a handler for an asynchronous signal.
+ * Where it has none, no handler of the program can run inside the walk,
+ * and nothing is masked: the shim's own handlers never unwind or jump
+ * while the recorder runs (fp_enter is NULL when guarded: faults.c counts
+ * such a sample), and a fault's handler (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+ * SIGTRAP, SIGSYS, SIGABRT) runs only for the program's own faults.  The
+ * program's handlers are known from the sigaction and signal hooks
+ * (faults.c) and, for those installed before the recorder started, from
+ * the kernel at start; one installed by a raw system call is not seen.
  *
  * A skipped call that asked for the old mask gets a marked set in its
  * place (word 1, which the kernel and glibc never read, and which
  * sigemptyset, sigfillset and sigaddset only ever make 0 or all ones);
- * should that set ever come back to be restored outside a quiet walk, the
- * call again does nothing, as the one that made it did. */
-#include <dlfcn.h>
-#include <elf.h>
+ * should that set ever come back to be restored outside a walk, the call
+ * again does nothing, as the one that made it did. */
 #include <errno.h>
-#include <link.h>
 #include <signal.h>
-#include <string.h>
 
 #include "fp.h"
 
-FP_TLS bool fp_unw_quiet;
-_Atomic bool fp_unw_private;      /* no code but ours can reach our libunwind */
+_Atomic uint64_t fp_async_handlers;    /* (fp_unw_quiet is with the guard's flags) */
 
 #define QUIET_MARK 0x7175696574ull   /* "quiet" */
 
@@ -45,55 +42,38 @@ static inline bool quiet_set(const sigset_t *s)
     return s->__val[1] == QUIET_MARK;
 }
 
-/* Whether an object's dynamic section names a libunwind library (any of
- * the family: libunwind-x86_64 and the rest need libunwind itself). */
-static bool needs_libunwind(const struct dl_phdr_info *info)
+static bool synchronous(int sig)
 {
-    const ElfW(Dyn) *dyn = NULL;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-    if (!dyn)
-        return false;
-    uintptr_t strtab = 0;
-    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++)
-        if (d->d_tag == DT_STRTAB)
-            strtab = d->d_un.d_ptr;
-    if (!strtab)
-        return false;
-    /* the loader relocates a writable dynamic section in place; a read-only
-     * one (the vDSO's) still holds link-time addresses */
-    if (strtab < info->dlpi_addr)
-        strtab += info->dlpi_addr;
-    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++)
-        if (d->d_tag == DT_NEEDED &&
-            strncmp((const char *)strtab + d->d_un.d_val, "libunwind", 9) == 0)
-            return true;
-    return false;
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+           sig == SIGTRAP || sig == SIGSYS || sig == SIGABRT;
 }
 
-static int find_user(struct dl_phdr_info *info, size_t size, void *arg)
+void fp_unw_handler(int sig, void (*h)(int))
 {
-    (void)size;
-    (void)arg;
-    return needs_libunwind(info);
+    if (sig <= 0 || sig > 64 || synchronous(sig))
+        return;
+    uint64_t bit = 1ull << (sig - 1);
+    if (h == SIG_DFL || h == SIG_IGN)
+        atomic_fetch_and_explicit(&fp_async_handlers, ~bit, memory_order_relaxed);
+    else
+        atomic_fetch_or_explicit(&fp_async_handlers, bit, memory_order_relaxed);
 }
 
-/* At start: is our libunwind ours alone? */
+/* At start: the handlers installed before the recorder was. */
 void fp_unw_start(void)
 {
-    atomic_store_explicit(&fp_unw_private,
-                          fp_unwind_symbol() != NULL && !dl_iterate_phdr(find_user, NULL),
-                          memory_order_relaxed);
+    for (int sig = 1; sig <= 64; sig++) {
+        struct sigaction old;
+        if (fp_sigaction_next(sig, NULL, &old) == 0)
+            fp_unw_handler(sig, old.sa_handler);
+    }
 }
 
-/* After a dlopen of file: still?  (Never ours again once shared.) */
-void fp_unw_check(const char *file)
+void fp_unw_mask(sigset_t *saved, bool *masked)
 {
-    if (!atomic_load_explicit(&fp_unw_private, memory_order_relaxed))
-        return;
-    if ((file && strstr(file, "libunwind")) || dl_iterate_phdr(find_user, NULL))
-        atomic_store_explicit(&fp_unw_private, false, memory_order_relaxed);
+    sigset_t all;
+    sigfillset(&all);
+    *masked = pthread_sigmask(SIG_SETMASK, &all, saved) == 0;
 }
 
 static int pass(int how, const sigset_t *set, sigset_t *old)

@@ -8,11 +8,21 @@
  *                         walks the interrupted thread's stack with it
  *   rec_unwlinked prof    (this file built with -DLINKED -lunwind) the
  *                         same with libunwind linked in
+ *   rec_unwmask jump      the main thread alone maps and unmaps pages
+ *                         (system calls, which a handler may jump out of,
+ *                         as it may not out of malloc) under call chains
+ *                         of several depths while a SIGALRM every 50 us
+ *                         siglongjmps out of whatever it was doing, 2000
+ *                         times; then after_jumps makes 1000 allocations.
+ *                         A jump out of a walk of the recorder's that held
+ *                         libunwind's lock unmasked left it taken: the next
+ *                         walk waited for good
  * With the same libunwind copy shared, a walk in a handler that interrupts
  * the recorder's own walk waits for a lock its thread holds unless
  * libunwind's masking stays.  Also checks that the program's own
  * sigprocmask calls do what they should.  Prints what each thread did. */
 #include <dlfcn.h>
+#include <setjmp.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <time.h>
 
 #define UNW_LOCAL_ONLY
@@ -106,6 +117,67 @@ static void *pinger(void *arg)
     return NULL;
 }
 
+static sigjmp_buf jb;
+static volatile sig_atomic_t jumps;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    jumps++;
+    siglongjmp(jb, 1);
+}
+
+static __attribute__((noinline)) long after_jumps(void)
+{
+    long n = 0;
+    for (int i = 0; i < 1000; i++) {
+        void *p = malloc(64 + (size_t)(i & 7));
+        __asm__ volatile("" : : "r"(p) : "memory");
+        free(p);
+        n++;
+    }
+    return n;
+}
+
+static __attribute__((noinline)) void *map_chain(int depth)
+{
+    if (depth == 0) {
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED)
+            munmap(p, 4096);
+        return p;
+    }
+    void *p = map_chain(depth - 1);
+    __asm__ volatile("" : : "r"(p) : "memory");
+    return p;
+}
+
+static __attribute__((noinline)) void map_one(unsigned i)
+{
+    volatile char *pad = __builtin_alloca(16 + (i * 2654435761u >> 20) % 4096);
+    pad[0] = 0;
+    map_chain(1 + i % 6);
+    __asm__ volatile("" : : "r"(pad) : "memory");
+}
+
+static int jump_mode(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { { 0, 50 }, { 0, 50 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    unsigned i = 0;
+    sigsetjmp(jb, 1);
+    while (jumps < 2000)
+        map_one(i++);
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &off, NULL);
+    printf("after_jumps %ld\n", after_jumps());
+    return 0;
+}
+
 /* the program's own masks: what sigprocmask says and does */
 static int check_masks(void)
 {
@@ -153,6 +225,8 @@ int main(int argc, char **argv)
     if (code == MAP_FAILED)
         return 2;
     printf("masks %d\n", check_masks());
+    if (!strcmp(mode, "jump"))
+        return jump_mode();
     if (prof) {
         if (load_unwind() < 0) {
             fprintf(stderr, "rec_unwmask: libunwind: %s\n", dlerror());
