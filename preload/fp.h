@@ -125,7 +125,7 @@ extern FP_TLS bool fp_unw_quiet;           /* in a walk: libunwind's calls skipp
 extern _Atomic uint64_t fp_async_handlers; /* bit sig - 1: the program handles sig */
 void fp_unw_start(void);
 void fp_unw_handler(int sig, void (*h)(int)); /* the program's new action for sig */
-void fp_unw_mask(sigset_t *saved, bool *masked);
+bool fp_unw_mask(sigset_t *saved);          /* every signal blocked: true */
 /* fp_unw_enter and fp_unw_leave, below fp_internal, go around every call
  * the recorder makes into libunwind */
 struct fp_unw_walk {
@@ -151,7 +151,7 @@ static inline void fp_unw_enter(struct fp_unw_walk *w, bool in_handler)
     fp_internal++;
     if (!w->was_quiet && !in_handler &&
         FP_UNLIKELY(atomic_load_explicit(&fp_async_handlers, memory_order_relaxed) != 0))
-        fp_unw_mask(&w->saved, &w->masked);
+        w->masked = fp_unw_mask(&w->saved);
     fp_unw_quiet = true;
 }
 

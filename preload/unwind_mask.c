@@ -69,11 +69,11 @@ void fp_unw_start(void)
     }
 }
 
-void fp_unw_mask(sigset_t *saved, bool *masked)
+bool fp_unw_mask(sigset_t *saved)
 {
     sigset_t all;
     sigfillset(&all);
-    *masked = pthread_sigmask(SIG_SETMASK, &all, saved) == 0;
+    return pthread_sigmask(SIG_SETMASK, &all, saved) == 0;
 }
 
 static int pass(int how, const sigset_t *set, sigset_t *old)
