@@ -21,7 +21,8 @@
  * SIGTRAP, SIGSYS, SIGABRT) runs only for the program's own faults.  The
  * program's handlers are known from the sigaction and signal hooks
  * (faults.c) and, for those installed before the recorder started, from
- * the kernel at start; one installed by a raw system call is not seen.
+ * the kernel at start; one installed by a raw system call, or by sigset()
+ * (glibc's internal sigaction), is not seen.
  *
  * A skipped call that asked for the old mask gets a marked set in its
  * place (word 1, which the kernel and glibc never read, and which
