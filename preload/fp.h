@@ -125,7 +125,9 @@ extern FP_TLS bool fp_unw_quiet;           /* in a walk: libunwind's calls skipp
 extern _Atomic uint64_t fp_async_handlers; /* bit sig - 1: the program handles sig */
 void fp_unw_start(void);
 void fp_unw_handler(int sig, void (*h)(int)); /* the program's new action for sig */
-bool fp_unw_mask(sigset_t *saved);          /* every signal blocked: true */
+/* (os.c) every signal blocked, true when it is; the old mask back; errno kept */
+bool fp_os_block_signals(sigset_t *old);
+void fp_os_restore_signals(const sigset_t *old);
 /* fp_unw_enter and fp_unw_leave, below fp_internal, go around every call
  * the recorder makes into libunwind */
 struct fp_unw_walk {
@@ -151,7 +153,7 @@ static inline void fp_unw_enter(struct fp_unw_walk *w, bool in_handler)
     fp_internal++;
     if (!w->was_quiet && !in_handler &&
         FP_UNLIKELY(atomic_load_explicit(&fp_async_handlers, memory_order_relaxed) != 0))
-        w->masked = fp_unw_mask(&w->saved);
+        w->masked = fp_os_block_signals(&w->saved);
     fp_unw_quiet = true;
 }
 
@@ -159,7 +161,7 @@ static inline void fp_unw_leave(struct fp_unw_walk *w)
 {
     fp_unw_quiet = w->was_quiet;        /* before any signal can come */
     if (w->masked)
-        pthread_sigmask(SIG_SETMASK, &w->saved, NULL);
+        fp_os_restore_signals(&w->saved);
     fp_internal--;
 }
 extern _Atomic uint64_t fp_dropped;

@@ -120,9 +120,8 @@ static void scan(struct fp_thread *t)
 {
     struct scan_ctx ctx = { .t = t };
     /* no signal handler may longjmp out of dl_iterate_phdr (its lock) */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    sigset_t old;
+    bool blocked = fp_os_block_signals(&old);
     fp_lock(&modules_lock);
     generation++;
     dl_iterate_phdr(scan_one, &ctx);
@@ -137,7 +136,8 @@ static void scan(struct fp_thread *t)
         i++;
     }
     fp_unlock(&modules_lock);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (blocked)
+        fp_os_restore_signals(&old);
 }
 
 void fp_write_modules(struct fp_thread *t)

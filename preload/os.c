@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -270,6 +271,23 @@ uint64_t fp_tsc_at(uint64_t ns)
 uint64_t fp_realtime_ns(void)
 {
     return clock_ns(CLOCK_REALTIME);
+}
+
+bool fp_os_block_signals(sigset_t *old)
+{
+    int e = errno;
+    sigset_t all;
+    sigfillset(&all);
+    bool ok = pthread_sigmask(SIG_SETMASK, &all, old) == 0;
+    errno = e;
+    return ok;
+}
+
+void fp_os_restore_signals(const sigset_t *old)
+{
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+    errno = e;
 }
 
 pid_t fp_gettid(void)

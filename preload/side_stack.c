@@ -137,12 +137,10 @@ uint64_t fp_side_call(struct fp_thread *t, uint64_t (*fn)(void *), void *arg,
     void *top = (void *)(((uintptr_t)ctx - 64) & ~(uintptr_t)15);
     if (signals_blocked || !fp_on_alternate_stack())
         return fp_call_on_stack(arg, fn, top);
-    sigset_t all, old;
-    sigfillset(&all);
-    int e = errno;
-    pthread_sigmask(SIG_BLOCK, &all, &old);
+    sigset_t old;
+    bool blocked = fp_os_block_signals(&old);
     uint64_t r = fp_call_on_stack(arg, fn, top);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = e;
+    if (blocked)
+        fp_os_restore_signals(&old);
     return r;
 }

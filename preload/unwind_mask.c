@@ -70,13 +70,6 @@ void fp_unw_start(void)
     }
 }
 
-bool fp_unw_mask(sigset_t *saved)
-{
-    sigset_t all;
-    sigfillset(&all);
-    return pthread_sigmask(SIG_SETMASK, &all, saved) == 0;
-}
-
 static int pass(int how, const sigset_t *set, sigset_t *old)
 {
     if (FP_LIKELY(fp_real.sigprocmask != NULL))
